@@ -1,0 +1,124 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strictSwift6: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "orderly",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "orderly", targets: ["orderly"]),
+        .library(name: "Orderly", targets: ["Orderly"]),
+        .library(name: "LibPQ", targets: ["LibPQ"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    ],
+    targets: [
+        // The C library, found through pkg-config; Debian's libpq-dev provides it.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        // Safe Swift over libpq. Knows nothing of orders; no C type leaks from its public API.
+        .target(
+            name: "LibPQ",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        // A private PostgreSQL cluster under .orderly/ (initdb + pg_ctl), for `orderly dev` and the tests.
+        .target(
+            name: "OrderlyDevCluster",
+            dependencies: ["LibPQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSwift6
+        ),
+        // The domain, pure: no I/O, no SQL, no clock it was not handed.
+        .target(name: "OrderlyCore", swiftSettings: strictSwift6),
+        // All SQL: migrations (embedded from sql/ at build time) and repositories.
+        .target(
+            name: "OrderlyStore",
+            dependencies: [
+                "LibPQ",
+                "OrderlyCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6,
+            plugins: ["EmbedMigrationsPlugin"]
+        ),
+        // Application services: the library a backend team embeds.
+        .target(
+            name: "Orderly",
+            dependencies: [
+                "LibPQ",
+                "OrderlyCore",
+                "OrderlyStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        // The command-line interface, as a library so tests can run the commands.
+        .target(
+            name: "OrderlyCommands",
+            dependencies: [
+                "LibPQ",
+                "Orderly",
+                "OrderlyDevCluster",
+                "OrderlyStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .executableTarget(
+            name: "orderly",
+            dependencies: ["OrderlyCommands"],
+            swiftSettings: strictSwift6
+        ),
+        // Build-time tool: turns sql/migrations/*.sql into Swift source, so a deployed binary needs no source tree.
+        .executableTarget(name: "EmbedMigrations", swiftSettings: strictSwift6),
+        .plugin(
+            name: "EmbedMigrationsPlugin",
+            capability: .buildTool(),
+            dependencies: ["EmbedMigrations"]
+        ),
+        // Test helpers: the throwaway-database fixture.
+        .target(
+            name: "OrderlyTestSupport",
+            dependencies: [
+                "LibPQ",
+                "OrderlyDevCluster",
+                "OrderlyStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "LibPQTests",
+            dependencies: ["LibPQ", "OrderlyTestSupport"],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "OrderlyStoreTests",
+            dependencies: ["LibPQ", "OrderlyStore", "OrderlyTestSupport"],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "OrderlyCoreTests",
+            dependencies: ["OrderlyCore"],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "OrderlyCommandsTests",
+            dependencies: ["OrderlyCommands", "OrderlyDevCluster", "OrderlyTestSupport", "LibPQ"],
+            swiftSettings: strictSwift6
+        ),
+    ]
+)

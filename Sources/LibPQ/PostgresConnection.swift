@@ -1,0 +1,404 @@
+import CLibPQ
+import Foundation
+import Logging
+import Synchronization
+
+/// Transaction isolation levels, as `BEGIN ISOLATION LEVEL ...` takes them.
+public enum IsolationLevel: String, Sendable, CaseIterable {
+    case readCommitted = "READ COMMITTED"
+    case repeatableRead = "REPEATABLE READ"
+    case serializable = "SERIALIZABLE"
+}
+
+/// One libpq connection, used synchronously.
+///
+/// Every call blocks the calling thread until the server answers, so this type is meant to be driven
+/// from a thread of its own: `PostgresPool` gives each connection a dedicated thread and runs your
+/// closure there, never on Swift's cooperative pool or an event loop.
+///
+/// `@unchecked Sendable`: a `PGconn` may be used by one thread at a time. The pool hands a connection
+/// to one borrower at a time and runs all of its work on the connection's own thread; the only call
+/// made from other threads is `cancelRunningStatement()`, which uses a `PGcancel` object that libpq
+/// documents as safe to use from any thread.
+public final class PostgresConnection: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let cancelHandle: OpaquePointer?
+    private let noticeBox: Unmanaged<NoticeBox>
+    private let closed = Mutex(false)
+    private var transactionDepth = 0
+    private var savepointCounter = 0
+    public let logger: Logger
+    /// The server process serving this connection (`pg_backend_pid()`).
+    public let backendPID: Int32
+    /// The server's version as an integer, e.g. 150018.
+    public let serverVersion: Int32
+
+    /// Opens a connection. Blocks until connected or failed.
+    public init(configuration: PostgresConfiguration, logger: Logger = Logger(label: "orderly.libpq")) throws {
+        let parameters = configuration.connectParameters
+        var keywords = parameters.map { strdup($0.0) } + [nil]
+        var values = parameters.map { strdup($0.1) } + [nil]
+        defer {
+            keywords.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        let connection: OpaquePointer? = keywords.withUnsafeMutableBufferPointer { keywordBuffer in
+            values.withUnsafeMutableBufferPointer { valueBuffer in
+                keywordBuffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: keywordBuffer.count) {
+                    keywordPointer in
+                    valueBuffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: valueBuffer.count) {
+                        valuePointer in
+                        PQconnectdbParams(keywordPointer, valuePointer, 1)
+                    }
+                }
+            }
+        }
+        guard let connection else {
+            throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = Self.trimmed(PQerrorMessage(connection))
+            PQfinish(connection)
+            throw PostgresError(
+                code: .connectionFailed,
+                message: "cannot connect to \(configuration.redacted): \(message)"
+            )
+        }
+        self.handle = connection
+        self.logger = logger
+        self.backendPID = PQbackendPID(connection)
+        self.serverVersion = PQserverVersion(connection)
+        self.cancelHandle = PQgetCancel(connection)
+        // libpq prints NOTICEs on stderr unless told otherwise; route them to the logger instead.
+        self.noticeBox = Unmanaged.passRetained(NoticeBox(logger: logger))
+        PQsetNoticeProcessor(
+            connection,
+            { context, message in
+                guard let context, let message else { return }
+                let box = Unmanaged<NoticeBox>.fromOpaque(context).takeUnretainedValue()
+                box.logger.debug("postgres notice", metadata: ["notice": "\(PostgresConnection.trimmed(message))"])
+            },
+            noticeBox.toOpaque()
+        )
+    }
+
+    deinit {
+        close()
+        noticeBox.release()
+    }
+
+    /// Closes the connection; later calls fail with `.connectionLost`. Safe to call twice.
+    public func close() {
+        let wasClosed = closed.withLock { value in
+            defer { value = true }
+            return value
+        }
+        guard !wasClosed else { return }
+        if let cancelHandle { PQfreeCancel(cancelHandle) }
+        PQfinish(handle)
+    }
+
+    public var isClosed: Bool { closed.withLock { $0 } }
+
+    /// True when the connection is idle, outside a transaction, and the server has not closed it.
+    ///
+    /// A backend ended by `pg_terminate_backend` or a server restart sends its goodbye and closes the
+    /// socket while the connection sits idle; a non-blocking look at the socket sees that before the next
+    /// statement would fail on it.
+    public var isUsable: Bool {
+        guard !isClosed, PQstatus(handle) == CONNECTION_OK, PQtransactionStatus(handle) == PQTRANS_IDLE else {
+            return false
+        }
+        let socket = PQsocket(handle)
+        guard socket >= 0 else { return false }
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, 0)
+        if ready < 0 { return false }
+        if ready > 0 {
+            // Something arrived while idle: a notification, a parameter change, or the server's goodbye.
+            if PQconsumeInput(handle) == 0 { return false }
+            if descriptor.revents & Int16(POLLHUP | POLLERR) != 0 { return false }
+        }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// Whether a transaction is open on this connection (including one that failed and awaits ROLLBACK).
+    public var isInTransaction: Bool {
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
+    }
+
+    /// Asks the server to cancel the statement running on this connection. Callable from any thread.
+    public func cancelRunningStatement() {
+        guard let cancelHandle else { return }
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(cancelHandle, &buffer, Int32(buffer.count))
+    }
+
+    // MARK: Statements
+
+    /// Runs one parameterized statement and returns its rows.
+    ///
+    /// Values are only ever sent as parameters (`$1`, `$2`, ...), never pasted into the SQL text.
+    @discardableResult
+    public func query(_ sql: String, _ bindings: [any PostgresEncodable] = []) throws -> PostgresRows {
+        try checkOpen()
+        let binds = try bindings.map { try $0.postgresBind() }
+        guard binds.allSatisfy({ $0.byteCount < Int(Int32.max) }) else {
+            throw PostgresError(code: .encoding, message: "a parameter is larger than libpq accepts (2 GiB)")
+        }
+        guard !sql.utf8.contains(0) else {
+            throw PostgresError(code: .encoding, message: "the SQL text contains a NUL byte")
+        }
+        let result = Self.withBinds(binds) { count, types, values, lengths, formats in
+            PQexecParams(handle, sql, count, types, values, lengths, formats, 0)
+        }
+        return try consume(result)
+    }
+
+    /// Runs one parameterized statement and returns how many rows it touched.
+    @discardableResult
+    public func execute(_ sql: String, _ bindings: [any PostgresEncodable] = []) throws -> Int {
+        try query(sql, bindings).affectedRows
+    }
+
+    /// Runs a script of several statements through the simple query protocol.
+    ///
+    /// For fixed SQL only (migrations, DDL): the simple protocol takes no parameters.
+    public func executeScript(_ sql: String) throws {
+        try checkOpen()
+        guard !sql.utf8.contains(0) else {
+            throw PostgresError(code: .encoding, message: "the SQL text contains a NUL byte")
+        }
+        guard PQsendQuery(handle, sql) == 1 else { throw connectionError() }
+        var firstError: PostgresError?
+        while let result = PQgetResult(handle) {
+            do {
+                _ = try consume(result)
+            } catch let error as PostgresError {
+                if firstError == nil { firstError = error }
+            }
+        }
+        if let firstError { throw firstError }
+        if PQstatus(handle) != CONNECTION_OK { throw connectionError() }
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a transaction: COMMIT if it returns, ROLLBACK if it throws.
+    ///
+    /// A statement that failed inside `body` leaves the transaction aborted even if `body` caught the
+    /// error; such a transaction is rolled back and `.transactionAborted` is thrown instead of the
+    /// silent ROLLBACK a plain COMMIT would perform.
+    public func transaction<T>(
+        isolation: IsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        _ body: (PostgresConnection) throws -> T
+    ) throws -> T {
+        guard transactionDepth == 0, !isInTransaction else {
+            throw PostgresError(code: .misuse, message: "a transaction is already open; use savepoint(_:) to nest")
+        }
+        try execute("BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")")
+        transactionDepth = 1
+        defer { transactionDepth = 0 }
+        let value: T
+        do {
+            value = try body(self)
+        } catch {
+            rollbackQuietly("ROLLBACK")
+            throw error
+        }
+        if PQtransactionStatus(handle) == PQTRANS_INERROR {
+            rollbackQuietly("ROLLBACK")
+            throw PostgresError(
+                code: .transactionAborted,
+                message: "a statement failed inside the transaction, so it was rolled back"
+            )
+        }
+        try execute("COMMIT")
+        return value
+    }
+
+    /// Runs `body` inside a savepoint of the open transaction: released if it returns, rolled back to
+    /// if it throws (the outer transaction goes on).
+    public func savepoint<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        guard isInTransaction else {
+            throw PostgresError(code: .misuse, message: "savepoint(_:) needs an open transaction")
+        }
+        savepointCounter += 1
+        let name = "orderly_sp_\(savepointCounter)"
+        try execute("SAVEPOINT \(name)")
+        let value: T
+        do {
+            value = try body(self)
+        } catch {
+            rollbackQuietly("ROLLBACK TO SAVEPOINT \(name)")
+            throw error
+        }
+        if PQtransactionStatus(handle) == PQTRANS_INERROR {
+            rollbackQuietly("ROLLBACK TO SAVEPOINT \(name)")
+            throw PostgresError(
+                code: .transactionAborted,
+                message: "a statement failed inside the savepoint, so it was rolled back"
+            )
+        }
+        try execute("RELEASE SAVEPOINT \(name)")
+        return value
+    }
+
+    private func rollbackQuietly(_ statement: String) {
+        guard !isClosed, PQstatus(handle) == CONNECTION_OK else { return }
+        do {
+            try execute(statement)
+        } catch {
+            logger.warning("rollback failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: LISTEN/NOTIFY support
+
+    /// Quotes an identifier (for LISTEN, which takes no parameters) with libpq's own escaping.
+    public func quoteIdentifier(_ identifier: String) throws -> String {
+        try checkOpen()
+        guard let quoted = PQescapeIdentifier(handle, identifier, identifier.utf8.count) else {
+            throw PostgresError(code: .encoding, message: "cannot quote identifier: \(lastErrorMessage)")
+        }
+        defer { PQfreemem(quoted) }
+        return String(cString: quoted)
+    }
+
+    /// The socket, for the listener's poll loop.
+    var socket: Int32 { PQsocket(handle) }
+
+    /// Reads whatever has arrived and returns the notifications it held. Does not block.
+    func drainNotifications() throws -> [PostgresNotification] {
+        guard PQconsumeInput(handle) == 1 else { throw connectionError() }
+        var notifications: [PostgresNotification] = []
+        while let pointer = PQnotifies(handle) {
+            let notify = pointer.pointee
+            notifications.append(
+                PostgresNotification(
+                    channel: String(cString: notify.relname),
+                    payload: String(cString: notify.extra),
+                    backendPID: notify.be_pid
+                )
+            )
+            PQfreemem(pointer)
+        }
+        return notifications
+    }
+
+    // MARK: Results and errors
+
+    private func checkOpen() throws {
+        if isClosed {
+            throw PostgresError(code: .connectionLost, message: "the connection is closed")
+        }
+    }
+
+    private var lastErrorMessage: String { Self.trimmed(PQerrorMessage(handle)) }
+
+    private func connectionError() -> PostgresError {
+        let code: PostgresError.Code = PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost
+        return PostgresError(code: code, message: lastErrorMessage)
+    }
+
+    private func consume(_ result: OpaquePointer?) throws -> PostgresRows {
+        guard let result else { throw connectionError() }
+        let status = PQresultStatus(result)
+        switch status {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return PostgresRows(result: result)
+        case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+            PQclear(result)
+            throw PostgresError(code: .misuse, message: "COPY is not supported through query()")
+        default:
+            defer { PQclear(result) }
+            func field(_ code: Int32) -> String? {
+                guard let value = PQresultErrorField(result, code) else { return nil }
+                return String(cString: value)
+            }
+            let sqlState = field(Diagnostic.sqlState)
+            var code = PostgresError.Code.forSQLState(sqlState)
+            if PQstatus(handle) != CONNECTION_OK { code = .connectionLost }
+            let message = field(Diagnostic.message) ?? Self.trimmed(PQresultErrorMessage(result))
+            throw PostgresError(
+                    code: code,
+                    message: message.isEmpty ? lastErrorMessage : message,
+                    sqlState: sqlState,
+                    detail: field(Diagnostic.detail),
+                    hint: field(Diagnostic.hint),
+                    schema: field(Diagnostic.schema),
+                    table: field(Diagnostic.table),
+                    column: field(Diagnostic.column),
+                constraint: field(Diagnostic.constraint)
+            )
+        }
+    }
+
+    static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
+        guard let message else { return "" }
+        return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Lays out the parameters as the C arrays `PQexecParams` wants, valid for the duration of `body`.
+    private static func withBinds<R>(
+        _ binds: [PostgresBind],
+        _ body: (
+            Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?,
+            UnsafePointer<Int32>?
+        ) -> R
+    ) -> R {
+        if binds.isEmpty { return body(0, nil, nil, nil, nil) }
+        var types = [Oid]()
+        var lengths = [Int32]()
+        var formats = [Int32]()
+        var storage = [UInt8]()
+        var offsets = [Int?]()
+        types.reserveCapacity(binds.count)
+        for bind in binds {
+            types.append(bind.type.rawValue)
+            switch bind.storage {
+            case .null:
+                offsets.append(nil)
+                lengths.append(0)
+                formats.append(0)
+            case .text(let text):
+                offsets.append(storage.count)
+                storage.append(contentsOf: text.utf8)
+                lengths.append(Int32(text.utf8.count))
+                storage.append(0)
+                formats.append(0)
+            case .binary(let bytes):
+                offsets.append(storage.count)
+                storage.append(contentsOf: bytes)
+                lengths.append(Int32(bytes.count))
+                storage.append(0)
+                formats.append(1)
+            }
+        }
+        return storage.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+            let values: [UnsafePointer<CChar>?] = offsets.map { offset in offset.map { base + $0 } }
+            return body(Int32(binds.count), types, values, lengths, formats)
+        }
+    }
+}
+
+/// Holds the logger for libpq's notice callback, which can only carry a raw pointer.
+private final class NoticeBox: Sendable {
+    let logger: Logger
+    init(logger: Logger) { self.logger = logger }
+}
+
+/// Field codes for `PQresultErrorField` (the `PG_DIAG_*` macros of postgres_ext.h, which Swift cannot import).
+private enum Diagnostic {
+    static let sqlState = Int32(UInt8(ascii: "C"))
+    static let message = Int32(UInt8(ascii: "M"))
+    static let detail = Int32(UInt8(ascii: "D"))
+    static let hint = Int32(UInt8(ascii: "H"))
+    static let schema = Int32(UInt8(ascii: "s"))
+    static let table = Int32(UInt8(ascii: "t"))
+    static let column = Int32(UInt8(ascii: "c"))
+    static let constraint = Int32(UInt8(ascii: "n"))
+}

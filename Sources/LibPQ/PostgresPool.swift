@@ -1,0 +1,390 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Settings for `PostgresPool`.
+public struct PostgresPoolOptions: Sendable {
+    /// Connections open at once, busy or idle.
+    public var maxConnections: Int
+    /// How long `withConnection` waits for a free connection before `.poolTimeout`.
+    public var acquireTimeout: Duration
+    /// A connection idle for longer than this is pinged (`SELECT 1`) before it is lent out.
+    public var pingAfterIdle: Duration
+    /// Connections idle for longer than this are closed (the pool keeps at least `minIdle`).
+    public var idleTimeout: Duration
+    public var minIdle: Int
+
+    public init(
+        maxConnections: Int = 10,
+        acquireTimeout: Duration = .seconds(10),
+        pingAfterIdle: Duration = .seconds(30),
+        idleTimeout: Duration = .seconds(300),
+        minIdle: Int = 0
+    ) {
+        self.maxConnections = max(1, maxConnections)
+        self.acquireTimeout = acquireTimeout
+        self.pingAfterIdle = pingAfterIdle
+        self.idleTimeout = idleTimeout
+        self.minIdle = max(0, minIdle)
+    }
+}
+
+/// How a transaction is retried after a serialization failure (40001) or deadlock (40P01).
+public struct RetryPolicy: Sendable {
+    /// Attempts in all, the first included.
+    public var maxAttempts: Int
+    public var baseDelay: Duration
+    public var maxDelay: Duration
+
+    public init(maxAttempts: Int = 5, baseDelay: Duration = .milliseconds(2), maxDelay: Duration = .milliseconds(100)) {
+        self.maxAttempts = max(1, maxAttempts)
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+    }
+
+    public static let none = RetryPolicy(maxAttempts: 1)
+    public static let `default` = RetryPolicy()
+
+    /// Exponential backoff with full jitter: a random delay in [0, min(max, base * 2^attempt)].
+    func delay(afterAttempt attempt: Int, using random: inout some RandomNumberGenerator) -> Duration {
+        let exponent = min(attempt - 1, 20)
+        let ceiling = min(maxDelay, baseDelay * (1 << exponent))
+        let nanos = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
+        guard nanos > 0 else { return .zero }
+        return .nanoseconds(Int64.random(in: 0...nanos, using: &random))
+    }
+}
+
+/// A pool of libpq connections for async code.
+///
+/// Each connection has a thread of its own; `withConnection` borrows one and runs your synchronous
+/// closure on that thread, so a whole transaction costs one hop between threads, and libpq never
+/// blocks the cooperative pool. Broken connections (a killed backend, a restarted server) are noticed
+/// before they are lent out, or when a statement fails on them, and replaced. Waiting for a free
+/// connection is bounded by `acquireTimeout`.
+///
+/// State lives in a `Mutex` guarding a small synchronous state machine; connecting, pinging and
+/// closing happen outside the lock.
+public final class PostgresPool: Sendable {
+    public let configuration: PostgresConfiguration
+    public let options: PostgresPoolOptions
+    let logger: Logger
+
+    private struct Pooled: Sendable {
+        let connection: PostgresConnection
+        let thread: ConnectionThread
+        var lastUsed: ContinuousClock.Instant
+    }
+
+    private struct Waiter {
+        let id: Int
+        let continuation: CheckedContinuation<Pooled, any Error>
+    }
+
+    private struct State {
+        var idle: [Pooled] = []
+        var open = 0
+        var waiters: [Waiter] = []
+        var nextWaiterID = 0
+        var nextThreadID = 0
+        var closed = false
+        var lastConnectError: PostgresError?
+        var created = 0
+        var discarded = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init(
+        configuration: PostgresConfiguration,
+        options: PostgresPoolOptions = PostgresPoolOptions(),
+        logger: Logger = Logger(label: "orderly.pool")
+    ) {
+        self.configuration = configuration
+        self.options = options
+        self.logger = logger
+    }
+
+    /// A snapshot of the pool's counters.
+    public struct Statistics: Sendable, Equatable {
+        public var open: Int
+        public var idle: Int
+        public var waiting: Int
+        /// Connections opened since the pool started.
+        public var created: Int
+        /// Connections closed because they were broken or idle too long.
+        public var discarded: Int
+    }
+
+    public var statistics: Statistics {
+        state.withLock {
+            Statistics(
+                open: $0.open,
+                idle: $0.idle.count,
+                waiting: $0.waiters.count,
+                created: $0.created,
+                discarded: $0.discarded
+            )
+        }
+    }
+
+    // MARK: Borrowing
+
+    /// Borrows a connection and runs `body` on its thread.
+    ///
+    /// If the task is cancelled while `body` runs, the running statement is cancelled on the server.
+    public func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        let pooled = try await acquire()
+        do {
+            let value = try await withTaskCancellationHandler {
+                try await pooled.thread.run { try body(pooled.connection) }
+            } onCancel: {
+                pooled.connection.cancelRunningStatement()
+            }
+            release(pooled)
+            return value
+        } catch {
+            release(pooled)
+            throw error
+        }
+    }
+
+    /// Runs `body` in a transaction on a borrowed connection, retrying the whole transaction on
+    /// 40001/40P01 as `retry` allows.
+    public func transaction<T: Sendable>(
+        isolation: IsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        retry: RetryPolicy = .default,
+        _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        try await withConnection { connection in
+            try connection.retrying(retry) {
+                try connection.transaction(isolation: isolation, readOnly: readOnly, body)
+            }
+        }
+    }
+
+    /// Runs one statement on a borrowed connection.
+    @discardableResult
+    public func query(_ sql: String, _ bindings: [any PostgresEncodable] = []) async throws -> PostgresRows {
+        try await withConnection { try $0.query(sql, bindings) }
+    }
+
+    /// Closes idle connections and refuses new work; borrowed connections close when returned.
+    public func close() async {
+        let (idle, waiters) = state.withLock { state in
+            state.closed = true
+            defer {
+                state.open -= state.idle.count
+                state.idle = []
+                state.waiters = []
+            }
+            return (state.idle, state.waiters)
+        }
+        for waiter in waiters {
+            waiter.continuation.resume(throwing: PostgresError(code: .poolClosed, message: "the pool was closed"))
+        }
+        for pooled in idle { await shut(pooled) }
+    }
+
+    // MARK: The state machine
+
+    private enum Decision {
+        case use(Pooled)
+        case create(threadID: Int)
+        case wait
+        case fail(PostgresError)
+    }
+
+    private func acquire() async throws -> Pooled {
+        while true {
+            try Task.checkCancellation()
+            let pooled = try await acquireCandidate()
+            if await isHealthy(pooled) {
+                return pooled
+            }
+            await discard(pooled, reason: "broken before use")
+        }
+    }
+
+    private func isHealthy(_ pooled: Pooled) async -> Bool {
+        // The socket check does not block: fine to run on the caller's thread, the connection is ours.
+        guard pooled.connection.isUsable else { return false }
+        guard ContinuousClock.now - pooled.lastUsed > options.pingAfterIdle else { return true }
+        do {
+            _ = try await pooled.thread.run { try pooled.connection.query("SELECT 1") }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    private func acquireCandidate() async throws -> Pooled {
+        let now = ContinuousClock.now
+        let (decision, stale): (Decision, [Pooled]) = state.withLock { state in
+            if state.closed { return (.fail(PostgresError(code: .poolClosed, message: "the pool is closed")), []) }
+            // Close connections idle past the timeout (oldest sit at the front), keeping minIdle.
+            var stale: [Pooled] = []
+            while state.idle.count > options.minIdle, let oldest = state.idle.first,
+                now - oldest.lastUsed > options.idleTimeout
+            {
+                stale.append(state.idle.removeFirst())
+                state.open -= 1
+                state.discarded += 1
+            }
+            if let pooled = state.idle.popLast() { return (.use(pooled), stale) }
+            if state.open < options.maxConnections {
+                state.open += 1
+                state.nextThreadID += 1
+                return (.create(threadID: state.nextThreadID), stale)
+            }
+            return (.wait, stale)
+        }
+        for pooled in stale { await shut(pooled) }
+        switch decision {
+        case .use(let pooled):
+            return pooled
+        case .fail(let error):
+            throw error
+        case .create(let threadID):
+            return try await create(threadID: threadID)
+        case .wait:
+            return try await waitForRelease()
+        }
+    }
+
+    private func create(threadID: Int) async throws -> Pooled {
+        let thread = ConnectionThread(name: "orderly-pg-\(threadID)")
+        let configuration = self.configuration
+        let logger = self.logger
+        do {
+            let connection = try await thread.run { try PostgresConnection(configuration: configuration, logger: logger) }
+            state.withLock { $0.created += 1 }
+            return Pooled(connection: connection, thread: thread, lastUsed: .now)
+        } catch {
+            thread.stop()
+            let failure = error as? PostgresError
+            state.withLock { state in
+                state.open -= 1
+                state.lastConnectError = failure
+            }
+            throw error
+        }
+    }
+
+    private func waitForRelease() async throws -> Pooled {
+        let id = state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        let timeout = options.acquireTimeout
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: timeout)
+            guard let self else { return }
+            let reason = self.state.withLock { $0.lastConnectError.map { " (last connection error: \($0))" } ?? "" }
+            self.removeWaiter(
+                id,
+                error: PostgresError(
+                    code: .poolTimeout,
+                    message: "no connection became free within \(timeout)\(reason)"
+                )
+            )
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Pooled, any Error>) in
+                let closed = state.withLock { state in
+                    if state.closed { return true }
+                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    return false
+                }
+                if closed {
+                    continuation.resume(throwing: PostgresError(code: .poolClosed, message: "the pool is closed"))
+                }
+            }
+        } onCancel: {
+            self.removeWaiter(id, error: CancellationError())
+        }
+    }
+
+    private func removeWaiter(_ id: Int, error: any Error) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.continuation.resume(throwing: error)
+    }
+
+    /// Returns a connection: to the longest waiter, to the idle stack, or closed if it is broken.
+    private func release(_ pooled: Pooled) {
+        let connection = pooled.connection
+        guard !connection.isClosed, !connection.isInTransaction, connection.isUsable else {
+            Task { await self.discard(pooled, reason: "broken or left in a transaction") }
+            return
+        }
+        var returned = pooled
+        returned.lastUsed = .now
+        let (waiter, closeIt): (Waiter?, Bool) = state.withLock { state in
+            if state.closed {
+                state.open -= 1
+                return (nil, true)
+            }
+            if !state.waiters.isEmpty { return (state.waiters.removeFirst(), false) }
+            state.idle.append(returned)
+            return (nil, false)
+        }
+        if let waiter { waiter.continuation.resume(returning: returned) }
+        if closeIt { Task { await self.shut(returned) } }
+    }
+
+    /// Closes a broken connection and, if someone is waiting, opens a replacement for them.
+    private func discard(_ pooled: Pooled, reason: String) async {
+        logger.info(
+            "discarding connection",
+            metadata: ["backend_pid": "\(pooled.connection.backendPID)", "reason": "\(reason)"]
+        )
+        await shut(pooled)
+        let replacement: Int? = state.withLock { state in
+            state.open -= 1
+            state.discarded += 1
+            guard !state.closed, !state.waiters.isEmpty, state.open < options.maxConnections else { return nil }
+            state.open += 1
+            state.nextThreadID += 1
+            return state.nextThreadID
+        }
+        guard let replacement else { return }
+        // The replacement goes to the longest waiter through the normal release path.
+        if let pooled = try? await create(threadID: replacement) { release(pooled) }
+    }
+
+    private func shut(_ pooled: Pooled) async {
+        _ = try? await pooled.thread.run { pooled.connection.close() }
+        pooled.thread.stop()
+    }
+}
+
+extension PostgresConnection {
+    /// Runs `body` again when it fails with 40001 or 40P01, up to `policy.maxAttempts` times in all,
+    /// sleeping this (connection) thread for a jittered, growing delay between attempts.
+    public func retrying<T>(_ policy: RetryPolicy, _ body: () throws -> T) throws -> T {
+        var generator = SystemRandomNumberGenerator()
+        var attempt = 1
+        while true {
+            do {
+                return try body()
+            } catch let error as PostgresError where error.isRetryable && attempt < policy.maxAttempts {
+                let delay = policy.delay(afterAttempt: attempt, using: &generator)
+                logger.debug(
+                    "retrying transaction",
+                    metadata: ["attempt": "\(attempt)", "sqlstate": "\(error.sqlState ?? "")"]
+                )
+                attempt += 1
+                Thread.sleep(
+                    forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+                )
+            }
+        }
+    }
+}

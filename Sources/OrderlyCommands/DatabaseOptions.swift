@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import LibPQ
+import Logging
+import OrderlyDevCluster
+
+/// Where the database is: the options every command that talks to PostgreSQL shares.
+struct DatabaseOptions: ParsableArguments {
+    @Option(
+        name: .customLong("database-url"),
+        help: ArgumentHelp(
+            "A postgresql:// URL or libpq conninfo. Default: $DATABASE_URL, then libpq's PG* variables, "
+                + "then the private cluster under .orderly/.",
+            valueName: "url"
+        )
+    )
+    var databaseURL: String?
+
+    /// libpq environment variables that, when set, mean "a database is configured".
+    static let libpqVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGSERVICE", "PGUSER"]
+
+    enum Source: Equatable {
+        case explicit
+        case libpqEnvironment
+        case privateCluster(LocalCluster.Info)
+    }
+
+    /// Decides which database to use, starting the private cluster when nothing else is configured.
+    func resolve(logger: Logger) throws -> (PostgresConfiguration, Source) {
+        let environment = ProcessInfo.processInfo.environment
+        if let url = databaseURL ?? environment["DATABASE_URL"], !url.isEmpty {
+            return (PostgresConfiguration(conninfo: url), .explicit)
+        }
+        if Self.libpqVariables.contains(where: { environment[$0] != nil }) {
+            return (PostgresConfiguration(conninfo: ""), .libpqEnvironment)
+        }
+        let info = try LocalCluster.forCurrentDirectory(logger: logger).start()
+        return (PostgresConfiguration(conninfo: info.conninfo), .privateCluster(info))
+    }
+}
+
+/// Logging for the executable: swift-log to stderr at the level `ORDERLY_LOG_LEVEL` names (default info).
+enum CommandLogging {
+    static func logger(_ label: String) -> Logger {
+        var logger = Logger(label: label)
+        let level = ProcessInfo.processInfo.environment["ORDERLY_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+        logger.logLevel = level ?? .info
+        return logger
+    }
+}

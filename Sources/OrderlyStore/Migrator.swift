@@ -1,0 +1,137 @@
+import LibPQ
+import Logging
+
+/// Applies migrations in order, each in its own transaction, and records version and checksum.
+///
+/// Safe to run from many hosts at once: everything happens under a session advisory lock, so the
+/// first migrator applies what is pending and the others then find nothing to do. An applied migration
+/// whose file has changed since (checksum mismatch) stops everything: schema history is append-only.
+public struct Migrator: Sendable {
+    /// The key of the advisory lock all migrators take (ASCII "ORDERMIG").
+    public static let lockKey: Int64 = 0x4F52_4445_524D_4947
+
+    public let migrations: [Migration]
+    let logger: Logger
+
+    public init(migrations: [Migration] = Migration.all, logger: Logger = Logger(label: "orderly.migrate")) {
+        self.migrations = migrations.sorted { $0.version < $1.version }
+        self.logger = logger
+    }
+
+    /// What `migrate` did, or what `status` found.
+    public struct Report: Sendable, Equatable {
+        /// Versions applied by this call.
+        public var applied: [Int]
+        /// Versions already applied before.
+        public var alreadyApplied: [Int]
+        /// Versions this binary knows but the database has not applied (for `status`).
+        public var pending: [Int]
+    }
+
+    /// Applies every pending migration. Throws `MigrationError` on a checksum mismatch or when the
+    /// database has migrations this binary does not know (it is older than the schema).
+    @discardableResult
+    public func migrate(on connection: PostgresConnection) throws -> Report {
+        try connection.execute("SELECT pg_advisory_lock($1)", [Self.lockKey])
+        defer {
+            do {
+                try connection.execute("SELECT pg_advisory_unlock($1)", [Self.lockKey])
+            } catch {
+                // The lock is session-level: closing the connection releases it anyway.
+                logger.warning("could not release the migration lock", metadata: ["error": "\(error)"])
+            }
+        }
+        try connection.execute(
+            """
+            CREATE TABLE IF NOT EXISTS orderly_schema_migrations (
+                version     integer PRIMARY KEY,
+                name        text NOT NULL,
+                checksum    text NOT NULL,
+                applied_at  timestamptz NOT NULL DEFAULT now(),
+                duration_ms integer NOT NULL
+            )
+            """
+        )
+        let applied = try verify(on: connection)
+        var report = Report(applied: [], alreadyApplied: applied.sorted(), pending: [])
+        for migration in migrations where !applied.contains(migration.version) {
+            let started = ContinuousClock.now
+            try connection.transaction { connection in
+                try connection.executeScript(migration.sql)
+                let elapsed = ContinuousClock.now - started
+                try connection.execute(
+                    """
+                    INSERT INTO orderly_schema_migrations (version, name, checksum, duration_ms)
+                    VALUES ($1, $2, encode(sha256(convert_to($3, 'UTF8')), 'hex'), $4)
+                    """,
+                    [migration.version, migration.name, migration.sql, Int(elapsed.components.seconds * 1000)]
+                )
+            }
+            logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+            report.applied.append(migration.version)
+        }
+        return report
+    }
+
+    /// Reports applied and pending versions without changing anything (checksums are verified too).
+    public func status(on connection: PostgresConnection) throws -> Report {
+        let exists = try connection.query("SELECT to_regclass('orderly_schema_migrations') IS NOT NULL")
+            .scalar(Bool.self)
+        let applied = exists ? try verify(on: connection) : []
+        return Report(
+            applied: [],
+            alreadyApplied: applied.sorted(),
+            pending: migrations.map(\.version).filter { !applied.contains($0) }
+        )
+    }
+
+    /// Compares what the database recorded with the embedded files; returns the applied versions.
+    private func verify(on connection: PostgresConnection) throws -> Set<Int> {
+        let rows = try connection.query(
+            """
+            SELECT m.version, m.name, m.checksum,
+                   m.checksum = encode(sha256(convert_to(f.sql, 'UTF8')), 'hex') AS matches,
+                   f.sql IS NOT NULL AS known
+            FROM orderly_schema_migrations m
+            LEFT JOIN unnest($1::int8[], $2::text[]) AS f(version, sql) ON f.version = m.version
+            ORDER BY m.version
+            """,
+            [migrations.map { Int64($0.version) }, migrations.map(\.sql)]
+        )
+        var applied = Set<Int>()
+        var changed: [String] = []
+        var unknown: [String] = []
+        for row in rows {
+            let version = try row.decode(Int.self, "version")
+            let name = try row.decode(String.self, "name")
+            applied.insert(version)
+            if try !row.decode(Bool.self, "known") {
+                unknown.append(Migration.fileStem(version: version, name: name))
+            } else if try !row.decode(Bool.self, "matches") {
+                changed.append(Migration.fileStem(version: version, name: name))
+            }
+        }
+        if !changed.isEmpty { throw MigrationError.checksumMismatch(changed) }
+        if !unknown.isEmpty { throw MigrationError.unknownApplied(unknown) }
+        return applied
+    }
+}
+
+/// Why migrations refused to run.
+public enum MigrationError: Error, Equatable, CustomStringConvertible {
+    /// These applied migrations' files were edited after they ran. Add a new migration instead.
+    case checksumMismatch([String])
+    /// The database has migrations this binary does not know: it is older than the schema.
+    case unknownApplied([String])
+
+    public var description: String {
+        switch self {
+        case .checksumMismatch(let names):
+            return "applied migrations were changed since they ran: \(names.joined(separator: ", ")) "
+                + "(never edit an applied migration; add a new one)"
+        case .unknownApplied(let names):
+            return "the database has migrations this orderly binary does not know: "
+                + "\(names.joined(separator: ", ")) (upgrade orderly)"
+        }
+    }
+}
