@@ -10,11 +10,26 @@ public struct PostgresConfiguration: Sendable, Hashable {
     public var applicationName: String
     /// Seconds to wait for a new connection before failing; nil defers to the conninfo/`PGCONNECT_TIMEOUT`.
     public var connectTimeout: Int?
+    /// Connects to this database instead of the one the conninfo names (same server and credentials).
+    public var database: String?
 
-    public init(conninfo: String = "", applicationName: String = "orderly", connectTimeout: Int? = 10) {
+    public init(
+        conninfo: String = "",
+        applicationName: String = "orderly",
+        connectTimeout: Int? = 10,
+        database: String? = nil
+    ) {
         self.conninfo = conninfo
         self.applicationName = applicationName
         self.connectTimeout = connectTimeout
+        self.database = database
+    }
+
+    /// The same server and credentials, another database.
+    public func with(database: String) -> PostgresConfiguration {
+        var copy = self
+        copy.database = database
+        return copy
     }
 
     /// Keyword/value pairs for `PQconnectdbParams`. Ours come first: `expand_dbname` lets anything in the
@@ -30,12 +45,16 @@ public struct PostgresConfiguration: Sendable, Hashable {
         if !conninfo.isEmpty {
             parameters.append(("dbname", conninfo))
         }
+        // libpq expands only the first dbname; a later one is a plain database name that overrides it.
+        if let database {
+            parameters.append(("dbname", database))
+        }
         return parameters
     }
 
     /// The conninfo with any password replaced, for logs and error messages.
     public var redacted: String {
-        guard !conninfo.isEmpty else { return "(libpq environment)" }
+        guard !conninfo.isEmpty else { return "(libpq environment)" + (database.map { " dbname=\($0)" } ?? "") }
         let text = conninfo.replacingOccurrences(
             of: #"(://[^/:@]*):[^/@]*@"#,
             with: "$1:***@",
@@ -45,6 +64,6 @@ public struct PostgresConfiguration: Sendable, Hashable {
             of: #"password\s*=\s*('[^']*'|\S+)"#,
             with: "password=***",
             options: .regularExpression
-        )
+        ) + (database.map { " dbname=\($0)" } ?? "")
     }
 }

@@ -1,0 +1,168 @@
+import Foundation
+import LibPQ
+import OrderlyTestSupport
+import Testing
+
+@Suite(.database)
+struct PoolTests {
+    @Test func sixtyFourTasksShareEightConnectionsWithoutStarving() async throws {
+        let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 8, acquireTimeout: .seconds(60)))
+        let perTask = try await withThrowingTaskGroup(of: [Int32].self) { group in
+            for task in 0..<64 {
+                group.addTask {
+                    var seen: [Int32] = []
+                    for round in 0..<10 {
+                        let (pid, echoed) = try await pool.withConnection { connection in
+                            let row = try connection.query("SELECT pg_backend_pid(), $1::int8", [task * 100 + round])[0]
+                            return (try row.decode(Int32.self, at: 0), try row.decode(Int.self, at: 1))
+                        }
+                        #expect(echoed == task * 100 + round)
+                        seen.append(pid)
+                    }
+                    return seen
+                }
+            }
+            return try await group.reduce(into: [[Int32]]()) { $0.append($1) }
+        }
+        #expect(perTask.count == 64)
+        #expect(perTask.allSatisfy { $0.count == 10 })
+        let backends = Set(perTask.joined())
+        #expect(backends.count <= 8)
+        let statistics = pool.statistics
+        #expect(statistics.open <= 8)
+        #expect(statistics.waiting == 0)
+        await pool.close()
+    }
+
+    @Test func blockingQueriesDoNotStallTheCooperativePool() async throws {
+        // Sixteen statements that each sleep 300 ms on the server, on sixteen connections: if libpq ran on
+        // the cooperative pool (two threads here), a heartbeat task could not tick until they finished.
+        let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 16))
+        let started = ContinuousClock.now
+        async let sleepers: Void = withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<16 {
+                group.addTask { try await pool.query("SELECT pg_sleep(0.3)") }
+            }
+            try await group.waitForAll()
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        var ticks = 0
+        while ContinuousClock.now - started < .milliseconds(250) {
+            try await Task.sleep(for: .milliseconds(5))
+            ticks += 1
+        }
+        try await sleepers
+        #expect(ticks >= 5, "the heartbeat ticked \(ticks) times while queries blocked")
+        await pool.close()
+    }
+
+    @Test func acquireWaitsAtMostTheTimeout() async throws {
+        let pool = try TestDatabase.require().makePool(
+            PostgresPoolOptions(maxConnections: 1, acquireTimeout: .milliseconds(100))
+        )
+        async let holder: Void = pool.query("SELECT pg_sleep(1)").map { _ in () }.first ?? ()
+        try await Task.sleep(for: .milliseconds(100))
+        let started = ContinuousClock.now
+        let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
+        #expect(error?.code == .poolTimeout)
+        #expect(ContinuousClock.now - started < .seconds(1))
+        try await holder
+        // Once the holder is done, the connection serves again.
+        #expect(try await pool.query("SELECT 7").scalar(Int.self) == 7)
+        await pool.close()
+    }
+
+    @Test func killedBackendsAreDetectedAndReplacedBeforeUse() async throws {
+        let database = try TestDatabase.require()
+        let pool = database.makePool(PostgresPoolOptions(maxConnections: 4))
+        // Open four connections at once so the pool holds four idle ones.
+        let before = try await withThrowingTaskGroup(of: Int32.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    try await pool.query("SELECT pg_backend_pid() FROM pg_sleep(0.2)").scalar(Int32.self)
+                }
+            }
+            return try await group.reduce(into: Set<Int32>()) { $0.insert($1) }
+        }
+        #expect(before.count == 4)
+        let admin = try database.connect()
+        defer { admin.close() }
+        try admin.execute("SELECT pg_terminate_backend(pid::int) FROM unnest($1::int8[]) AS pid", [before.map(Int64.init)])
+        // pg_terminate_backend only signals; wait until the backends are really gone.
+        for _ in 0..<200 {
+            let alive = try admin.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int8[])",
+                [before.map(Int64.init)]
+            ).scalar(Int.self)
+            if alive == 0 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        // No caller sees the dead connections: each is noticed at checkout and replaced.
+        for _ in 0..<8 {
+            let pid = try await pool.query("SELECT pg_backend_pid()").scalar(Int32.self)
+            #expect(!before.contains(pid))
+        }
+        #expect(pool.statistics.discarded >= 1)
+        await pool.close()
+    }
+
+    @Test func aConnectionLostMidStatementIsReplaced() async throws {
+        let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 1))
+        let first = try await pool.query("SELECT pg_backend_pid()").scalar(Int32.self)
+        let error = await #expect(throws: PostgresError.self) {
+            try await pool.query("SELECT pg_terminate_backend(pg_backend_pid())")
+        }
+        #expect(error?.code == .connectionLost)
+        let second = try await pool.query("SELECT pg_backend_pid()").scalar(Int32.self)
+        #expect(second != first)
+        await pool.close()
+    }
+
+    @Test func cancellingTheTaskCancelsTheStatement() async throws {
+        let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 1))
+        let started = ContinuousClock.now
+        let sleeper = Task { try await pool.query("SELECT pg_sleep(30)") }
+        try await Task.sleep(for: .milliseconds(200))
+        sleeper.cancel()
+        let result = await sleeper.result
+        #expect(throws: (any Error).self) { try result.get() }
+        #expect(ContinuousClock.now - started < .seconds(10))
+        // The connection went back to the pool in working order.
+        #expect(try await pool.query("SELECT 1").scalar(Int.self) == 1)
+        await pool.close()
+    }
+
+    @Test func poolTransactionRetriesDeadlockVictims() async throws {
+        let database = try TestDatabase.require()
+        let setup = try database.connect()
+        try setup.executeScript("CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL); INSERT INTO counters VALUES (1, 0), (2, 0);")
+        setup.close()
+        let pool = database.makePool(PostgresPoolOptions(maxConnections: 6, acquireTimeout: .seconds(120)))
+        // Six transactions update the same two rows in opposite orders; retries make every one count.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<6 {
+                group.addTask {
+                    let order = index.isMultiple(of: 2) ? [1, 2] : [2, 1]
+                    try await pool.transaction(retry: RetryPolicy(maxAttempts: 20)) { tx in
+                        for id in order {
+                            try tx.execute("UPDATE counters SET n = n + 1 WHERE id = $1", [id])
+                            _ = try tx.query("SELECT pg_sleep(0.01)")
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let total = try await pool.query("SELECT sum(n) FROM counters").scalar(Int.self)
+        #expect(total == 12)
+        await pool.close()
+    }
+
+    @Test func closedPoolRefusesWork() async throws {
+        let pool = try TestDatabase.require().makePool()
+        _ = try await pool.query("SELECT 1")
+        await pool.close()
+        let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
+        #expect(error?.code == .poolClosed)
+    }
+}
