@@ -99,8 +99,11 @@ struct DevCommand: ParsableCommand {
         @Flag(help: "Confirm that every row in the private cluster may be deleted.")
         var yes = false
 
-        func run() throws {
+        func validate() throws {
             guard yes else { throw ValidationError("this deletes the private cluster's data; pass --yes to confirm") }
+        }
+
+        func run() throws {
             try LocalCluster.forCurrentDirectory(logger: CommandLogging.logger("orderly.dev")).destroy()
             print("destroyed")
         }

@@ -22,6 +22,18 @@ public struct TestDatabase: Sendable {
         try #require(current, "mark the suite with .database or .migratedDatabase", sourceLocation: sourceLocation)
     }
 
+    /// A conninfo string or URL for this database, as a user would pass to `--database-url`.
+    public var conninfo: String {
+        let base = configuration.conninfo
+        if base.hasPrefix("postgres://") || base.hasPrefix("postgresql://"),
+            var components = URLComponents(string: base)
+        {
+            components.path = "/" + name
+            return components.string ?? base
+        }
+        return base + " dbname=" + name
+    }
+
     /// A fresh connection (close it when done).
     public func connect() throws -> PostgresConnection {
         try PostgresConnection(configuration: configuration, logger: TestServer.logger)

@@ -1,0 +1,137 @@
+import LibPQ
+import OrderlyCore
+import OrderlyTestSupport
+import Testing
+
+/// The schema's own guarantees, which hold whatever the Swift code does.
+@Suite(.migratedDatabase)
+struct SchemaTests {
+    func connect() throws -> PostgresConnection { try TestDatabase.require().connect() }
+
+    /// A warehouse and a SKU with an inventory row of `onHand` units, codes unique to the caller.
+    func stockRow(_ connection: PostgresConnection, onHand: Int) throws -> (warehouse: Int, sku: Int) {
+        let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36).uppercased()
+        let warehouse = try connection.query(
+            """
+            INSERT INTO warehouses (code, name, latitude, longitude, address_line1, city, country)
+            VALUES ($1, 'Test', 52.5, 13.4, 'Street 1', 'Berlin', 'DE') RETURNING id
+            """,
+            ["W" + tag]
+        ).scalar(Int.self)
+        let sku = try connection.query(
+            """
+            INSERT INTO skus (code, name, weight_grams, length_mm, width_mm, height_mm)
+            VALUES ($1, 'Thing', 100, 10, 10, 10) RETURNING id
+            """,
+            ["S" + tag]
+        ).scalar(Int.self)
+        try connection.execute(
+            "INSERT INTO inventory (warehouse_id, sku_id, on_hand) VALUES ($1, $2, $3)",
+            [warehouse, sku, onHand]
+        )
+        return (warehouse, sku)
+    }
+
+    @Test func reservedCanNeverExceedOnHand() throws {
+        let connection = try connect()
+        defer { connection.close() }
+        let row = try stockRow(connection, onHand: 5)
+        try connection.execute("UPDATE inventory SET reserved = 5 WHERE warehouse_id = $1 AND sku_id = $2", [row.warehouse, row.sku])
+        let error = try #require(throws: PostgresError.self) {
+            try connection.execute(
+                "UPDATE inventory SET reserved = reserved + 1 WHERE warehouse_id = $1 AND sku_id = $2",
+                [row.warehouse, row.sku]
+            )
+        }
+        #expect(error.code == .checkViolation)
+        #expect(error.constraint == "inventory_reserved_within_on_hand")
+        let negative = try #require(throws: PostgresError.self) {
+            try connection.execute(
+                "UPDATE inventory SET reserved = -1 WHERE warehouse_id = $1 AND sku_id = $2",
+                [row.warehouse, row.sku]
+            )
+        }
+        #expect(negative.constraint == "inventory_reserved_within_on_hand")
+    }
+
+    @Test func theLedgerIsAppendOnly() throws {
+        let connection = try connect()
+        defer { connection.close() }
+        let row = try stockRow(connection, onHand: 5)
+        let id = try connection.query(
+            """
+            INSERT INTO inventory_ledger (warehouse_id, sku_id, on_hand_delta, reason, actor)
+            VALUES ($1, $2, 5, 'receive', 'test') RETURNING id
+            """,
+            [row.warehouse, row.sku]
+        ).scalar(Int.self)
+        for statement in [
+            "UPDATE inventory_ledger SET on_hand_delta = 50 WHERE id = $1", "DELETE FROM inventory_ledger WHERE id = $1",
+        ] {
+            let error = try #require(throws: PostgresError.self) { try connection.execute(statement, [id]) }
+            #expect(error.sqlState == "23001", "\(statement)")
+            #expect(error.message.contains("append-only"))
+        }
+    }
+
+    @Test func ordersAreIdempotentPerChannelAndNeverDeleted() throws {
+        let connection = try connect()
+        defer { connection.close() }
+        let external = "ext-\(UInt32.random(in: 0...UInt32.max))"
+        let insert = """
+            INSERT INTO orders (channel, external_id, currency, ship_name, ship_line1, ship_city, ship_country)
+            VALUES ($1, $2, 'EUR', 'Ada', 'Street 1', 'Berlin', 'DE') RETURNING id
+            """
+        let id = try connection.query(insert, ["web", external]).scalar(Int.self)
+        let duplicate = try #require(throws: PostgresError.self) { try connection.query(insert, ["web", external]) }
+        #expect(duplicate.code == .uniqueViolation)
+        #expect(duplicate.constraint == "orders_channel_external_id")
+        // The same external id on another channel is another order.
+        _ = try connection.query(insert, ["pos", external])
+        let delete = try #require(throws: PostgresError.self) {
+            try connection.execute("DELETE FROM orders WHERE id = $1", [id])
+        }
+        #expect(delete.sqlState == "23001")
+    }
+
+    @Test func everySalesChannelIsAcceptedAndNothingElse() throws {
+        let connection = try connect()
+        defer { connection.close() }
+        let insert = """
+            INSERT INTO orders (channel, external_id, currency, ship_name, ship_line1, ship_city, ship_country)
+            VALUES ($1, $2, 'EUR', 'Ada', 'Street 1', 'Berlin', 'DE')
+            """
+        for channel in SalesChannel.allCases {
+            try connection.execute(insert, [channel.rawValue, "c-\(UInt32.random(in: 0...UInt32.max))"])
+        }
+        let error = try #require(throws: PostgresError.self) { try connection.execute(insert, ["fax", "x"]) }
+        #expect(error.constraint == "orders_channel")
+    }
+
+    @Test func aHeldOrderAlwaysHasAReason() throws {
+        let connection = try connect()
+        defer { connection.close() }
+        let error = try #require(throws: PostgresError.self) {
+            try connection.execute(
+                """
+                INSERT INTO orders (channel, external_id, status, currency, ship_name, ship_line1, ship_city, ship_country)
+                VALUES ('web', $1, 'on_hold', 'EUR', 'Ada', 'Street 1', 'Berlin', 'DE')
+                """,
+                ["h-\(UInt32.random(in: 0...UInt32.max))"]
+            )
+        }
+        #expect(error.constraint == "orders_hold_reason_when_held")
+    }
+
+    @Test func aUniqueJobExistsOnceUntilItFinishes() throws {
+        let connection = try connect()
+        defer { connection.close() }
+        let key = "low_stock:\(UInt32.random(in: 0...UInt32.max))"
+        let insert = "INSERT INTO jobs (kind, unique_key) VALUES ('low_stock', $1) RETURNING id"
+        let id = try connection.query(insert, [key]).scalar(Int.self)
+        let error = try #require(throws: PostgresError.self) { try connection.query(insert, [key]) }
+        #expect(error.code == .uniqueViolation)
+        try connection.execute("UPDATE jobs SET state = 'completed', completed_at = now() WHERE id = $1", [id])
+        _ = try connection.query(insert, [key])
+    }
+}
