@@ -1,0 +1,79 @@
+import Foundation
+
+/// Runs a program to completion and captures its output.
+///
+/// posix_spawn and waitpid rather than Foundation's `Process`, for two reasons seen here: its
+/// `waitUntilExit` can miss the exit of a child that leaves a daemon behind (`pg_ctl start`) and hang,
+/// and a child spawned from a Swift concurrency thread inherits that thread's blocked signals, so a
+/// program that times itself with SIGALRM (`pgbench -T`) never stops. Here the child gets an empty
+/// signal mask and default handlers.
+public enum ChildProcess {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var output: String
+    }
+
+    /// Runs `command` (looked up on PATH) with stdout and stderr captured together and stdin empty.
+    public static func run(
+        _ command: [String],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        workingDirectory: String? = nil
+    ) throws -> Result {
+        guard !command.isEmpty else { throw ClusterError("no command to run") }
+        var pipeFDs: [Int32] = [0, 0]
+        guard pipe(&pipeFDs) == 0 else { throw ClusterError("pipe() failed: errno \(errno)") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
+        posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
+        posix_spawn_file_actions_addclose(&actions, pipeFDs[1])
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // A shell changes directory first (posix_spawn's chdir action is not portable), then execs.
+        let script = workingDirectory == nil ? "exec \"$@\"" : "cd \"$0\" && exec \"$@\""
+        let wrapped = ["/bin/sh", "-c", script, workingDirectory ?? "sh"] + command
+        var argv = wrapped.map { strdup($0) } + [nil]
+        var envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, &envp)
+        close(pipeFDs[1])
+        guard spawned == 0 else {
+            close(pipeFDs[0])
+            throw ClusterError("cannot run \(command[0]): \(String(cString: strerror(spawned)))")
+        }
+        // Read until every writer is gone (pg_ctl gives the server a log file, not this pipe).
+        var output = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(pipeFDs[0], &buffer, buffer.count)
+            if count > 0 {
+                output += buffer[0..<count]
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else {
+                break
+            }
+        }
+        close(pipeFDs[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // WIFEXITED / WEXITSTATUS by hand: the macros do not import into Swift.
+        let exitCode: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Result(status: exitCode, output: String(decoding: output, as: UTF8.self))
+    }
+}
