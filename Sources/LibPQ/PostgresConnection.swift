@@ -44,9 +44,15 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         let connection: OpaquePointer? = keywords.withUnsafeMutableBufferPointer { keywordBuffer in
             values.withUnsafeMutableBufferPointer { valueBuffer in
-                keywordBuffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: keywordBuffer.count) {
+                keywordBuffer.baseAddress!.withMemoryRebound(
+                    to: UnsafePointer<CChar>?.self,
+                    capacity: keywordBuffer.count
+                ) {
                     keywordPointer in
-                    valueBuffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: valueBuffer.count) {
+                    valueBuffer.baseAddress!.withMemoryRebound(
+                        to: UnsafePointer<CChar>?.self,
+                        capacity: valueBuffer.count
+                    ) {
                         valuePointer in
                         PQconnectdbParams(keywordPointer, valuePointer, 1)
                     }
@@ -323,14 +329,14 @@ public final class PostgresConnection: @unchecked Sendable {
             if PQstatus(handle) != CONNECTION_OK { code = .connectionLost }
             let message = field(Diagnostic.message) ?? Self.trimmed(PQresultErrorMessage(result))
             throw PostgresError(
-                    code: code,
-                    message: message.isEmpty ? lastErrorMessage : message,
-                    sqlState: sqlState,
-                    detail: field(Diagnostic.detail),
-                    hint: field(Diagnostic.hint),
-                    schema: field(Diagnostic.schema),
-                    table: field(Diagnostic.table),
-                    column: field(Diagnostic.column),
+                code: code,
+                message: message.isEmpty ? lastErrorMessage : message,
+                sqlState: sqlState,
+                detail: field(Diagnostic.detail),
+                hint: field(Diagnostic.hint),
+                schema: field(Diagnostic.schema),
+                table: field(Diagnostic.table),
+                column: field(Diagnostic.column),
                 constraint: field(Diagnostic.constraint)
             )
         }

@@ -260,7 +260,9 @@ public final class PostgresPool: Sendable {
         let configuration = self.configuration
         let logger = self.logger
         do {
-            let connection = try await thread.run { try PostgresConnection(configuration: configuration, logger: logger) }
+            let connection = try await thread.run {
+                try PostgresConnection(configuration: configuration, logger: logger)
+            }
             state.withLock { $0.created += 1 }
             return Pooled(connection: connection, thread: thread, lastUsed: .now)
         } catch {

@@ -43,7 +43,9 @@ struct BenchCommand: AsyncParsableCommand {
             }
         }
 
-        var clientCounts: [Int] { clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+        var clientCounts: [Int] {
+            clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        }
 
         func run() async throws {
             let logger = CommandLogging.logger("orderly.bench")
@@ -52,7 +54,11 @@ struct BenchCommand: AsyncParsableCommand {
             for count in clientCounts {
                 let ours = try await orderlyRun(configuration: configuration, clients: count, hopPerStatement: true)
                 print(ours.row(clients: count, label: "orderly pool"))
-                let onThread = try await orderlyRun(configuration: configuration, clients: count, hopPerStatement: false)
+                let onThread = try await orderlyRun(
+                    configuration: configuration,
+                    clients: count,
+                    hopPerStatement: false
+                )
                 print(onThread.row(clients: count, label: "orderly in-thread"))
                 do {
                     let reference = try pgbenchRun(configuration: configuration, clients: count)
@@ -118,7 +124,10 @@ struct BenchCommand: AsyncParsableCommand {
                 return try await group.reduce(into: [Double]()) { $0 += $1 }
             }
             let elapsed = ContinuousClock.now - started
-            return Sample(latencies: latencies, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            return Sample(
+                latencies: latencies,
+                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            )
         }
 
         private func pgbenchRun(configuration: PostgresConfiguration, clients: Int) throws -> Sample {
@@ -138,7 +147,8 @@ struct BenchCommand: AsyncParsableCommand {
             guard result.status == 0 else { throw BenchError("pgbench exited \(result.status): \(result.output)") }
             // Log lines: client_id transaction_no latency_us script_no epoch epoch_us
             var latencies: [Double] = []
-            for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) where file.hasPrefix("log") {
+            for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) where file.hasPrefix("log")
+            {
                 let log = try String(contentsOf: directory.appending(path: file), encoding: .utf8)
                 for line in log.split(separator: "\n") {
                     let fields = line.split(separator: " ")

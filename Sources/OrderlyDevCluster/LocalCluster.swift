@@ -108,7 +108,10 @@ public struct LocalCluster: Sendable {
                     check: true
                 )
                 try createDatabase(info)
-                logger.info("private PostgreSQL running", metadata: ["port": "\(info.port)", "data": "\(info.dataDirectory)"])
+                logger.info(
+                    "private PostgreSQL running",
+                    metadata: ["port": "\(info.port)", "data": "\(info.dataDirectory)"]
+                )
                 return info
             } catch {
                 // Most likely another process took the port between our probe and the server's bind.
@@ -283,7 +286,9 @@ public struct LocalCluster: Sendable {
         address.sin_port = 0
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0 else { throw ClusterError("bind() failed: errno \(errno)") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)

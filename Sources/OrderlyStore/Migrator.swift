@@ -67,7 +67,10 @@ public struct Migrator: Sendable {
                     [migration.version, migration.name, migration.sql, Int(elapsed.components.seconds * 1000)]
                 )
             }
-            logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+            logger.info(
+                "applied migration",
+                metadata: ["version": "\(migration.version)", "name": "\(migration.name)"]
+            )
             report.applied.append(migration.version)
         }
         return report

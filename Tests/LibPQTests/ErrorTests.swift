@@ -250,7 +250,10 @@ struct ErrorTests {
     }
 
     @Test func badConninfoIsConnectionFailedWithoutThePassword() throws {
-        let configuration = PostgresConfiguration(conninfo: "postgresql://who:secret@127.0.0.1:1/nothing", connectTimeout: 2)
+        let configuration = PostgresConfiguration(
+            conninfo: "postgresql://who:secret@127.0.0.1:1/nothing",
+            connectTimeout: 2
+        )
         let error = try #require(throws: PostgresError.self) { try PostgresConnection(configuration: configuration) }
         #expect(error.code == .connectionFailed)
         #expect(!error.message.contains("secret"))

@@ -6,7 +6,9 @@ import Testing
 @Suite(.database)
 struct PoolTests {
     @Test func sixtyFourTasksShareEightConnectionsWithoutStarving() async throws {
-        let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 8, acquireTimeout: .seconds(60)))
+        let pool = try TestDatabase.require().makePool(
+            PostgresPoolOptions(maxConnections: 8, acquireTimeout: .seconds(60))
+        )
         let perTask = try await withThrowingTaskGroup(of: [Int32].self) { group in
             for task in 0..<64 {
                 group.addTask {
@@ -87,7 +89,10 @@ struct PoolTests {
         #expect(before.count == 4)
         let admin = try database.connect()
         defer { admin.close() }
-        try admin.execute("SELECT pg_terminate_backend(pid::int) FROM unnest($1::int8[]) AS pid", [before.map(Int64.init)])
+        try admin.execute(
+            "SELECT pg_terminate_backend(pid::int) FROM unnest($1::int8[]) AS pid",
+            [before.map(Int64.init)]
+        )
         // pg_terminate_backend only signals; wait until the backends are really gone.
         for _ in 0..<200 {
             let alive = try admin.query(
@@ -135,7 +140,9 @@ struct PoolTests {
     @Test func poolTransactionRetriesDeadlockVictims() async throws {
         let database = try TestDatabase.require()
         let setup = try database.connect()
-        try setup.executeScript("CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL); INSERT INTO counters VALUES (1, 0), (2, 0);")
+        try setup.executeScript(
+            "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL); INSERT INTO counters VALUES (1, 0), (2, 0);"
+        )
         setup.close()
         let pool = database.makePool(PostgresPoolOptions(maxConnections: 6, acquireTimeout: .seconds(120)))
         // Six transactions update the same two rows in opposite orders; retries make every one count.

@@ -165,7 +165,9 @@ struct TypeRoundTripTests {
     @Test func decodingTheWrongTypeIsAClearError() throws {
         let connection = try TestDatabase.require().connect()
         defer { connection.close() }
-        let row = try connection.query("SELECT 'x'::text AS t, 70000::int4 AS big, NULL::int8 AS n, 1.5::numeric AS num")[0]
+        let row = try connection.query(
+            "SELECT 'x'::text AS t, 70000::int4 AS big, NULL::int8 AS n, 1.5::numeric AS num"
+        )[0]
         let cases: [(String, () throws -> Void)] = [
             ("int from text", { _ = try row.decode(Int.self, "t") }),
             ("string from int", { _ = try row.decode(String.self, "big") }),

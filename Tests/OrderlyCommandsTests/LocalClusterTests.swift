@@ -6,7 +6,9 @@ import Testing
 @Suite
 struct LocalClusterTests {
     @Test func startStopRestartKeepsDataAndDestroyRemovesIt() throws {
-        let home = URL(fileURLWithPath: NSTemporaryDirectory()).appending(path: "orderly-cluster-test-\(UUID().uuidString.prefix(8))")
+        let home = URL(fileURLWithPath: NSTemporaryDirectory()).appending(
+            path: "orderly-cluster-test-\(UUID().uuidString.prefix(8))"
+        )
         let cluster = LocalCluster(home: home, durability: .throwaway)
         defer { try? cluster.destroy() }
         #expect(try cluster.status() == .notInitialized)

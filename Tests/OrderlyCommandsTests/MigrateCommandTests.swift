@@ -20,7 +20,9 @@ struct MigrateCommandTests {
         let database = try await TestDatabase.create(label: "cli_migrate", migrated: false)
         defer { try? database.drop() }
         // --status on an unmigrated database reports pending migrations with exit code 1.
-        await #expect(throws: ExitCode(1)) { try await run(["migrate", "--status", "--database-url", database.conninfo]) }
+        await #expect(throws: ExitCode(1)) {
+            try await run(["migrate", "--status", "--database-url", database.conninfo])
+        }
         try await run(["migrate", "--database-url", database.conninfo])
         try await run(["migrate", "--status", "--database-url", database.conninfo])
         let connection = try database.connect()

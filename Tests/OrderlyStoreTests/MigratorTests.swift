@@ -14,13 +14,18 @@ struct MigratorTests {
     }
 
     let first = Migration(version: 1, name: "first", sql: "CREATE TABLE a (id int PRIMARY KEY);")
-    let second = Migration(version: 2, name: "second", sql: "CREATE TABLE b (id int PRIMARY KEY); INSERT INTO a VALUES (1);")
+    let second = Migration(
+        version: 2,
+        name: "second",
+        sql: "CREATE TABLE b (id int PRIMARY KEY); INSERT INTO a VALUES (1);"
+    )
 
     @Test func embeddedMigrationsAreExactlyTheFilesInSQLFolder() throws {
         let folder = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appending(path: "sql/migrations")
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }
+            .sorted()
         #expect(!files.isEmpty)
         #expect(Migration.all.map { $0.fileStem + ".sql" } == files)
         for migration in Migration.all {
@@ -51,7 +56,9 @@ struct MigratorTests {
             defer { connection.close() }
             let report = try Migrator(migrations: [first, second]).status(on: connection)
             #expect(report.pending == [1, 2])
-            let exists = try connection.query("SELECT to_regclass('orderly_schema_migrations') IS NOT NULL").scalar(Bool.self)
+            let exists = try connection.query("SELECT to_regclass('orderly_schema_migrations') IS NOT NULL").scalar(
+                Bool.self
+            )
             #expect(!exists)
         }
     }
@@ -122,7 +129,9 @@ struct MigratorTests {
             #expect(reports.flatMap(\.applied).sorted() == Migration.all.map(\.version))
             let connection = try database.connect()
             defer { connection.close() }
-            let rows = try connection.query("SELECT count(*), count(DISTINCT version) FROM orderly_schema_migrations")[0]
+            let rows = try connection.query("SELECT count(*), count(DISTINCT version) FROM orderly_schema_migrations")[
+                0
+            ]
             #expect(try rows.decode(Int.self, at: 0) == Migration.all.count)
             #expect(try rows.decode(Int.self, at: 1) == Migration.all.count)
         }

@@ -36,7 +36,10 @@ struct SchemaTests {
         let connection = try connect()
         defer { connection.close() }
         let row = try stockRow(connection, onHand: 5)
-        try connection.execute("UPDATE inventory SET reserved = 5 WHERE warehouse_id = $1 AND sku_id = $2", [row.warehouse, row.sku])
+        try connection.execute(
+            "UPDATE inventory SET reserved = 5 WHERE warehouse_id = $1 AND sku_id = $2",
+            [row.warehouse, row.sku]
+        )
         let error = try #require(throws: PostgresError.self) {
             try connection.execute(
                 "UPDATE inventory SET reserved = reserved + 1 WHERE warehouse_id = $1 AND sku_id = $2",
@@ -66,7 +69,8 @@ struct SchemaTests {
             [row.warehouse, row.sku]
         ).scalar(Int.self)
         for statement in [
-            "UPDATE inventory_ledger SET on_hand_delta = 50 WHERE id = $1", "DELETE FROM inventory_ledger WHERE id = $1",
+            "UPDATE inventory_ledger SET on_hand_delta = 50 WHERE id = $1",
+            "DELETE FROM inventory_ledger WHERE id = $1",
         ] {
             let error = try #require(throws: PostgresError.self) { try connection.execute(statement, [id]) }
             #expect(error.sqlState == "23001", "\(statement)")

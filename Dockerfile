@@ -1,0 +1,23 @@
+# Build: the Swift toolchain image with libpq's headers.
+FROM swift:6.1-bookworm AS build
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpq-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Package.swift ./
+COPY Sources ./Sources
+COPY Plugins ./Plugins
+COPY sql ./sql
+RUN swift build -c release --product orderly --static-swift-stdlib \
+    && cp "$(swift build -c release --show-bin-path)/orderly" /orderly
+
+# Run: a slim Debian with libpq. The migrations are compiled into the binary.
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpq5 ca-certificates tzdata \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /nonexistent orderly
+COPY --from=build /orderly /usr/local/bin/orderly
+USER orderly
+ENTRYPOINT ["/usr/local/bin/orderly"]
+CMD ["--help"]
