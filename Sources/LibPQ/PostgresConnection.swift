@@ -25,6 +25,9 @@ public final class PostgresConnection: @unchecked Sendable {
     private let cancelHandle: OpaquePointer?
     private let noticeBox: Unmanaged<NoticeBox>
     private let closed = Mutex(false)
+    /// Set by `cancelRunningStatement()`; checked before each statement is sent, so a cancel that lands
+    /// between statements (when the server has nothing to cancel) is not lost.
+    private let cancelRequested = Atomic<Bool>(false)
     private var transactionDepth = 0
     private var savepointCounter = 0
     public let logger: Logger
@@ -75,14 +78,23 @@ public final class PostgresConnection: @unchecked Sendable {
         self.backendPID = PQbackendPID(connection)
         self.serverVersion = PQserverVersion(connection)
         self.cancelHandle = PQgetCancel(connection)
-        // libpq prints NOTICEs on stderr unless told otherwise; route them to the logger instead.
+        // libpq prints NOTICEs on stderr unless told otherwise; route them to the logger instead. The
+        // receiver also sees a FATAL the server sends an idle session before closing it (libpq hands that
+        // to the notice path), which is how `isUsable` tells a terminated backend before its socket closes.
         self.noticeBox = Unmanaged.passRetained(NoticeBox(logger: logger))
-        PQsetNoticeProcessor(
+        PQsetNoticeReceiver(
             connection,
-            { context, message in
-                guard let context, let message else { return }
+            { context, result in
+                guard let context, let result else { return }
                 let box = Unmanaged<NoticeBox>.fromOpaque(context).takeUnretainedValue()
-                box.logger.debug("postgres notice", metadata: ["notice": "\(PostgresConnection.trimmed(message))"])
+                let severity = PQresultErrorField(result, Diagnostic.severity).map { String(cString: $0) }
+                if severity == "FATAL" || severity == "PANIC" {
+                    box.sessionEnding.store(true, ordering: .sequentiallyConsistent)
+                }
+                box.logger.debug(
+                    "postgres notice",
+                    metadata: ["notice": "\(PostgresConnection.trimmed(PQresultErrorMessage(result)))"]
+                )
             },
             noticeBox.toOpaque()
         )
@@ -123,8 +135,10 @@ public final class PostgresConnection: @unchecked Sendable {
         if ready > 0 {
             // Something arrived while idle: a notification, a parameter change, or the server's goodbye.
             if PQconsumeInput(handle) == 0 { return false }
+            _ = PQisBusy(handle)  // parses what arrived, so a FATAL reaches the notice receiver
             if descriptor.revents & Int16(POLLHUP | POLLERR) != 0 { return false }
         }
+        if noticeBox.takeUnretainedValue().sessionEnding.load(ordering: .sequentiallyConsistent) { return false }
         return PQstatus(handle) == CONNECTION_OK
     }
 
@@ -136,6 +150,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Asks the server to cancel the statement running on this connection. Callable from any thread.
     public func cancelRunningStatement() {
+        cancelRequested.store(true, ordering: .sequentiallyConsistent)
         guard let cancelHandle else { return }
         var buffer = [CChar](repeating: 0, count: 256)
         _ = PQcancel(cancelHandle, &buffer, Int32(buffer.count))
@@ -300,6 +315,14 @@ public final class PostgresConnection: @unchecked Sendable {
         if isClosed {
             throw PostgresError(code: .connectionLost, message: "the connection is closed")
         }
+        if cancelRequested.load(ordering: .sequentiallyConsistent) {
+            throw PostgresError(code: .queryCanceled, message: "the statement was cancelled before it was sent")
+        }
+    }
+
+    /// Forgets an earlier `cancelRunningStatement()`: the pool calls this when it lends the connection out.
+    public func clearCancellation() {
+        cancelRequested.store(false, ordering: .sequentiallyConsistent)
     }
 
     private var lastErrorMessage: String { Self.trimmed(PQerrorMessage(handle)) }
@@ -394,12 +417,15 @@ public final class PostgresConnection: @unchecked Sendable {
 /// Holds the logger for libpq's notice callback, which can only carry a raw pointer.
 private final class NoticeBox: Sendable {
     let logger: Logger
+    /// The server announced (FATAL) that it is ending this session.
+    let sessionEnding = Atomic<Bool>(false)
     init(logger: Logger) { self.logger = logger }
 }
 
 /// Field codes for `PQresultErrorField` (the `PG_DIAG_*` macros of postgres_ext.h, which Swift cannot import).
 private enum Diagnostic {
     static let sqlState = Int32(UInt8(ascii: "C"))
+    static let severity = Int32(UInt8(ascii: "V"))
     static let message = Int32(UInt8(ascii: "M"))
     static let detail = Int32(UInt8(ascii: "D"))
     static let hint = Int32(UInt8(ascii: "H"))

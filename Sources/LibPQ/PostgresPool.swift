@@ -137,7 +137,9 @@ public final class PostgresPool: Sendable {
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
         let pooled = try await acquire()
+        pooled.connection.clearCancellation()
         do {
+            try Task.checkCancellation()
             let value = try await withTaskCancellationHandler {
                 try await pooled.thread.run { try body(pooled.connection) }
             } onCancel: {

@@ -46,6 +46,11 @@ public struct TestDatabase: Sendable {
 
     /// Creates a fresh database on the shared server, optionally with every migration applied.
     public static func create(label: String, migrated: Bool) async throws -> TestDatabase {
+        // libpq blocks: keep cluster start-up, CREATE DATABASE and migrations off the cooperative pool.
+        try await onThread { try createBlocking(label: label, migrated: migrated) }
+    }
+
+    private static func createBlocking(label: String, migrated: Bool) throws -> TestDatabase {
         let server = try TestServer.shared()
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         let cleaned = label.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
@@ -126,15 +131,13 @@ public struct DatabaseTrait: SuiteTrait, TestScoping {
         performing function: @Sendable () async throws -> Void
     ) async throws {
         let database = try await TestDatabase.create(label: test.name, migrated: migrated)
-        defer {
-            do {
-                try database.drop()
-            } catch {
-                TestServer.logger.warning("could not drop test database", metadata: ["error": "\(error)"])
-            }
-        }
         try await TestDatabase.$current.withValue(database) {
             try await function()
+        }
+        do {
+            try await onThread { try database.drop() }
+        } catch {
+            TestServer.logger.warning("could not drop test database", metadata: ["error": "\(error)"])
         }
     }
 }

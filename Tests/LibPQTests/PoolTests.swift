@@ -37,24 +37,25 @@ struct PoolTests {
     }
 
     @Test func blockingQueriesDoNotStallTheCooperativePool() async throws {
-        // Sixteen statements that each sleep 300 ms on the server, on sixteen connections: if libpq ran on
-        // the cooperative pool (two threads here), a heartbeat task could not tick until they finished.
+        // Sixteen statements that each sleep 0.5 s on the server, on sixteen connections. Were libpq run on
+        // the cooperative pool (two threads here), they would take at least 16 × 0.5 / 2 = 4 s; on threads
+        // of their own they all sleep at once. (Other suites' synchronous test bodies share the same two
+        // threads, so the figure below is a bound, not a timing.)
         let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 16))
-        let started = ContinuousClock.now
-        async let sleepers: Void = withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<16 {
-                group.addTask { try await pool.query("SELECT pg_sleep(0.3)") }
-            }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<16 { group.addTask { try await pool.query("SELECT 1") } }  // open all sixteen first
             try await group.waitForAll()
         }
-        try await Task.sleep(for: .milliseconds(50))
-        var ticks = 0
-        while ContinuousClock.now - started < .milliseconds(250) {
-            try await Task.sleep(for: .milliseconds(5))
-            ticks += 1
+        let started = ContinuousClock.now
+        async let sleepers: Duration = withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<16 {
+                group.addTask { try await pool.query("SELECT pg_sleep(0.5)") }
+            }
+            try await group.waitForAll()
+            return ContinuousClock.now - started
         }
-        try await sleepers
-        #expect(ticks >= 5, "the heartbeat ticked \(ticks) times while queries blocked")
+        let elapsed = try await sleepers
+        #expect(elapsed < .milliseconds(2500), "sixteen 0.5 s statements took \(elapsed)")
         await pool.close()
     }
 
@@ -62,13 +63,15 @@ struct PoolTests {
         let pool = try TestDatabase.require().makePool(
             PostgresPoolOptions(maxConnections: 1, acquireTimeout: .milliseconds(100))
         )
-        async let holder: Void = pool.query("SELECT pg_sleep(1)").map { _ in () }.first ?? ()
+        // The only connection is busy for 30 s; without the bound the second caller would wait for it.
+        let holder = Task { try await pool.query("SELECT pg_sleep(30)") }
         try await Task.sleep(for: .milliseconds(100))
         let started = ContinuousClock.now
         let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
         #expect(error?.code == .poolTimeout)
-        #expect(ContinuousClock.now - started < .seconds(1))
-        try await holder
+        #expect(ContinuousClock.now - started < .seconds(20))
+        holder.cancel()
+        _ = await holder.result
         // Once the holder is done, the connection serves again.
         #expect(try await pool.query("SELECT 7").scalar(Int.self) == 7)
         await pool.close()
@@ -124,16 +127,38 @@ struct PoolTests {
     }
 
     @Test func cancellingTheTaskCancelsTheStatement() async throws {
-        let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 1))
+        let database = try TestDatabase.require()
+        let pool = database.makePool(PostgresPoolOptions(maxConnections: 1))
+        let marker = "cancel-me-\(UInt32.random(in: 0...UInt32.max))"
         let started = ContinuousClock.now
-        let sleeper = Task { try await pool.query("SELECT pg_sleep(30)") }
-        try await Task.sleep(for: .milliseconds(200))
+        let sleeper = Task { try await pool.query("SELECT pg_sleep(30), $1::text", [marker]) }
+        // Cancel only once the server is really running it.
+        let admin = try database.connect()
+        defer { admin.close() }
+        for _ in 0..<1000 {
+            let running = try admin.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'"
+            ).scalar(Int.self)
+            if running > 0 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
         sleeper.cancel()
-        let result = await sleeper.result
-        #expect(throws: (any Error).self) { try result.get() }
-        #expect(ContinuousClock.now - started < .seconds(10))
+        let error = await #expect(throws: PostgresError.self) { try await sleeper.value }
+        #expect(error?.code == .queryCanceled)
+        #expect(ContinuousClock.now - started < .seconds(20))
         // The connection went back to the pool in working order.
         #expect(try await pool.query("SELECT 1").scalar(Int.self) == 1)
+        await pool.close()
+    }
+
+    @Test func aTaskCancelledBeforeItsTurnRunsNothing() async throws {
+        let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 1))
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await pool.query("SELECT 1")
+        }
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(try await pool.query("SELECT 2").scalar(Int.self) == 2)
         await pool.close()
     }
 
