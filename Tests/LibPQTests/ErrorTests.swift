@@ -9,19 +9,23 @@ struct ErrorTests {
     init() throws {
         let connection = try TestDatabase.require().connect()
         defer { connection.close() }
-        try connection.executeScript(
-            """
-            CREATE TABLE IF NOT EXISTS parent (id int PRIMARY KEY);
-            CREATE TABLE IF NOT EXISTS stock (
-                id int PRIMARY KEY,
-                code text NOT NULL CONSTRAINT stock_code_unique UNIQUE,
-                on_hand int NOT NULL,
-                reserved int NOT NULL,
-                parent_id int REFERENCES parent (id),
-                CONSTRAINT stock_reserved_within CHECK (reserved >= 0 AND reserved <= on_hand)
-            );
-            """
-        )
+        // Tests run in parallel and each runs this; IF NOT EXISTS alone races in the catalog.
+        try connection.transaction { tx in
+            try tx.execute("SELECT pg_advisory_xact_lock(4242)")
+            try tx.executeScript(
+                """
+                CREATE TABLE IF NOT EXISTS parent (id int PRIMARY KEY);
+                CREATE TABLE IF NOT EXISTS stock (
+                    id int PRIMARY KEY,
+                    code text NOT NULL CONSTRAINT stock_code_unique UNIQUE,
+                    on_hand int NOT NULL,
+                    reserved int NOT NULL,
+                    parent_id int REFERENCES parent (id),
+                    CONSTRAINT stock_reserved_within CHECK (reserved >= 0 AND reserved <= on_hand)
+                );
+                """
+            )
+        }
     }
 
     /// A row id of this test's own, so tests running in parallel never touch each other's rows.
