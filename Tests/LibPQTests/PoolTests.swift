@@ -131,13 +131,15 @@ struct PoolTests {
         let pool = database.makePool(PostgresPoolOptions(maxConnections: 1))
         let marker = "cancel-me-\(UInt32.random(in: 0...UInt32.max))"
         let started = ContinuousClock.now
-        let sleeper = Task { try await pool.query("SELECT pg_sleep(30), $1::text", [marker]) }
+        // The marker in a comment makes the statement's text unique in pg_stat_activity.
+        let sleeper = Task { try await pool.query("SELECT pg_sleep(30) /* \(marker) */") }
         // Cancel only once the server is really running it.
         let admin = try database.connect()
         defer { admin.close() }
         for _ in 0..<1000 {
             let running = try admin.query(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'"
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%' || $1 || '%' AND state = 'active' AND pid <> pg_backend_pid()",
+                [marker]
             ).scalar(Int.self)
             if running > 0 { break }
             try await Task.sleep(for: .milliseconds(10))
