@@ -45,6 +45,7 @@ public final class PostgresConnection: @unchecked Sendable {
             keywords.forEach { free($0) }
             values.forEach { free($0) }
         }
+        // Both arrays end with a nil terminator, so they are never empty and their base addresses exist.
         let connection: OpaquePointer? = keywords.withUnsafeMutableBufferPointer { keywordBuffer in
             values.withUnsafeMutableBufferPointer { valueBuffer in
                 keywordBuffer.baseAddress!.withMemoryRebound(
@@ -407,8 +408,12 @@ public final class PostgresConnection: @unchecked Sendable {
             }
         }
         return storage.withUnsafeBufferPointer { buffer in
-            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
-            let values: [UnsafePointer<CChar>?] = offsets.map { offset in offset.map { base + $0 } }
+            // All-NULL parameters leave the storage empty, and an empty buffer may have no base address.
+            let base = buffer.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+            let values: [UnsafePointer<CChar>?] = offsets.map { offset in
+                guard let offset, let base else { return nil }
+                return base + offset
+            }
             return body(Int32(binds.count), types, values, lengths, formats)
         }
     }

@@ -51,14 +51,15 @@ public final class PostgresListener: Sendable {
             wakeRead: fds[0],
             wakeWrite: fds[1]
         )
-        let connection: PostgresConnection = try await withCheckedThrowingContinuation { continuation in
+        listener.state.withLock { $0.channels = channels }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let thread = Thread {
                 do {
                     let connection = try PostgresConnection(configuration: configuration, logger: logger)
                     for channel in channels {
                         try connection.execute("LISTEN \(try connection.quoteIdentifier(channel))")
                     }
-                    continuation.resume(returning: connection)
+                    continuation.resume()
                     listener.run(connection)
                 } catch {
                     continuation.resume(throwing: error)
@@ -68,8 +69,6 @@ public final class PostgresListener: Sendable {
             thread.name = "orderly-listener"
             thread.start()
         }
-        listener.state.withLock { $0.channels = channels }
-        _ = connection
         return listener
     }
 

@@ -188,3 +188,23 @@ struct TypeRoundTripTests {
         #expect(try row.decode(Int16?.self, "n") == nil)
     }
 }
+
+@Suite(.database)
+struct ParameterLayoutTests {
+    @Test func onlyNullParameters() throws {
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        let row = try connection.query("SELECT $1::text IS NULL, $2::int8 IS NULL", [String?.none, Int64?.none])[0]
+        #expect(try row.decode(Bool.self, at: 0))
+        #expect(try row.decode(Bool.self, at: 1))
+    }
+
+    @Test func emptyAndNullMixed() throws {
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        let row = try connection.query("SELECT $1::text, $2::text, $3::bytea", ["", String?.none, Data()])[0]
+        #expect(try row.decode(String.self, at: 0) == "")
+        #expect(try row.decode(String?.self, at: 1) == nil)
+        #expect(try row.decode(Data.self, at: 2) == Data())
+    }
+}
