@@ -223,20 +223,7 @@ public final class PostgresConnection: @unchecked Sendable {
         try execute("BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")")
         transactionDepth = 1
         defer { transactionDepth = 0 }
-        let value: T
-        do {
-            value = try body(self)
-        } catch {
-            rollbackQuietly("ROLLBACK")
-            throw error
-        }
-        if PQtransactionStatus(handle) == PQTRANS_INERROR {
-            rollbackQuietly("ROLLBACK")
-            throw PostgresError(
-                code: .transactionAborted,
-                message: "a statement failed inside the transaction, so it was rolled back"
-            )
-        }
+        let value = try runUndoable(body, undo: "ROLLBACK", scope: "transaction")
         try execute("COMMIT")
         return value
     }
@@ -250,30 +237,38 @@ public final class PostgresConnection: @unchecked Sendable {
         savepointCounter += 1
         let name = "orderly_sp_\(savepointCounter)"
         try execute("SAVEPOINT \(name)")
-        let value: T
-        do {
-            value = try body(self)
-        } catch {
-            rollbackQuietly("ROLLBACK TO SAVEPOINT \(name)")
-            throw error
-        }
-        if PQtransactionStatus(handle) == PQTRANS_INERROR {
-            rollbackQuietly("ROLLBACK TO SAVEPOINT \(name)")
-            throw PostgresError(
-                code: .transactionAborted,
-                message: "a statement failed inside the savepoint, so it was rolled back"
-            )
-        }
+        let value = try runUndoable(body, undo: "ROLLBACK TO SAVEPOINT \(name)", scope: "savepoint")
         try execute("RELEASE SAVEPOINT \(name)")
         return value
     }
 
+    /// Runs `body`; if it throws, or leaves the transaction aborted by a failed statement it caught,
+    /// runs `undo` and throws.
+    private func runUndoable<T>(_ body: (PostgresConnection) throws -> T, undo: String, scope: String) throws -> T {
+        let value: T
+        do {
+            value = try body(self)
+        } catch {
+            rollbackQuietly(undo)
+            throw error
+        }
+        if PQtransactionStatus(handle) == PQTRANS_INERROR {
+            rollbackQuietly(undo)
+            throw PostgresError(
+                code: .transactionAborted,
+                message: "a statement failed inside the \(scope), so it was rolled back"
+            )
+        }
+        return value
+    }
+
+    /// Rolls back even after `cancelRunningStatement()`, which refuses every other statement.
     private func rollbackQuietly(_ statement: String) {
         guard !isClosed, PQstatus(handle) == CONNECTION_OK else { return }
-        do {
-            try execute(statement)
-        } catch {
-            logger.warning("rollback failed", metadata: ["error": "\(error)"])
+        guard let result = PQexec(handle, statement) else { return }
+        defer { PQclear(result) }
+        if PQresultStatus(result) != PGRES_COMMAND_OK {
+            logger.warning("rollback failed", metadata: ["error": "\(Self.trimmed(PQresultErrorMessage(result)))"])
         }
     }
 

@@ -153,6 +153,35 @@ struct PoolTests {
         await pool.close()
     }
 
+    @Test func aCancelledTransactionIsRolledBackAndItsConnectionKept() async throws {
+        let database = try TestDatabase.require()
+        let pool = database.makePool(PostgresPoolOptions(maxConnections: 1))
+        try await pool.query("CREATE TABLE IF NOT EXISTS cancelled_writes (marker text)")
+        let marker = "tx-\(UInt32.random(in: 0...UInt32.max))"
+        let writer = Task {
+            try await pool.transaction { tx in
+                try tx.execute("INSERT INTO cancelled_writes VALUES ($1)", [marker])
+                try tx.execute("SELECT pg_sleep(30) /* \(marker) */")
+            }
+        }
+        let admin = try database.connect()
+        defer { admin.close() }
+        for _ in 0..<1000 {
+            let running = try admin.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%' || $1 || '%' AND state = 'active' AND pid <> pg_backend_pid()",
+                [marker]
+            ).scalar(Int.self)
+            if running > 0 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        writer.cancel()
+        await #expect(throws: (any Error).self) { try await writer.value }
+        let written = try await pool.query("SELECT count(*) FROM cancelled_writes WHERE marker = $1", [marker])
+        #expect(try written.scalar(Int.self) == 0)
+        #expect(pool.statistics.discarded == 0)
+        await pool.close()
+    }
+
     @Test func aTaskCancelledBeforeItsTurnRunsNothing() async throws {
         let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 1))
         let task = Task {
