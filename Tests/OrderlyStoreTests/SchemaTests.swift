@@ -139,3 +139,38 @@ struct SchemaTests {
         _ = try connection.query(insert, [key])
     }
 }
+
+@Suite(.migratedDatabase)
+struct SchemaMatchesCoreTests {
+    /// The values a CHECK constraint allows, read back from the catalog.
+    func allowedValues(_ constraint: String) throws -> Set<String> {
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        let definition = try connection.query(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = $1",
+            [constraint]
+        ).scalar(String.self)
+        // e.g. CHECK ((status = ANY (ARRAY['received'::text, 'on_hold'::text, ...])))
+        var values = Set<String>()
+        var rest = Substring(definition)
+        while let open = rest.firstIndex(of: "'") {
+            let after = rest[rest.index(after: open)...]
+            guard let close = after.firstIndex(of: "'") else { break }
+            values.insert(String(after[..<close]))
+            rest = after[after.index(after: close)...]
+        }
+        return values
+    }
+
+    @Test func orderStatusesMatchTheStateMachine() throws {
+        #expect(try allowedValues("orders_status") == Set(OrderStatus.allCases.map(\.rawValue)))
+    }
+
+    @Test func holdReasonsMatch() throws {
+        #expect(try allowedValues("orders_hold_reason") == Set(HoldReason.allCases.map(\.rawValue)))
+    }
+
+    @Test func channelsMatch() throws {
+        #expect(try allowedValues("orders_channel") == Set(SalesChannel.allCases.map(\.rawValue)))
+    }
+}

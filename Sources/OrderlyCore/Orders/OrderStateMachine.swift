@@ -1,0 +1,115 @@
+/// What happens to an order. Each event moves an order between statuses as `OrderStateMachine` allows.
+public enum OrderEvent: String, CaseIterable, Sendable, Hashable {
+    case hold
+    case release
+    case reserve
+    case reservePartially = "reserve_partially"
+    case backorder
+    case startPicking = "start_picking"
+    case pack
+    case shipPartially = "ship_partially"
+    case ship
+    case deliver
+    case reportException = "report_exception"
+    case cancel
+    case returnPartially = "return_partially"
+    case returnAll = "return_all"
+}
+
+/// The order life cycle as data: for each event, the statuses it may leave and where it leads.
+///
+/// The store refuses any move not in this table, and every move it makes writes one `order_events`
+/// row, so an order's status can always be replayed from its events (invariant 4).
+public enum OrderStateMachine {
+    /// event → (from → to). A status missing under an event cannot take that event.
+    public static let moves: [OrderEvent: [OrderStatus: OrderStatus]] = [
+        .hold: [.received: .onHold, .backordered: .onHold, .partiallyReserved: .onHold, .reserved: .onHold],
+        // A released order starts over: it is validated and routed again.
+        .release: [.onHold: .received],
+        .reserve: [.received: .reserved, .backordered: .reserved, .partiallyReserved: .reserved],
+        .reservePartially: [
+            .received: .partiallyReserved, .backordered: .partiallyReserved, .partiallyReserved: .partiallyReserved,
+        ],
+        .backorder: [.received: .backordered],
+        .startPicking: [.reserved: .picking, .partiallyReserved: .picking],
+        .pack: [.picking: .packed],
+        .shipPartially: [
+            .picking: .partiallyShipped, .packed: .partiallyShipped, .partiallyShipped: .partiallyShipped,
+        ],
+        .ship: [.packed: .shipped, .partiallyShipped: .shipped],
+        .deliver: [.shipped: .delivered, .exception: .delivered],
+        .reportException: [.shipped: .exception, .partiallyShipped: .exception],
+        // Until a parcel has left, an order can be cancelled; its reservations are released.
+        .cancel: [
+            .received: .cancelled, .onHold: .cancelled, .backordered: .cancelled, .partiallyReserved: .cancelled,
+            .reserved: .cancelled, .picking: .cancelled, .packed: .cancelled,
+        ],
+        .returnPartially: [.delivered: .partiallyReturned, .partiallyReturned: .partiallyReturned],
+        .returnAll: [.delivered: .returned, .partiallyReturned: .returned],
+    ]
+
+    /// The status every order starts in.
+    public static let initial = OrderStatus.received
+
+    /// Where `event` takes an order in `status`, or why it cannot.
+    public static func next(from status: OrderStatus, on event: OrderEvent) throws(IllegalTransition) -> OrderStatus {
+        guard let target = moves[event]?[status] else { throw IllegalTransition(from: status, event: event) }
+        return target
+    }
+
+    /// The events an order in `status` can take.
+    public static func events(from status: OrderStatus) -> [OrderEvent] {
+        OrderEvent.allCases.filter { moves[$0]?[status] != nil }
+    }
+
+    /// Statuses no event leaves.
+    public static var terminal: Set<OrderStatus> {
+        Set(OrderStatus.allCases.filter { events(from: $0).isEmpty })
+    }
+
+    /// Every status some sequence of events reaches from `start`.
+    public static func reachable(from start: OrderStatus = initial) -> Set<OrderStatus> {
+        var seen: Set<OrderStatus> = [start]
+        var frontier = [start]
+        while let status = frontier.popLast() {
+            for event in events(from: status) {
+                if let next = moves[event]?[status], seen.insert(next).inserted { frontier.append(next) }
+            }
+        }
+        return seen
+    }
+
+    /// Replays recorded moves from the initial status; returns the status they lead to, or the first
+    /// move that the table does not allow or that does not start where the previous one ended.
+    public static func replay(
+        _ recorded: [(event: OrderEvent, from: OrderStatus, to: OrderStatus)]
+    ) throws(IllegalTransition) -> OrderStatus {
+        var status = initial
+        for move in recorded {
+            guard move.from == status, try next(from: status, on: move.event) == move.to else {
+                throw IllegalTransition(from: move.from, event: move.event)
+            }
+            status = move.to
+        }
+        return status
+    }
+}
+
+/// An event the order's status does not allow. Changes nothing.
+public struct IllegalTransition: Error, Hashable, Sendable, CustomStringConvertible {
+    /// Stable code for the admin protocol.
+    public static let code = "ILLEGAL_TRANSITION"
+    public var from: OrderStatus
+    public var event: OrderEvent
+
+    public init(from: OrderStatus, event: OrderEvent) {
+        self.from = from
+        self.event = event
+    }
+
+    public var description: String {
+        let allowed = OrderStateMachine.events(from: from).map(\.rawValue).joined(separator: ", ")
+        return "an order that is \(from.rawValue) cannot \(event.rawValue)"
+            + (allowed.isEmpty ? " (it is final)" : " (allowed: \(allowed))")
+    }
+}
