@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
     ],
     targets: [
         // The C library, found through pkg-config; Debian's libpq-dev provides it.
@@ -42,6 +43,8 @@ let package = Package(
         ),
         // The domain, pure: no I/O, no SQL, no clock it was not handed.
         .target(name: "OrderlyCore", swiftSettings: strictSwift6),
+        // One file per routing strategy, and the name -> strategy registry. Pure, like Core.
+        .target(name: "OrderlyRouting", dependencies: ["OrderlyCore"], swiftSettings: strictSwift6),
         // All SQL: migrations (embedded from sql/ at build time) and repositories.
         .target(
             name: "OrderlyStore",
@@ -113,6 +116,15 @@ let package = Package(
         .testTarget(
             name: "OrderlyCoreTests",
             dependencies: ["OrderlyCore"],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "OrderlyRoutingTests",
+            dependencies: [
+                "OrderlyCore",
+                "OrderlyRouting",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: strictSwift6
         ),
         .testTarget(
