@@ -119,6 +119,11 @@ let package = Package(
             swiftSettings: strictSwift6
         ),
         .testTarget(
+            name: "OrderlyTests",
+            dependencies: ["LibPQ", "Orderly", "OrderlyCore", "OrderlyStore", "OrderlyTestSupport"],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
             name: "OrderlyRoutingTests",
             dependencies: [
                 "OrderlyCore",

@@ -1,0 +1,167 @@
+import Foundation
+import LibPQ
+import OrderlyCore
+import OrderlyStore
+
+/// Stock operations: receive, adjust, cycle count, transfer, thresholds, availability.
+///
+/// Each call is one transaction (retried on 40001/40P01) in which the inventory rows, their ledger
+/// rows and any low-stock job are written together. Bad input is refused before anything is written.
+public struct InventoryService: Sendable {
+    let database: OrderlyDatabase
+    /// Who the ledger says made the changes (an admin principal, `worker`, ...).
+    public let actor: String
+
+    /// The largest quantity one call may move: far above any real stock movement, far below overflow.
+    public static let maximumQuantity: Int64 = 1_000_000_000
+
+    public init(database: OrderlyDatabase, actor: String) {
+        self.database = database
+        self.actor = actor
+    }
+
+    /// Adds received units to on_hand (creating the row on first receipt).
+    @discardableResult
+    public func receive(
+        warehouse: Int64,
+        sku: Int64,
+        quantity: Int64,
+        note: String? = nil
+    ) async throws
+        -> InventoryRow
+    {
+        try Self.checkQuantity(quantity, "quantity")
+        let store = InventoryStore(actor: actor)
+        return try await database.pool.transaction { connection in
+            try store.requireWarehouseAndSKU(connection, warehouse: warehouse, sku: sku)
+            let row = try store.lockRow(connection, warehouse: warehouse, sku: sku)
+            return try store.moveOnHand(connection, row: row, delta: quantity, reason: .receive, note: note)
+        }
+    }
+
+    /// Changes on_hand by `delta` (negative to remove) for a reason such as damaged or lost.
+    /// Removing units that are reserved is refused with INSUFFICIENT_STOCK.
+    @discardableResult
+    public func adjust(
+        warehouse: Int64,
+        sku: Int64,
+        delta: Int64,
+        reason: StockReason,
+        note: String? = nil
+    )
+        async throws -> InventoryRow
+    {
+        guard delta != 0, delta.magnitude <= UInt64(Self.maximumQuantity) else {
+            throw OrderlyError(.badArgument, "delta must be non-zero and at most \(Self.maximumQuantity) either way")
+        }
+        guard [.adjust, .damaged, .lost, .found, .correction].contains(reason) else {
+            throw OrderlyError(.badArgument, "reason \(reason.rawValue) is not an adjustment reason")
+        }
+        let store = InventoryStore(actor: actor)
+        return try await database.pool.transaction { connection in
+            try store.requireWarehouseAndSKU(connection, warehouse: warehouse, sku: sku)
+            let row = try store.lockRow(connection, warehouse: warehouse, sku: sku)
+            return try store.moveOnHand(connection, row: row, delta: delta, reason: reason, note: note)
+        }
+    }
+
+    /// Records a cycle count; a variance becomes a ledger row with `reason` (lost, damaged, found, correction).
+    @discardableResult
+    public func count(
+        warehouse: Int64,
+        sku: Int64,
+        counted: Int64,
+        reason: StockReason = .correction
+    ) async throws
+        -> InventoryRow
+    {
+        guard counted >= 0, counted <= Self.maximumQuantity else {
+            throw OrderlyError(.badArgument, "counted must be 0...\(Self.maximumQuantity)")
+        }
+        guard [.lost, .damaged, .found, .correction].contains(reason) else {
+            throw OrderlyError(.badArgument, "reason \(reason.rawValue) is not a count variance reason")
+        }
+        let store = InventoryStore(actor: actor)
+        return try await database.pool.transaction { connection in
+            try store.requireWarehouseAndSKU(connection, warehouse: warehouse, sku: sku)
+            let row = try store.lockRow(connection, warehouse: warehouse, sku: sku)
+            return try store.recordCount(connection, row: row, counted: counted, reason: reason)
+        }
+    }
+
+    /// Moves unreserved units between warehouses: two rows, locked in (warehouse, sku) order, and two
+    /// ledger rows sharing a transfer id.
+    public func transfer(
+        sku: Int64,
+        from source: Int64,
+        to destination: Int64,
+        quantity: Int64
+    ) async throws
+        -> (from: InventoryRow, to: InventoryRow)
+    {
+        try Self.checkQuantity(quantity, "quantity")
+        guard source != destination else { throw OrderlyError(.badArgument, "from and to are the same warehouse") }
+        let store = InventoryStore(actor: actor)
+        let transferID = UUID().uuidString
+        return try await database.pool.transaction { connection in
+            try store.requireWarehouseAndSKU(connection, warehouse: source, sku: sku)
+            try store.requireWarehouseAndSKU(connection, warehouse: destination, sku: sku)
+            // Lock in warehouse order, whichever way the units go.
+            let first = try store.lockRow(connection, warehouse: min(source, destination), sku: sku)
+            let second = try store.lockRow(connection, warehouse: max(source, destination), sku: sku)
+            let (sourceRow, destinationRow) = source < destination ? (first, second) : (second, first)
+            let note = "transfer \(source) -> \(destination)"
+            let out = try store.moveOnHand(
+                connection,
+                row: sourceRow,
+                delta: -quantity,
+                reason: .transferOut,
+                note: note,
+                transferID: transferID
+            )
+            let into = try store.moveOnHand(
+                connection,
+                row: destinationRow,
+                delta: quantity,
+                reason: .transferIn,
+                note: note,
+                transferID: transferID
+            )
+            return (out, into)
+        }
+    }
+
+    /// Sets the reorder point and safety stock of a row.
+    @discardableResult
+    public func setThresholds(
+        warehouse: Int64,
+        sku: Int64,
+        reorderPoint: Int64,
+        safetyStock: Int64
+    ) async throws
+        -> InventoryRow
+    {
+        guard (0...Int64(Int32.max)).contains(reorderPoint), (0...Int64(Int32.max)).contains(safetyStock) else {
+            throw OrderlyError(.badArgument, "reorder point and safety stock must be 0...\(Int32.max)")
+        }
+        let store = InventoryStore(actor: actor)
+        return try await database.pool.transaction { connection in
+            try store.requireWarehouseAndSKU(connection, warehouse: warehouse, sku: sku)
+            let row = try store.lockRow(connection, warehouse: warehouse, sku: sku)
+            return try store.setThresholds(connection, row: row, reorderPoint: reorderPoint, safetyStock: safetyStock)
+        }
+    }
+
+    /// Available to promise for `sku`: per warehouse, and the total across warehouses.
+    public func availability(sku: Int64) async throws -> (perWarehouse: [InventoryRow], total: Int64) {
+        let store = InventoryStore(actor: actor)
+        let rows = try await database.pool.withConnection { try store.rows($0, sku: sku) }
+        return (rows, rows.reduce(0) { $0 + $1.availableToPromise })
+    }
+
+    static func checkQuantity(_ value: Int64, _ name: String) throws {
+        guard value > 0, value <= maximumQuantity else {
+            throw OrderlyError(.badArgument, "\(name) must be 1...\(maximumQuantity), got \(value)")
+        }
+    }
+}

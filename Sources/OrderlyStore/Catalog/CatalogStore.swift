@@ -1,0 +1,108 @@
+import LibPQ
+import OrderlyCore
+
+/// A new warehouse.
+public struct NewWarehouse: Sendable {
+    public var code: String
+    public var name: String
+    public var location: GeoPoint
+    public var addressLine1: String
+    public var city: String
+    public var country: String
+    public var priority: Int
+    public var pickMethod: String
+    public var shipsTo: [String]
+
+    public init(
+        code: String,
+        name: String,
+        location: GeoPoint,
+        addressLine1: String,
+        city: String,
+        country: String,
+        priority: Int = 100,
+        pickMethod: String = "single",
+        shipsTo: [String] = []
+    ) {
+        self.code = code
+        self.name = name
+        self.location = location
+        self.addressLine1 = addressLine1
+        self.city = city
+        self.country = country
+        self.priority = priority
+        self.pickMethod = pickMethod
+        self.shipsTo = shipsTo
+    }
+}
+
+/// A new SKU.
+public struct NewSKU: Sendable {
+    public var code: String
+    public var name: String
+    public var weightGrams: Int
+    public var dimensionsMillimetres: (length: Int, width: Int, height: Int)
+    public var serialTracked: Bool
+
+    public init(
+        code: String,
+        name: String,
+        weightGrams: Int,
+        dimensionsMillimetres: (Int, Int, Int),
+        serialTracked: Bool = false
+    ) {
+        self.code = code
+        self.name = name
+        self.weightGrams = weightGrams
+        self.dimensionsMillimetres = dimensionsMillimetres
+        self.serialTracked = serialTracked
+    }
+}
+
+/// Warehouses and SKUs. The schema's CHECKs validate codes and ranges; a duplicate code is a
+/// `UNIQUE_VIOLATION` from the database, reported as CONFLICT.
+public enum CatalogStore {
+    public static func createWarehouse(_ connection: PostgresConnection, _ warehouse: NewWarehouse) throws -> Int64 {
+        try mapConflicts("warehouse \(warehouse.code)") {
+            try connection.query(
+                """
+                INSERT INTO warehouses
+                    (code, name, latitude, longitude, address_line1, city, country, priority, pick_method, ships_to)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                RETURNING id
+                """,
+                [
+                    warehouse.code, warehouse.name, warehouse.location.latitude, warehouse.location.longitude,
+                    warehouse.addressLine1, warehouse.city, warehouse.country, warehouse.priority, warehouse.pickMethod,
+                    warehouse.shipsTo,
+                ]
+            ).scalar(Int64.self)
+        }
+    }
+
+    public static func createSKU(_ connection: PostgresConnection, _ sku: NewSKU) throws -> Int64 {
+        try mapConflicts("SKU \(sku.code)") {
+            try connection.query(
+                """
+                INSERT INTO skus (code, name, weight_grams, length_mm, width_mm, height_mm, serial_tracked)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                RETURNING id
+                """,
+                [
+                    sku.code, sku.name, sku.weightGrams, sku.dimensionsMillimetres.length,
+                    sku.dimensionsMillimetres.width, sku.dimensionsMillimetres.height, sku.serialTracked,
+                ]
+            ).scalar(Int64.self)
+        }
+    }
+
+    private static func mapConflicts<T>(_ what: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as PostgresError where error.code == .uniqueViolation {
+            throw OrderlyError(.conflict, "\(what) already exists")
+        } catch let error as PostgresError where error.code == .checkViolation {
+            throw OrderlyError(.badArgument, "\(what): \(error.constraint ?? "a check") refused the values")
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import LibPQ
+import OrderlyCore
+
+/// Why stock moved, as `inventory_ledger.reason` stores it.
+public enum StockReason: String, CaseIterable, Sendable {
+    case receive, adjust, count, damaged, lost, found, correction
+    case transferOut = "transfer_out"
+    case transferIn = "transfer_in"
+}
+
+/// One inventory row as the services see it.
+public struct InventoryRow: Hashable, Sendable {
+    public var warehouseID: Int64
+    public var skuID: Int64
+    public var onHand: Int64
+    public var reserved: Int64
+    public var reorderPoint: Int64
+    public var safetyStock: Int64
+
+    /// Available to promise: on hand, less reserved, less safety stock, never below zero.
+    public var availableToPromise: Int64 { max(0, onHand - reserved - safetyStock) }
+}
+
+/// The SQL of stock changes. Every function runs inside the caller's transaction and writes its
+/// ledger rows there, so a row and its ledger always move together (invariant 2). Rows are locked
+/// in (warehouse_id, sku_id) order, as everywhere in Orderly.
+public struct InventoryStore: Sendable {
+    public let actor: String
+
+    public init(actor: String) {
+        self.actor = actor
+    }
+
+    /// Refuses unknown or inactive references with NOT_FOUND naming them.
+    public func requireWarehouseAndSKU(_ connection: PostgresConnection, warehouse: Int64, sku: Int64) throws {
+        let rows = try connection.query(
+            "SELECT (SELECT active FROM warehouses WHERE id = $1), (SELECT active FROM skus WHERE id = $2)",
+            [warehouse, sku]
+        )
+        guard try rows[0].decode(Bool?.self, at: 0) != nil else {
+            throw OrderlyError(.notFound, "warehouse \(warehouse) does not exist")
+        }
+        guard try rows[0].decode(Bool?.self, at: 1) != nil else {
+            throw OrderlyError(.notFound, "SKU \(sku) does not exist")
+        }
+    }
+
+    /// Locks the row, creating it empty first if needed.
+    public func lockRow(_ connection: PostgresConnection, warehouse: Int64, sku: Int64) throws -> InventoryRow {
+        try connection.execute(
+            "INSERT INTO inventory (warehouse_id, sku_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            [warehouse, sku]
+        )
+        let rows = try connection.query(
+            """
+            SELECT warehouse_id, sku_id, on_hand, reserved, reorder_point, safety_stock
+            FROM inventory WHERE warehouse_id = $1 AND sku_id = $2 FOR UPDATE
+            """,
+            [warehouse, sku]
+        )
+        return try Self.decodeRow(rows[0])
+    }
+
+    /// Changes on_hand by `delta` with one ledger row; enqueues a low-stock job when the row falls to
+    /// or under its reorder point.
+    @discardableResult
+    public func moveOnHand(
+        _ connection: PostgresConnection,
+        row: InventoryRow,
+        delta: Int64,
+        reason: StockReason,
+        note: String?,
+        transferID: String? = nil
+    ) throws -> InventoryRow {
+        let (newOnHand, overflow) = row.onHand.addingReportingOverflow(delta)
+        guard !overflow else { throw OrderlyError(.badArgument, "on_hand would overflow") }
+        guard newOnHand >= row.reserved else {
+            throw OrderlyError(
+                .insufficientStock,
+                "warehouse \(row.warehouseID) SKU \(row.skuID): on_hand \(row.onHand), reserved \(row.reserved), "
+                    + "cannot move \(delta)"
+            )
+        }
+        try connection.execute(
+            "UPDATE inventory SET on_hand = $3, updated_at = now() WHERE warehouse_id = $1 AND sku_id = $2",
+            [row.warehouseID, row.skuID, newOnHand]
+        )
+        try connection.execute(
+            """
+            INSERT INTO inventory_ledger (warehouse_id, sku_id, on_hand_delta, reason, note, transfer_id, actor)
+            VALUES ($1, $2, $3, $4, $5, $6::uuid, $7)
+            """,
+            [row.warehouseID, row.skuID, delta, reason.rawValue, note, transferID, actor]
+        )
+        var updated = row
+        updated.onHand = newOnHand
+        if delta < 0, updated.onHand - updated.reserved <= updated.reorderPoint {
+            try enqueueLowStock(connection, row: updated)
+        }
+        return updated
+    }
+
+    /// A `low_stock` job for the worker, at most one pending per row (the jobs' unique key).
+    func enqueueLowStock(_ connection: PostgresConnection, row: InventoryRow) throws {
+        try connection.execute(
+            """
+            INSERT INTO jobs (queue, kind, args, unique_key)
+            VALUES ('alerts', 'low_stock', jsonb_build_object('warehouse_id', $1::int8, 'sku_id', $2::int8), $3)
+            ON CONFLICT (unique_key)
+                WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
+            DO NOTHING
+            """,
+            [row.warehouseID, row.skuID, "low_stock:\(row.warehouseID):\(row.skuID)"]
+        )
+    }
+
+    /// Records a cycle count and books the variance, if any, with `reason`.
+    public func recordCount(
+        _ connection: PostgresConnection,
+        row: InventoryRow,
+        counted: Int64,
+        reason: StockReason
+    ) throws -> InventoryRow {
+        guard counted >= row.reserved else {
+            throw OrderlyError(
+                .conflict,
+                "counted \(counted) is below the \(row.reserved) units reserved; release or re-route them first"
+            )
+        }
+        let variance = counted - row.onHand
+        try connection.execute(
+            """
+            INSERT INTO cycle_counts (warehouse_id, sku_id, expected, counted, variance_reason, actor)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            """,
+            [row.warehouseID, row.skuID, row.onHand, counted, variance == 0 ? nil : reason.rawValue, actor]
+        )
+        try connection.execute(
+            "UPDATE inventory SET last_counted_at = now() WHERE warehouse_id = $1 AND sku_id = $2",
+            [row.warehouseID, row.skuID]
+        )
+        guard variance != 0 else { return row }
+        return try moveOnHand(connection, row: row, delta: variance, reason: reason, note: "cycle count")
+    }
+
+    public func setThresholds(
+        _ connection: PostgresConnection,
+        row: InventoryRow,
+        reorderPoint: Int64,
+        safetyStock: Int64
+    ) throws -> InventoryRow {
+        try connection.execute(
+            """
+            UPDATE inventory SET reorder_point = $3, safety_stock = $4, updated_at = now()
+            WHERE warehouse_id = $1 AND sku_id = $2
+            """,
+            [row.warehouseID, row.skuID, reorderPoint, safetyStock]
+        )
+        var updated = row
+        updated.reorderPoint = reorderPoint
+        updated.safetyStock = safetyStock
+        return updated
+    }
+
+    /// Every row holding `sku`, in warehouse order, without locks (for availability and routing).
+    public func rows(_ connection: PostgresConnection, sku: Int64) throws -> [InventoryRow] {
+        try connection.query(
+            """
+            SELECT warehouse_id, sku_id, on_hand, reserved, reorder_point, safety_stock
+            FROM inventory WHERE sku_id = $1 ORDER BY warehouse_id
+            """,
+            [sku]
+        ).map(Self.decodeRow)
+    }
+
+    static func decodeRow(_ row: PostgresRow) throws -> InventoryRow {
+        InventoryRow(
+            warehouseID: try row.decode(Int64.self, "warehouse_id"),
+            skuID: try row.decode(Int64.self, "sku_id"),
+            onHand: try row.decode(Int64.self, "on_hand"),
+            reserved: try row.decode(Int64.self, "reserved"),
+            reorderPoint: try row.decode(Int64.self, "reorder_point"),
+            safetyStock: try row.decode(Int64.self, "safety_stock")
+        )
+    }
+}
