@@ -5,6 +5,22 @@ import Testing
 
 @Suite(.database)
 struct PoolTests {
+    /// Waits until a statement whose text contains `marker` is running on the server.
+    func waitUntilRunning(_ marker: String, _ admin: PostgresConnection) async throws {
+        for _ in 0..<1000 {
+            let running = try admin.query(
+                """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE query LIKE '%' || $1 || '%' AND state = 'active' AND pid <> pg_backend_pid()
+                """,
+                [marker]
+            ).scalar(Int.self)
+            if running > 0 { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("the statement marked \(marker) never started")
+    }
+
     @Test func sixtyFourTasksShareEightConnectionsWithoutStarving() async throws {
         let pool = try TestDatabase.require().makePool(
             PostgresPoolOptions(maxConnections: 8, acquireTimeout: .seconds(60))
@@ -136,14 +152,7 @@ struct PoolTests {
         // Cancel only once the server is really running it.
         let admin = try database.connect()
         defer { admin.close() }
-        for _ in 0..<1000 {
-            let running = try admin.query(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%' || $1 || '%' AND state = 'active' AND pid <> pg_backend_pid()",
-                [marker]
-            ).scalar(Int.self)
-            if running > 0 { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await waitUntilRunning(marker, admin)
         sleeper.cancel()
         let error = await #expect(throws: PostgresError.self) { try await sleeper.value }
         #expect(error?.code == .queryCanceled)
@@ -166,14 +175,7 @@ struct PoolTests {
         }
         let admin = try database.connect()
         defer { admin.close() }
-        for _ in 0..<1000 {
-            let running = try admin.query(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%' || $1 || '%' AND state = 'active' AND pid <> pg_backend_pid()",
-                [marker]
-            ).scalar(Int.self)
-            if running > 0 { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await waitUntilRunning(marker, admin)
         writer.cancel()
         await #expect(throws: (any Error).self) { try await writer.value }
         let written = try await pool.query("SELECT count(*) FROM cancelled_writes WHERE marker = $1", [marker])
