@@ -14,7 +14,7 @@ public struct OrderlyCommand: AsyncParsableCommand {
               orderly dev psql
             """,
         version: OrderlyVersion.current,
-        subcommands: [MigrateCommand.self, DevCommand.self, BenchCommand.self]
+        subcommands: [MigrateCommand.self, CheckCommand.self, DevCommand.self, BenchCommand.self]
     )
 
     public init() {}

@@ -45,3 +45,30 @@ struct MigrateCommandTests {
         #expect(throws: (any Error).self) { try OrderlyCommand.parseAsRoot(["dev", "destroy"]) }
     }
 }
+
+@Suite
+struct CheckCommandTests {
+    @Test func checkExitsZeroWhenCleanAndOneWhenBroken() async throws {
+        let database = try await TestDatabase.create(label: "cli_check", migrated: true)
+        defer { try? database.drop() }
+        var clean = try OrderlyCommand.parseAsRoot(["check", "--database-url", database.conninfo])
+        if var command = clean as? any AsyncParsableCommand {
+            try await command.run()
+        } else {
+            try clean.run()
+        }
+        let connection = try database.connect()
+        defer { connection.close() }
+        try connection.execute(
+            """
+            INSERT INTO orders (channel, external_id, currency, ship_name, ship_line1, ship_city, ship_country)
+            VALUES ('web', 'no-events', 'EUR', 'Ada', 'Street 1', 'Berlin', 'DE')
+            """
+        )
+        let broken = try OrderlyCommand.parseAsRoot(["check", "--database-url", database.conninfo])
+        await #expect(throws: ExitCode(1)) {
+            guard var command = broken as? any AsyncParsableCommand else { return }
+            try await command.run()
+        }
+    }
+}

@@ -51,6 +51,10 @@ public enum OrderStateMachine {
     /// The status every order starts in.
     public static let initial = OrderStatus.received
 
+    /// The name of the one event that creates an order (from no status to `initial`). It is not a
+    /// move between statuses, so it is not an `OrderEvent`.
+    public static let captureEvent = "capture"
+
     /// Where `event` takes an order in `status`, or why it cannot.
     public static func next(from status: OrderStatus, on event: OrderEvent) throws(IllegalTransition) -> OrderStatus {
         guard let target = moves[event]?[status] else { throw IllegalTransition(from: status, event: event) }

@@ -1,0 +1,70 @@
+import LibPQ
+import OrderlyCore
+import OrderlyStore
+
+/// Verifies DESIGN.md's invariants 1-4 on a live database, in one REPEATABLE READ READ ONLY
+/// transaction so every check sees the same snapshot.
+public struct InvariantChecker: Sendable {
+    /// What was checked and what is off.
+    public struct Report: Sendable {
+        public var violations: [(invariant: Int, detail: String)] = []
+        public var ordersChecked = 0
+        public var isClean: Bool { violations.isEmpty }
+    }
+
+    let database: OrderlyDatabase
+
+    public init(database: OrderlyDatabase) {
+        self.database = database
+    }
+
+    public func run() async throws -> Report {
+        try await database.pool.transaction(isolation: .repeatableRead, readOnly: true) { connection in
+            var report = Report()
+            for detail in try InvariantQueries.reservedOutOfRange(connection) { report.violations.append((1, detail)) }
+            for detail in try InvariantQueries.ledgerMismatches(connection) { report.violations.append((2, detail)) }
+            for detail in try InvariantQueries.reservationMismatches(connection) {
+                report.violations.append((3, detail))
+            }
+            var after: Int64 = 0
+            while true {
+                let batch = try InvariantQueries.orderHistories(connection, afterID: after, limit: 1000)
+                guard let last = batch.last else { break }
+                for history in batch {
+                    if let problem = Self.historyProblem(history) {
+                        report.violations.append((4, "order \(history.orderID): \(problem)"))
+                    }
+                }
+                report.ordersChecked += batch.count
+                after = last.orderID
+            }
+            return report
+        }
+    }
+
+    /// Invariant 4 for one order: one capture event first, then moves the state machine allows, each
+    /// starting where the last ended, ending at the order's status.
+    public static func historyProblem(_ history: InvariantQueries.OrderHistory) -> String? {
+        guard let first = history.events.first else { return "has no events" }
+        guard first.event == OrderStateMachine.captureEvent, first.from == nil,
+            first.to == OrderStateMachine.initial.rawValue
+        else { return "first event is \(first.event) (\(first.from ?? "-") -> \(first.to)), not capture" }
+        var moves: [(event: OrderEvent, from: OrderStatus, to: OrderStatus)] = []
+        for (index, recorded) in history.events.dropFirst().enumerated() {
+            guard let event = OrderEvent(rawValue: recorded.event), let from = recorded.from.flatMap(OrderStatus.init),
+                let to = OrderStatus(rawValue: recorded.to)
+            else { return "event #\(index + 2) (\(recorded.event)) is not a known move" }
+            moves.append((event, from, to))
+        }
+        let replayed: OrderStatus
+        do {
+            replayed = try OrderStateMachine.replay(moves)
+        } catch {
+            return "events do not replay: \(error)"
+        }
+        guard replayed.rawValue == history.status else {
+            return "status is \(history.status) but its events lead to \(replayed.rawValue)"
+        }
+        return nil
+    }
+}

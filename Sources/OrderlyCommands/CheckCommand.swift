@@ -1,0 +1,43 @@
+import ArgumentParser
+import Orderly
+
+/// `orderly check`: verifies the invariants on a live database.
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Verify Orderly's invariants on a live database; exit 1 if any is broken.",
+        discussion: """
+            Checks, in one read-only snapshot: 0 <= reserved <= on_hand (1); every inventory row equals \
+            its ledger (2); reserved equals the active reservations (3); every order's status is what \
+            its events replay to (4). Each violation is printed on its own line.
+
+            Example:
+              orderly check --database-url postgresql://orderly@db/orderly
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let logger = CommandLogging.logger("orderly.check")
+        let (configuration, _) = try database.resolve(logger: logger)
+        let orderly = try await OrderlyDatabase.open(configuration: configuration, logger: logger)
+        let report: InvariantChecker.Report
+        do {
+            report = try await InvariantChecker(database: orderly).run()
+        } catch {
+            await orderly.pool.close()
+            throw error
+        }
+        await orderly.pool.close()
+        for violation in report.violations {
+            print("invariant \(violation.invariant): \(violation.detail)")
+        }
+        if report.isClean {
+            print("ok: invariants 1-4 hold (\(report.ordersChecked) orders checked)")
+        } else {
+            print("\(report.violations.count) violations")
+            throw ExitCode(1)
+        }
+    }
+}
