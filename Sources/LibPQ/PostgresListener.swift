@@ -45,6 +45,9 @@ public final class PostgresListener: Sendable {
         guard pipe(&fds) == 0 else {
             throw PostgresError(code: .misuse, message: "cannot create a wake-up pipe: errno \(errno)")
         }
+        // Close-on-exec, so a child process spawned later does not keep the pipe open.
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         let listener = PostgresListener(
             configuration: configuration,
             logger: logger,

@@ -8,6 +8,8 @@ import Foundation
 /// program that times itself with SIGALRM (`pgbench -T`) never stops. Here the child gets an empty
 /// signal mask and default handlers.
 public enum ChildProcess {
+    private static let spawnLock = NSLock()
+
     public struct Result: Sendable {
         public var status: Int32
         public var output: String
@@ -21,15 +23,24 @@ public enum ChildProcess {
     ) throws -> Result {
         guard !command.isEmpty else { throw ClusterError("no command to run") }
         var pipeFDs: [Int32] = [0, 0]
-        guard pipe(&pipeFDs) == 0 else { throw ClusterError("pipe() failed: errno \(errno)") }
+        // Another thread spawning at the same moment (pg_ctl, which leaves a server running) must not
+        // inherit our write end, or our read below would never see end-of-file. So the pipe is
+        // close-on-exec, and creating it and spawning happen under one process-wide lock, so no spawn
+        // can fall between pipe() and fcntl(). The dup2 onto the child's stdout/stderr clears the flag
+        // for those two descriptors only.
+        spawnLock.lock()
+        guard pipe(&pipeFDs) == 0 else {
+            spawnLock.unlock()
+            throw ClusterError("pipe() failed: errno \(errno)")
+        }
+        _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
-        posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
-        posix_spawn_file_actions_addclose(&actions, pipeFDs[1])
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -52,6 +63,7 @@ public enum ChildProcess {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, &envp)
         close(pipeFDs[1])
+        spawnLock.unlock()
         guard spawned == 0 else {
             close(pipeFDs[0])
             throw ClusterError("cannot run \(command[0]): \(String(cString: strerror(spawned)))")
