@@ -97,6 +97,19 @@ public enum TestServer {
         }
     }
 
+    /// A test run killed before its atexit handler ran leaves its cluster running: stop and delete the
+    /// clusters of runs whose process is gone.
+    private static func removeClustersOfDeadRuns(in directory: URL) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where name.hasPrefix("orderly-test-") {
+            guard let pid = Int32(name.dropFirst("orderly-test-".count)), pid != getpid() else { continue }
+            // kill(pid, 0) fails with ESRCH when no such process exists.
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? LocalCluster(home: directory.appending(path: name), logger: logger).destroy()
+            }
+        }
+    }
+
     /// The throwaway cluster, if this run started one (nil with ORDERLY_TEST_DATABASE_URL).
     public static var localCluster: LocalCluster? { cluster.withLock { $0 } }
 
@@ -104,7 +117,9 @@ public enum TestServer {
         if let url = ProcessInfo.processInfo.environment["ORDERLY_TEST_DATABASE_URL"], !url.isEmpty {
             return PostgresConfiguration(conninfo: url, applicationName: "orderly-tests")
         }
-        let home = URL(fileURLWithPath: NSTemporaryDirectory()).appending(path: "orderly-test-\(getpid())")
+        let temporary = URL(fileURLWithPath: NSTemporaryDirectory())
+        removeClustersOfDeadRuns(in: temporary)
+        let home = temporary.appending(path: "orderly-test-\(getpid())")
         let local = LocalCluster(home: home, durability: .throwaway, logger: logger)
         try? local.destroy()  // a leftover of a crashed run with the same pid
         let info = try local.start()
