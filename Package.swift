@@ -97,6 +97,7 @@ let package = Package(
             name: "OrderlyTestSupport",
             dependencies: [
                 "LibPQ",
+                "OrderlyCore",
                 "OrderlyDevCluster",
                 "OrderlyStore",
                 .product(name: "Logging", package: "swift-log"),

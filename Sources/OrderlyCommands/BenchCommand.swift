@@ -167,15 +167,20 @@ struct BenchError: Error, CustomStringConvertible {
 
 /// Latencies in microseconds over a run of known length.
 struct Sample {
-    var latencies: [Double]
-    var seconds: Double
+    /// Sorted once, for the percentiles.
+    let latencies: [Double]
+    let seconds: Double
+
+    init(latencies: [Double], seconds: Double) {
+        self.latencies = latencies.sorted()
+        self.seconds = seconds
+    }
 
     var throughput: Double { Double(latencies.count) / seconds }
 
     func percentile(_ p: Double) -> Double {
         guard !latencies.isEmpty else { return .nan }
-        let sorted = latencies.sorted()
-        return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))]
+        return latencies[min(latencies.count - 1, Int(Double(latencies.count - 1) * p))]
     }
 
     func row(clients: Int, label: String) -> String {

@@ -6,8 +6,12 @@ struct Tools: Sendable {
     let binDirectory: String
 
     /// `ORDERLY_PG_BINDIR`, then `pg_config --bindir`, then the newest /usr/lib/postgresql/N/bin,
-    /// then whatever `initdb` is on PATH.
-    static func locate() throws -> Tools {
+    /// then whatever `initdb` is on PATH. Searched once per process: start, status and stop all ask.
+    static func locate() throws -> Tools { try located.get() }
+
+    private static let located = Swift.Result { try search() }
+
+    private static func search() throws -> Tools {
         let fileManager = FileManager.default
         func hasInitdb(_ directory: String) -> Bool { fileManager.isExecutableFile(atPath: directory + "/initdb") }
         if let configured = ProcessInfo.processInfo.environment["ORDERLY_PG_BINDIR"] {

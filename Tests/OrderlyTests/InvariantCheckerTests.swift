@@ -14,21 +14,8 @@ struct InvariantCheckerTests {
         let pool = database.makePool()
         let orderly = OrderlyDatabase(pool: pool)
         let ids = try await pool.transaction { connection in
-            let w = try CatalogStore.createWarehouse(
-                connection,
-                NewWarehouse(
-                    code: "W1",
-                    name: "One",
-                    location: GeoPoint(latitude: 52, longitude: 13),
-                    addressLine1: "A",
-                    city: "B",
-                    country: "DE"
-                )
-            )
-            let s = try CatalogStore.createSKU(
-                connection,
-                NewSKU(code: "S1", name: "Thing", weightGrams: 100, dimensionsMillimetres: (1, 1, 1))
-            )
+            let w = try CatalogBuilders.warehouse(connection, code: "W1")
+            let s = try CatalogBuilders.sku(connection, code: "S1")
             let order = try connection.query(
                 """
                 INSERT INTO orders (channel, external_id, currency, ship_name, ship_line1, ship_city, ship_country)

@@ -20,22 +20,9 @@ struct InventoryServiceTests {
         let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36).uppercased()
         let (warehouses, sku) = try await pool.transaction { connection in
             let warehouses = try (0..<count).map { index in
-                try CatalogStore.createWarehouse(
-                    connection,
-                    NewWarehouse(
-                        code: "W\(index)-\(tag)",
-                        name: "Warehouse \(index)",
-                        location: GeoPoint(latitude: 50 + Double(index), longitude: 10),
-                        addressLine1: "Dock \(index)",
-                        city: "Somewhere",
-                        country: "DE"
-                    )
-                )
+                try CatalogBuilders.warehouse(connection, code: "W\(index)-\(tag)", latitude: 50 + Double(index))
             }
-            let sku = try CatalogStore.createSKU(
-                connection,
-                NewSKU(code: "SKU-\(tag)", name: "Widget", weightGrams: 250, dimensionsMillimetres: (100, 50, 20))
-            )
+            let sku = try CatalogBuilders.sku(connection, code: "SKU-\(tag)")
             return (warehouses, sku)
         }
         let service = InventoryService(database: OrderlyDatabase(pool: pool), actor: "test")

@@ -31,11 +31,8 @@ public struct InventoryService: Sendable {
         -> InventoryRow
     {
         try Self.checkQuantity(quantity, "quantity")
-        let store = InventoryStore(actor: actor)
-        return try await database.pool.transaction { connection in
-            try store.requireWarehouseAndSKU(connection, warehouse: warehouse, sku: sku)
-            let row = try store.lockRow(connection, warehouse: warehouse, sku: sku)
-            return try store.moveOnHand(connection, row: row, delta: quantity, reason: .receive, note: note)
+        return try await withLockedRow(warehouse: warehouse, sku: sku) { connection, store, row in
+            try store.moveOnHand(connection, row: row, delta: quantity, reason: .receive, note: note)
         }
     }
 
@@ -57,11 +54,8 @@ public struct InventoryService: Sendable {
         guard [.adjust, .damaged, .lost, .found, .correction].contains(reason) else {
             throw OrderlyError(.badArgument, "reason \(reason.rawValue) is not an adjustment reason")
         }
-        let store = InventoryStore(actor: actor)
-        return try await database.pool.transaction { connection in
-            try store.requireWarehouseAndSKU(connection, warehouse: warehouse, sku: sku)
-            let row = try store.lockRow(connection, warehouse: warehouse, sku: sku)
-            return try store.moveOnHand(connection, row: row, delta: delta, reason: reason, note: note)
+        return try await withLockedRow(warehouse: warehouse, sku: sku) { connection, store, row in
+            try store.moveOnHand(connection, row: row, delta: delta, reason: reason, note: note)
         }
     }
 
@@ -81,11 +75,8 @@ public struct InventoryService: Sendable {
         guard [.lost, .damaged, .found, .correction].contains(reason) else {
             throw OrderlyError(.badArgument, "reason \(reason.rawValue) is not a count variance reason")
         }
-        let store = InventoryStore(actor: actor)
-        return try await database.pool.transaction { connection in
-            try store.requireWarehouseAndSKU(connection, warehouse: warehouse, sku: sku)
-            let row = try store.lockRow(connection, warehouse: warehouse, sku: sku)
-            return try store.recordCount(connection, row: row, counted: counted, reason: reason)
+        return try await withLockedRow(warehouse: warehouse, sku: sku) { connection, store, row in
+            try store.recordCount(connection, row: row, counted: counted, reason: reason)
         }
     }
 
@@ -104,8 +95,6 @@ public struct InventoryService: Sendable {
         let store = InventoryStore(actor: actor)
         let transferID = UUID().uuidString
         return try await database.pool.transaction { connection in
-            try store.requireWarehouseAndSKU(connection, warehouse: source, sku: sku)
-            try store.requireWarehouseAndSKU(connection, warehouse: destination, sku: sku)
             // Lock in warehouse order, whichever way the units go.
             let first = try store.lockRow(connection, warehouse: min(source, destination), sku: sku)
             let second = try store.lockRow(connection, warehouse: max(source, destination), sku: sku)
@@ -144,11 +133,8 @@ public struct InventoryService: Sendable {
         guard (0...Int64(Int32.max)).contains(reorderPoint), (0...Int64(Int32.max)).contains(safetyStock) else {
             throw OrderlyError(.badArgument, "reorder point and safety stock must be 0...\(Int32.max)")
         }
-        let store = InventoryStore(actor: actor)
-        return try await database.pool.transaction { connection in
-            try store.requireWarehouseAndSKU(connection, warehouse: warehouse, sku: sku)
-            let row = try store.lockRow(connection, warehouse: warehouse, sku: sku)
-            return try store.setThresholds(connection, row: row, reorderPoint: reorderPoint, safetyStock: safetyStock)
+        return try await withLockedRow(warehouse: warehouse, sku: sku) { connection, store, row in
+            try store.setThresholds(connection, row: row, reorderPoint: reorderPoint, safetyStock: safetyStock)
         }
     }
 
@@ -157,6 +143,18 @@ public struct InventoryService: Sendable {
         let store = InventoryStore(actor: actor)
         let rows = try await database.pool.withConnection { try store.rows($0, sku: sku) }
         return (rows, rows.reduce(0) { $0 + $1.availableToPromise })
+    }
+
+    /// One transaction that locks the (warehouse, SKU) row and hands it to `change`.
+    private func withLockedRow(
+        warehouse: Int64,
+        sku: Int64,
+        _ change: @escaping @Sendable (PostgresConnection, InventoryStore, InventoryRow) throws -> InventoryRow
+    ) async throws -> InventoryRow {
+        let store = InventoryStore(actor: actor)
+        return try await database.pool.transaction { connection in
+            try change(connection, store, try store.lockRow(connection, warehouse: warehouse, sku: sku))
+        }
     }
 
     static func checkQuantity(_ value: Int64, _ name: String) throws {

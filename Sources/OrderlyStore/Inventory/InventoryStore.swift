@@ -31,26 +31,19 @@ public struct InventoryStore: Sendable {
         self.actor = actor
     }
 
-    /// Refuses unknown or inactive references with NOT_FOUND naming them.
-    public func requireWarehouseAndSKU(_ connection: PostgresConnection, warehouse: Int64, sku: Int64) throws {
-        let rows = try connection.query(
-            "SELECT (SELECT active FROM warehouses WHERE id = $1), (SELECT active FROM skus WHERE id = $2)",
-            [warehouse, sku]
-        )
-        guard try rows[0].decode(Bool?.self, at: 0) != nil else {
-            throw OrderlyError(.notFound, "warehouse \(warehouse) does not exist")
-        }
-        guard try rows[0].decode(Bool?.self, at: 1) != nil else {
-            throw OrderlyError(.notFound, "SKU \(sku) does not exist")
-        }
-    }
-
-    /// Locks the row, creating it empty first if needed.
+    /// Locks the row, creating it empty first if needed. An unknown warehouse or SKU is NOT_FOUND:
+    /// the insert's foreign keys say which (an existing row implies both exist, since nothing is deleted).
     public func lockRow(_ connection: PostgresConnection, warehouse: Int64, sku: Int64) throws -> InventoryRow {
-        try connection.execute(
-            "INSERT INTO inventory (warehouse_id, sku_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            [warehouse, sku]
-        )
+        do {
+            try connection.execute(
+                "INSERT INTO inventory (warehouse_id, sku_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                [warehouse, sku]
+            )
+        } catch let error as PostgresError where error.code == .foreignKeyViolation {
+            throw error.constraint == "inventory_sku_id_fkey"
+                ? OrderlyError(.notFound, "SKU \(sku) does not exist")
+                : OrderlyError(.notFound, "warehouse \(warehouse) does not exist")
+        }
         let rows = try connection.query(
             """
             SELECT warehouse_id, sku_id, on_hand, reserved, reorder_point, safety_stock
