@@ -29,6 +29,11 @@ public final class PostgresConnection: @unchecked Sendable {
     /// between statements (when the server has nothing to cancel) is not lost.
     private let cancelRequested = Atomic<Bool>(false)
     private var transactionDepth = 0
+    /// A transaction's BEGIN, not yet sent: it travels with the transaction's first statement, saving
+    /// a round trip.
+    private var pendingBegin: String?
+    /// Set once `commit(after:)` has committed the open transaction early.
+    private var committedEarly = false
     private var savepointCounter = 0
     public let logger: Logger
     /// The server process serving this connection (`pg_backend_pid()`).
@@ -164,6 +169,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Values are only ever sent as parameters (`$1`, `$2`, ...), never pasted into the SQL text.
     @discardableResult
     public func query(_ sql: String, _ bindings: [any PostgresEncodable] = []) throws -> PostgresRows {
+        if pendingBegin != nil || committedEarly {
+            return try pipeline([PostgresStatement(sql, bindings)])[0]
+        }
         try checkOpen()
         let binds = try bindings.map { try $0.postgresBind() }
         guard binds.allSatisfy({ $0.byteCount < Int(Int32.max) }) else {
@@ -188,6 +196,7 @@ public final class PostgresConnection: @unchecked Sendable {
     ///
     /// For fixed SQL only (migrations, DDL): the simple protocol takes no parameters.
     public func executeScript(_ sql: String) throws {
+        try sendPendingBegin()
         try checkOpen()
         guard !sql.utf8.contains(0) else {
             throw PostgresError(code: .encoding, message: "the SQL text contains a NUL byte")
@@ -205,6 +214,100 @@ public final class PostgresConnection: @unchecked Sendable {
         if PQstatus(handle) != CONNECTION_OK { throw connectionError() }
     }
 
+    /// Sends every statement before reading any result: one round trip for the lot (libpq's pipeline
+    /// mode). Returns one result per statement, in order.
+    ///
+    /// Outside a transaction the statements run as one implicit transaction: all of them or none. The
+    /// first failure is thrown; the statements after it did not run. Meant for a handful of statements
+    /// (the client writes them all before reading, so a pipeline of megabytes could stall).
+    @discardableResult
+    public func pipeline(_ statements: [PostgresStatement]) throws -> [PostgresRows] {
+        var statements = statements
+        if committedEarly {
+            throw PostgresError(code: .misuse, message: "the transaction was committed by commit(after:)")
+        }
+        let addedBegin = pendingBegin != nil
+        if let begin = pendingBegin {
+            statements.insert(PostgresStatement(begin), at: 0)
+        }
+        try checkOpen()
+        guard !statements.isEmpty else { return [] }
+        let prepared = try statements.map { statement in
+            let binds = try statement.bindings.map { try $0.postgresBind() }
+            guard binds.allSatisfy({ $0.byteCount < Int(Int32.max) }) else {
+                throw PostgresError(code: .encoding, message: "a parameter is larger than libpq accepts (2 GiB)")
+            }
+            guard !statement.sql.utf8.contains(0) else {
+                throw PostgresError(code: .encoding, message: "the SQL text contains a NUL byte")
+            }
+            return (statement.sql, binds)
+        }
+        // From here the BEGIN goes out with the rest (or the connection is broken).
+        pendingBegin = nil
+        guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
+        defer { _ = PQexitPipelineMode(handle) }
+        for (sql, binds) in prepared {
+            let sent = Self.withBinds(binds) { count, types, values, lengths, formats in
+                PQsendQueryParams(handle, sql, count, types, values, lengths, formats, 0)
+            }
+            guard sent == 1 else {
+                let error = connectionError()
+                drainAfterFailedSend()
+                throw error
+            }
+        }
+        guard PQpipelineSync(handle) == 1 else {
+            let error = connectionError()
+            drainAfterFailedSend()
+            throw error
+        }
+        var results: [PostgresRows] = []
+        var firstError: PostgresError?
+        for _ in prepared {
+            guard let result = PQgetResult(handle) else {
+                firstError = firstError ?? connectionError()
+                break
+            }
+            if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+                PQclear(result)
+            } else {
+                do {
+                    results.append(try consume(result))
+                } catch let error as PostgresError {
+                    firstError = firstError ?? error
+                }
+            }
+            // Each statement's results end with a NULL.
+            while let extra = PQgetResult(handle) { PQclear(extra) }
+        }
+        // Up to and including the sync point.
+        while let result = PQgetResult(handle) {
+            let status = PQresultStatus(result)
+            PQclear(result)
+            if status == PGRES_PIPELINE_SYNC { break }
+        }
+        if PQstatus(handle) != CONNECTION_OK { throw firstError ?? connectionError() }
+        if let firstError { throw firstError }
+        // The result of the BEGIN we added is not the caller's.
+        return addedBegin ? Array(results.dropFirst()) : results
+    }
+
+    /// After a send failed half-way through a pipeline: read whatever came back so the connection
+    /// leaves pipeline mode clean, or is seen as broken.
+    private func drainAfterFailedSend() {
+        _ = PQpipelineSync(handle)
+        while PQstatus(handle) == CONNECTION_OK, let result = PQgetResult(handle) {
+            let status = PQresultStatus(result)
+            PQclear(result)
+            if status == PGRES_PIPELINE_SYNC { break }
+        }
+    }
+
+    /// Sends a deferred BEGIN now, for calls that cannot carry it along.
+    private func sendPendingBegin() throws {
+        if pendingBegin != nil { try pipeline([]) }
+    }
+
     // MARK: Transactions
 
     /// Runs `body` in a transaction: COMMIT if it returns, ROLLBACK if it throws.
@@ -220,17 +323,36 @@ public final class PostgresConnection: @unchecked Sendable {
         guard transactionDepth == 0, !isInTransaction else {
             throw PostgresError(code: .misuse, message: "a transaction is already open; use savepoint(_:) to nest")
         }
-        try execute("BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")")
+        pendingBegin = "BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")"
         transactionDepth = 1
-        defer { transactionDepth = 0 }
+        defer {
+            transactionDepth = 0
+            pendingBegin = nil
+            committedEarly = false
+        }
         let value = try runUndoable(body, undo: "ROLLBACK", scope: "transaction")
-        try execute("COMMIT")
+        // Nothing sent means nothing to commit; an early commit already ended it.
+        if pendingBegin == nil && !committedEarly { try execute("COMMIT") }
         return value
+    }
+
+    /// Inside `transaction`: sends `statements` and COMMIT together, one round trip for the
+    /// transaction's last writes and its end. The transaction is over when this returns; a statement
+    /// that fails rolls it all back and throws.
+    @discardableResult
+    public func commit(after statements: [PostgresStatement]) throws -> [PostgresRows] {
+        guard transactionDepth > 0, !committedEarly else {
+            throw PostgresError(code: .misuse, message: "commit(after:) needs an open transaction(_:)")
+        }
+        let results = try pipeline(statements + [PostgresStatement("COMMIT")])
+        committedEarly = true
+        return Array(results.dropLast())
     }
 
     /// Runs `body` inside a savepoint of the open transaction: released if it returns, rolled back to
     /// if it throws (the outer transaction goes on).
     public func savepoint<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try sendPendingBegin()
         guard isInTransaction else {
             throw PostgresError(code: .misuse, message: "savepoint(_:) needs an open transaction")
         }
@@ -249,7 +371,8 @@ public final class PostgresConnection: @unchecked Sendable {
         do {
             value = try body(self)
         } catch {
-            rollbackQuietly(undo)
+            // A BEGIN never sent, or a transaction already committed, leaves nothing to undo.
+            if pendingBegin == nil && !committedEarly { rollbackQuietly(undo) }
             throw error
         }
         if PQtransactionStatus(handle) == PQTRANS_INERROR {
@@ -433,4 +556,15 @@ private enum Diagnostic {
     static let table = Int32(UInt8(ascii: "t"))
     static let column = Int32(UInt8(ascii: "c"))
     static let constraint = Int32(UInt8(ascii: "n"))
+}
+
+/// One statement with its parameters, for `PostgresConnection.pipeline(_:)`.
+public struct PostgresStatement: Sendable {
+    public var sql: String
+    public var bindings: [any PostgresEncodable]
+
+    public init(_ sql: String, _ bindings: [any PostgresEncodable] = []) {
+        self.sql = sql
+        self.bindings = bindings
+    }
 }

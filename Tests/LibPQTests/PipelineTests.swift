@@ -1,0 +1,102 @@
+import LibPQ
+import OrderlyTestSupport
+import Testing
+
+/// Pipeline mode and the deferred BEGIN: fewer round trips, same atomicity.
+@Suite(.database)
+struct PipelineTests {
+    let table: String
+
+    init() throws {
+        table = "pipe_\(UInt32.random(in: 0...UInt32.max))"
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        try connection.execute("CREATE TABLE \(table) (id int PRIMARY KEY, note text NOT NULL)")
+    }
+
+    func count(_ connection: PostgresConnection) throws -> Int64 {
+        try connection.query("SELECT count(*) FROM \(table)").scalar(Int64.self)
+    }
+
+    @Test func resultsComeBackInOrder() throws {
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        let results = try connection.pipeline([
+            PostgresStatement("INSERT INTO \(table) VALUES ($1, $2)", [1, "one"]),
+            PostgresStatement("SELECT $1::int8 + 1", [Int64(41)]),
+            PostgresStatement("SELECT note FROM \(table) WHERE id = $1", [1]),
+        ])
+        #expect(results.count == 3)
+        #expect(results[0].affectedRows == 1)
+        #expect(try results[1].scalar(Int64.self) == 42)
+        #expect(try results[2].scalar(String.self) == "one")
+        #expect(!connection.isInTransaction)
+    }
+
+    @Test func aFailureUndoesTheWholePipelineAndSkipsTheRest() throws {
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        let error = try #require(throws: PostgresError.self) {
+            try connection.pipeline([
+                PostgresStatement("INSERT INTO \(table) VALUES ($1, $2)", [10, "kept?"]),
+                PostgresStatement("INSERT INTO \(table) VALUES ($1, NULL)", [11]),
+                PostgresStatement("INSERT INTO \(table) VALUES ($1, $2)", [12, "never runs"]),
+            ])
+        }
+        #expect(error.code == .notNullViolation)
+        #expect(try count(connection) == 0)
+        // The connection goes on working.
+        #expect(try connection.query("SELECT 1::int8").scalar(Int64.self) == 1)
+    }
+
+    @Test func deferredBeginTravelsWithTheFirstStatement() throws {
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        let inside = try connection.transaction { tx in
+            let before = tx.isInTransaction
+            try tx.execute("INSERT INTO \(table) VALUES ($1, $2)", [20, "in tx"])
+            return (before, tx.isInTransaction)
+        }
+        #expect(inside.0 == false)
+        #expect(inside.1 == true)
+        #expect(try count(connection) == 1)
+        // A transaction that sends nothing sends no BEGIN and no COMMIT.
+        try connection.transaction { _ in }
+        #expect(!connection.isInTransaction)
+    }
+
+    @Test func commitAfterWritesAndCommitsInOneGo() throws {
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        let rows = try connection.transaction { tx in
+            _ = try tx.query("SELECT count(*) FROM \(table)")
+            return try tx.commit(after: [
+                PostgresStatement("INSERT INTO \(table) VALUES ($1, $2) RETURNING id", [30, "a"]),
+                PostgresStatement("INSERT INTO \(table) VALUES ($1, $2) RETURNING id", [31, "b"]),
+            ])
+        }
+        #expect(rows.count == 2)
+        #expect(try rows[1].scalar(Int32.self) == 31)
+        #expect(!connection.isInTransaction)
+        #expect(try count(connection) == 2)
+    }
+
+    @Test func aFailedCommitAfterRollsEverythingBack() throws {
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        #expect(throws: PostgresError.self) {
+            try connection.transaction { tx in
+                try tx.execute("INSERT INTO \(table) VALUES ($1, $2)", [40, "first"])
+                try tx.commit(after: [PostgresStatement("INSERT INTO \(table) VALUES ($1, $2)", [40, "dup"])])
+            }
+        }
+        #expect(!connection.isInTransaction)
+        #expect(try count(connection) == 0)
+        #expect(throws: PostgresError.self) {
+            try connection.transaction { tx in
+                try tx.commit(after: [])
+                try tx.execute("SELECT 1")
+            }
+        }
+    }
+}
