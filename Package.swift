@@ -62,6 +62,7 @@ let package = Package(
             dependencies: [
                 "LibPQ",
                 "OrderlyCore",
+                "OrderlyRouting",
                 "OrderlyStore",
                 .product(name: "Logging", package: "swift-log"),
             ],

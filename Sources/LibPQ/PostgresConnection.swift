@@ -34,6 +34,9 @@ public final class PostgresConnection: @unchecked Sendable {
     private var pendingBegin: String?
     /// Set once `commit(after:)` has committed the open transaction early.
     private var committedEarly = false
+    /// Round trips to the server so far: each statement, pipeline or script counts one, however many
+    /// statements it carries. Benchmarks and tests count them; the connection's thread owns it.
+    public private(set) var roundTrips = 0
     private var savepointCounter = 0
     public let logger: Logger
     /// The server process serving this connection (`pg_backend_pid()`).
@@ -180,6 +183,7 @@ public final class PostgresConnection: @unchecked Sendable {
         guard !sql.utf8.contains(0) else {
             throw PostgresError(code: .encoding, message: "the SQL text contains a NUL byte")
         }
+        roundTrips += 1
         let result = Self.withBinds(binds) { count, types, values, lengths, formats in
             PQexecParams(handle, sql, count, types, values, lengths, formats, 0)
         }
@@ -201,6 +205,7 @@ public final class PostgresConnection: @unchecked Sendable {
         guard !sql.utf8.contains(0) else {
             throw PostgresError(code: .encoding, message: "the SQL text contains a NUL byte")
         }
+        roundTrips += 1
         guard PQsendQuery(handle, sql) == 1 else { throw connectionError() }
         var firstError: PostgresError?
         while let result = PQgetResult(handle) {
@@ -244,6 +249,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         // From here the BEGIN goes out with the rest (or the connection is broken).
         pendingBegin = nil
+        roundTrips += 1
         guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
         defer { _ = PQexitPipelineMode(handle) }
         for (sql, binds) in prepared {
@@ -388,6 +394,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Rolls back even after `cancelRunningStatement()`, which refuses every other statement.
     private func rollbackQuietly(_ statement: String) {
         guard !isClosed, PQstatus(handle) == CONNECTION_OK else { return }
+        roundTrips += 1
         guard let result = PQexec(handle, statement) else { return }
         defer { PQclear(result) }
         if PQresultStatus(result) != PGRES_COMMAND_OK {

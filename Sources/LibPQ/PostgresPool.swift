@@ -162,7 +162,7 @@ public final class PostgresPool: Sendable {
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
         try await withConnection { connection in
-            try connection.retrying(retry) {
+            try connection.retrying(retry) { _ in
                 try connection.transaction(isolation: isolation, readOnly: readOnly, body)
             }
         }
@@ -370,19 +370,24 @@ public final class PostgresPool: Sendable {
 }
 
 extension PostgresConnection {
-    /// Runs `body` again when it fails with 40001 or 40P01, up to `policy.maxAttempts` times in all,
-    /// sleeping this (connection) thread for a jittered, growing delay between attempts.
-    public func retrying<T>(_ policy: RetryPolicy, _ body: () throws -> T) throws -> T {
+    /// Runs `body` again when it fails with 40001 or 40P01 (or whatever `retryable` accepts), up to
+    /// `policy.maxAttempts` times in all, sleeping this (connection) thread for a jittered, growing
+    /// delay between attempts. `body` gets the attempt number, from 1.
+    public func retrying<T>(
+        _ policy: RetryPolicy,
+        when retryable: (any Error) -> Bool = { ($0 as? PostgresError)?.isRetryable == true },
+        _ body: (Int) throws -> T
+    ) throws -> T {
         var generator = SystemRandomNumberGenerator()
         var attempt = 1
         while true {
             do {
-                return try body()
-            } catch let error as PostgresError where error.isRetryable && attempt < policy.maxAttempts {
+                return try body(attempt)
+            } catch  where retryable(error) && attempt < policy.maxAttempts {
                 let delay = policy.delay(afterAttempt: attempt, using: &generator)
                 logger.debug(
                     "retrying transaction",
-                    metadata: ["attempt": "\(attempt)", "sqlstate": "\(error.sqlState ?? "")"]
+                    metadata: ["attempt": "\(attempt)", "error": "\(error)"]
                 )
                 attempt += 1
                 Thread.sleep(

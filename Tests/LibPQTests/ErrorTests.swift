@@ -226,7 +226,7 @@ struct ErrorTests {
         let id = freshID()
         try connection.execute("INSERT INTO stock VALUES ($1, $2, 10, 0)", [id, "r-\(id)"])
         var attempts = 0
-        try connection.retrying(RetryPolicy(maxAttempts: 3)) {
+        try connection.retrying(RetryPolicy(maxAttempts: 3)) { _ in
             try connection.transaction(isolation: .serializable) { tx in
                 attempts += 1
                 let reserved = try tx.query("SELECT reserved FROM stock WHERE id = $1", [id]).scalar(Int.self)

@@ -56,7 +56,7 @@ struct OrderStateMachineTests {
 
     @Test func theRefusalSaysWhatIsAllowed() {
         let error = IllegalTransition(from: .onHold, event: .reserve)
-        #expect(error.description == "an order that is on_hold cannot reserve (allowed: release, cancel)")
+        #expect(error.description == "an order that is on_hold cannot reserve (allowed: hold, release, cancel)")
         #expect(IllegalTransition(from: .cancelled, event: .ship).description.hasSuffix("(it is final)"))
     }
 }

@@ -173,4 +173,8 @@ struct SchemaMatchesCoreTests {
     @Test func channelsMatch() throws {
         #expect(try allowedValues("orders_channel") == Set(SalesChannel.allCases.map(\.rawValue)))
     }
+
+    @Test func paymentStatusesMatch() throws {
+        #expect(try allowedValues("orders_payment_status") == Set(PaymentStatus.allCases.map(\.rawValue)))
+    }
 }

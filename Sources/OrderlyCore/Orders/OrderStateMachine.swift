@@ -23,7 +23,11 @@ public enum OrderEvent: String, CaseIterable, Sendable, Hashable {
 public enum OrderStateMachine {
     /// event → (from → to). A status missing under an event cannot take that event.
     public static let moves: [OrderEvent: [OrderStatus: OrderStatus]] = [
-        .hold: [.received: .onHold, .backordered: .onHold, .partiallyReserved: .onHold, .reserved: .onHold],
+        // A held order can be held again: re-evaluation records the reasons that still hold it.
+        .hold: [
+            .received: .onHold, .backordered: .onHold, .partiallyReserved: .onHold, .reserved: .onHold,
+            .onHold: .onHold,
+        ],
         // A released order starts over: it is validated and routed again.
         .release: [.onHold: .received],
         .reserve: [.received: .reserved, .backordered: .reserved, .partiallyReserved: .reserved],

@@ -1,0 +1,333 @@
+import Foundation
+import LibPQ
+import OrderlyCore
+import OrderlyRouting
+import OrderlyStore
+
+extension OrderService {
+    // MARK: Reading
+
+    public func order(_ id: Int64) async throws -> OrderRecord {
+        let store = self.store
+        guard let order = try await database.pool.withConnection({ try store.order($0, id: id) }) else {
+            throw OrderlyError(.notFound, "order \(id) does not exist")
+        }
+        return order
+    }
+
+    public func order(channel: SalesChannel, externalID: String) async throws -> OrderRecord {
+        let store = self.store
+        guard
+            let order = try await database.pool.withConnection({ connection -> OrderRecord? in
+                guard let id = try store.orderID(connection, channel: channel, externalID: externalID) else {
+                    return nil
+                }
+                return try store.order(connection, id: id)
+            })
+        else { throw OrderlyError(.notFound, "no \(channel.rawValue) order '\(externalID)'") }
+        return order
+    }
+
+    public func events(_ orderID: Int64) async throws -> [OrderEventRecord] {
+        let store = self.store
+        return try await database.pool.withConnection { try store.events($0, orderID: orderID) }
+    }
+
+    // MARK: Cancel
+
+    /// Cancels an order that has not shipped: its reservations are released (ledger rows), its lines
+    /// and open shipments cancelled, pending pick jobs cancelled, the customer told.
+    @discardableResult
+    public func cancel(_ orderID: Int64, reason: String) async throws -> OrderOutcome {
+        let reason = try Self.checkReason(reason)
+        return try await withLockedOrder(orderID, lockReservations: .all) { tx, store, order in
+            let move = try OrderMove.checked(.cancel, from: order.status, reason: reason)
+            var statements = [
+                store.release(orderID: orderID, expiredOnly: false),
+                store.cancelRest(orderID: orderID),
+                store.move(orderID: orderID, move, holdReason: nil),
+            ]
+            if let email = order.email {
+                statements.append(
+                    store.enqueueMessage(
+                        orderID: orderID,
+                        Messages.cancelled(orderID: orderID, externalID: order.externalID, email: email, reason: reason)
+                    )
+                )
+            }
+            try Self.expectMoved(try tx.commit(after: statements)[2], orderID)
+            return Self.outcome(order, status: .cancelled, holdReason: nil, reserved: 0)
+        }
+    }
+
+    // MARK: Holds
+
+    /// Holds an order for a person to look at (manual reason). Its reservations, if any, are kept.
+    @discardableResult
+    public func hold(_ orderID: Int64, reason: HoldReason = .manual, note: String) async throws -> OrderOutcome {
+        let note = try Self.checkReason(note)
+        return try await withLockedOrder(orderID, lockReservations: .none) { tx, store, order in
+            let move = try OrderMove.checked(.hold, from: order.status, reason: note)
+            try Self.expectMoved(
+                try tx.commit(after: [store.move(orderID: orderID, move, holdReason: reason)])[0],
+                orderID
+            )
+            return Self.outcome(order, status: .onHold, holdReason: reason, reserved: order.unitsReserved)
+        }
+    }
+
+    /// Releases a held order whatever held it (a person decided), then routes and reserves it.
+    @discardableResult
+    public func release(_ orderID: Int64, note: String) async throws -> OrderOutcome {
+        let note = try Self.checkReason(note)
+        try await releaseOnly(orderID, reason: "released: " + note, data: "{}")
+        return try await reserve(orderID: orderID)
+    }
+
+    /// Runs the hold rules again on a held order, with what is known now (its payment status may have
+    /// changed). If none holds it, it is released and reserved; if some still do, a `hold` event
+    /// records them. A manual hold is only lifted by `release`.
+    @discardableResult
+    public func reevaluate(_ orderID: Int64) async throws -> OrderOutcome {
+        let policy = self.policy
+        let outcome = try await withLockedOrder(orderID, lockReservations: .none) { tx, store, order -> OrderOutcome? in
+            guard order.status == .onHold else { throw IllegalTransition(from: order.status, event: .release) }
+            var findings = policy.holds.evaluate(Self.holdContext(order, policy: policy))
+            if order.holdReason == .manual {
+                findings.insert(HoldFinding(rule: "manual", reason: .manual, detail: "held by a person"), at: 0)
+            }
+            let data = Self.findingsJSON(findings)
+            guard let first = findings.first else {
+                let move = try OrderMove.checked(
+                    .release,
+                    from: .onHold,
+                    reason: "re-evaluated: no rule holds it",
+                    data: data
+                )
+                try Self.expectMoved(
+                    try tx.commit(after: [store.move(orderID: orderID, move, holdReason: nil)])[0],
+                    orderID
+                )
+                return nil
+            }
+            let move = try OrderMove.checked(
+                .hold,
+                from: .onHold,
+                reason: "re-evaluated: " + findings.map(\.description).joined(separator: "; "),
+                data: data
+            )
+            try Self.expectMoved(
+                try tx.commit(after: [store.move(orderID: orderID, move, holdReason: first.reason)])[0],
+                orderID
+            )
+            var outcome = Self.outcome(order, status: .onHold, holdReason: first.reason, reserved: order.unitsReserved)
+            outcome.holdFindings = findings
+            return outcome
+        }
+        if let outcome { return outcome }
+        return try await reserve(orderID: orderID)
+    }
+
+    private func releaseOnly(_ orderID: Int64, reason: String, data: String) async throws {
+        _ = try await withLockedOrder(orderID, lockReservations: .none) { tx, store, order in
+            let move = try OrderMove.checked(.release, from: order.status, reason: reason, data: data)
+            try Self.expectMoved(
+                try tx.commit(after: [store.move(orderID: orderID, move, holdReason: nil)])[0],
+                orderID
+            )
+            return Self.outcome(order, status: .received, holdReason: nil, reserved: order.unitsReserved)
+        }
+    }
+
+    // MARK: Payment
+
+    /// Records what the payment provider now says (a webhook, a capture). A payment secured stops the
+    /// order's reservations from expiring and releases its pick jobs; an order held for payment is
+    /// re-evaluated; a failed payment holds an order that was reserved unpaid.
+    @discardableResult
+    public func recordPayment(_ orderID: Int64, verdict: PaymentVerdict) async throws -> OrderOutcome {
+        let outcome = try await withLockedOrder(orderID, lockReservations: .none) { tx, store, order in
+            var statements = [
+                store.recordPayment(
+                    orderID: orderID,
+                    currency: order.currency,
+                    amountMinor: order.totalMinor,
+                    verdict: verdict
+                )
+            ]
+            if verdict.status.isSecured { statements.append(store.paymentSecured(orderID: orderID)) }
+            var status = order.status
+            var holdReason = order.holdReason
+            if verdict.status == .failed,
+                [.received, .backordered, .partiallyReserved, .reserved].contains(order.status)
+            {
+                let move = try OrderMove.checked(
+                    .hold,
+                    from: order.status,
+                    reason: "payment failed: \(verdict.message ?? "no reason given")"
+                )
+                statements.append(store.move(orderID: orderID, move, holdReason: .paymentFailed))
+                status = .onHold
+                holdReason = .paymentFailed
+            }
+            try tx.commit(after: statements)
+            var outcome = Self.outcome(order, status: status, holdReason: holdReason, reserved: order.unitsReserved)
+            outcome.replayed = false
+            return outcome
+        }
+        if verdict.status.isSecured, outcome.status == .onHold,
+            outcome.holdReason == .paymentPending || outcome.holdReason == .paymentFailed
+        {
+            return try await reevaluate(orderID)
+        }
+        return outcome
+    }
+
+    // MARK: Expiry
+
+    /// Releases the reservations of unpaid orders whose time ran out and holds those orders for
+    /// payment (`payment_pending`); a payment later re-evaluates and reserves them again. Handles at
+    /// most `limit` orders; returns how many it expired. The worker runs it as a sweep.
+    @discardableResult
+    public func expireUnpaidReservations(limit: Int = 100) async throws -> Int {
+        let store = self.store
+        let due = try await database.pool.withConnection { try store.expiredOrders($0, limit: limit) }
+        var expired = 0
+        for orderID in due {
+            let done = try await withLockedOrder(orderID, lockReservations: .expired) { tx, store, order -> Bool in
+                guard !order.paymentStatus.isSecured, order.status != .onHold || order.unitsReserved > 0 else {
+                    return false
+                }
+                var statements = [
+                    store.release(orderID: orderID, expiredOnly: true), store.cancelUnbackedShipments(orderID: orderID),
+                ]
+                if order.status != .onHold {
+                    let move = try OrderMove.checked(.hold, from: order.status, reason: "unpaid: reservation expired")
+                    statements.append(store.move(orderID: orderID, move, holdReason: .paymentPending))
+                }
+                let results = try tx.commit(after: statements)
+                return try results[0].scalar(Int64.self) > 0
+            }
+            if done { expired += 1 }
+        }
+        return expired
+    }
+
+    // MARK: Preview
+
+    /// Every strategy's plan for an order, from an unlocked read, reserving nothing.
+    public func preview(
+        _ orderID: Int64,
+        strategies: [String]? = nil
+    ) async throws -> [(name: String, plan: RoutingPlan?)] {
+        let store = self.store
+        let (order, snapshot) = try await database.pool.withConnection { connection in
+            let read = try connection.pipeline(
+                store.orderStatements(orderID, lock: false) + RoutingSnapshot.statements(orderID: orderID)
+            )
+            guard let order = try store.decodeOrder(read[0], lines: read[1]) else {
+                throw OrderlyError(.notFound, "order \(orderID) does not exist")
+            }
+            return (order, try RoutingSnapshot.decode(Array(read[2...])))
+        }
+        let names = strategies ?? RoutingRegistry.strategies.keys.sorted() + [policy.channel(order.channel).routing]
+        let input = RoutingInput(
+            lines: order.lines.filter { $0.open > 0 }.map {
+                RoutingLine(skuID: $0.skuID, quantity: $0.open, unitWeightGrams: $0.unitWeightGrams)
+            },
+            destination: RoutingDestination(
+                country: order.shipTo.country,
+                zone: order.shipTo.region,
+                location: order.shipTo.location
+            ),
+            warehouses: snapshot.warehouses,
+            available: snapshot.available,
+            rates: snapshot.rates
+        )
+        return try names.map { name in (name, try RoutingRegistry.strategy(named: name).plan(input)) }
+    }
+
+    // MARK: Helpers
+
+    enum ReservationLock { case none, all, expired }
+
+    /// One transaction holding the order's lock (and, as asked, the locks of its reserved inventory
+    /// rows, in order): [BEGIN, lock order, lines, lock rows] in one round trip; `body` ends it with
+    /// `commit(after:)`.
+    func withLockedOrder<T: Sendable>(
+        _ orderID: Int64,
+        lockReservations: ReservationLock,
+        _ body: @escaping @Sendable (PostgresConnection, OrderStore, OrderRecord) throws -> T
+    ) async throws -> T {
+        let store = self.store
+        let policy = self.policy
+        return try await database.pool.withConnection { connection in
+            try connection.retrying(Self.retryPolicy(policy)) { _ in
+                try connection.transaction { tx in
+                    var statements = store.orderStatements(orderID, lock: true)
+                    if lockReservations != .none {
+                        statements.append(
+                            store.lockReservedStock(orderID: orderID, expiredOnly: lockReservations == .expired)
+                        )
+                    }
+                    let results = try tx.pipeline(statements)
+                    guard let order = try store.decodeOrder(results[0], lines: results[1]) else {
+                        throw OrderlyError(.notFound, "order \(orderID) does not exist")
+                    }
+                    return try body(tx, store, order)
+                }
+            }
+        }
+    }
+
+    static func holdContext(_ order: OrderRecord, policy: OrderPolicy) -> HoldContext {
+        HoldContext(
+            channel: order.channel,
+            total: order.total,
+            shipTo: order.shipTo,
+            billingCountry: order.billingCountry,
+            email: order.email,
+            riskScore: order.riskScore,
+            reviewRequested: order.reviewRequested,
+            paymentStatus: order.paymentStatus,
+            reservesUnpaid: policy.channel(order.channel).unpaidReservationSeconds != nil
+        )
+    }
+
+    static func findingsJSON(_ findings: [HoldFinding]) -> String {
+        DecisionJSON.encode([
+            "findings": findings.map { ["rule": $0.rule, "reason": $0.reason.rawValue, "detail": $0.detail] }
+        ])
+    }
+
+    static func outcome(
+        _ order: OrderRecord,
+        status: OrderStatus,
+        holdReason: HoldReason?,
+        reserved: Int64
+    ) -> OrderOutcome {
+        OrderOutcome(
+            orderID: order.id,
+            status: status,
+            holdReason: holdReason,
+            replayed: false,
+            plan: nil,
+            shortage: [:],
+            holdFindings: [],
+            unitsReserved: reserved
+        )
+    }
+
+    static func expectMoved(_ rows: PostgresRows, _ orderID: Int64) throws {
+        guard rows.count == 1 else {
+            throw OrderlyError(.conflict, "order \(orderID) changed status under its lock")
+        }
+    }
+
+    static func checkReason(_ reason: String) throws -> String {
+        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw OrderlyError(.badArgument, "a reason is required") }
+        guard trimmed.count <= 500 else { throw OrderlyError(.badArgument, "the reason is longer than 500 characters") }
+        return trimmed
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import LibPQ
+import OrderlyCore
+
+/// An order as stored, with its lines.
+public struct OrderRecord: Hashable, Sendable {
+    public var id: Int64
+    public var channel: SalesChannel
+    public var externalID: String
+    public var status: OrderStatus
+    public var holdReason: HoldReason?
+    public var paymentStatus: PaymentStatus
+    public var currency: CurrencyCode
+    public var subtotalMinor: Int64
+    public var totalMinor: Int64
+    public var shipTo: PostalAddress
+    public var billingCountry: String?
+    public var email: String?
+    public var riskScore: Int?
+    public var reviewRequested: Bool
+    public var routingStrategy: String?
+    public var lines: [OrderLineRecord]
+
+    public var total: Money { Money(minorUnits: totalMinor, currency: currency) }
+    /// Units reserved across the lines.
+    public var unitsReserved: Int64 { lines.reduce(0) { $0 + $1.reserved } }
+    public var unitsBackordered: Int64 { lines.reduce(0) { $0 + $1.backordered } }
+}
+
+/// One line of a stored order and where its units stand.
+public struct OrderLineRecord: Hashable, Sendable {
+    public var id: Int64
+    public var lineNo: Int
+    public var skuID: Int64
+    public var skuCode: String
+    public var unitWeightGrams: Int64
+    public var quantity: Int64
+    public var unitPriceMinor: Int64
+    public var reserved: Int64
+    public var backordered: Int64
+    public var shipped: Int64
+    public var cancelled: Int64
+
+    /// Units neither reserved, shipped nor cancelled: what routing still has to place.
+    public var open: Int64 { quantity - reserved - shipped - cancelled }
+}
+
+/// One row of an order's history.
+public struct OrderEventRecord: Hashable, Sendable {
+    public var id: Int64
+    public var event: String
+    public var from: String?
+    public var to: String
+    public var actor: String
+    public var reason: String?
+    public var data: String
+    public var at: Date
+}
+
+extension OrderRecord {
+    static let columns = """
+        id, channel, external_id, status, hold_reason, payment_status, currency, subtotal_minor, total_minor,
+        email, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, ship_country,
+        ship_latitude, ship_longitude, billing_country, risk_score, review_requested, routing_strategy
+        """
+
+    static let lineQuery = """
+        SELECT l.id, l.line_no, l.sku_id, s.code, s.weight_grams, l.quantity, l.unit_price_minor,
+               l.quantity_reserved, l.quantity_backordered, l.quantity_shipped, l.quantity_cancelled
+        FROM order_lines l JOIN skus s ON s.id = l.sku_id
+        WHERE l.order_id = $1 ORDER BY l.line_no
+        """
+
+    static func decode(_ row: PostgresRow, lines: PostgresRows) throws -> OrderRecord {
+        func parse<T: RawRepresentable<String>>(_ type: T.Type, _ column: String) throws -> T {
+            let raw = try row.decode(String.self, column)
+            guard let value = T(rawValue: raw) else {
+                throw PostgresError(code: .decoding, message: "unknown \(column) '\(raw)'")
+            }
+            return value
+        }
+        let latitude = try row.decode(Double?.self, "ship_latitude")
+        let longitude = try row.decode(Double?.self, "ship_longitude")
+        let currency = try row.decode(String.self, "currency")
+        guard let currencyCode = CurrencyCode(currency) else {
+            throw PostgresError(code: .decoding, message: "bad currency '\(currency)'")
+        }
+        return OrderRecord(
+            id: try row.decode(Int64.self, "id"),
+            channel: try parse(SalesChannel.self, "channel"),
+            externalID: try row.decode(String.self, "external_id"),
+            status: try parse(OrderStatus.self, "status"),
+            holdReason: try row.decode(String?.self, "hold_reason").flatMap(HoldReason.init(rawValue:)),
+            paymentStatus: try parse(PaymentStatus.self, "payment_status"),
+            currency: currencyCode,
+            subtotalMinor: try row.decode(Int64.self, "subtotal_minor"),
+            totalMinor: try row.decode(Int64.self, "total_minor"),
+            shipTo: PostalAddress(
+                name: try row.decode(String.self, "ship_name"),
+                line1: try row.decode(String.self, "ship_line1"),
+                line2: try row.decode(String?.self, "ship_line2"),
+                city: try row.decode(String.self, "ship_city"),
+                region: try row.decode(String?.self, "ship_region"),
+                postalCode: try row.decode(String?.self, "ship_postal_code"),
+                country: try row.decode(String.self, "ship_country"),
+                location: latitude.flatMap { lat in longitude.map { GeoPoint(latitude: lat, longitude: $0) } }
+            ),
+            billingCountry: try row.decode(String?.self, "billing_country"),
+            email: try row.decode(String?.self, "email"),
+            riskScore: try row.decode(Int16?.self, "risk_score").map(Int.init),
+            reviewRequested: try row.decode(Bool.self, "review_requested"),
+            routingStrategy: try row.decode(String?.self, "routing_strategy"),
+            lines: try lines.map { line in
+                OrderLineRecord(
+                    id: try line.decode(Int64.self, at: 0),
+                    lineNo: Int(try line.decode(Int32.self, at: 1)),
+                    skuID: try line.decode(Int64.self, at: 2),
+                    skuCode: try line.decode(String.self, at: 3),
+                    unitWeightGrams: Int64(try line.decode(Int32.self, at: 4)),
+                    quantity: Int64(try line.decode(Int32.self, at: 5)),
+                    unitPriceMinor: try line.decode(Int64.self, at: 6),
+                    reserved: Int64(try line.decode(Int32.self, at: 7)),
+                    backordered: Int64(try line.decode(Int32.self, at: 8)),
+                    shipped: Int64(try line.decode(Int32.self, at: 9)),
+                    cancelled: Int64(try line.decode(Int32.self, at: 10))
+                )
+            }
+        )
+    }
+}

@@ -1,0 +1,552 @@
+import Foundation
+import LibPQ
+import OrderlyCore
+
+/// One (warehouse, SKU, line, units) row of a reservation.
+public struct Allocation: Hashable, Sendable {
+    public var warehouseID: Int64
+    public var skuID: Int64
+    public var orderLineID: Int64
+    public var quantity: Int64
+
+    public init(warehouseID: Int64, skuID: Int64, orderLineID: Int64, quantity: Int64) {
+        self.warehouseID = warehouseID
+        self.skuID = skuID
+        self.orderLineID = orderLineID
+        self.quantity = quantity
+    }
+}
+
+/// A status move with its audit row: `order_events` gets one row per move, in the same statement.
+public struct OrderMove: Hashable, Sendable {
+    public var event: String
+    public var from: OrderStatus?
+    public var to: OrderStatus
+    public var reason: String?
+    /// A JSON object with whatever explains the move (hold findings, shortages, ...).
+    public var data: String
+
+    public init(event: String, from: OrderStatus?, to: OrderStatus, reason: String?, data: String = "{}") {
+        self.event = event
+        self.from = from
+        self.to = to
+        self.reason = reason
+        self.data = data
+    }
+
+    /// A move the state machine allows, or its typed refusal.
+    public static func checked(
+        _ event: OrderEvent,
+        from: OrderStatus,
+        reason: String?,
+        data: String = "{}"
+    ) throws(IllegalTransition) -> OrderMove {
+        OrderMove(
+            event: event.rawValue,
+            from: from,
+            to: try OrderStateMachine.next(from: from, on: event),
+            reason: reason,
+            data: data
+        )
+    }
+}
+
+/// A customer notification for the outbox, written with its cause.
+public struct OutboxMessage: Hashable, Sendable {
+    public var kind: String
+    public var recipient: String
+    public var subject: String
+    public var body: String
+    /// One message per cause, e.g. `order_confirmed:order:42`.
+    public var dedupeKey: String
+
+    public init(kind: String, recipient: String, subject: String, body: String, dedupeKey: String) {
+        self.kind = kind
+        self.recipient = recipient
+        self.subject = subject
+        self.body = body
+        self.dedupeKey = dedupeKey
+    }
+}
+
+/// Everything step 2 of the reservation protocol writes, after the rows are locked and re-checked.
+public struct ReservationWrite: Sendable {
+    public var orderID: Int64
+    public var allocations: [Allocation]
+    /// Seconds the reservations last (unpaid orders); nil for no expiry.
+    public var expiresInSeconds: Int64?
+    public var strategy: String
+    public var rule: String
+    public var candidatesJSON: String
+    public var planJSON: String
+    public var attempt: Int
+    /// Each line's backordered units after this reservation.
+    public var backordered: [(lineID: Int64, units: Int64)]
+    public var move: OrderMove?
+    /// Enqueue the first fulfillment job (a pick per shipment); false while payment is pending.
+    public var enqueuePicks: Bool
+    public var message: OutboxMessage?
+
+    public init(
+        orderID: Int64,
+        allocations: [Allocation],
+        expiresInSeconds: Int64?,
+        strategy: String,
+        rule: String,
+        candidatesJSON: String,
+        planJSON: String,
+        attempt: Int,
+        backordered: [(lineID: Int64, units: Int64)],
+        move: OrderMove?,
+        enqueuePicks: Bool,
+        message: OutboxMessage?
+    ) {
+        self.orderID = orderID
+        self.allocations = allocations
+        self.expiresInSeconds = expiresInSeconds
+        self.strategy = strategy
+        self.rule = rule
+        self.candidatesJSON = candidatesJSON
+        self.planJSON = planJSON
+        self.attempt = attempt
+        self.backordered = backordered
+        self.move = move
+        self.enqueuePicks = enqueuePicks
+        self.message = message
+    }
+}
+
+/// An inventory row as re-read under its lock.
+public struct LockedStock: Hashable, Sendable {
+    public var warehouseID: Int64
+    public var skuID: Int64
+    public var onHand: Int64
+    public var reserved: Int64
+    public var safetyStock: Int64
+
+    public var availableToPromise: Int64 { max(0, onHand - reserved - safetyStock) }
+}
+
+/// The SQL of orders: capture, locks, the reservation write, releases and moves. Each function builds
+/// statements for the caller's transaction, so services can pipeline them: round trips are the cost
+/// that matters here, and a statement that needs no answer before the next never waits for one.
+public struct OrderStore: Sendable {
+    public let actor: String
+
+    public init(actor: String) {
+        self.actor = actor
+    }
+
+    // MARK: Capture
+
+    /// Inserts the order, its lines, its first events and its payment row, unless (channel, external
+    /// id) exists: then it returns no rows (the caller reads the first order instead).
+    /// Rows: one per line, (order_id, line_id, sku_id).
+    public func insertOrder(
+        _ order: ValidatedOrder,
+        status: OrderStatus,
+        holdReason: HoldReason?,
+        payment: PaymentVerdict?,
+        paymentStatus: PaymentStatus,
+        events: [OrderMove]
+    ) -> PostgresStatement {
+        let o = order.order
+        let paymentKind = payment?.status == .captured ? "capture" : "authorization"
+        let paymentRowStatus: String? = payment.map {
+            switch $0.status {
+            case .authorized, .captured: "succeeded"
+            case .pending: "pending"
+            default: "failed"
+            }
+        }
+        return PostgresStatement(
+            """
+            WITH new_order AS (
+                INSERT INTO orders (
+                    channel, external_id, status, hold_reason, currency, subtotal_minor, shipping_minor, tax_minor,
+                    discount_minor, total_minor, payment_status, email, ship_name, ship_line1, ship_line2, ship_city,
+                    ship_region, ship_postal_code, ship_country, ship_latitude, ship_longitude, billing_country,
+                    risk_score, review_requested)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+                        $22, $23, $24)
+                ON CONFLICT (channel, external_id) DO NOTHING
+                RETURNING id
+            ), line AS (
+                INSERT INTO order_lines (order_id, line_no, sku_id, quantity, unit_price_minor, line_total_minor)
+                SELECT o.id, l.line_no, l.sku_id, l.quantity, l.price, l.total
+                FROM new_order o, unnest($25::int8[], $26::int8[], $27::int8[], $28::int8[], $29::int8[])
+                    AS l(line_no, sku_id, quantity, price, total)
+                RETURNING order_id, id, sku_id
+            ), event AS (
+                INSERT INTO order_events (order_id, event, from_status, to_status, actor, reason, data)
+                SELECT o.id, e.event, e.from_status, e.to_status, $30, e.reason, e.data::jsonb
+                FROM new_order o, unnest($31::text[], $32::text[], $33::text[], $34::text[], $35::text[])
+                    WITH ORDINALITY AS e(event, from_status, to_status, reason, data, n)
+                ORDER BY e.n
+            ), payment AS (
+                INSERT INTO payments (order_id, kind, status, amount_minor, currency, provider, provider_ref, error)
+                SELECT o.id, $36, $37, $10, $5, $38, $39, $40 FROM new_order o WHERE $37::text IS NOT NULL
+            )
+            SELECT order_id, id AS line_id, sku_id FROM line
+            """,
+            [
+                o.channel.rawValue, o.externalID, status.rawValue, holdReason?.rawValue, order.currency.code,
+                order.subtotalMinor, o.shippingMinor, o.taxMinor, o.discountMinor, order.totalMinor,
+                paymentStatus.rawValue, o.email, o.shipTo.name, o.shipTo.line1, o.shipTo.line2, o.shipTo.city,
+                o.shipTo.region, o.shipTo.postalCode, o.shipTo.country, o.shipTo.location?.latitude,
+                o.shipTo.location?.longitude, o.billingCountry, o.riskScore.map { Int64($0) }, o.reviewRequested,
+                order.lines.map { Int64($0.lineNo) }, order.lines.map(\.sku.id), order.lines.map(\.quantity),
+                order.lines.map(\.unitPriceMinor), order.lines.map(\.lineTotalMinor),
+                actor, events.map(\.event), events.map { $0.from?.rawValue }, events.map(\.to.rawValue),
+                events.map(\.reason), events.map(\.data),
+                paymentKind, paymentRowStatus, payment?.provider, payment?.reference, payment?.message,
+            ]
+        )
+    }
+
+    /// The order with this channel id (the first capture of it).
+    public func orderID(_ connection: PostgresConnection, channel: SalesChannel, externalID: String) throws -> Int64? {
+        let rows = try connection.query(
+            "SELECT id FROM orders WHERE channel = $1 AND external_id = $2",
+            [channel.rawValue, externalID]
+        )
+        return rows.isEmpty ? nil : try rows[0].decode(Int64.self, at: 0)
+    }
+
+    // MARK: Reading and locking
+
+    /// The order and its lines; `lock` takes the order's row lock first (every change to an order, its
+    /// lines or its reservations holds it, and takes it before any inventory row).
+    public func orderStatements(_ id: Int64, lock: Bool) -> [PostgresStatement] {
+        [
+            PostgresStatement(
+                "SELECT \(OrderRecord.columns) FROM orders WHERE id = $1\(lock ? " FOR UPDATE" : "")",
+                [id]
+            ),
+            PostgresStatement(OrderRecord.lineQuery, [id]),
+        ]
+    }
+
+    public func decodeOrder(_ order: PostgresRows, lines: PostgresRows) throws -> OrderRecord? {
+        guard let row = order.first else { return nil }
+        return try OrderRecord.decode(row, lines: lines)
+    }
+
+    public func order(_ connection: PostgresConnection, id: Int64) throws -> OrderRecord? {
+        let results = try connection.pipeline(orderStatements(id, lock: false))
+        return try decodeOrder(results[0], lines: results[1])
+    }
+
+    /// Locks the given inventory rows in (warehouse_id, sku_id) order, as everywhere in Orderly, and
+    /// reads them under the lock.
+    public func lockStock(_ rows: [(warehouseID: Int64, skuID: Int64)]) -> PostgresStatement {
+        let sorted = rows.sorted { ($0.warehouseID, $0.skuID) < ($1.warehouseID, $1.skuID) }
+        return PostgresStatement(
+            """
+            SELECT warehouse_id, sku_id, on_hand, reserved, safety_stock FROM inventory
+            WHERE (warehouse_id, sku_id) IN (SELECT * FROM unnest($1::int8[], $2::int8[]))
+            ORDER BY warehouse_id, sku_id
+            FOR UPDATE
+            """,
+            [sorted.map(\.warehouseID), sorted.map(\.skuID)]
+        )
+    }
+
+    /// Locks, in order, the inventory rows under the order's active reservations (all, or only those
+    /// that have expired).
+    public func lockReservedStock(orderID: Int64, expiredOnly: Bool) -> PostgresStatement {
+        PostgresStatement(
+            """
+            SELECT warehouse_id, sku_id, on_hand, reserved, safety_stock FROM inventory
+            WHERE (warehouse_id, sku_id) IN (
+                SELECT warehouse_id, sku_id FROM reservations
+                WHERE order_id = $1 AND status = 'active' AND (NOT $2::bool OR expires_at <= now()))
+            ORDER BY warehouse_id, sku_id
+            FOR UPDATE
+            """,
+            [orderID, expiredOnly]
+        )
+    }
+
+    public func decodeStock(_ rows: PostgresRows) throws -> [LockedStock] {
+        try rows.map { row in
+            LockedStock(
+                warehouseID: try row.decode(Int64.self, at: 0),
+                skuID: try row.decode(Int64.self, at: 1),
+                onHand: try row.decode(Int64.self, at: 2),
+                reserved: try row.decode(Int64.self, at: 3),
+                safetyStock: Int64(try row.decode(Int32.self, at: 4))
+            )
+        }
+    }
+
+    // MARK: Writing
+
+    /// The reservation's writes in one statement: reserved += units, ledger rows, a low-stock job where
+    /// a row fell to its reorder point, the routing decision, planned shipments with their lines, the
+    /// reservation rows, the lines' reserved and backordered units, the order's move and event, the
+    /// first fulfillment jobs and the customer's message.
+    /// Row: (decision_id, moved, shipment_ids).
+    public func reserve(_ write: ReservationWrite) -> PostgresStatement {
+        let a = write.allocations
+        return PostgresStatement(
+            """
+            WITH alloc AS (
+                SELECT * FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::int8[])
+                    AS a(warehouse_id, sku_id, order_line_id, quantity)
+            ), inv AS (
+                UPDATE inventory i SET reserved = i.reserved + a.quantity, updated_at = now()
+                FROM alloc a WHERE i.warehouse_id = a.warehouse_id AND i.sku_id = a.sku_id
+                RETURNING i.warehouse_id, i.sku_id, i.on_hand, i.reserved, i.reorder_point
+            ), ledger AS (
+                INSERT INTO inventory_ledger (warehouse_id, sku_id, reserved_delta, reason, order_id, actor)
+                SELECT warehouse_id, sku_id, quantity, 'reserve', $1, $6 FROM alloc
+            ), low_stock AS (
+                INSERT INTO jobs (queue, kind, args, unique_key)
+                SELECT 'alerts', 'low_stock', jsonb_build_object('warehouse_id', warehouse_id, 'sku_id', sku_id),
+                       'low_stock:' || warehouse_id || ':' || sku_id
+                FROM inv WHERE on_hand - reserved <= reorder_point
+                ON CONFLICT (unique_key)
+                    WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
+                DO NOTHING
+            ), decision AS (
+                INSERT INTO routing_decisions (order_id, strategy, rule, candidates, plan, attempt)
+                VALUES ($1, $7, $8, $9::jsonb, $10::jsonb, $11)
+                RETURNING id
+            ), shipment AS (
+                INSERT INTO shipments (order_id, warehouse_id, weight_grams)
+                SELECT $1, a.warehouse_id, sum(a.quantity * s.weight_grams)::int
+                FROM alloc a JOIN skus s ON s.id = a.sku_id
+                GROUP BY a.warehouse_id
+                RETURNING id, warehouse_id
+            ), reservation AS (
+                INSERT INTO reservations (order_id, order_line_id, warehouse_id, sku_id, quantity, decision_id, expires_at)
+                SELECT $1, a.order_line_id, a.warehouse_id, a.sku_id, a.quantity, d.id,
+                       now() + make_interval(secs => $12::int8)
+                FROM alloc a, decision d
+                RETURNING id, order_line_id, warehouse_id, sku_id, quantity
+            ), shipment_line AS (
+                INSERT INTO shipment_lines (shipment_id, order_line_id, sku_id, reservation_id, quantity)
+                SELECT sh.id, r.order_line_id, r.sku_id, r.id, r.quantity
+                FROM reservation r JOIN shipment sh ON sh.warehouse_id = r.warehouse_id
+            ), line AS (
+                UPDATE order_lines l
+                SET quantity_reserved = l.quantity_reserved + coalesce(a.quantity, 0),
+                    quantity_backordered = b.units
+                FROM unnest($13::int8[], $14::int8[]) AS b(id, units)
+                LEFT JOIN (SELECT order_line_id, sum(quantity) AS quantity FROM alloc GROUP BY 1) a
+                    ON a.order_line_id = b.id
+                WHERE l.id = b.id AND l.order_id = $1
+            ), moved AS (
+                UPDATE orders SET status = $16, routing_strategy = $7, updated_at = now()
+                WHERE id = $1 AND status = $15 AND $17::text IS NOT NULL
+                RETURNING id
+            ), event AS (
+                INSERT INTO order_events (order_id, event, from_status, to_status, actor, reason, data)
+                SELECT id, $17, $15, $16, $6, $18, $19::jsonb FROM moved
+            ), pick AS (
+                INSERT INTO jobs (queue, kind, args, unique_key)
+                SELECT 'fulfillment', 'pick',
+                       jsonb_build_object('order_id', $1::int8, 'shipment_id', id, 'warehouse_id', warehouse_id),
+                       'pick:shipment:' || id
+                FROM shipment WHERE $20::bool
+            ), message AS (
+                INSERT INTO notifications (order_id, kind, recipient, subject, body, dedupe_key)
+                SELECT $1, $21, $22, $23, $24, $25 WHERE $21::text IS NOT NULL
+                ON CONFLICT (dedupe_key) DO NOTHING
+            )
+            SELECT (SELECT id FROM decision) AS decision_id, (SELECT count(*) FROM moved) AS moved,
+                   (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM shipment) AS shipment_ids
+            """,
+            [
+                write.orderID, a.map(\.warehouseID), a.map(\.skuID), a.map(\.orderLineID), a.map(\.quantity),
+                actor, write.strategy, write.rule, write.candidatesJSON, write.planJSON, Int64(write.attempt),
+                write.expiresInSeconds, write.backordered.map(\.lineID), write.backordered.map(\.units),
+                write.move?.from?.rawValue, write.move?.to.rawValue, write.move?.event, write.move?.reason,
+                write.move?.data ?? "{}", write.enqueuePicks, write.message?.kind, write.message?.recipient,
+                write.message?.subject, write.message?.body, write.message?.dedupeKey,
+            ]
+        )
+    }
+
+    /// Releases the order's active reservations (all, or the expired ones): reservation rows closed as
+    /// `released` or `expired`, reserved -= units with ledger rows, the lines' reserved units down.
+    /// The rows must be locked first (`lockReservedStock`). Row: units released.
+    public func release(orderID: Int64, expiredOnly: Bool) -> PostgresStatement {
+        PostgresStatement(
+            """
+            WITH gone AS (
+                UPDATE reservations SET status = $3, closed_at = now()
+                WHERE order_id = $1 AND status = 'active' AND (NOT $2::bool OR expires_at <= now())
+                RETURNING order_line_id, warehouse_id, sku_id, quantity
+            ), per_row AS (
+                SELECT warehouse_id, sku_id, sum(quantity)::int8 AS quantity FROM gone GROUP BY 1, 2
+            ), inv AS (
+                UPDATE inventory i SET reserved = i.reserved - p.quantity, updated_at = now()
+                FROM per_row p WHERE i.warehouse_id = p.warehouse_id AND i.sku_id = p.sku_id
+            ), ledger AS (
+                INSERT INTO inventory_ledger (warehouse_id, sku_id, reserved_delta, reason, order_id, actor)
+                SELECT warehouse_id, sku_id, -quantity, $4, $1, $5 FROM per_row
+            ), line AS (
+                UPDATE order_lines l SET quantity_reserved = l.quantity_reserved - g.quantity
+                FROM (SELECT order_line_id, sum(quantity)::int AS quantity FROM gone GROUP BY 1) g
+                WHERE l.id = g.order_line_id
+            )
+            SELECT coalesce(sum(quantity), 0)::int8 FROM per_row
+            """,
+            [orderID, expiredOnly, expiredOnly ? "expired" : "released", expiredOnly ? "expire" : "release", actor]
+        )
+    }
+
+    /// What cancelling does besides releasing: lines cancelled, open shipments cancelled, their pending
+    /// pick jobs cancelled. Row: shipments cancelled.
+    public func cancelRest(orderID: Int64) -> PostgresStatement {
+        PostgresStatement(
+            """
+            WITH line AS (
+                UPDATE order_lines SET quantity_cancelled = quantity - quantity_shipped, quantity_backordered = 0
+                WHERE order_id = $1
+            ), ship AS (
+                UPDATE shipments SET status = 'cancelled', updated_at = now()
+                WHERE order_id = $1 AND status IN ('planned', 'picking', 'picked', 'packed', 'labelled')
+                RETURNING id
+            ), job AS (
+                UPDATE jobs SET state = 'cancelled', completed_at = now()
+                WHERE unique_key IN (SELECT 'pick:shipment:' || id FROM ship)
+                  AND state IN ('available', 'scheduled', 'retryable')
+            )
+            SELECT count(*) FROM ship
+            """,
+            [orderID]
+        )
+    }
+
+    /// Planned shipments none of whose lines still has an active reservation (after an expiry).
+    public func cancelUnbackedShipments(orderID: Int64) -> PostgresStatement {
+        PostgresStatement(
+            """
+            UPDATE shipments s SET status = 'cancelled', updated_at = now()
+            WHERE s.order_id = $1 AND s.status = 'planned' AND NOT EXISTS (
+                SELECT 1 FROM shipment_lines sl JOIN reservations r ON r.id = sl.reservation_id
+                WHERE sl.shipment_id = s.id AND r.status = 'active')
+            """,
+            [orderID]
+        )
+    }
+
+    /// Once payment is secured: reservations stop expiring, and planned shipments get their pick jobs.
+    public func paymentSecured(orderID: Int64) -> PostgresStatement {
+        PostgresStatement(
+            """
+            WITH keep AS (
+                UPDATE reservations SET expires_at = NULL WHERE order_id = $1 AND status = 'active'
+            )
+            INSERT INTO jobs (queue, kind, args, unique_key)
+            SELECT 'fulfillment', 'pick',
+                   jsonb_build_object('order_id', $1::int8, 'shipment_id', id, 'warehouse_id', warehouse_id),
+                   'pick:shipment:' || id
+            FROM shipments s WHERE order_id = $1 AND status = 'planned'
+              AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.unique_key = 'pick:shipment:' || s.id)
+            """,
+            [orderID]
+        )
+    }
+
+    /// Records a payment event and the order's new payment status.
+    public func recordPayment(
+        orderID: Int64,
+        currency: CurrencyCode,
+        amountMinor: Int64,
+        verdict: PaymentVerdict
+    )
+        -> PostgresStatement
+    {
+        let kind = verdict.status == .captured ? "capture" : verdict.status == .voided ? "void" : "authorization"
+        let rowStatus =
+            switch verdict.status {
+            case .authorized, .captured, .voided: "succeeded"
+            case .pending: "pending"
+            default: "failed"
+            }
+        return PostgresStatement(
+            """
+            WITH row AS (
+                INSERT INTO payments (order_id, kind, status, amount_minor, currency, provider, provider_ref, error)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            )
+            UPDATE orders SET payment_status = $9, updated_at = now() WHERE id = $1
+            """,
+            [
+                orderID, kind, rowStatus, amountMinor, currency.code, verdict.provider, verdict.reference,
+                verdict.message, verdict.status.rawValue,
+            ]
+        )
+    }
+
+    /// A status move and its event row; `holdReason` is set on hold and cleared otherwise (the schema
+    /// requires a reason exactly while held). Row: the event id, or no row if the order was not in
+    /// `move.from` (the caller holds the order's lock, so that means a bug, and it throws).
+    public func move(orderID: Int64, _ move: OrderMove, holdReason: HoldReason?) -> PostgresStatement {
+        PostgresStatement(
+            """
+            WITH moved AS (
+                UPDATE orders SET status = $3, hold_reason = $4, updated_at = now()
+                WHERE id = $1 AND status = $2
+                RETURNING id
+            )
+            INSERT INTO order_events (order_id, event, from_status, to_status, actor, reason, data)
+            SELECT id, $5, $2, $3, $6, $7, $8::jsonb FROM moved
+            RETURNING id
+            """,
+            [
+                orderID, move.from?.rawValue, move.to.rawValue, holdReason?.rawValue, move.event, actor, move.reason,
+                move.data,
+            ]
+        )
+    }
+
+    /// A customer message for the outbox, once per dedupe key.
+    public func enqueueMessage(orderID: Int64, _ message: OutboxMessage) -> PostgresStatement {
+        PostgresStatement(
+            """
+            INSERT INTO notifications (order_id, kind, recipient, subject, body, dedupe_key)
+            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING
+            """,
+            [orderID, message.kind, message.recipient, message.subject, message.body, message.dedupeKey]
+        )
+    }
+
+    /// Orders whose unpaid reservations have run out, oldest first.
+    public func expiredOrders(_ connection: PostgresConnection, limit: Int) throws -> [Int64] {
+        try connection.query(
+            """
+            SELECT DISTINCT r.order_id FROM reservations r JOIN orders o ON o.id = r.order_id
+            WHERE r.status = 'active' AND r.expires_at <= now() AND o.payment_status NOT IN ('authorized', 'captured')
+            ORDER BY r.order_id LIMIT $1
+            """,
+            [Int64(limit)]
+        ).map { try $0.decode(Int64.self, at: 0) }
+    }
+
+    /// The order's history, oldest first.
+    public func events(_ connection: PostgresConnection, orderID: Int64) throws -> [OrderEventRecord] {
+        try connection.query(
+            """
+            SELECT id, event, from_status, to_status, actor, reason, data::text, created_at
+            FROM order_events WHERE order_id = $1 ORDER BY id
+            """,
+            [orderID]
+        ).map { row in
+            OrderEventRecord(
+                id: try row.decode(Int64.self, at: 0),
+                event: try row.decode(String.self, at: 1),
+                from: try row.decode(String?.self, at: 2),
+                to: try row.decode(String.self, at: 3),
+                actor: try row.decode(String.self, at: 4),
+                reason: try row.decode(String?.self, at: 5),
+                data: try row.decode(String.self, at: 6),
+                at: try row.decode(Date.self, at: 7)
+            )
+        }
+    }
+}

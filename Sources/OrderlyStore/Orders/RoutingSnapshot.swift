@@ -1,0 +1,108 @@
+import LibPQ
+import OrderlyCore
+
+/// What routing reads without locks (step 1 of the reservation protocol): the order's SKUs, every
+/// warehouse holding them with its available-to-promise, and the rates to the destination country.
+public struct RoutingSnapshot: Sendable {
+    /// SKU code → catalogue entry, for the SKUs that exist.
+    public var catalog: [String: CatalogEntry]
+    public var warehouses: [RoutingWarehouse]
+    /// Warehouse id → SKU id → units available to promise.
+    public var available: [Int64: [Int64: Int64]]
+    public var rates: [ShippingRate]
+
+    static let stockQuery = """
+        SELECT s.id, s.code, s.weight_grams, s.active,
+               w.id AS warehouse_id, w.code AS warehouse_code, w.latitude, w.longitude, w.priority,
+               w.active AS warehouse_active, w.ships_to,
+               greatest(i.on_hand - i.reserved - i.safety_stock, 0) AS available
+        FROM skus s
+        LEFT JOIN inventory i ON i.sku_id = s.id
+        LEFT JOIN warehouses w ON w.id = i.warehouse_id
+        """
+
+    static let rateQuery = """
+        SELECT c.code AS carrier, r.service, r.origin_warehouse_id, r.destination_country,
+               r.destination_zone, r.min_weight_grams, r.max_weight_grams, r.price_minor, r.transit_days
+        FROM shipping_rates r JOIN carriers c ON c.id = r.carrier_id
+        WHERE r.active AND c.active
+        """
+
+    /// Two statements, sent as one pipeline (one round trip, one implicit transaction, so both see
+    /// the same moment).
+    public static func statements(skuCodes: [String], country: String) -> [PostgresStatement] {
+        [
+            PostgresStatement(stockQuery + "\nWHERE s.code = ANY($1::text[])", [skuCodes]),
+            PostgresStatement(rateQuery + "\nAND r.destination_country = $1", [country]),
+        ]
+    }
+
+    /// The same, for an order already stored: its SKUs and its shipping country.
+    public static func statements(orderID: Int64) -> [PostgresStatement] {
+        [
+            PostgresStatement(
+                stockQuery + "\nWHERE s.id IN (SELECT sku_id FROM order_lines WHERE order_id = $1)",
+                [orderID]
+            ),
+            PostgresStatement(
+                rateQuery + "\nAND r.destination_country = (SELECT ship_country FROM orders WHERE id = $1)",
+                [orderID]
+            ),
+        ]
+    }
+
+    public static func read(
+        _ connection: PostgresConnection,
+        skuCodes: [String],
+        country: String
+    ) throws
+        -> RoutingSnapshot
+    {
+        try decode(connection.pipeline(statements(skuCodes: skuCodes, country: country)))
+    }
+
+    public static func decode(_ results: [PostgresRows]) throws -> RoutingSnapshot {
+        var snapshot = RoutingSnapshot(catalog: [:], warehouses: [], available: [:], rates: [])
+        var seenWarehouses = Set<Int64>()
+        for row in results[0] {
+            let sku = CatalogEntry(
+                id: try row.decode(Int64.self, "id"),
+                code: try row.decode(String.self, "code"),
+                weightGrams: Int64(try row.decode(Int32.self, "weight_grams")),
+                active: try row.decode(Bool.self, "active")
+            )
+            snapshot.catalog[sku.code] = sku
+            guard let warehouseID = try row.decode(Int64?.self, "warehouse_id") else { continue }
+            if seenWarehouses.insert(warehouseID).inserted {
+                snapshot.warehouses.append(
+                    RoutingWarehouse(
+                        id: warehouseID,
+                        code: try row.decode(String.self, "warehouse_code"),
+                        location: GeoPoint(
+                            latitude: try row.decode(Double.self, "latitude"),
+                            longitude: try row.decode(Double.self, "longitude")
+                        ),
+                        priority: Int(try row.decode(Int32.self, "priority")),
+                        active: try row.decode(Bool.self, "warehouse_active"),
+                        shipsTo: Set(try row.decode([String].self, "ships_to"))
+                    )
+                )
+            }
+            snapshot.available[warehouseID, default: [:]][sku.id] = try row.decode(Int64.self, "available")
+        }
+        snapshot.rates = try results[1].map { row in
+            ShippingRate(
+                carrier: try row.decode(String.self, "carrier"),
+                service: try row.decode(String.self, "service"),
+                originWarehouseID: try row.decode(Int64?.self, "origin_warehouse_id"),
+                destinationCountry: try row.decode(String.self, "destination_country"),
+                destinationZone: try row.decode(String?.self, "destination_zone"),
+                minWeightGrams: Int64(try row.decode(Int32.self, "min_weight_grams")),
+                maxWeightGrams: Int64(try row.decode(Int32.self, "max_weight_grams")),
+                priceMinor: try row.decode(Int64.self, "price_minor"),
+                transitDays: Int(try row.decode(Int32.self, "transit_days"))
+            )
+        }
+        return snapshot
+    }
+}
