@@ -1,3 +1,4 @@
+import CLibPQ
 import Foundation
 
 /// Where and how to connect, in libpq's own terms.
@@ -12,17 +13,22 @@ public struct PostgresConfiguration: Sendable, Hashable {
     public var connectTimeout: Int?
     /// Connects to this database instead of the one the conninfo names (same server and credentials).
     public var database: String?
+    /// Server settings applied to every session right after it connects (`set_config(name, value, false)`),
+    /// e.g. `plan_cache_mode`. Applied in name order.
+    public var settings: [String: String]
 
     public init(
         conninfo: String = "",
         applicationName: String = "orderly",
         connectTimeout: Int? = 10,
-        database: String? = nil
+        database: String? = nil,
+        settings: [String: String] = [:]
     ) {
         self.conninfo = conninfo
         self.applicationName = applicationName
         self.connectTimeout = connectTimeout
         self.database = database
+        self.settings = settings
     }
 
     /// The same server and credentials, another database.
@@ -65,5 +71,35 @@ public struct PostgresConfiguration: Sendable, Hashable {
             with: "password=***",
             options: .regularExpression
         ) + (database.map { " dbname=\($0)" } ?? "")
+    }
+}
+
+extension PostgresConfiguration {
+    /// The configuration as one keyword=value conninfo with `database` applied, for tools that take a
+    /// single connection string (pgbench, psql). URLs are expanded by libpq's own parser.
+    public func keywordConninfo() throws -> String {
+        var pairs: [(String, String)] = []
+        if !conninfo.isEmpty {
+            var errorMessage: UnsafeMutablePointer<CChar>?
+            guard let options = PQconninfoParse(conninfo, &errorMessage) else {
+                let message = errorMessage.map { String(cString: $0) } ?? "out of memory"
+                errorMessage.map { PQfreemem($0) }
+                throw PostgresError(code: .misuse, message: "bad conninfo: \(message)")
+            }
+            defer { PQconninfoFree(options) }
+            var option = options
+            while let keyword = option.pointee.keyword {
+                if let value = option.pointee.val { pairs.append((String(cString: keyword), String(cString: value))) }
+                option += 1
+            }
+        }
+        if let database {
+            pairs.removeAll { $0.0 == "dbname" }
+            pairs.append(("dbname", database))
+        }
+        return pairs.map { key, value in
+            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+            return "\(key)='\(escaped)'"
+        }.joined(separator: " ")
     }
 }

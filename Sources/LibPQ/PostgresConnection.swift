@@ -37,6 +37,11 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Round trips to the server so far: each statement, pipeline or script counts one, however many
     /// statements it carries. Benchmarks and tests count them; the connection's thread owns it.
     public private(set) var roundTrips = 0
+    /// Server-side prepared statements of `cached` statements: key (parameter types and SQL) → name.
+    private var preparedStatements: [String: String] = [:]
+    private var pendingPrepares = 0
+    /// Statements cached per connection; beyond it, statements are parsed and planned each time.
+    static let statementCacheCapacity = 256
     private var savepointCounter = 0
     public let logger: Logger
     /// The server process serving this connection (`pg_backend_pid()`).
@@ -107,6 +112,14 @@ public final class PostgresConnection: @unchecked Sendable {
             },
             noticeBox.toOpaque()
         )
+        for (name, value) in configuration.settings.sorted(by: { $0.key < $1.key }) {
+            do {
+                try execute("SELECT set_config($1, $2, false)", [name, value])
+            } catch {
+                close()
+                throw error
+            }
+        }
     }
 
     deinit {
@@ -237,7 +250,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         try checkOpen()
         guard !statements.isEmpty else { return [] }
-        let prepared = try statements.map { statement in
+        let encoded = try statements.map { statement in
             let binds = try statement.bindings.map { try $0.postgresBind() }
             guard binds.allSatisfy({ $0.byteCount < Int(Int32.max) }) else {
                 throw PostgresError(code: .encoding, message: "a parameter is larger than libpq accepts (2 GiB)")
@@ -245,23 +258,50 @@ public final class PostgresConnection: @unchecked Sendable {
             guard !statement.sql.utf8.contains(0) else {
                 throw PostgresError(code: .encoding, message: "the SQL text contains a NUL byte")
             }
-            return (statement.sql, binds)
+            return (statement, binds)
         }
         // From here the BEGIN goes out with the rest (or the connection is broken).
         pendingBegin = nil
         roundTrips += 1
         guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
         defer { _ = PQexitPipelineMode(handle) }
-        for (sql, binds) in prepared {
-            let sent = Self.withBinds(binds) { count, types, values, lengths, formats in
-                PQsendQueryParams(handle, sql, count, types, values, lengths, formats, 0)
+        // What each result read below answers: a Parse of a statement to cache, or a statement.
+        enum Expected {
+            case prepare(key: String, name: String)
+            case statement
+        }
+        var expected: [Expected] = []
+        for (statement, binds) in encoded {
+            let sent = Self.withBinds(binds) { count, types, values, lengths, formats -> Int32 in
+                guard statement.cached else {
+                    expected.append(.statement)
+                    return PQsendQueryParams(handle, statement.sql, count, types, values, lengths, formats, 0)
+                }
+                // Same text, same parameter types: same server-side statement, parsed and planned once.
+                let key = binds.map { String($0.type.rawValue) }.joined(separator: ",") + ":" + statement.sql
+                var name = preparedStatements[key]
+                if name == nil {
+                    guard preparedStatements.count + pendingPrepares < Self.statementCacheCapacity else {
+                        expected.append(.statement)
+                        return PQsendQueryParams(handle, statement.sql, count, types, values, lengths, formats, 0)
+                    }
+                    let fresh = "orderly_\(preparedStatements.count + pendingPrepares)"
+                    guard PQsendPrepare(handle, fresh, statement.sql, count, types) == 1 else { return 0 }
+                    expected.append(.prepare(key: key, name: fresh))
+                    pendingPrepares += 1
+                    name = fresh
+                }
+                expected.append(.statement)
+                return PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)
             }
             guard sent == 1 else {
+                pendingPrepares = 0
                 let error = connectionError()
                 drainAfterFailedSend()
                 throw error
             }
         }
+        pendingPrepares = 0
         guard PQpipelineSync(handle) == 1 else {
             let error = connectionError()
             drainAfterFailedSend()
@@ -269,16 +309,21 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         var results: [PostgresRows] = []
         var firstError: PostgresError?
-        for _ in prepared {
+        for step in expected {
             guard let result = PQgetResult(handle) else {
                 firstError = firstError ?? connectionError()
                 break
             }
-            if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+            let status = PQresultStatus(result)
+            if status == PGRES_PIPELINE_ABORTED {
                 PQclear(result)
             } else {
                 do {
-                    results.append(try consume(result))
+                    let rows = try consume(result)
+                    switch step {
+                    case .prepare(let key, let name): preparedStatements[key] = name
+                    case .statement: results.append(rows)
+                    }
                 } catch let error as PostgresError {
                     firstError = firstError ?? error
                 }
@@ -569,9 +614,21 @@ private enum Diagnostic {
 public struct PostgresStatement: Sendable {
     public var sql: String
     public var bindings: [any PostgresEncodable]
+    /// Prepare it once per connection (named, server-side) and reuse the parse and plan: for the fixed
+    /// statements an application runs over and over. The Parse travels in the same round trip as the
+    /// first execution. At most `statementCacheCapacity` per connection.
+    public var cached: Bool
 
-    public init(_ sql: String, _ bindings: [any PostgresEncodable] = []) {
+    public init(_ sql: String, _ bindings: [any PostgresEncodable] = [], cached: Bool = false) {
         self.sql = sql
         self.bindings = bindings
+        self.cached = cached
+    }
+}
+
+extension PostgresStatement {
+    /// A statement prepared once per connection and reused (see `cached`).
+    public static func cached(_ sql: String, _ bindings: [any PostgresEncodable] = []) -> PostgresStatement {
+        PostgresStatement(sql, bindings, cached: true)
     }
 }

@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print figures next to pgbench on the same cluster.",
-        subcommands: [RoundTrip.self]
+        subcommands: [RoundTrip.self, Reserve.self]
     )
 
     struct RoundTrip: AsyncParsableCommand {

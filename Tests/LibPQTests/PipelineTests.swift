@@ -100,3 +100,36 @@ struct PipelineTests {
         }
     }
 }
+
+/// The per-connection statement cache and per-session settings.
+@Suite(.database)
+struct StatementCacheTests {
+    @Test func cachedStatementsAreParsedOncePerConnection() throws {
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        let sql = "SELECT $1::int8 * 2 AS doubled"
+        for value in Int64(1)...3 {
+            let rows = try connection.pipeline([PostgresStatement.cached(sql, [value])])
+            #expect(try rows[0].scalar(Int64.self) == value * 2)
+        }
+        let prepared = try connection.query(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1 AND NOT from_sql",
+            [sql]
+        ).scalar(Int64.self)
+        #expect(prepared == 1)
+        // A failing Parse caches nothing, and the connection goes on.
+        #expect(throws: PostgresError.self) { try connection.pipeline([.cached("SELEC nonsense")]) }
+        #expect(throws: PostgresError.self) { try connection.pipeline([.cached("SELEC nonsense")]) }
+        #expect(try connection.pipeline([.cached(sql, [Int64(5)])])[0].scalar(Int64.self) == 10)
+    }
+
+    @Test func settingsApplyToEverySession() throws {
+        var configuration = try TestDatabase.require().configuration
+        configuration.settings = ["lock_timeout": "1500ms", "application_name": "settings-test"]
+        let connection = try PostgresConnection(configuration: configuration)
+        defer { connection.close() }
+        #expect(try connection.query("SELECT current_setting('lock_timeout')").scalar(String.self) == "1500ms")
+        configuration.settings = ["no_such_setting": "1"]
+        #expect(throws: PostgresError.self) { try PostgresConnection(configuration: configuration) }
+    }
+}

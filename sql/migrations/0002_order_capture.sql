@@ -17,3 +17,7 @@ SELECT l.order_id, o.channel, o.external_id, o.status AS order_status, l.line_no
 FROM order_lines l
 JOIN orders o ON o.id = l.order_id
 JOIN skus s ON s.id = l.sku_id;
+
+-- Pending jobs of an order (cancelling an order cancels its pending picks).
+CREATE INDEX jobs_pending_order ON jobs (((args->>'order_id')::bigint))
+    WHERE args ? 'order_id' AND state IN ('available', 'scheduled', 'retryable');

@@ -155,7 +155,10 @@ extension OrderService {
                     verdict: verdict
                 )
             ]
-            if verdict.status.isSecured { statements.append(store.paymentSecured(orderID: orderID)) }
+            // Only the first time: a later capture after an authorization must not pick twice.
+            if verdict.status.isSecured && !order.paymentStatus.isSecured {
+                statements.append(store.paymentSecured(orderID: orderID))
+            }
             var status = order.status
             var holdReason = order.holdReason
             if verdict.status == .failed,
@@ -199,7 +202,7 @@ extension OrderService {
                     return false
                 }
                 var statements = [
-                    store.release(orderID: orderID, expiredOnly: true), store.cancelUnbackedShipments(orderID: orderID),
+                    store.release(orderID: orderID, expiredOnly: true)
                 ]
                 if order.status != .onHold {
                     let move = try OrderMove.checked(.hold, from: order.status, reason: "unpaid: reservation expired")

@@ -83,7 +83,7 @@ public struct ReservationWrite: Sendable {
     /// Each line's backordered units after this reservation.
     public var backordered: [(lineID: Int64, units: Int64)]
     public var move: OrderMove?
-    /// Enqueue the first fulfillment job (a pick per shipment); false while payment is pending.
+    /// Enqueue the first fulfillment jobs (a pick per warehouse); false while payment is pending.
     public var enqueuePicks: Bool
     public var message: OutboxMessage?
 
@@ -159,7 +159,7 @@ public struct OrderStore: Sendable {
             default: "failed"
             }
         }
-        return PostgresStatement(
+        return PostgresStatement.cached(
             """
             WITH new_order AS (
                 INSERT INTO orders (
@@ -219,11 +219,11 @@ public struct OrderStore: Sendable {
     /// lines or its reservations holds it, and takes it before any inventory row).
     public func orderStatements(_ id: Int64, lock: Bool) -> [PostgresStatement] {
         [
-            PostgresStatement(
+            PostgresStatement.cached(
                 "SELECT \(OrderRecord.columns) FROM orders WHERE id = $1\(lock ? " FOR UPDATE" : "")",
                 [id]
             ),
-            PostgresStatement(OrderRecord.lineQuery, [id]),
+            PostgresStatement.cached(OrderRecord.lineQuery, [id]),
         ]
     }
 
@@ -241,7 +241,7 @@ public struct OrderStore: Sendable {
     /// reads them under the lock.
     public func lockStock(_ rows: [(warehouseID: Int64, skuID: Int64)]) -> PostgresStatement {
         let sorted = rows.sorted { ($0.warehouseID, $0.skuID) < ($1.warehouseID, $1.skuID) }
-        return PostgresStatement(
+        return PostgresStatement.cached(
             """
             SELECT warehouse_id, sku_id, on_hand, reserved, safety_stock FROM inventory
             WHERE (warehouse_id, sku_id) IN (SELECT * FROM unnest($1::int8[], $2::int8[]))
@@ -255,7 +255,7 @@ public struct OrderStore: Sendable {
     /// Locks, in order, the inventory rows under the order's active reservations (all, or only those
     /// that have expired).
     public func lockReservedStock(orderID: Int64, expiredOnly: Bool) -> PostgresStatement {
-        PostgresStatement(
+        PostgresStatement.cached(
             """
             SELECT warehouse_id, sku_id, on_hand, reserved, safety_stock FROM inventory
             WHERE (warehouse_id, sku_id) IN (
@@ -283,13 +283,13 @@ public struct OrderStore: Sendable {
     // MARK: Writing
 
     /// The reservation's writes in one statement: reserved += units, ledger rows, a low-stock job where
-    /// a row fell to its reorder point, the routing decision, planned shipments with their lines, the
-    /// reservation rows, the lines' reserved and backordered units, the order's move and event, the
-    /// first fulfillment jobs and the customer's message.
-    /// Row: (decision_id, moved, shipment_ids).
+    /// a row fell to its reorder point, the routing decision, the reservation rows, the lines' reserved
+    /// and backordered units, the order's move and event, the first fulfillment jobs (a pick per
+    /// warehouse of the plan; the worker's pick builds the shipments) and the customer's message.
+    /// Row: (decision_id, moved).
     public func reserve(_ write: ReservationWrite) -> PostgresStatement {
         let a = write.allocations
-        return PostgresStatement(
+        return PostgresStatement.cached(
             """
             WITH alloc AS (
                 SELECT * FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::int8[])
@@ -313,22 +313,12 @@ public struct OrderStore: Sendable {
                 INSERT INTO routing_decisions (order_id, strategy, rule, candidates, plan, attempt)
                 VALUES ($1, $7, $8, $9::jsonb, $10::jsonb, $11)
                 RETURNING id
-            ), shipment AS (
-                INSERT INTO shipments (order_id, warehouse_id, weight_grams)
-                SELECT $1, a.warehouse_id, sum(a.quantity * s.weight_grams)::int
-                FROM alloc a JOIN skus s ON s.id = a.sku_id
-                GROUP BY a.warehouse_id
-                RETURNING id, warehouse_id
             ), reservation AS (
                 INSERT INTO reservations (order_id, order_line_id, warehouse_id, sku_id, quantity, decision_id, expires_at)
                 SELECT $1, a.order_line_id, a.warehouse_id, a.sku_id, a.quantity, d.id,
                        now() + make_interval(secs => $12::int8)
                 FROM alloc a, decision d
                 RETURNING id, order_line_id, warehouse_id, sku_id, quantity
-            ), shipment_line AS (
-                INSERT INTO shipment_lines (shipment_id, order_line_id, sku_id, reservation_id, quantity)
-                SELECT sh.id, r.order_line_id, r.sku_id, r.id, r.quantity
-                FROM reservation r JOIN shipment sh ON sh.warehouse_id = r.warehouse_id
             ), line AS (
                 UPDATE order_lines l
                 SET quantity_reserved = l.quantity_reserved + coalesce(a.quantity, 0),
@@ -347,16 +337,16 @@ public struct OrderStore: Sendable {
             ), pick AS (
                 INSERT INTO jobs (queue, kind, args, unique_key)
                 SELECT 'fulfillment', 'pick',
-                       jsonb_build_object('order_id', $1::int8, 'shipment_id', id, 'warehouse_id', warehouse_id),
-                       'pick:shipment:' || id
-                FROM shipment WHERE $20::bool
+                       jsonb_build_object('order_id', $1::int8, 'warehouse_id', w.warehouse_id, 'decision_id', d.id),
+                       'pick:order:' || $1 || ':decision:' || d.id || ':warehouse:' || w.warehouse_id
+                FROM (SELECT DISTINCT warehouse_id FROM alloc) w, decision d
+                WHERE $20::bool
             ), message AS (
                 INSERT INTO notifications (order_id, kind, recipient, subject, body, dedupe_key)
                 SELECT $1, $21, $22, $23, $24, $25 WHERE $21::text IS NOT NULL
                 ON CONFLICT (dedupe_key) DO NOTHING
             )
-            SELECT (SELECT id FROM decision) AS decision_id, (SELECT count(*) FROM moved) AS moved,
-                   (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM shipment) AS shipment_ids
+            SELECT (SELECT id FROM decision) AS decision_id, (SELECT count(*) FROM moved) AS moved
             """,
             [
                 write.orderID, a.map(\.warehouseID), a.map(\.skuID), a.map(\.orderLineID), a.map(\.quantity),
@@ -373,7 +363,7 @@ public struct OrderStore: Sendable {
     /// `released` or `expired`, reserved -= units with ledger rows, the lines' reserved units down.
     /// The rows must be locked first (`lockReservedStock`). Row: units released.
     public func release(orderID: Int64, expiredOnly: Bool) -> PostgresStatement {
-        PostgresStatement(
+        PostgresStatement.cached(
             """
             WITH gone AS (
                 UPDATE reservations SET status = $3, closed_at = now()
@@ -398,10 +388,10 @@ public struct OrderStore: Sendable {
         )
     }
 
-    /// What cancelling does besides releasing: lines cancelled, open shipments cancelled, their pending
-    /// pick jobs cancelled. Row: shipments cancelled.
+    /// What cancelling does besides releasing: lines cancelled, open shipments cancelled, pending pick
+    /// jobs cancelled. Row: shipments cancelled.
     public func cancelRest(orderID: Int64) -> PostgresStatement {
-        PostgresStatement(
+        PostgresStatement.cached(
             """
             WITH line AS (
                 UPDATE order_lines SET quantity_cancelled = quantity - quantity_shipped, quantity_backordered = 0
@@ -412,7 +402,7 @@ public struct OrderStore: Sendable {
                 RETURNING id
             ), job AS (
                 UPDATE jobs SET state = 'cancelled', completed_at = now()
-                WHERE unique_key IN (SELECT 'pick:shipment:' || id FROM ship)
+                WHERE (args->>'order_id')::int8 = $1 AND args ? 'order_id' AND kind = 'pick'
                   AND state IN ('available', 'scheduled', 'retryable')
             )
             SELECT count(*) FROM ship
@@ -421,32 +411,23 @@ public struct OrderStore: Sendable {
         )
     }
 
-    /// Planned shipments none of whose lines still has an active reservation (after an expiry).
-    public func cancelUnbackedShipments(orderID: Int64) -> PostgresStatement {
-        PostgresStatement(
-            """
-            UPDATE shipments s SET status = 'cancelled', updated_at = now()
-            WHERE s.order_id = $1 AND s.status = 'planned' AND NOT EXISTS (
-                SELECT 1 FROM shipment_lines sl JOIN reservations r ON r.id = sl.reservation_id
-                WHERE sl.shipment_id = s.id AND r.status = 'active')
-            """,
-            [orderID]
-        )
-    }
-
-    /// Once payment is secured: reservations stop expiring, and planned shipments get their pick jobs.
+    /// Once payment is secured (for the first time): reservations stop expiring, and each active
+    /// reservation's (decision, warehouse) gets its pick job, as the reservation would have enqueued.
     public func paymentSecured(orderID: Int64) -> PostgresStatement {
-        PostgresStatement(
+        PostgresStatement.cached(
             """
             WITH keep AS (
                 UPDATE reservations SET expires_at = NULL WHERE order_id = $1 AND status = 'active'
+                RETURNING decision_id, warehouse_id
             )
             INSERT INTO jobs (queue, kind, args, unique_key)
-            SELECT 'fulfillment', 'pick',
-                   jsonb_build_object('order_id', $1::int8, 'shipment_id', id, 'warehouse_id', warehouse_id),
-                   'pick:shipment:' || id
-            FROM shipments s WHERE order_id = $1 AND status = 'planned'
-              AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.unique_key = 'pick:shipment:' || s.id)
+            SELECT DISTINCT 'fulfillment', 'pick',
+                   jsonb_build_object('order_id', $1::int8, 'warehouse_id', warehouse_id, 'decision_id', decision_id),
+                   'pick:order:' || $1 || ':decision:' || decision_id || ':warehouse:' || warehouse_id
+            FROM keep
+            ON CONFLICT (unique_key)
+                WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
+            DO NOTHING
             """,
             [orderID]
         )
@@ -468,7 +449,7 @@ public struct OrderStore: Sendable {
             case .pending: "pending"
             default: "failed"
             }
-        return PostgresStatement(
+        return PostgresStatement.cached(
             """
             WITH row AS (
                 INSERT INTO payments (order_id, kind, status, amount_minor, currency, provider, provider_ref, error)
@@ -487,7 +468,7 @@ public struct OrderStore: Sendable {
     /// requires a reason exactly while held). Row: the event id, or no row if the order was not in
     /// `move.from` (the caller holds the order's lock, so that means a bug, and it throws).
     public func move(orderID: Int64, _ move: OrderMove, holdReason: HoldReason?) -> PostgresStatement {
-        PostgresStatement(
+        PostgresStatement.cached(
             """
             WITH moved AS (
                 UPDATE orders SET status = $3, hold_reason = $4, updated_at = now()
@@ -507,7 +488,7 @@ public struct OrderStore: Sendable {
 
     /// A customer message for the outbox, once per dedupe key.
     public func enqueueMessage(orderID: Int64, _ message: OutboxMessage) -> PostgresStatement {
-        PostgresStatement(
+        PostgresStatement.cached(
             """
             INSERT INTO notifications (order_id, kind, recipient, subject, body, dedupe_key)
             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING

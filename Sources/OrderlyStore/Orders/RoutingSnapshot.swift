@@ -32,19 +32,19 @@ public struct RoutingSnapshot: Sendable {
     /// the same moment).
     public static func statements(skuCodes: [String], country: String) -> [PostgresStatement] {
         [
-            PostgresStatement(stockQuery + "\nWHERE s.code = ANY($1::text[])", [skuCodes]),
-            PostgresStatement(rateQuery + "\nAND r.destination_country = $1", [country]),
+            PostgresStatement.cached(stockQuery + "\nWHERE s.code = ANY($1::text[])", [skuCodes]),
+            PostgresStatement.cached(rateQuery + "\nAND r.destination_country = $1", [country]),
         ]
     }
 
     /// The same, for an order already stored: its SKUs and its shipping country.
     public static func statements(orderID: Int64) -> [PostgresStatement] {
         [
-            PostgresStatement(
+            PostgresStatement.cached(
                 stockQuery + "\nWHERE s.id IN (SELECT sku_id FROM order_lines WHERE order_id = $1)",
                 [orderID]
             ),
-            PostgresStatement(
+            PostgresStatement.cached(
                 rateQuery + "\nAND r.destination_country = (SELECT ship_country FROM orders WHERE id = $1)",
                 [orderID]
             ),
