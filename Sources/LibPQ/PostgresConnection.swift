@@ -255,10 +255,15 @@ public final class PostgresConnection: @unchecked Sendable {
             guard binds.allSatisfy({ $0.byteCount < Int(Int32.max) }) else {
                 throw PostgresError(code: .encoding, message: "a parameter is larger than libpq accepts (2 GiB)")
             }
-            guard !statement.sql.utf8.contains(0) else {
+            // Same text, same parameter types: same server-side statement, parsed and planned once.
+            let key =
+                statement.cached
+                ? binds.map { String($0.type.rawValue) }.joined(separator: ",") + ":" + statement.sql : nil
+            // A statement already prepared was checked when it was.
+            guard key.map({ preparedStatements[$0] != nil }) == true || !statement.sql.utf8.contains(0) else {
                 throw PostgresError(code: .encoding, message: "the SQL text contains a NUL byte")
             }
-            return (statement, binds)
+            return (statement, binds, key)
         }
         // From here the BEGIN goes out with the rest (or the connection is broken).
         pendingBegin = nil
@@ -271,14 +276,12 @@ public final class PostgresConnection: @unchecked Sendable {
             case statement
         }
         var expected: [Expected] = []
-        for (statement, binds) in encoded {
+        for (statement, binds, key) in encoded {
             let sent = Self.withBinds(binds) { count, types, values, lengths, formats -> Int32 in
-                guard statement.cached else {
+                guard let key else {
                     expected.append(.statement)
                     return PQsendQueryParams(handle, statement.sql, count, types, values, lengths, formats, 0)
                 }
-                // Same text, same parameter types: same server-side statement, parsed and planned once.
-                let key = binds.map { String($0.type.rawValue) }.joined(separator: ",") + ":" + statement.sql
                 var name = preparedStatements[key]
                 if name == nil {
                     guard preparedStatements.count + pendingPrepares < Self.statementCacheCapacity else {

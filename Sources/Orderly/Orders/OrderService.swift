@@ -113,80 +113,102 @@ public struct OrderService: Sendable {
         attempt: Int,
         lastAttempt: Bool
     ) throws -> OrderOutcome {
-        let destination = RoutingDestination(
-            country: order.order.shipTo.country,
-            zone: order.order.shipTo.region,
-            location: order.order.shipTo.location
-        )
-        // Lines get their ids from the insert; route by SKU, which is unique per order.
-        let wanted = order.lines.map {
-            WantedLine(lineID: 0, skuID: $0.sku.id, open: $0.quantity, weight: $0.sku.weightGrams)
-        }
-        let routed =
-            findings.isEmpty
-            ? Routed(wanted: wanted, destination: destination, snapshot: snapshot, strategy: strategy) : nil
         let capture = OrderMove(event: OrderStateMachine.captureEvent, from: nil, to: .received, reason: nil)
+        let payment = order.order.payment == nil ? nil : verdict
         do {
-            return try connection.transaction { tx in
-                var statements = [
+            guard findings.isEmpty else {
+                // Held: captured with its hold, never routed. One statement, its own transaction.
+                let hold = try OrderMove.checked(
+                    .hold,
+                    from: .received,
+                    reason: findings.map(\.description).joined(separator: "; "),
+                    data: findingsJSON(findings)
+                )
+                let rows = try connection.pipeline([
                     store.insertOrder(
                         order,
-                        status: .received,
-                        holdReason: nil,
-                        payment: order.order.payment == nil ? nil : verdict,
-                        paymentStatus: verdict.status,
-                        events: [capture]
-                    )
-                ]
-                if let routed { statements.append(store.lockStock(routed.rows)) }
-                let results = try tx.pipeline(statements)
-                guard let first = results[0].first else { throw Replayed() }
-                let orderID = try first.decode(Int64.self, "order_id")
-                var lineIDs: [Int64: Int64] = [:]
-                for row in results[0] {
-                    lineIDs[try row.decode(Int64.self, "sku_id")] = try row.decode(Int64.self, "line_id")
-                }
-                guard let routed else {
-                    let move = try OrderMove.checked(
-                        .hold,
-                        from: .received,
-                        reason: findings.map(\.description).joined(separator: "; "),
-                        data: DecisionJSON.encode([
-                            "findings": findings.map {
-                                ["rule": $0.rule, "reason": $0.reason.rawValue, "detail": $0.detail]
-                            }
-                        ])
-                    )
-                    try tx.commit(after: [store.move(orderID: orderID, move, holdReason: findings[0].reason)])
-                    return OrderOutcome(
-                        orderID: orderID,
                         status: .onHold,
                         holdReason: findings[0].reason,
-                        replayed: false,
-                        plan: nil,
-                        shortage: [:],
-                        holdFindings: findings,
-                        unitsReserved: 0
+                        payment: payment,
+                        paymentStatus: verdict.status,
+                        events: [capture, hold]
                     )
+                ])
+                guard let row = rows[0].first else { throw Replayed() }
+                var outcome = OrderOutcome(
+                    orderID: try row.decode(Int64.self, "order_id"),
+                    status: .onHold,
+                    holdReason: findings[0].reason,
+                    replayed: false,
+                    plan: nil,
+                    shortage: [:],
+                    holdFindings: findings,
+                    unitsReserved: 0
+                )
+                outcome.holdFindings = findings
+                return outcome
+            }
+            let destination = RoutingDestination(
+                country: order.order.shipTo.country,
+                zone: order.order.shipTo.region,
+                location: order.order.shipTo.location
+            )
+            let wanted = order.lines.map {
+                WantedLine(lineID: 0, skuID: $0.sku.id, open: $0.quantity, weight: $0.sku.weightGrams)
+            }
+            let routed = Routed(wanted: wanted, destination: destination, snapshot: snapshot, strategy: strategy)
+            return try connection.transaction { tx in
+                // [BEGIN, lock the plan's rows]; then the re-check here.
+                var fitted = routed
+                if !routed.rows.isEmpty {
+                    let locked = try store.decodeStock(tx.pipeline([store.lockStock(routed.rows)])[0])
+                    fitted = try routed.fitted(to: locked, lastAttempt: lastAttempt)
                 }
-                let locked = try store.decodeStock(results[1])
-                let fitted = try routed.fitted(to: locked, lastAttempt: lastAttempt)
-                return try Self.commitReservation(
-                    tx,
-                    store: store,
-                    orderID: orderID,
+                let decision = try decide(
                     status: .received,
                     alreadyReserved: 0,
-                    lines: wanted.map {
-                        WantedLine(lineID: lineIDs[$0.skuID] ?? 0, skuID: $0.skuID, open: $0.open, weight: $0.weight)
-                    },
+                    lines: wanted,
                     routed: fitted,
                     channel: channel,
                     paymentSecured: verdict.status.isSecured,
                     email: order.order.email,
                     externalID: order.order.externalID,
+                    orderID: nil,
                     attempt: attempt
                 )
+                let statement: PostgresStatement
+                switch decision {
+                case .reject(let move):
+                    statement = store.insertOrder(
+                        order,
+                        status: .cancelled,
+                        holdReason: nil,
+                        payment: payment,
+                        paymentStatus: verdict.status,
+                        events: [capture, move],
+                        lines: OrderStore.LineStart(
+                            reserved: wanted.map { _ in 0 },
+                            backordered: wanted.map { _ in 0 },
+                            cancelled: wanted.map(\.open)
+                        )
+                    )
+                case .reserve(let write, let reservedBySKU):
+                    statement = store.place(
+                        order,
+                        payment: payment,
+                        paymentStatus: verdict.status,
+                        events: [capture] + (write.move.map { [$0] } ?? []),
+                        lines: OrderStore.LineStart(
+                            reserved: wanted.map { reservedBySKU[$0.skuID] ?? 0 },
+                            backordered: wanted.map { $0.open - (reservedBySKU[$0.skuID] ?? 0) },
+                            cancelled: wanted.map { _ in 0 }
+                        ),
+                        write: write
+                    )
+                }
+                // [the writes, COMMIT]: if the order existed, nothing was written.
+                guard let row = try tx.commit(after: [statement])[0].first else { throw Replayed() }
+                return decision.outcome(orderID: try row.decode(Int64.self, "order_id"), from: .received, plan: fitted)
             }
         } catch is Replayed {
             guard
@@ -264,25 +286,53 @@ public struct OrderService: Sendable {
             return try commitReservation(
                 tx,
                 store: store,
-                orderID: orderID,
-                status: current.status,
-                alreadyReserved: current.unitsReserved,
+                order: current,
                 lines: wanted,
                 routed: fitted,
                 channel: channel,
-                paymentSecured: current.paymentStatus.isSecured,
-                email: current.email,
-                externalID: current.externalID,
                 attempt: attempt
             )
         }
     }
 
-    /// Step 2's writes, sent with COMMIT: the reservation (or the rejection) and the order's move.
-    private static func commitReservation(
-        _ tx: PostgresConnection,
-        store: OrderStore,
-        orderID: Int64,
+    /// What a reservation comes to once the rows are locked and the plan fits them.
+    enum Decision {
+        /// The channel rejects a short order: this cancel move, nothing reserved.
+        case reject(OrderMove)
+        /// Reserve: the writes, and units reserved per SKU.
+        case reserve(ReservationWrite, [Int64: Int64])
+
+        func outcome(orderID: Int64, from status: OrderStatus, plan: Routed) -> OrderOutcome {
+            switch self {
+            case .reject(let move):
+                return OrderOutcome(
+                    orderID: orderID,
+                    status: move.to,
+                    holdReason: nil,
+                    replayed: false,
+                    plan: nil,
+                    shortage: plan.shortage,
+                    holdFindings: [],
+                    unitsReserved: 0
+                )
+            case .reserve(let write, let reserved):
+                return OrderOutcome(
+                    orderID: orderID,
+                    status: write.move?.to ?? status,
+                    holdReason: nil,
+                    replayed: false,
+                    plan: plan.plan,
+                    shortage: plan.shortage,
+                    holdFindings: [],
+                    unitsReserved: reserved.values.reduce(0, +)
+                )
+            }
+        }
+    }
+
+    /// Decides the move (reserve, reserve partially, backorder, or the channel's rejection), the
+    /// reservation rows and the customer's message for a plan that fits its locked rows.
+    static func decide(
         status: OrderStatus,
         alreadyReserved: Int64,
         lines: [WantedLine],
@@ -291,61 +341,29 @@ public struct OrderService: Sendable {
         paymentSecured: Bool,
         email: String?,
         externalID: String,
+        orderID: Int64?,
         attempt: Int
-    ) throws -> OrderOutcome {
-        let lineBySKU = Dictionary(uniqueKeysWithValues: lines.map { ($0.skuID, $0) })
+    ) throws -> Decision {
         let allocations = routed.allocations.map {
-            Allocation(
-                warehouseID: $0.warehouse,
-                skuID: $0.sku,
-                orderLineID: lineBySKU[$0.sku]?.lineID ?? 0,
-                quantity: $0.units
-            )
+            Allocation(warehouseID: $0.warehouse, skuID: $0.sku, quantity: $0.units)
         }
+        var reservedBySKU: [Int64: Int64] = [:]
+        for allocation in allocations { reservedBySKU[allocation.skuID, default: 0] += allocation.quantity }
         let reserved = allocations.reduce(Int64(0)) { $0 + $1.quantity }
         let short = routed.shortage.values.reduce(Int64(0), +)
-        let shortageText = routed.shortage.keys.sorted().map { "SKU \($0) short \(routed.shortage[$0]!)" }.joined(
-            separator: ", "
-        )
+        let shortageText = routed.shortage.keys.sorted().map { "SKU \($0) short \(routed.shortage[$0] ?? 0)" }
+            .joined(separator: ", ")
 
         if short > 0 && channel.onShortage == .reject {
-            let move = try OrderMove.checked(
-                .cancel,
-                from: status,
-                reason: "insufficient stock: " + shortageText,
-                data: DecisionJSON.plan(nil, shortage: routed.shortage)
-            )
-            var statements = [
-                store.release(orderID: orderID, expiredOnly: false),
-                store.cancelRest(orderID: orderID),
-                store.move(orderID: orderID, move, holdReason: nil),
-            ]
-            if let email {
-                statements.append(
-                    store.enqueueMessage(
-                        orderID: orderID,
-                        Messages.cancelled(
-                            orderID: orderID,
-                            externalID: externalID,
-                            email: email,
-                            reason: "some items are out of stock"
-                        )
-                    )
+            return .reject(
+                try OrderMove.checked(
+                    .cancel,
+                    from: status,
+                    reason: "insufficient stock: " + shortageText,
+                    data: DecisionJSON.plan(nil, shortage: routed.shortage)
                 )
-            }
-            try tx.commit(after: statements)
-            return OrderOutcome(
-                orderID: orderID,
-                status: .cancelled,
-                holdReason: nil,
-                replayed: false,
-                plan: nil,
-                shortage: routed.shortage,
-                holdFindings: [],
-                unitsReserved: 0
             )
         }
-
         let event: OrderEvent? =
             if short == 0 {
                 .reserve
@@ -354,49 +372,87 @@ public struct OrderService: Sendable {
             } else {
                 status == .received ? .backorder : nil
             }
+        let planJSON = DecisionJSON.plan(routed.plan, shortage: routed.shortage)
         let move = try event.map {
             try OrderMove.checked(
                 $0,
                 from: status,
                 reason: short > 0 ? "backordered: " + shortageText : nil,
-                data: DecisionJSON.plan(routed.plan, shortage: routed.shortage)
+                data: planJSON
             )
         }
         let message: OutboxMessage? = email.map { email in
             short == 0
-                ? Messages.confirmed(orderID: orderID, externalID: externalID, email: email)
-                : Messages.backordered(orderID: orderID, externalID: externalID, email: email)
+                ? Messages.confirmed(externalID: externalID, email: email)
+                : Messages.backordered(externalID: externalID, email: email)
         }
         let write = ReservationWrite(
-            orderID: orderID,
+            orderID: orderID ?? 0,
             allocations: allocations,
             expiresInSeconds: paymentSecured ? nil : channel.unpaidReservationSeconds,
             strategy: routed.strategy,
             rule: routed.plan?.rule ?? "no stock to reserve",
             candidatesJSON: DecisionJSON.candidates(routed.plan, input: routed.input),
-            planJSON: DecisionJSON.plan(routed.plan, shortage: routed.shortage),
+            planJSON: planJSON,
             attempt: attempt,
-            backordered: lines.map { line in
-                (line.lineID, line.open - allocations.filter { $0.skuID == line.skuID }.reduce(0) { $0 + $1.quantity })
-            },
+            backordered: lines.map { ($0.lineID, $0.open - (reservedBySKU[$0.skuID] ?? 0)) },
             move: move,
             enqueuePicks: paymentSecured,
             message: message
         )
-        let result = try tx.commit(after: [store.reserve(write)])
-        if move != nil, try result[0][0].decode(Int64.self, "moved") != 1 {
-            throw OrderlyError(.conflict, "order \(orderID) changed status during its reservation")
-        }
-        return OrderOutcome(
-            orderID: orderID,
-            status: move?.to ?? status,
-            holdReason: nil,
-            replayed: false,
-            plan: routed.plan,
-            shortage: routed.shortage,
-            holdFindings: [],
-            unitsReserved: reserved
+        return .reserve(write, reservedBySKU)
+    }
+
+    /// Step 2's writes for an order already captured, sent with COMMIT.
+    private static func commitReservation(
+        _ tx: PostgresConnection,
+        store: OrderStore,
+        order: OrderRecord,
+        lines: [WantedLine],
+        routed: Routed,
+        channel: ChannelPolicy,
+        attempt: Int
+    ) throws -> OrderOutcome {
+        let decision = try decide(
+            status: order.status,
+            alreadyReserved: order.unitsReserved,
+            lines: lines,
+            routed: routed,
+            channel: channel,
+            paymentSecured: order.paymentStatus.isSecured,
+            email: order.email,
+            externalID: order.externalID,
+            orderID: order.id,
+            attempt: attempt
         )
+        switch decision {
+        case .reject(let move):
+            var statements = [
+                store.release(orderID: order.id, expiredOnly: false),
+                store.cancelRest(orderID: order.id),
+                store.move(orderID: order.id, move, holdReason: nil),
+            ]
+            if let email = order.email {
+                statements.append(
+                    store.enqueueMessage(
+                        orderID: order.id,
+                        Messages.cancelled(
+                            orderID: order.id,
+                            externalID: order.externalID,
+                            email: email,
+                            reason: "some items are out of stock"
+                        )
+                    )
+                )
+            }
+            try expectMoved(try tx.commit(after: statements)[2], order.id)
+        case .reserve(let write, _):
+            let result = try tx.commit(after: [store.reserve(write)])
+            if write.move != nil, try result[0][0].decode(Int64.self, "moved") != 1 {
+                throw OrderlyError(.conflict, "order \(order.id) changed status during its reservation")
+            }
+        }
+        return decision.outcome(orderID: order.id, from: order.status, plan: routed)
     }
 
     static func retryPolicy(_ policy: OrderPolicy) -> RetryPolicy {

@@ -2,17 +2,15 @@ import Foundation
 import LibPQ
 import OrderlyCore
 
-/// One (warehouse, SKU, line, units) row of a reservation.
+/// One (warehouse, SKU, units) row of a reservation; the SKU names the order's line (one line per SKU).
 public struct Allocation: Hashable, Sendable {
     public var warehouseID: Int64
     public var skuID: Int64
-    public var orderLineID: Int64
     public var quantity: Int64
 
-    public init(warehouseID: Int64, skuID: Int64, orderLineID: Int64, quantity: Int64) {
+    public init(warehouseID: Int64, skuID: Int64, quantity: Int64) {
         self.warehouseID = warehouseID
         self.skuID = skuID
-        self.orderLineID = orderLineID
         self.quantity = quantity
     }
 }
@@ -85,6 +83,7 @@ public struct ReservationWrite: Sendable {
     public var move: OrderMove?
     /// Enqueue the first fulfillment jobs (a pick per warehouse); false while payment is pending.
     public var enqueuePicks: Bool
+    /// The customer's message; its `dedupeKey` is a prefix to which the order id is appended.
     public var message: OutboxMessage?
 
     public init(
@@ -139,17 +138,83 @@ public struct OrderStore: Sendable {
 
     // MARK: Capture
 
-    /// Inserts the order, its lines, its first events and its payment row, unless (channel, external
-    /// id) exists: then it returns no rows (the caller reads the first order instead).
-    /// Rows: one per line, (order_id, line_id, sku_id).
-    public func insertOrder(
+    /// What the captured order's lines start with: units reserved, backordered, cancelled (per line,
+    /// in line order). Zero for an order that is only captured.
+    public struct LineStart: Sendable {
+        public var reserved: [Int64]
+        public var backordered: [Int64]
+        public var cancelled: [Int64]
+
+        public init(reserved: [Int64], backordered: [Int64], cancelled: [Int64]) {
+            self.reserved = reserved
+            self.backordered = backordered
+            self.cancelled = cancelled
+        }
+
+        public static func none(_ order: ValidatedOrder) -> LineStart {
+            let zeros = Array(repeating: Int64(0), count: order.lines.count)
+            return LineStart(reserved: zeros, backordered: zeros, cancelled: zeros)
+        }
+    }
+
+    /// The capture's CTEs (`new_order`, `line`, `event`, `payment`), parameters $1...$44: the order with
+    /// its status, lines, events in order and payment row, unless (channel, external id) exists, in
+    /// which case every CTE is empty.
+    private static let captureCTEs = """
+        new_order AS (
+            INSERT INTO orders (
+                channel, external_id, status, hold_reason, currency, subtotal_minor, shipping_minor, tax_minor,
+                discount_minor, total_minor, payment_status, email, ship_name, ship_line1, ship_line2, ship_city,
+                ship_region, ship_postal_code, ship_country, ship_latitude, ship_longitude, billing_country,
+                risk_score, review_requested, routing_strategy)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+                    $22, $23, $24, $44)
+            ON CONFLICT (channel, external_id) DO NOTHING
+            RETURNING id
+        ), line AS (
+            INSERT INTO order_lines (
+                order_id, line_no, sku_id, quantity, unit_price_minor, line_total_minor, quantity_reserved,
+                quantity_backordered, quantity_cancelled)
+            SELECT o.id, l.line_no, l.sku_id, l.quantity, l.price, l.total, l.reserved, l.backordered, l.cancelled
+            FROM new_order o,
+                unnest($25::int8[], $26::int8[], $27::int8[], $28::int8[], $29::int8[], $41::int8[], $42::int8[],
+                       $43::int8[])
+                AS l(line_no, sku_id, quantity, price, total, reserved, backordered, cancelled)
+            RETURNING order_id, id, sku_id
+        ), event AS (
+            INSERT INTO order_events (order_id, event, from_status, to_status, actor, reason, data)
+            SELECT o.id, e.event, e.from_status, e.to_status, $30, e.reason, e.data::jsonb
+            FROM new_order o, unnest($31::text[], $32::text[], $33::text[], $34::text[], $35::text[])
+                WITH ORDINALITY AS e(event, from_status, to_status, reason, data, n)
+            ORDER BY e.n
+        ), payment AS (
+            INSERT INTO payments (order_id, kind, status, amount_minor, currency, provider, provider_ref, error)
+            SELECT o.id, $36, $37, $10, $5, $38, $39, $40 FROM new_order o WHERE $37::text IS NOT NULL
+        )
+        """
+
+    private static let insertOrderSQL = "WITH " + captureCTEs + "\nSELECT id AS order_id FROM new_order"
+
+    private static let placeSQL =
+        "WITH " + captureCTEs
+        + ", target AS (SELECT id FROM new_order), target_line AS (SELECT id, sku_id FROM line),\n"
+        + reservationCTEs(from: 45) + "\nSELECT id AS order_id FROM new_order"
+
+    private static let reserveSQL = """
+        WITH target AS (SELECT $1::int8 AS id),
+        target_line AS (SELECT id, sku_id FROM order_lines WHERE order_id = $1),
+        """ + reservationCTEs(from: 2) + "\nSELECT (SELECT count(*) FROM moved) AS moved"
+
+    private func captureBindings(
         _ order: ValidatedOrder,
         status: OrderStatus,
         holdReason: HoldReason?,
         payment: PaymentVerdict?,
         paymentStatus: PaymentStatus,
-        events: [OrderMove]
-    ) -> PostgresStatement {
+        events: [OrderMove],
+        lines: LineStart,
+        strategy: String?
+    ) -> [any PostgresEncodable] {
         let o = order.order
         let paymentKind = payment?.status == .captured ? "capture" : "authorization"
         let paymentRowStatus: String? = payment.map {
@@ -159,48 +224,72 @@ public struct OrderStore: Sendable {
             default: "failed"
             }
         }
-        return PostgresStatement.cached(
-            """
-            WITH new_order AS (
-                INSERT INTO orders (
-                    channel, external_id, status, hold_reason, currency, subtotal_minor, shipping_minor, tax_minor,
-                    discount_minor, total_minor, payment_status, email, ship_name, ship_line1, ship_line2, ship_city,
-                    ship_region, ship_postal_code, ship_country, ship_latitude, ship_longitude, billing_country,
-                    risk_score, review_requested)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-                        $22, $23, $24)
-                ON CONFLICT (channel, external_id) DO NOTHING
-                RETURNING id
-            ), line AS (
-                INSERT INTO order_lines (order_id, line_no, sku_id, quantity, unit_price_minor, line_total_minor)
-                SELECT o.id, l.line_no, l.sku_id, l.quantity, l.price, l.total
-                FROM new_order o, unnest($25::int8[], $26::int8[], $27::int8[], $28::int8[], $29::int8[])
-                    AS l(line_no, sku_id, quantity, price, total)
-                RETURNING order_id, id, sku_id
-            ), event AS (
-                INSERT INTO order_events (order_id, event, from_status, to_status, actor, reason, data)
-                SELECT o.id, e.event, e.from_status, e.to_status, $30, e.reason, e.data::jsonb
-                FROM new_order o, unnest($31::text[], $32::text[], $33::text[], $34::text[], $35::text[])
-                    WITH ORDINALITY AS e(event, from_status, to_status, reason, data, n)
-                ORDER BY e.n
-            ), payment AS (
-                INSERT INTO payments (order_id, kind, status, amount_minor, currency, provider, provider_ref, error)
-                SELECT o.id, $36, $37, $10, $5, $38, $39, $40 FROM new_order o WHERE $37::text IS NOT NULL
+        return [
+            o.channel.rawValue, o.externalID, status.rawValue, holdReason?.rawValue, order.currency.code,
+            order.subtotalMinor, o.shippingMinor, o.taxMinor, o.discountMinor, order.totalMinor,
+            paymentStatus.rawValue, o.email, o.shipTo.name, o.shipTo.line1, o.shipTo.line2, o.shipTo.city,
+            o.shipTo.region, o.shipTo.postalCode, o.shipTo.country, o.shipTo.location?.latitude,
+            o.shipTo.location?.longitude, o.billingCountry, o.riskScore.map { Int64($0) }, o.reviewRequested,
+            order.lines.map { Int64($0.lineNo) }, order.lines.map(\.sku.id), order.lines.map(\.quantity),
+            order.lines.map(\.unitPriceMinor), order.lines.map(\.lineTotalMinor),
+            actor, events.map(\.event), events.map { $0.from?.rawValue }, events.map(\.to.rawValue),
+            events.map(\.reason), events.map(\.data),
+            paymentKind, paymentRowStatus, payment?.provider, payment?.reference, payment?.message,
+            lines.reserved, lines.backordered, lines.cancelled, strategy,
+        ]
+    }
+
+    /// Captures an order without reserving anything (held, rejected, or captured for later routing).
+    /// Returns no rows when (channel, external id) exists (the caller reads the first order instead).
+    /// Row: (order_id).
+    public func insertOrder(
+        _ order: ValidatedOrder,
+        status: OrderStatus,
+        holdReason: HoldReason?,
+        payment: PaymentVerdict?,
+        paymentStatus: PaymentStatus,
+        events: [OrderMove],
+        lines: LineStart? = nil
+    ) -> PostgresStatement {
+        PostgresStatement.cached(
+            Self.insertOrderSQL,
+            captureBindings(
+                order,
+                status: status,
+                holdReason: holdReason,
+                payment: payment,
+                paymentStatus: paymentStatus,
+                events: events,
+                lines: lines ?? .none(order),
+                strategy: nil
             )
-            SELECT order_id, id AS line_id, sku_id FROM line
-            """,
-            [
-                o.channel.rawValue, o.externalID, status.rawValue, holdReason?.rawValue, order.currency.code,
-                order.subtotalMinor, o.shippingMinor, o.taxMinor, o.discountMinor, order.totalMinor,
-                paymentStatus.rawValue, o.email, o.shipTo.name, o.shipTo.line1, o.shipTo.line2, o.shipTo.city,
-                o.shipTo.region, o.shipTo.postalCode, o.shipTo.country, o.shipTo.location?.latitude,
-                o.shipTo.location?.longitude, o.billingCountry, o.riskScore.map { Int64($0) }, o.reviewRequested,
-                order.lines.map { Int64($0.lineNo) }, order.lines.map(\.sku.id), order.lines.map(\.quantity),
-                order.lines.map(\.unitPriceMinor), order.lines.map(\.lineTotalMinor),
-                actor, events.map(\.event), events.map { $0.from?.rawValue }, events.map(\.to.rawValue),
-                events.map(\.reason), events.map(\.data),
-                paymentKind, paymentRowStatus, payment?.provider, payment?.reference, payment?.message,
-            ]
+        )
+    }
+
+    /// Capture and reservation in one statement: the order is inserted as it ends up (its status, the
+    /// lines' reserved and backordered units, its capture and reservation events), so nothing is
+    /// inserted and then updated. The inventory rows must be locked first. Returns no rows when
+    /// (channel, external id) exists: then nothing was written. Row: (order_id).
+    public func place(
+        _ order: ValidatedOrder,
+        payment: PaymentVerdict?,
+        paymentStatus: PaymentStatus,
+        events: [OrderMove],
+        lines: LineStart,
+        write: ReservationWrite
+    ) -> PostgresStatement {
+        PostgresStatement.cached(
+            Self.placeSQL,
+            captureBindings(
+                order,
+                status: events.last?.to ?? .received,
+                holdReason: nil,
+                payment: payment,
+                paymentStatus: paymentStatus,
+                events: events,
+                lines: lines,
+                strategy: write.strategy
+            ) + reservationBindings(write)
         )
     }
 
@@ -282,25 +371,26 @@ public struct OrderStore: Sendable {
 
     // MARK: Writing
 
-    /// The reservation's writes in one statement: reserved += units, ledger rows, a low-stock job where
-    /// a row fell to its reorder point, the routing decision, the reservation rows, the lines' reserved
-    /// and backordered units, the order's move and event, the first fulfillment jobs (a pick per
-    /// warehouse of the plan; the worker's pick builds the shipments) and the customer's message.
-    /// Row: (decision_id, moved).
-    public func reserve(_ write: ReservationWrite) -> PostgresStatement {
-        let a = write.allocations
-        return PostgresStatement.cached(
-            """
-            WITH alloc AS (
-                SELECT * FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::int8[])
-                    AS a(warehouse_id, sku_id, order_line_id, quantity)
+    /// The reservation's CTEs, for the order in `target(id)` with lines `target_line(id, sku_id)`;
+    /// parameters numbered from `first` (see `reservationBindings`): reserved += units, ledger rows, a
+    /// low-stock job where a row fell to its reorder point, the routing decision, the reservation rows,
+    /// the lines' reserved and backordered units and the order's move with its event (both skipped
+    /// when given none), the first fulfillment jobs (a pick per warehouse of the plan; the worker's
+    /// pick builds the shipments) and the customer's message.
+    private static func reservationCTEs(from first: Int) -> String {
+        func p(_ n: Int) -> String { "$\(first + n - 1)" }
+        return """
+            alloc AS (
+                SELECT a.warehouse_id, a.sku_id, tl.id AS order_line_id, a.quantity
+                FROM unnest(\(p(2))::int8[], \(p(3))::int8[], \(p(4))::int8[]) AS a(warehouse_id, sku_id, quantity)
+                JOIN target_line tl ON tl.sku_id = a.sku_id
             ), inv AS (
                 UPDATE inventory i SET reserved = i.reserved + a.quantity, updated_at = now()
                 FROM alloc a WHERE i.warehouse_id = a.warehouse_id AND i.sku_id = a.sku_id
                 RETURNING i.warehouse_id, i.sku_id, i.on_hand, i.reserved, i.reorder_point
             ), ledger AS (
                 INSERT INTO inventory_ledger (warehouse_id, sku_id, reserved_delta, reason, order_id, actor)
-                SELECT warehouse_id, sku_id, quantity, 'reserve', $1, $6 FROM alloc
+                SELECT a.warehouse_id, a.sku_id, a.quantity, 'reserve', t.id, \(p(1)) FROM alloc a, target t
             ), low_stock AS (
                 INSERT INTO jobs (queue, kind, args, unique_key)
                 SELECT 'alerts', 'low_stock', jsonb_build_object('warehouse_id', warehouse_id, 'sku_id', sku_id),
@@ -311,51 +401,62 @@ public struct OrderStore: Sendable {
                 DO NOTHING
             ), decision AS (
                 INSERT INTO routing_decisions (order_id, strategy, rule, candidates, plan, attempt)
-                VALUES ($1, $7, $8, $9::jsonb, $10::jsonb, $11)
-                RETURNING id
+                SELECT t.id, \(p(5)), \(p(6)), \(p(7))::jsonb, \(p(8))::jsonb, \(p(9)) FROM target t
+                RETURNING id, order_id
             ), reservation AS (
                 INSERT INTO reservations (order_id, order_line_id, warehouse_id, sku_id, quantity, decision_id, expires_at)
-                SELECT $1, a.order_line_id, a.warehouse_id, a.sku_id, a.quantity, d.id,
-                       now() + make_interval(secs => $12::int8)
+                SELECT d.order_id, a.order_line_id, a.warehouse_id, a.sku_id, a.quantity, d.id,
+                       now() + make_interval(secs => \(p(10))::int8)
                 FROM alloc a, decision d
-                RETURNING id, order_line_id, warehouse_id, sku_id, quantity
-            ), line AS (
+            ), line_update AS (
                 UPDATE order_lines l
                 SET quantity_reserved = l.quantity_reserved + coalesce(a.quantity, 0),
                     quantity_backordered = b.units
-                FROM unnest($13::int8[], $14::int8[]) AS b(id, units)
+                FROM unnest(\(p(11))::int8[], \(p(12))::int8[]) AS b(id, units)
                 LEFT JOIN (SELECT order_line_id, sum(quantity) AS quantity FROM alloc GROUP BY 1) a
                     ON a.order_line_id = b.id
-                WHERE l.id = b.id AND l.order_id = $1
+                WHERE l.id = b.id AND l.order_id = (SELECT id FROM target)
             ), moved AS (
-                UPDATE orders SET status = $16, routing_strategy = $7, updated_at = now()
-                WHERE id = $1 AND status = $15 AND $17::text IS NOT NULL
+                UPDATE orders SET status = \(p(14)), routing_strategy = \(p(5)), updated_at = now()
+                WHERE id = (SELECT id FROM target) AND status = \(p(13)) AND \(p(15))::text IS NOT NULL
                 RETURNING id
-            ), event AS (
+            ), move_event AS (
                 INSERT INTO order_events (order_id, event, from_status, to_status, actor, reason, data)
-                SELECT id, $17, $15, $16, $6, $18, $19::jsonb FROM moved
+                SELECT id, \(p(15)), \(p(13)), \(p(14)), \(p(1)), \(p(16)), \(p(17))::jsonb FROM moved
             ), pick AS (
                 INSERT INTO jobs (queue, kind, args, unique_key)
                 SELECT 'fulfillment', 'pick',
-                       jsonb_build_object('order_id', $1::int8, 'warehouse_id', w.warehouse_id, 'decision_id', d.id),
-                       'pick:order:' || $1 || ':decision:' || d.id || ':warehouse:' || w.warehouse_id
+                       jsonb_build_object('order_id', d.order_id, 'warehouse_id', w.warehouse_id, 'decision_id', d.id),
+                       'pick:order:' || d.order_id || ':decision:' || d.id || ':warehouse:' || w.warehouse_id
                 FROM (SELECT DISTINCT warehouse_id FROM alloc) w, decision d
-                WHERE $20::bool
+                WHERE \(p(18))::bool
             ), message AS (
                 INSERT INTO notifications (order_id, kind, recipient, subject, body, dedupe_key)
-                SELECT $1, $21, $22, $23, $24, $25 WHERE $21::text IS NOT NULL
+                SELECT t.id, \(p(19)), \(p(20)), \(p(21)), \(p(22)), \(p(23)) || t.id FROM target t
+                WHERE \(p(19))::text IS NOT NULL
                 ON CONFLICT (dedupe_key) DO NOTHING
             )
-            SELECT (SELECT id FROM decision) AS decision_id, (SELECT count(*) FROM moved) AS moved
-            """,
-            [
-                write.orderID, a.map(\.warehouseID), a.map(\.skuID), a.map(\.orderLineID), a.map(\.quantity),
-                actor, write.strategy, write.rule, write.candidatesJSON, write.planJSON, Int64(write.attempt),
-                write.expiresInSeconds, write.backordered.map(\.lineID), write.backordered.map(\.units),
-                write.move?.from?.rawValue, write.move?.to.rawValue, write.move?.event, write.move?.reason,
-                write.move?.data ?? "{}", write.enqueuePicks, write.message?.kind, write.message?.recipient,
-                write.message?.subject, write.message?.body, write.message?.dedupeKey,
-            ]
+            """
+    }
+
+    private func reservationBindings(_ write: ReservationWrite) -> [any PostgresEncodable] {
+        let a = write.allocations
+        return [
+            actor, a.map(\.warehouseID), a.map(\.skuID), a.map(\.quantity),
+            write.strategy, write.rule, write.candidatesJSON, write.planJSON, Int64(write.attempt),
+            write.expiresInSeconds, write.backordered.map(\.lineID), write.backordered.map(\.units),
+            write.move?.from?.rawValue, write.move?.to.rawValue, write.move?.event, write.move?.reason,
+            write.move?.data ?? "{}", write.enqueuePicks, write.message?.kind, write.message?.recipient,
+            write.message?.subject, write.message?.body, write.message?.dedupeKey,
+        ]
+    }
+
+    /// Step 2's writes for an order already captured, in one statement (see `reservationCTEs`).
+    /// Row: (moved): 1 when the order made its move.
+    public func reserve(_ write: ReservationWrite) -> PostgresStatement {
+        PostgresStatement.cached(
+            Self.reserveSQL,
+            [write.orderID] + reservationBindings(write)
         )
     }
 
