@@ -6,6 +6,10 @@ let strictSwift6: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+// `ORDERLY_FUZZ=1 swift build --product OrderlyAdminFuzz --sanitize fuzzer ...` builds the fuzz target
+// for libFuzzer (which brings its own main); otherwise it is a tool that replays a corpus.
+let fuzzing = Context.environment["ORDERLY_FUZZ"] != nil
+
 let package = Package(
     name: "orderly",
     platforms: [.macOS(.v15)],
@@ -55,6 +59,13 @@ let package = Package(
             ],
             swiftSettings: strictSwift6,
             plugins: ["EmbedMigrationsPlugin"]
+        ),
+        // The admin protocol: grammar, replies, the command table. Pure and fuzzable.
+        .target(name: "OrderlyAdminProtocol", swiftSettings: strictSwift6),
+        .executableTarget(
+            name: "OrderlyAdminFuzz",
+            dependencies: ["OrderlyAdminProtocol"],
+            swiftSettings: strictSwift6 + (fuzzing ? [.define("FUZZING")] : [])
         ),
         // Application services: the library a backend team embeds.
         .target(
@@ -113,6 +124,14 @@ let package = Package(
         .testTarget(
             name: "OrderlyStoreTests",
             dependencies: ["LibPQ", "OrderlyStore", "OrderlyTestSupport"],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "OrderlyAdminProtocolTests",
+            dependencies: [
+                "OrderlyAdminProtocol",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: strictSwift6
         ),
         .testTarget(

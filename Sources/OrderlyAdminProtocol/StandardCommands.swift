@@ -1,0 +1,309 @@
+extension CommandTable {
+    /// The protocol's commands (docs/admin-protocol.md, "Commands").
+    public static let standard = CommandTable([
+        CommandSpec("PING", role: nil, "answers OK pong"),
+        CommandSpec("QUIT", role: nil, "closes the connection after the reply"),
+        CommandSpec(
+            "HELLO",
+            role: nil,
+            "protocol version, and switches the reply format",
+            [.optional("format", .oneOf(AdminFormat.allCases.map(\.rawValue)), "text (default) or json")]
+        ),
+        CommandSpec(
+            "AUTH",
+            role: nil,
+            "authenticates the connection",
+            [
+                .required("user", .text(maximumLength: 64), positional: true, "principal name"),
+                .required("secret", .text(maximumLength: 256), positional: true, "its secret"),
+            ]
+        ),
+        CommandSpec(
+            "HELP",
+            role: nil,
+            "lists the commands, or shows one",
+            [
+                .optional("verb", .text(maximumLength: 32), positional: true, "a command"),
+                .optional("sub", .text(maximumLength: 32), positional: true, "its subcommand"),
+            ]
+        ),
+
+        CommandSpec(
+            "WAREHOUSE",
+            "ADD",
+            role: .admin,
+            mutating: true,
+            "adds a warehouse",
+            [
+                .required("code", .code, "upper-case code, e.g. BER-1"),
+                .required("name", .text, "display name"),
+                .required("lat", .decimal(-90...90), "latitude"),
+                .required("lon", .decimal(-180...180), "longitude"),
+                .required("line1", .text, "street address"),
+                .required("city", .text(maximumLength: 100), "city"),
+                .required("country", .country, "ISO 3166 alpha-2"),
+                .optional("priority", .int(0...1_000_000), "rank for the priority strategy (lower first)"),
+                .optional("ships_to", .text(maximumLength: 800), "comma-separated countries; empty: anywhere"),
+                .optional("pick_method", .oneOf(["single", "batch", "zone"]), "how its pick lists are made"),
+            ]
+        ),
+        CommandSpec("WAREHOUSE", "LIST", role: .readonly, "lists warehouses"),
+        CommandSpec(
+            "SKU",
+            "ADD",
+            role: .admin,
+            mutating: true,
+            "adds a SKU",
+            [
+                .required("code", .code, "SKU code"),
+                .required("name", .text(maximumLength: 300), "display name"),
+                .required("weight_g", .int(1...1_000_000_000), "grams per unit"),
+                .required("length_mm", .int(1...100_000), "millimetres"),
+                .required("width_mm", .int(1...100_000), "millimetres"),
+                .required("height_mm", .int(1...100_000), "millimetres"),
+            ]
+        ),
+        CommandSpec(
+            "SKU",
+            "LIST",
+            role: .readonly,
+            "lists SKUs by code",
+            [
+                .optional("prefix", .text(maximumLength: 64), "codes starting with this (plain text, no pattern)"),
+                .optional("limit", .int(1...1000), "rows (default 100)"),
+            ]
+        ),
+        CommandSpec(
+            "STOCK",
+            "RECEIVE",
+            role: .operator,
+            mutating: true,
+            "adds received units",
+            [
+                .required("warehouse", .id, "warehouse id"), .required("sku", .id, "SKU id"),
+                .required("qty", .quantity, "units"), .optional("note", .text, "free text"),
+            ]
+        ),
+        CommandSpec(
+            "STOCK",
+            "ADJUST",
+            role: .operator,
+            mutating: true,
+            "changes on hand for a reason",
+            [
+                .required("warehouse", .id, "warehouse id"), .required("sku", .id, "SKU id"),
+                .required("delta", .int(-1_000_000_000...1_000_000_000), "units, negative to remove"),
+                .required("reason", .oneOf(["adjust", "damaged", "lost", "found", "correction"]), "why"),
+                .optional("note", .text, "free text"),
+            ]
+        ),
+        CommandSpec(
+            "STOCK",
+            "COUNT",
+            role: .operator,
+            mutating: true,
+            "records a cycle count; the variance is booked with the reason",
+            [
+                .required("warehouse", .id, "warehouse id"), .required("sku", .id, "SKU id"),
+                .required("counted", .int(0...1_000_000_000), "units counted"),
+                .optional("reason", .oneOf(["lost", "damaged", "found", "correction"]), "variance reason"),
+            ]
+        ),
+        CommandSpec(
+            "STOCK",
+            "TRANSFER",
+            role: .operator,
+            mutating: true,
+            "moves unreserved units between warehouses",
+            [
+                .required("sku", .id, "SKU id"), .required("from", .id, "source warehouse id"),
+                .required("to", .id, "destination warehouse id"), .required("qty", .quantity, "units"),
+            ]
+        ),
+        CommandSpec(
+            "STOCK",
+            "SHOW",
+            role: .readonly,
+            "available to promise per warehouse",
+            [.required("sku", .id, positional: true, "SKU id"), .optional("warehouse", .id, "one warehouse")]
+        ),
+        CommandSpec(
+            "RATE",
+            "ADD",
+            role: .admin,
+            mutating: true,
+            "adds a shipping rate (a weight bracket [min_g, max_g))",
+            [
+                .required("carrier", .code, "carrier code"), .required("service", .code, "service"),
+                .required("country", .country, "destination country"),
+                .required("min_g", .int(0...1_000_000_000), "bracket start"),
+                .required("max_g", .int(1...1_000_000_000), "bracket end (exclusive)"),
+                .required("price", .money, "minor units"), .required("currency", .text(maximumLength: 3), "ISO 4217"),
+                .required("days", .int(0...90), "transit days"),
+                .optional("origin", .id, "warehouse id; default any"),
+                .optional("zone", .text(maximumLength: 32), "zone"),
+            ]
+        ),
+        CommandSpec(
+            "RATE",
+            "LIST",
+            role: .readonly,
+            "lists shipping rates",
+            [.optional("country", .country, "destination country")]
+        ),
+        CommandSpec(
+            "ORDER",
+            "CREATE",
+            role: .operator,
+            mutating: true,
+            "captures an order and routes and reserves it (or holds it)",
+            [
+                .required("channel", .oneOf(["web", "pos", "marketplace", "phone", "b2b"]), "sales channel"),
+                .required("external_id", .text(maximumLength: 128), "the channel's order id (idempotent)"),
+                .required("currency", .text(maximumLength: 3), "ISO 4217"),
+                .required("lines", .lines, "SKU:QTY:PRICE[,...]"),
+                .required("name", .text, "ship-to name"), .required("line1", .text, "street"),
+                .required("city", .text(maximumLength: 100), "city"), .required("country", .country, "country"),
+                .optional("postal", .text(maximumLength: 32), "postal code"),
+                .optional("region", .text(maximumLength: 100), "region or zone"),
+                .optional("lat", .decimal(-90...90), "latitude"), .optional("lon", .decimal(-180...180), "longitude"),
+                .optional("email", .text(maximumLength: 254), "customer e-mail"),
+                .optional("shipping", .money, "minor units"), .optional("tax", .money, "minor units"),
+                .optional("discount", .money, "minor units"),
+                .optional("method", .text(maximumLength: 32), "payment method"),
+                .optional("token", .text(maximumLength: 128), "payment token"),
+                .optional("billing_country", .country, "billing country"),
+                .optional("risk", .int(0...100), "fraud score"), .optional("review", .bool, "hold for review"),
+            ]
+        ),
+        CommandSpec(
+            "ORDER",
+            "SHOW",
+            role: .readonly,
+            "an order with its lines",
+            [.required("id", .id, positional: true, "order id")]
+        ),
+        CommandSpec(
+            "ORDER",
+            "LIST",
+            role: .readonly,
+            "orders, newest first",
+            [
+                .optional(
+                    "status",
+                    .oneOf([
+                        "received", "on_hold", "backordered", "partially_reserved", "reserved", "picking", "packed",
+                        "partially_shipped", "shipped", "delivered", "cancelled", "returned", "partially_returned",
+                        "exception",
+                    ]),
+                    "status"
+                ),
+                .optional("channel", .oneOf(["web", "pos", "marketplace", "phone", "b2b"]), "channel"),
+                .optional("before", .id, "ids below this (paging)"),
+                .optional("limit", .int(1...1000), "rows (default 100)"),
+            ]
+        ),
+        CommandSpec(
+            "ORDER",
+            "CANCEL",
+            role: .operator,
+            mutating: true,
+            "cancels an order that has not shipped, releasing its stock",
+            [.required("id", .id, positional: true, "order id"), .required("reason", .text(maximumLength: 500), "why")]
+        ),
+        CommandSpec(
+            "ORDER",
+            "HOLD",
+            role: .operator,
+            mutating: true,
+            "holds an order for review",
+            [.required("id", .id, positional: true, "order id"), .required("note", .text(maximumLength: 500), "why")]
+        ),
+        CommandSpec(
+            "ORDER",
+            "RELEASE",
+            role: .operator,
+            mutating: true,
+            "releases a held order and reserves it",
+            [.required("id", .id, positional: true, "order id"), .required("note", .text(maximumLength: 500), "why")]
+        ),
+        CommandSpec(
+            "ORDER",
+            "ROUTE",
+            role: .readonly,
+            "every strategy's plan for an order, nothing reserved",
+            [
+                .required("id", .id, positional: true, "order id"),
+                .optional("strategy", .text(maximumLength: 100), "one strategy or chain, e.g. nearest>split"),
+            ]
+        ),
+        CommandSpec("JOBS", "STATS", role: .readonly, "jobs per queue and state"),
+        CommandSpec(
+            "JOBS",
+            "LIST",
+            role: .readonly,
+            "jobs, newest first",
+            [
+                .optional(
+                    "state",
+                    .oneOf(["available", "scheduled", "running", "retryable", "completed", "discarded", "cancelled"]),
+                    "state"
+                ),
+                .optional("kind", .code, "job kind"), .optional("limit", .int(1...1000), "rows (default 100)"),
+            ]
+        ),
+        CommandSpec(
+            "JOBS",
+            "RETRY",
+            role: .operator,
+            mutating: true,
+            "makes a discarded or retryable job available now",
+            [.required("id", .id, positional: true, "job id")]
+        ),
+        CommandSpec(
+            "JOBS",
+            "DISCARD",
+            role: .operator,
+            mutating: true,
+            "discards a job that has not completed",
+            [.required("id", .id, positional: true, "job id")]
+        ),
+        CommandSpec("CHECK", role: .readonly, "verifies the invariants; one row per violation"),
+    ])
+
+    /// `HELP` and `HELP verb [sub]`, from the table.
+    public func help(verb: String?, sub: String?) throws(AdminError) -> AdminReply {
+        guard let verb else {
+            return .rows(
+                commands.map {
+                    [
+                        AdminField("command", $0.name), AdminField("role", $0.role?.rawValue ?? "none"),
+                        AdminField("summary", $0.summary),
+                    ]
+                }
+            )
+        }
+        let name = sub.map { "\(verb) \($0)" } ?? verb
+        guard let spec = command(name) else {
+            let family = commands.filter { $0.verb == verb.uppercased() }
+            guard !family.isEmpty, sub == nil else {
+                throw AdminError(.unknownCommand, "no command \(ArgumentType.clipped(name.uppercased()))")
+            }
+            return .rows(family.map { [AdminField("command", $0.name), AdminField("usage", $0.usage)] })
+        }
+        return .rows(
+            [
+                [
+                    AdminField("command", spec.name), AdminField("role", spec.role?.rawValue ?? "none"),
+                    AdminField("usage", spec.usage), AdminField("summary", spec.summary),
+                ]
+            ]
+                + spec.arguments.map {
+                    [
+                        AdminField("argument", $0.name), AdminField("type", $0.type.summary),
+                        AdminField("required", $0.required), AdminField("help", $0.help),
+                    ]
+                }
+        )
+    }
+}
