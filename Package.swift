@@ -22,6 +22,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.25.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.10.0"..<"5.0.0"),
     ],
     targets: [
         // The C library, found through pkg-config; Debian's libpq-dev provides it.
@@ -67,6 +71,26 @@ let package = Package(
             dependencies: ["OrderlyAdminProtocol"],
             swiftSettings: strictSwift6 + (fuzzing ? [.define("FUZZING")] : [])
         ),
+        // The admin server: SwiftNIO, a swift-service-lifecycle Service.
+        .target(
+            name: "OrderlyAdminServer",
+            dependencies: [
+                "LibPQ",
+                "Orderly",
+                "OrderlyAdminProtocol",
+                "OrderlyCore",
+                "OrderlyRouting",
+                "OrderlyStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
         // Application services: the library a backend team embeds.
         .target(
             name: "Orderly",
@@ -85,6 +109,10 @@ let package = Package(
             dependencies: [
                 "LibPQ",
                 "Orderly",
+                "OrderlyAdminProtocol",
+                "OrderlyAdminServer",
+                "OrderlyCore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "OrderlyDevCluster",
                 "OrderlyStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -131,6 +159,14 @@ let package = Package(
             dependencies: [
                 "OrderlyAdminProtocol",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "OrderlyAdminServerTests",
+            dependencies: [
+                "LibPQ", "Orderly", "OrderlyAdminProtocol", "OrderlyAdminServer", "OrderlyCommands", "OrderlyCore",
+                "OrderlyStore", "OrderlyTestSupport",
             ],
             swiftSettings: strictSwift6
         ),

@@ -91,6 +91,11 @@ public struct PostgresRow: Sendable {
     public func isNull(at column: Int) throws -> Bool {
         try rows.cell(row: index, column: column).isNull
     }
+
+    /// The column's text as the server sent it, whatever its type (for generic printing).
+    public func rawText(at column: Int) throws -> String {
+        try rows.cell(row: index, column: column).text
+    }
 }
 
 /// A notification delivered by `NOTIFY` / `pg_notify`.

@@ -16,6 +16,7 @@ public struct AdminError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let forbidden = Code(rawValue: "FORBIDDEN")
         public static let notFound = Code(rawValue: "NOT_FOUND")
         public static let idempotencyConflict = Code(rawValue: "IDEMPOTENCY_CONFLICT")
+        public static let conflict = Code(rawValue: "CONFLICT")
         public static let maxClients = Code(rawValue: "MAX_CLIENTS")
         public static let `internal` = Code(rawValue: "INTERNAL")
     }

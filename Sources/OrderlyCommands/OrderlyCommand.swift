@@ -14,7 +14,10 @@ public struct OrderlyCommand: AsyncParsableCommand {
               orderly dev psql
             """,
         version: OrderlyVersion.current,
-        subcommands: [MigrateCommand.self, CheckCommand.self, DevCommand.self, BenchCommand.self]
+        subcommands: [
+            MigrateCommand.self, ServeCommand.self, AdminCommand.self, AdminUserCommand.self, CheckCommand.self,
+            DevCommand.self, BenchCommand.self,
+        ]
     )
 
     public init() {}

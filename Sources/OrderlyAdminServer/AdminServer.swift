@@ -1,0 +1,134 @@
+import Logging
+import NIOCore
+import NIOExtras
+import NIOPosix
+import Orderly
+import OrderlyAdminProtocol
+import OrderlyStore
+import ServiceLifecycle
+import Synchronization
+
+/// `orderly serve`: the admin protocol on TCP, as a swift-service-lifecycle `Service`. On graceful
+/// shutdown (SIGTERM through the ServiceGroup) it stops accepting, waits for running commands to
+/// finish (up to `shutdownGrace`), then closes the connections.
+public final class AdminServer: Service, Sendable {
+    let configuration: AdminServerConfiguration
+    let database: OrderlyDatabase
+    let logger: Logger
+    let group: any EventLoopGroup
+    private let bound = Mutex<(any Channel)?>(nil)
+    private let children = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let ready = Mutex<[CheckedContinuation<SocketAddress, any Error>]>([])
+    private let address = Mutex<SocketAddress?>(nil)
+
+    public init(
+        configuration: AdminServerConfiguration,
+        database: OrderlyDatabase,
+        logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.configuration = configuration
+        self.database = database
+        self.logger = logger
+        self.group = group
+    }
+
+    /// The address the server listens on, once it does (port 0 binds a free one).
+    public func localAddress() async throws -> SocketAddress {
+        try await withCheckedThrowingContinuation { continuation in
+            let known: SocketAddress? = address.withLock { address in
+                if address == nil { ready.withLock { $0.append(continuation) } }
+                return address
+            }
+            if let known { continuation.resume(returning: known) }
+        }
+    }
+
+    public func run() async throws {
+        let principals = try await database.pool.withConnection { try AdminPrincipalStore.count($0) }
+        if !configuration.isLoopback && principals == 0 {
+            throw AdminServerError(
+                "a server bound to \(configuration.host) requires auth, and no principal exists: "
+                    + "create one with `orderly admin-user add NAME --role admin`"
+            )
+        }
+        let shared = AdminServerShared(
+            configuration: configuration,
+            executor: AdminExecutor(database: database, logger: logger),
+            logger: logger,
+            authRequired: principals > 0 || !configuration.isLoopback
+        )
+        let configuration = self.configuration
+        let maximumBuffer = AdminLimits.maximumLineLength + 2
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(
+                .writeBufferWaterMark,
+                value: .init(low: configuration.outputHighWaterMark / 2, high: configuration.outputHighWaterMark)
+            )
+            .childChannelInitializer { [weak self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handlers: [any ChannelHandler] = [
+                        IdleStateHandler(allTimeout: configuration.idleTimeout),
+                        ProtocolSniffer(),
+                        ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: maximumBuffer),
+                        AdminConnectionHandler(shared: shared),
+                    ]
+                    try channel.pipeline.syncOperations.addHandlers(handlers)
+                    self?.track(channel)
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+        bound.withLock { $0 = channel }
+        let local = channel.localAddress
+        let waiting = address.withLock { address in
+            address = local
+            return ready.withLock { waiting in
+                defer { waiting.removeAll() }
+                return waiting
+            }
+        }
+        if let local { waiting.forEach { $0.resume(returning: local) } }
+        logger.info(
+            "admin server listening",
+            metadata: [
+                "address": "\(local.map { "\($0)" } ?? "?")", "auth": "\(shared.authRequired ? "required" : "none")",
+            ]
+        )
+
+        await withGracefulShutdownHandler {
+            try? await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+        // Stopped accepting: let running commands finish, then close every connection.
+        let deadline = ContinuousClock.now + .nanoseconds(configuration.shutdownGrace.nanoseconds)
+        while shared.runningCommands.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let open = children.withLock { Array($0.values) }
+        for child in open { child.close(promise: Optional<EventLoopPromise<Void>>.none) }
+        logger.info("admin server stopped")
+    }
+
+    /// Stops accepting and ends `run()` as a graceful shutdown would (for embedding and tests).
+    public func shutdown() {
+        bound.withLock { $0 }?.close(promise: nil)
+    }
+
+    private func track(_ channel: any Channel) {
+        let key = ObjectIdentifier(channel)
+        children.withLock { $0[key] = channel }
+        channel.closeFuture.whenComplete { [weak self] _ in
+            _ = self?.children.withLock { $0.removeValue(forKey: key) }
+        }
+    }
+}
+
+public struct AdminServerError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

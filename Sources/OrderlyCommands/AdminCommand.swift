@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import OrderlyAdminProtocol
+
+/// `orderly admin`: a client for the admin protocol, one-shot or interactive (like redis-cli).
+struct AdminCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "admin",
+        abstract: "Send admin protocol commands to `orderly serve`.",
+        discussion: """
+            With words, sends them as one request and prints the reply (exit 1 on ERR); without, reads \
+            commands from standard input with a prompt when it is a terminal. Credentials come from \
+            ORDERLY_ADMIN_USER and ORDERLY_ADMIN_SECRET, or --credentials FILE holding "user secret" \
+            (the file must not be readable by group or others).
+
+            Example:
+              orderly admin ORDER SHOW 42
+              orderly admin STOCK RECEIVE warehouse=1 sku=2 qty=10 note="first delivery"
+              orderly admin --json JOBS STATS
+            """
+    )
+
+    @Option(help: "Server host.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Server port.")
+    var port = 7420
+
+    @Option(help: "A file with one line: user secret.")
+    var credentials: String?
+
+    @Flag(help: "Ask for JSON Lines replies.")
+    var json = false
+
+    @Flag(help: "Print replies as the server sends them (no tables).")
+    var raw = false
+
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.")
+    var words: [String] = []
+
+    func run() async throws {
+        let client = try AdminClient(host: host, port: port)
+        if let (user, secret) = try readCredentials() {
+            let reply = try client.request("AUTH " + AdminClient.line(from: [user, secret]))
+            guard reply.first?.hasPrefix("OK") == true else {
+                print(reply.joined(separator: "\n"))
+                throw ExitCode(1)
+            }
+        }
+        if json { _ = try client.request("HELLO format=json") }
+        if !words.isEmpty {
+            let reply = try client.request(AdminClient.line(from: words))
+            print(render(reply))
+            if reply.first.map(Self.isError) == true { throw ExitCode(1) }
+            return
+        }
+        let interactive = isatty(STDIN_FILENO) == 1
+        if interactive { print(client.greeting) }
+        while true {
+            if interactive {
+                FileHandle.standardOutput.write(Data("orderly> ".utf8))
+            }
+            guard let line = readLine(strippingNewline: true) else { break }
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            let reply = try client.request(line)
+            print(render(reply))
+            if line.trimmingCharacters(in: .whitespaces).uppercased() == "QUIT" { break }
+        }
+    }
+
+    static func isError(_ line: String) -> Bool {
+        line.hasPrefix("ERR ") || (line.hasPrefix("@") && line.contains(" ERR ")) || line.contains("\"ok\":false")
+    }
+
+    /// Row sets as an aligned table; everything else as it came.
+    func render(_ reply: [String]) -> String {
+        guard !raw, !json, reply.count >= 2, reply.last == "END" else { return reply.joined(separator: "\n") }
+        let rows: [[(String, String)]] = reply.dropFirst().dropLast().map { line in
+            guard let request = try? AdminRequest.parse(Array(("X " + line).utf8)) else { return [("", line)] }
+            return request.tokens.dropFirst().map { ($0.key ?? "", $0.value) }
+        }
+        var columns: [String] = []
+        for row in rows { for (key, _) in row where !columns.contains(key) { columns.append(key) } }
+        let table = [columns] + rows.map { row in columns.map { key in row.first { $0.0 == key }?.1 ?? "" } }
+        let widths = columns.indices.map { index in table.map { $0[index].count }.max() ?? 0 }
+        let lines = table.map { cells in
+            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }
+        return (lines + ["(\(rows.count) rows)"]).joined(separator: "\n")
+    }
+
+    func readCredentials() throws -> (String, String)? {
+        if let path = credentials {
+            var info = stat()
+            guard stat(path, &info) == 0 else { throw ValidationError("cannot read \(path)") }
+            guard info.st_mode & 0o077 == 0 else {
+                throw ValidationError("\(path) is readable by others: chmod 600 it")
+            }
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let parts = text.split(whereSeparator: \.isWhitespace)
+            guard parts.count == 2 else { throw ValidationError("\(path) must hold: user secret") }
+            return (String(parts[0]), String(parts[1]))
+        }
+        let environment = ProcessInfo.processInfo.environment
+        if let user = environment["ORDERLY_ADMIN_USER"], let secret = environment["ORDERLY_ADMIN_SECRET"] {
+            return (user, secret)
+        }
+        return nil
+    }
+}

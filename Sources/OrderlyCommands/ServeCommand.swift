@@ -1,0 +1,58 @@
+import ArgumentParser
+import Logging
+import Orderly
+import OrderlyAdminServer
+import ServiceLifecycle
+
+/// `orderly serve`: the admin protocol server.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the admin protocol over TCP (docs/admin-protocol.md).",
+        discussion: """
+            Binds 127.0.0.1 by default. A server bound elsewhere requires AUTH and refuses to start \
+            until a principal exists (orderly admin-user add). On loopback with no principal, every \
+            connection acts as admin (dev mode). SIGTERM or SIGINT: stop accepting, finish running \
+            commands, close.
+
+            Example:
+              orderly serve --port 7420
+              printf 'PING\\n' | nc -q1 127.0.0.1 7420
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Address to bind.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to bind (0 for any free port).")
+    var port = 7420
+
+    @Option(help: "Most clients at once.")
+    var maxClients = 1024
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard (1...100_000).contains(maxClients) else { throw ValidationError("--max-clients must be 1...100000") }
+    }
+
+    func run() async throws {
+        let logger = CommandLogging.logger("orderly.serve")
+        let (configuration, _) = try database.resolve(logger: logger)
+        let orderly = try await OrderlyDatabase.open(configuration: configuration, logger: logger)
+        var settings = AdminServerConfiguration(host: host, port: port)
+        settings.maximumClients = maxClients
+        let server = AdminServer(configuration: settings, database: orderly, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        do {
+            try await group.run()
+        } catch {
+            await orderly.pool.close()
+            throw error
+        }
+        await orderly.pool.close()
+    }
+}

@@ -1,0 +1,330 @@
+import Foundation
+import LibPQ
+import Orderly
+import OrderlyAdminProtocol
+import OrderlyCommands
+import OrderlyTestSupport
+import Testing
+
+@Suite
+struct AdminServerTests {
+    /// A valid instance of a command, with sample values for its required arguments.
+    static func sample(_ spec: CommandSpec) -> String {
+        var words = [spec.name]
+        for argument in spec.arguments where argument.required {
+            let value: String =
+                switch argument.type {
+                case .int(let range): String(range.contains(1) ? 1 : range.lowerBound)
+                case .code: "X-1"
+                case .text: "x"
+                case .oneOf(let words): words[0]
+                case .country: "DE"
+                case .bool: "true"
+                case .lines: "X-1:1:100"
+                case .decimal: "0"
+                }
+            words.append(argument.positional ? value : "\(argument.name)=\(value)")
+        }
+        return words.joined(separator: " ")
+    }
+
+    @Test func greetingPingHelpAndPipelining() async throws {
+        let fixture = try await ServerFixture.start("greetingPingHelpAndP")
+        defer { Task { await fixture.stop() } }
+
+        try await onThread {
+            let client = try fixture.client(nil)
+            #expect(client.greeting == "OK orderly protocol=1 auth=required")
+            #expect(try client.request("PING") == ["OK pong=true"])
+            #expect(try client.request("@t7 ping") == ["@t7 OK pong=true"])
+            let help = try client.request("HELP")
+            #expect(help.first == "OK rows=\(CommandTable.standard.commands.count)")
+            // 1,000 requests in one write: 1,000 replies, in order.
+            try client.send((0..<1000).map { "@p\($0) PING\n" }.joined())
+            for index in 0..<1000 { #expect(try client.readLine() == "@p\(index) OK pong=true") }
+            // One byte at a time: the same replies.
+            for byte in Array("PING\r\n@x PING\n".utf8) { try client.send([byte]) }
+            #expect(try client.readLine() == "OK pong=true")
+            #expect(try client.readLine() == "@x OK pong=true")
+            #expect(
+                try client.request("HELLO format=json") == [
+                    #"{"ok":true,"fields":{"server":"orderly","protocol":1,"auth":"required","user":null,"format":"json"}}"#
+                ]
+            )
+            #expect(try client.request("PING") == [#"{"ok":true,"fields":{"pong":true}}"#])
+        }
+    }
+
+    @Test func badInputGetsAnErrorAndTheConnectionGoesOn() async throws {
+        let fixture = try await ServerFixture.start("badInputGetsAnErrorA")
+        defer { Task { await fixture.stop() } }
+
+        try await onThread {
+            let client = try fixture.client("adm")
+            let cases: [([UInt8], String)] = [
+                (Array("PING\rX\n".utf8), "ERR SYNTAX"),
+                (Array("PING \u{0}\n".utf8), "ERR SYNTAX"),
+                ([0x50, 0x49, 0x4E, 0x47, 0x20, 0xC3, 0x28, 0x0A], "ERR SYNTAX"),
+                (Array("A \"abc\n".utf8), "ERR SYNTAX"),
+                (Array("A \"a\"b\n".utf8), "ERR SYNTAX"),
+                (Array("A \"\\xZZ\"\n".utf8), "ERR SYNTAX"),
+                (Array("STOCK RECEIVE warehouse=1 sku=1 qty=1e3\n".utf8), "ERR BAD_ARG qty"),
+                (
+                    Array("STOCK RECEIVE warehouse=1 sku=1 qty=99999999999999999999999999999999999999\n".utf8),
+                    "ERR BAD_ARG qty"
+                ),
+                (Array("FROB\n".utf8), "ERR UNKNOWN_COMMAND"),
+                (Array("ORDER SHOW 1 id=2\n".utf8), "ERR BAD_ARG"),
+                (Array(("SKU LIST " + String(repeating: "x ", count: 10_000) + "\n").utf8), "ERR TOO_MANY_ARGS"),
+                (Array("ORDER SHOW 999999\n".utf8), "ERR NOT_FOUND order 999999"),
+            ]
+            for (bytes, expected) in cases {
+                try client.send(bytes)
+                let reply = try #require(try client.readLine())
+                #expect(
+                    reply.hasPrefix(expected),
+                    "\(String(decoding: bytes.prefix(60), as: UTF8.self).debugDescription) → \(reply)"
+                )
+                #expect(try client.request("PING") == ["OK pong=true"])
+            }
+            // Blank lines get no reply.
+            try client.send("\n\r\n   \n")
+            #expect(try client.request("PING") == ["OK pong=true"])
+            // A line one byte over the limit: ERR LINE_TOO_LONG, then close.
+            try client.send("PING " + String(repeating: "x", count: AdminLimits.maximumLineLength) + "\n")
+            #expect(try client.readLine()?.hasPrefix("ERR LINE_TOO_LONG") == true)
+            #expect(try client.readLine() == nil)
+        }
+    }
+
+    @Test func httpAndTLSAreClosedWithoutRunningAnything() async throws {
+        let fixture = try await ServerFixture.start("httpAndTLSAreClosedW", principals: false)
+        defer { Task { await fixture.stop() } }
+
+        try await onThread {
+            for prefix in ["GET / HTTP/1.1\r\n", "POST /x HTTP/1.1\r\n", "\u{16}\u{3}\u{1}"] {
+                let client = try AdminClient(host: "127.0.0.1", port: fixture.port)
+                try client.send(prefix + "SKU ADD code=HTTP-1 name=x weight_g=1 length_mm=1 width_mm=1 height_mm=1\n")
+                #expect(try client.readLine() == nil, "\(prefix.debugDescription)")
+            }
+            let client = try AdminClient(host: "127.0.0.1", port: fixture.port)
+            try client.send(
+                "PING\nHost: example.com\nSKU ADD code=HTTP-2 name=x weight_g=1 length_mm=1 width_mm=1 height_mm=1\n"
+            )
+            #expect(try client.readLine() == "OK pong=true")
+            #expect(try client.readLine() == nil)
+        }
+        let created = try await fixture.pool.query("SELECT count(*) FROM skus WHERE code LIKE 'HTTP-%'").scalar(
+            Int64.self
+        )
+        #expect(created == 0)
+    }
+
+    @Test func authRolesAndTheCommandMatrix() async throws {
+        let fixture = try await ServerFixture.start("authRolesAndTheComma")
+        defer { Task { await fixture.stop() } }
+
+        try await onThread {
+            let anonymous = try fixture.client(nil)
+            for spec in CommandTable.standard.commands where spec.role != nil {
+                let reply = try anonymous.request(Self.sample(spec))
+                #expect(reply.first?.hasPrefix("ERR NOAUTH") == true, "\(spec.name): \(reply)")
+            }
+            // Before AUTH, at most 8 arguments.
+            #expect(try anonymous.request("HELP a b c d e f g h i j k")[0].hasPrefix("ERR TOO_MANY_ARGS"))
+            #expect(try anonymous.request("HELP a b")[0].hasPrefix("ERR UNKNOWN_COMMAND"))
+            let roles: [(String, AdminRole)] = [("ro", .readonly), ("op", .operator), ("adm", .admin)]
+            for (user, role) in roles {
+                let client = try fixture.client(user)
+                for spec in CommandTable.standard.commands {
+                    guard let needed = spec.role, role < needed else { continue }
+                    let reply = try client.request(Self.sample(spec))
+                    #expect(reply.first?.hasPrefix("ERR FORBIDDEN") == true, "\(user) \(spec.name): \(reply)")
+                }
+            }
+            // Wrong secrets: refused, then closed after three.
+            let guesser = try fixture.client(nil)
+            #expect(try guesser.request("AUTH adm wrong1")[0].hasPrefix("ERR AUTH_FAILED"))
+            #expect(try guesser.request("AUTH nobody wrong2")[0].hasPrefix("ERR AUTH_FAILED"))
+            #expect(try guesser.request("AUTH adm wrong3")[0].hasPrefix("ERR AUTH_FAILED"))
+            #expect(try guesser.readLine() == nil)
+        }
+        let changed = try await fixture.pool.query("SELECT count(*) FROM warehouses").scalar(Int64.self)
+        #expect(changed == 0)
+    }
+
+    @Test func everyCommandsHappyPath() async throws {
+        let fixture = try await ServerFixture.start("everyCommandsHappyPa")
+        defer { Task { await fixture.stop() } }
+
+        try await onThread {
+            let c = try fixture.client("adm")
+            func ok(_ line: String) throws -> [String] {
+                let reply = try c.request(line)
+                #expect(reply.first?.contains("OK") == true, "\(line) → \(reply)")
+                return reply
+            }
+            func field(_ reply: [String], _ key: String) throws -> String {
+                let request = try #require(try AdminRequest.parse(Array(("X " + reply[0].dropFirst(3)).utf8)))
+                return try #require(request.tokens.first { $0.key == key }?.value, "\(key) in \(reply)")
+            }
+            let north = try field(
+                ok(
+                    "WAREHOUSE ADD code=HP-N name=\"North DC\" lat=53.5 lon=10.0 line1=\"Dock 1\" city=Hamburg country=DE"
+                ),
+                "id"
+            )
+            let south = try field(
+                ok("WAREHOUSE ADD code=HP-S name=South lat=48.1 lon=11.6 line1=x city=München country=DE priority=5"),
+                "id"
+            )
+            #expect(try ok("WAREHOUSE LIST").count >= 4)
+            let sku = try field(
+                ok("SKU ADD code=HP-1 name=Widget weight_g=250 length_mm=10 width_mm=10 height_mm=10"),
+                "id"
+            )
+            #expect(try ok("SKU LIST prefix=HP-").count == 3)
+            #expect(
+                try ok("STOCK RECEIVE warehouse=\(north) sku=\(sku) qty=10 note=\"first delivery\"")[0].contains(
+                    "on_hand=10"
+                )
+            )
+            #expect(try ok("STOCK RECEIVE warehouse=\(south) sku=\(sku) qty=5")[0].contains("on_hand=5"))
+            #expect(
+                try ok("STOCK ADJUST warehouse=\(north) sku=\(sku) delta=-1 reason=damaged")[0].contains("on_hand=9")
+            )
+            #expect(try ok("STOCK COUNT warehouse=\(north) sku=\(sku) counted=8 reason=lost")[0].contains("on_hand=8"))
+            #expect(try ok("STOCK TRANSFER sku=\(sku) from=\(north) to=\(south) qty=2").count == 4)
+            #expect(try ok("STOCK SHOW \(sku)").count == 4)
+            _ = try ok(
+                "RATE ADD carrier=DHL service=parcel country=DE min_g=0 max_g=5000 price=499 currency=EUR days=2"
+            )
+            #expect(try ok("RATE LIST country=DE").count == 3)
+            let created = try ok(
+                "ORDER CREATE channel=web external_id=HP-O1 currency=EUR lines=HP-1:2:1999 name=\"Ada L\" line1=\"Str 1\" city=München country=DE postal=80802 lat=48.2 lon=11.6 token=tok_authorized email=ada@example.com"
+            )
+            let order = try field(created, "id")
+            #expect(try field(created, "status") == "reserved")
+            #expect(try field(created, "warehouses") == south)
+            // The same external id again: the first order.
+            #expect(
+                try field(
+                    ok(
+                        "ORDER CREATE channel=web external_id=HP-O1 currency=EUR lines=HP-1:1:1 name=B line1=C city=D country=DE"
+                    ),
+                    "id"
+                ) == order
+            )
+            #expect(try ok("ORDER SHOW \(order)").count == 4)
+            #expect(try ok("ORDER LIST status=reserved").count >= 3)
+            #expect(try ok("ORDER ROUTE \(order)").count >= 3)
+            _ = try ok("ORDER HOLD \(order) note=\"call the customer\"")
+            #expect(try c.request("ORDER HOLD \(order) note=again")[0].hasPrefix("OK"))  // re-hold is a move too
+            _ = try ok("ORDER RELEASE \(order) note=\"all good\"")
+            #expect(try field(ok("ORDER CANCEL \(order) reason=\"changed mind\""), "status") == "cancelled")
+            #expect(try c.request("ORDER CANCEL \(order) reason=again")[0].hasPrefix("ERR ILLEGAL_TRANSITION"))
+            #expect(try ok("JOBS STATS").count >= 3)
+            let jobs = try ok("JOBS LIST kind=pick")
+            #expect(jobs.count >= 3)
+            let job = try #require(
+                try AdminRequest.parse(Array(("X " + jobs[1]).utf8))?.tokens.first { $0.key == "id" }?.value
+            )
+            #expect(try c.request("JOBS DISCARD \(job)")[0].hasPrefix("ERR CONFLICT"))  // cancelled with the order
+            #expect(try ok("JOBS RETRY \(job)")[0].contains("state=available"))
+            #expect(try ok("JOBS DISCARD \(job)")[0].contains("state=discarded"))
+            #expect(try ok("CHECK") == ["OK rows=0", "END"])
+            #expect(try c.request("QUIT") == ["OK bye=true"])
+            #expect(try c.readLine() == nil)
+        }
+    }
+
+    @Test func idempotencyKeys() async throws {
+        let fixture = try await ServerFixture.start("idempotencyKeys")
+        defer { Task { await fixture.stop() } }
+
+        try await onThread {
+            let c = try fixture.client("op")
+            let admin = try fixture.client("adm")
+            func id(_ reply: [String]) throws -> String {
+                try #require(
+                    try AdminRequest.parse(Array(("X " + reply[0].dropFirst(3)).utf8))?.tokens.first { $0.key == "id" }?
+                        .value
+                )
+            }
+            let w = try id(admin.request("WAREHOUSE ADD code=ID-W name=W lat=50 lon=10 line1=x city=y country=DE"))
+            let s = try id(admin.request("SKU ADD code=ID-1 name=S weight_g=1 length_mm=1 width_mm=1 height_mm=1"))
+            let first = try c.request("STOCK RECEIVE warehouse=\(w) sku=\(s) qty=3 idem=delivery-7")
+            let again = try c.request("STOCK RECEIVE warehouse=\(w) sku=\(s) qty=3 idem=delivery-7")
+            #expect(first == again)
+            #expect(first[0].contains("on_hand=3"))
+            #expect(
+                try c.request("STOCK RECEIVE warehouse=\(w) sku=\(s) qty=4 idem=delivery-7")[0].hasPrefix(
+                    "ERR IDEMPOTENCY_CONFLICT"
+                )
+            )
+            // A refusal frees the key.
+            #expect(
+                try c.request("STOCK ADJUST warehouse=\(w) sku=\(s) delta=-99 reason=lost idem=fix-1")[0].hasPrefix(
+                    "ERR INSUFFICIENT_STOCK"
+                )
+            )
+            #expect(
+                try c.request("STOCK ADJUST warehouse=\(w) sku=\(s) delta=-1 reason=lost idem=fix-1")[0].contains(
+                    "on_hand=2"
+                )
+            )
+        }
+    }
+
+    @Test func limitsHalfCloseAndAClientKilledMidCommand() async throws {
+        let fixture = try await ServerFixture.start("limitsHalfCloseAndAC", principals: false) { $0.maximumClients = 3 }
+        defer { Task { await fixture.stop() } }
+
+        try await onThread {
+            let a = try AdminClient(host: "127.0.0.1", port: fixture.port)
+            #expect(a.greeting == "OK orderly protocol=1 auth=none")
+            _ = try a.request("WAREHOUSE ADD code=K-W name=W lat=50 lon=10 line1=x city=y country=DE")
+            _ = try a.request("SKU ADD code=K-1 name=S weight_g=1 length_mm=1 width_mm=1 height_mm=1")
+            _ = try a.request("STOCK RECEIVE warehouse=1 sku=1 qty=50")
+            let b = try AdminClient(host: "127.0.0.1", port: fixture.port)
+            let third = try AdminClient(host: "127.0.0.1", port: fixture.port)
+            #expect(third.greeting.hasPrefix("OK"))
+            let refused = try AdminClient(host: "127.0.0.1", port: fixture.port)
+            #expect(refused.greeting.hasPrefix("ERR MAX_CLIENTS"))
+            #expect(try refused.readLine() == nil)
+            // Half-close: every reply still comes.
+            try b.send("PING\n@2 PING\n")
+            b.shutdownWrite()
+            #expect(try b.readLine() == "OK pong=true")
+            #expect(try b.readLine() == "@2 OK pong=true")
+            #expect(try b.readLine() == nil)
+            // Killed mid-command: the order is all there or not at all.
+            for index in 0..<20 {
+                let victim = try AdminClient(host: "127.0.0.1", port: fixture.port)
+                try victim.send(
+                    "ORDER CREATE channel=web external_id=K-\(index) currency=EUR lines=K-1:1:100 name=A line1=B city=C country=DE postal=1 lat=50 lon=10 token=tok_authorized\n"
+                )
+                _ = victim  // dropped here: the socket closes at once
+            }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let report = try await InvariantCheckerProbe.run(fixture.pool)
+        #expect(report.isEmpty, "\(report)")
+        let reserved = try await fixture.pool.query("SELECT reserved FROM inventory WHERE sku_id = 1").scalar(
+            Int64.self
+        )
+        let orders = try await fixture.pool.query("SELECT count(*) FROM orders WHERE status = 'reserved'").scalar(
+            Int64.self
+        )
+        #expect(reserved == orders)
+    }
+}
+
+/// `orderly check` on the fixture's database.
+enum InvariantCheckerProbe {
+    static func run(_ pool: PostgresPool) async throws -> [String] {
+        try await InvariantChecker(database: OrderlyDatabase(pool: pool)).run().violations.map {
+            "\($0.invariant): \($0.detail)"
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import LibPQ
+import Logging
+import Orderly
+import OrderlyAdminServer
+import OrderlyCommands
+import OrderlyStore
+import OrderlyTestSupport
+import Testing
+
+/// A real server on a free loopback port over the suite's database, and clients for it.
+final class ServerFixture: Sendable {
+    let server: AdminServer
+    let pool: PostgresPool
+    let port: Int
+    let running: Task<Void, any Error>
+    let database: TestDatabase
+
+    static let secrets = ["ro": "readonly-secret-1", "op": "operator-secret-1", "adm": "admin-secret-12"]
+
+    /// A database of the test's own; with `principals`, ro/op/adm (readonly, operator, admin) exist, so
+    /// auth is required.
+    static func start(
+        _ label: String,
+        principals: Bool = true,
+        configure: (inout AdminServerConfiguration) -> Void = { _ in }
+    ) async throws -> ServerFixture {
+        let database = try await TestDatabase.create(label: "admin_" + label, migrated: true)
+        let pool = database.makePool(PostgresPoolOptions(maxConnections: 8))
+        if principals {
+            try await pool.withConnection { connection in
+                if try AdminPrincipalStore.count(connection) == 0 {
+                    for (name, role) in [("ro", "readonly"), ("op", "operator"), ("adm", "admin")] {
+                        let hash = try PasswordHash.make(secrets[name]!, iterations: 1_000)
+                        try AdminPrincipalStore.create(connection, name: name, role: role, secretHash: hash)
+                    }
+                }
+            }
+        }
+        var configuration = AdminServerConfiguration(host: "127.0.0.1", port: 0)
+        configure(&configuration)
+        var logger = Logger(label: "test.admin")
+        logger.logLevel = .warning
+        let server = AdminServer(configuration: configuration, database: OrderlyDatabase(pool: pool), logger: logger)
+        let running = Task { try await server.run() }
+        let address = try await server.localAddress()
+        return ServerFixture(server: server, pool: pool, port: address.port ?? 0, running: running, database: database)
+    }
+
+    private init(
+        server: AdminServer,
+        pool: PostgresPool,
+        port: Int,
+        running: Task<Void, any Error>,
+        database: TestDatabase
+    ) {
+        self.server = server
+        self.pool = pool
+        self.port = port
+        self.running = running
+        self.database = database
+    }
+
+    func stop() async {
+        server.shutdown()
+        _ = try? await running.value
+        await pool.close()
+        try? database.drop()
+    }
+
+    /// A client, authenticated as `user` unless nil. Blocking calls: use it inside `onThread`.
+    func client(_ user: String? = "adm") throws -> AdminClient {
+        let client = try AdminClient(host: "127.0.0.1", port: port, timeout: 20)
+        if let user {
+            let reply = try client.request("AUTH \(user) \(Self.secrets[user]!)")
+            guard reply.first?.hasPrefix("OK") == true else { throw AdminClientError("AUTH failed: \(reply)") }
+        }
+        return client
+    }
+}
