@@ -112,6 +112,7 @@ let package = Package(
                 "OrderlyAdminProtocol",
                 "OrderlyAdminServer",
                 "OrderlyCore",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "OrderlyDevCluster",
                 "OrderlyStore",

@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print figures next to pgbench on the same cluster.",
-        subcommands: [RoundTrip.self, Reserve.self]
+        subcommands: [RoundTrip.self, Reserve.self, Admin.self]
     )
 
     struct RoundTrip: AsyncParsableCommand {
@@ -170,13 +170,16 @@ struct Sample {
     /// Sorted once, for the percentiles.
     let latencies: [Double]
     let seconds: Double
+    /// Operations done: one per latency unless each latency covers several (a pipelined batch).
+    let count: Int
 
-    init(latencies: [Double], seconds: Double) {
+    init(latencies: [Double], seconds: Double, count: Int? = nil) {
         self.latencies = latencies.sorted()
         self.seconds = seconds
+        self.count = count ?? latencies.count
     }
 
-    var throughput: Double { Double(latencies.count) / seconds }
+    var throughput: Double { Double(count) / seconds }
 
     func percentile(_ p: Double) -> Double {
         guard !latencies.isEmpty else { return .nan }

@@ -328,3 +328,46 @@ enum InvariantCheckerProbe {
         }
     }
 }
+
+@Suite
+struct AdminServerLimitTests {
+    @Test func idleAndAuthTimeoutsClose() async throws {
+        let fixture = try await ServerFixture.start("timeouts") {
+            $0.authTimeout = .milliseconds(300)
+            $0.idleTimeout = .milliseconds(600)
+        }
+        defer { Task { await fixture.stop() } }
+        try await onThread {
+            // Never authenticates: closed after the auth timeout with a reason.
+            let slow = try AdminClient(host: "127.0.0.1", port: fixture.port, timeout: 5)
+            #expect(try slow.readLine()?.hasPrefix("ERR NOAUTH") == true)
+            #expect(try slow.readLine() == nil)
+            // Authenticated but idle: closed after the idle timeout.
+            let idle = try fixture.client("ro")
+            #expect(try idle.request("PING") == ["OK pong=true"])
+            #expect(try idle.readLine() == nil)
+        }
+    }
+
+    @Test func aPeerThatNeverReadsIsThrottledNotBuffered() async throws {
+        let fixture = try await ServerFixture.start("unread") { $0.outputHighWaterMark = 64 * 1024 }
+        defer { Task { await fixture.stop() } }
+        try await onThread {
+            let greedy = try fixture.client("ro", timeout: 2)
+            // Requests whose replies are never read: the server stops reading once its output backs up,
+            // so our writes stall (the send timeout ends them) instead of the server buffering them all.
+            let help = Array(String(repeating: "HELP\n", count: 20_000).utf8)
+            var sent = 0
+            do {
+                for _ in 0..<200 {
+                    try greedy.send(help)
+                    sent += 1
+                }
+            } catch {}
+            #expect(sent < 200, "the server kept reading \(sent * 20_000) HELP requests without its replies being read")
+            // Others are served meanwhile.
+            let other = try fixture.client("ro")
+            #expect(try other.request("PING") == ["OK pong=true"])
+        }
+    }
+}

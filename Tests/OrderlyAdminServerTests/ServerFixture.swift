@@ -69,8 +69,8 @@ final class ServerFixture: Sendable {
     }
 
     /// A client, authenticated as `user` unless nil. Blocking calls: use it inside `onThread`.
-    func client(_ user: String? = "adm") throws -> AdminClient {
-        let client = try AdminClient(host: "127.0.0.1", port: port, timeout: 20)
+    func client(_ user: String? = "adm", timeout: Double = 20) throws -> AdminClient {
+        let client = try AdminClient(host: "127.0.0.1", port: port, timeout: timeout)
         if let user {
             let reply = try client.request("AUTH \(user) \(Self.secrets[user]!)")
             guard reply.first?.hasPrefix("OK") == true else { throw AdminClientError("AUTH failed: \(reply)") }
