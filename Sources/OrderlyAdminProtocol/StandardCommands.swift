@@ -237,6 +237,31 @@ extension CommandTable {
                 .optional("strategy", .text(maximumLength: 100), "one strategy or chain, e.g. nearest>split"),
             ]
         ),
+        CommandSpec(
+            "SHIPMENT",
+            "LIST",
+            role: .readonly,
+            "shipments, newest first (the worker builds them at pick time)",
+            [
+                .optional("order", .id, "one order's shipments"),
+                .optional(
+                    "status",
+                    .oneOf([
+                        "planned", "picking", "picked", "packed", "labelled", "shipped", "delivered", "delayed", "lost",
+                        "cancelled",
+                    ]),
+                    "status"
+                ),
+                .optional("limit", .int(1...1000), "rows (default 100)"),
+            ]
+        ),
+        CommandSpec(
+            "SHIPMENT",
+            "SHOW",
+            role: .readonly,
+            "a shipment with its lines",
+            [.required("id", .id, positional: true, "shipment id")]
+        ),
         CommandSpec("JOBS", "STATS", role: .readonly, "jobs per queue and state"),
         CommandSpec(
             "JOBS",

@@ -323,6 +323,16 @@ public struct AdminExecutor: Sendable {
                     }
                 }
             )
+        case "SHIPMENT LIST":
+            let (order, status, limit) = (c.int("order"), c.text("status"), c.int("limit") ?? 100)
+            return rows(
+                try await pool.withConnection {
+                    try AdminQueries.shipments($0, order: order, status: status, limit: limit)
+                }
+            )
+        case "SHIPMENT SHOW":
+            let id = c.int("id") ?? 0
+            return rows(try await pool.withConnection { try AdminQueries.shipment($0, id: id) })
         case "JOBS STATS":
             return rows(try await pool.withConnection { try AdminQueries.jobStats($0) })
         case "JOBS LIST":

@@ -223,6 +223,8 @@ struct AdminServerTests {
             _ = try ok("ORDER RELEASE \(order) note=\"all good\"")
             #expect(try field(ok("ORDER CANCEL \(order) reason=\"changed mind\""), "status") == "cancelled")
             #expect(try c.request("ORDER CANCEL \(order) reason=again")[0].hasPrefix("ERR ILLEGAL_TRANSITION"))
+            #expect(try ok("SHIPMENT LIST order=\(order)") == ["OK rows=0", "END"])
+            #expect(try c.request("SHIPMENT SHOW 424242")[0].hasPrefix("ERR NOT_FOUND shipment 424242"))
             #expect(try ok("JOBS STATS").count >= 3)
             let jobs = try ok("JOBS LIST kind=pick")
             #expect(jobs.count >= 3)
@@ -347,6 +349,25 @@ struct AdminServerLimitTests {
             #expect(try idle.request("PING") == ["OK pong=true"])
             #expect(try idle.readLine() == nil)
         }
+    }
+
+    @Test func gracefulShutdownStopsAcceptingAndClosesConnections() async throws {
+        let fixture = try await ServerFixture.start("shutdown", principals: false)
+        let port = fixture.port
+        let server = fixture.server
+        // The client lives on one thread; the shutdown happens while it is connected.
+        let result = try await onThread { () throws -> (String?, Bool) in
+            let client = try AdminClient(host: "127.0.0.1", port: port)
+            guard try client.request("PING") == ["OK pong=true"] else { return ("no pong", false) }
+            server.shutdown()
+            let afterShutdown = try client.readLine()
+            let refused = (try? AdminClient(host: "127.0.0.1", port: port)) == nil
+            return (afterShutdown, refused)
+        }
+        try await fixture.running.value  // run() returned: connections closed
+        #expect(result.0 == nil)
+        #expect(result.1)
+        await fixture.stop()
     }
 
     @Test func aPeerThatNeverReadsIsThrottledNotBuffered() async throws {

@@ -137,6 +137,46 @@ public enum AdminQueries {
         )
     }
 
+    public static func shipments(
+        _ connection: PostgresConnection,
+        order: Int64?,
+        status: String?,
+        limit: Int64
+    ) throws
+        -> [Row]
+    {
+        try rows(
+            connection.query(
+                shipmentSelect + "\nWHERE ($1::int8 IS NULL OR s.order_id = $1) AND ($2::text IS NULL OR s.status = $2)"
+                    + "\nORDER BY s.id DESC LIMIT $3",
+                [order, status, limit]
+            )
+        )
+    }
+
+    static let shipmentSelect = """
+        SELECT s.id, s.order_id, s.warehouse_id, s.status, c.code AS carrier, s.service, s.tracking_number,
+               s.weight_grams, s.cost_minor, s.currency
+        FROM shipments s LEFT JOIN carriers c ON c.id = s.carrier_id
+        """
+
+    /// The shipment (first row) and its lines (the rest); NOT_FOUND if it does not exist.
+    public static func shipment(_ connection: PostgresConnection, id: Int64) throws -> [Row] {
+        let shipment = try rows(connection.query(shipmentSelect + "\nWHERE s.id = $1", [id]))
+        guard !shipment.isEmpty else { throw OrderlyError(.notFound, "shipment \(id) does not exist") }
+        let lines = try rows(
+            connection.query(
+                """
+                SELECT sl.order_line_id AS line, k.code AS sku, sl.quantity AS qty, sl.quantity_picked AS picked,
+                       sl.quantity_packed AS packed
+                FROM shipment_lines sl JOIN skus k ON k.id = sl.sku_id WHERE sl.shipment_id = $1 ORDER BY sl.id
+                """,
+                [id]
+            )
+        )
+        return shipment + lines
+    }
+
     public static func jobStats(_ connection: PostgresConnection) throws -> [Row] {
         try rows(
             connection.query(
