@@ -9,7 +9,9 @@ struct AdminCommand: AsyncParsableCommand {
         abstract: "Send admin protocol commands to `orderly serve`.",
         discussion: """
             With words, sends them as one request and prints the reply (exit 1 on ERR); without, reads \
-            commands from standard input with a prompt when it is a terminal. Credentials come from \
+            commands from standard input; on a terminal with a prompt, line editing and history (arrows, \
+            Home/End, Ctrl-A/E/C/D; kept in ~/.orderly_admin_history or ORDERLY_ADMIN_HISTORY, AUTH \
+            lines never). Credentials come from \
             ORDERLY_ADMIN_USER and ORDERLY_ADMIN_SECRET, or --credentials FILE holding "user secret" \
             (the file must not be readable by group or others).
 
@@ -55,17 +57,23 @@ struct AdminCommand: AsyncParsableCommand {
             return
         }
         let interactive = isatty(STDIN_FILENO) == 1
+        let editor = interactive ? LineEditor(historyPath: Self.historyPath) : nil
         if interactive { print(client.greeting) }
         while true {
-            if interactive {
-                FileHandle.standardOutput.write(Data("orderly> ".utf8))
-            }
-            guard let line = readLine(strippingNewline: true) else { break }
+            let next = editor.map { $0.readLine(prompt: "orderly> ") } ?? readLine(strippingNewline: true)
+            guard let line = next else { break }
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             let reply = try client.request(line)
             print(render(reply))
             if line.trimmingCharacters(in: .whitespaces).uppercased() == "QUIT" { break }
         }
+    }
+
+    /// `~/.orderly_admin_history`, unless ORDERLY_ADMIN_HISTORY names another file (empty: none).
+    static var historyPath: String? {
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["ORDERLY_ADMIN_HISTORY"] { return path.isEmpty ? nil : path }
+        return environment["HOME"].map { $0 + "/.orderly_admin_history" }
     }
 
     static func isError(_ line: String) -> Bool {
