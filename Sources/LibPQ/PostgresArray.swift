@@ -12,7 +12,8 @@ public protocol PostgresArrayElement: Sendable {
 
 extension String: PostgresArrayElement {
     public static var arrayType: PostgresType { .textArray }
-    public static var acceptedArrayTypes: Set<PostgresType> { [.textArray, .varcharArray] }
+    public static var acceptedArrayTypes: Set<PostgresType> { textArrays }
+    private static let textArrays: Set<PostgresType> = [.textArray, .varcharArray]
     public func arrayLiteralElement() throws -> String {
         _ = try postgresBind()  // refuses NUL bytes
         var quoted = "\""
@@ -31,7 +32,8 @@ extension String: PostgresArrayElement {
 
 extension Int64: PostgresArrayElement {
     public static var arrayType: PostgresType { .int8Array }
-    public static var acceptedArrayTypes: Set<PostgresType> { [.int8Array, .int4Array, .int2Array] }
+    public static var acceptedArrayTypes: Set<PostgresType> { integerArrays }
+    private static let integerArrays: Set<PostgresType> = [.int8Array, .int4Array, .int2Array]
     public func arrayLiteralElement() -> String { String(self) }
     public static func decodeArrayElement(_ text: String?) throws -> Int64 {
         guard let text else { throw PostgresError(code: .decoding, message: "unexpected NULL element") }

@@ -47,14 +47,14 @@ extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
 
 extension String: PostgresDecodable {
     public static func decode(from cell: PostgresCell) throws -> String {
-        try cell.expect(PostgresType.textLike.union([.json, .jsonb]), as: String.self)
+        try cell.expect(PostgresType.textOrJSON, as: String.self)
         return cell.text
     }
 }
 
 extension Bool: PostgresDecodable {
     public static func decode(from cell: PostgresCell) throws -> Bool {
-        try cell.expect([.bool], as: Bool.self)
+        try cell.expect(PostgresType.booleans, as: Bool.self)
         switch cell.text {
         case "t": return true
         case "f": return false
@@ -90,7 +90,7 @@ extension Int16: PostgresDecodable {
 
 extension Double: PostgresDecodable {
     public static func decode(from cell: PostgresCell) throws -> Double {
-        try cell.expect([.float4, .float8], as: Double.self)
+        try cell.expect(PostgresType.floats, as: Double.self)
         switch cell.text {
         case "NaN": return .nan
         case "Infinity": return .infinity
@@ -104,7 +104,7 @@ extension Double: PostgresDecodable {
 
 extension UUID: PostgresDecodable {
     public static func decode(from cell: PostgresCell) throws -> UUID {
-        try cell.expect([.uuid], as: UUID.self)
+        try cell.expect(PostgresType.uuids, as: UUID.self)
         guard let value = UUID(uuidString: cell.text) else {
             throw cell.decodingError("invalid uuid '\(cell.text)'")
         }
@@ -114,7 +114,7 @@ extension UUID: PostgresDecodable {
 
 extension Date: PostgresDecodable {
     public static func decode(from cell: PostgresCell) throws -> Date {
-        try cell.expect([.timestamptz, .timestamp, .date], as: Date.self)
+        try cell.expect(PostgresType.times, as: Date.self)
         guard let value = PostgresTimestamp.parse(cell.text) else {
             throw cell.decodingError("cannot read '\(cell.text)' as a timestamp")
         }
@@ -124,7 +124,7 @@ extension Date: PostgresDecodable {
 
 extension Data: PostgresDecodable {
     public static func decode(from cell: PostgresCell) throws -> Data {
-        try cell.expect([.bytea], as: Data.self)
+        try cell.expect(PostgresType.byteas, as: Data.self)
         guard let bytes = PostgresBytea.parse(cell.text) else {
             throw cell.decodingError("invalid bytea text")
         }

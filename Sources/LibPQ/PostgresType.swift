@@ -47,4 +47,12 @@ public struct PostgresType: RawRepresentable, Sendable, Hashable, CustomStringCo
     /// Types whose text form is the string itself.
     static let textLike: Set<PostgresType> = [.text, .varchar, .bpchar, .name, .char, .unknown]
     static let integers: Set<PostgresType> = [.int2, .int4, .int8, .oid]
+    // The accepted column types of each decoder, built once (a set literal in a decoder would be
+    // allocated and hashed for every cell).
+    static let textOrJSON: Set<PostgresType> = textLike.union([.json, .jsonb])
+    static let booleans: Set<PostgresType> = [.bool]
+    static let floats: Set<PostgresType> = [.float4, .float8]
+    static let uuids: Set<PostgresType> = [.uuid]
+    static let times: Set<PostgresType> = [.timestamptz, .timestamp, .date]
+    static let byteas: Set<PostgresType> = [.bytea]
 }

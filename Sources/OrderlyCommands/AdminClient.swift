@@ -11,6 +11,7 @@ import Darwin
 public final class AdminClient {
     private let socket: Int32
     private var buffer: [UInt8] = []
+    private var chunk = [UInt8](repeating: 0, count: 4096)
     /// The server's greeting line.
     public private(set) var greeting = ""
 
@@ -72,7 +73,7 @@ public final class AdminClient {
                 buffer.removeSubrange(...newline)
                 return line
             }
-            var chunk = [UInt8](repeating: 0, count: 65536)
+            let socket = self.socket
             let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
             if count == 0 { return nil }
             guard count > 0 else { throw AdminClientError("read failed: \(String(cString: strerror(errno)))") }
