@@ -197,3 +197,12 @@ let package = Package(
         ),
     ]
 )
+
+// The fuzz build (ORDERLY_FUZZ=1 ... --sanitize fuzzer) applies the sanitizers to every executable it
+// builds, build tools included, and libFuzzer brings its own main: keep only the protocol and its fuzz
+// target in that build.
+if fuzzing {
+    package.targets = package.targets.filter { ["OrderlyAdminProtocol", "OrderlyAdminFuzz"].contains($0.name) }
+    package.products = []
+    package.dependencies = []
+}

@@ -5,8 +5,7 @@ import OrderlyAdminProtocol
 /// Besides crashes, it checks one property: a parsed value, quoted as replies quote it, parses back
 /// to itself.
 ///
-///     ORDERLY_FUZZ=1 swift build -c debug --product OrderlyAdminFuzz --sanitize fuzzer --sanitize address
-///     SWIFT_BACKTRACE=enable=no .build/debug/OrderlyAdminFuzz Fuzz/corpus -max_total_time=120 -max_len=8192
+/// `Fuzz/run [seconds]` builds it with libFuzzer and AddressSanitizer and runs it over Fuzz/corpus.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func orderlyAdminFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
