@@ -153,6 +153,51 @@ public final class PostgresPool: Sendable {
         }
     }
 
+    /// The callback flavour of `withConnection`, for event-loop code. When an idle connection is at hand
+    /// (and needs no ping), `body` runs on its thread and `completion` is called there: no hop through
+    /// Swift's cooperative pool. Otherwise (no idle connection, one to ping or replace, waiting) it takes
+    /// the async path in a task. `completion` is called exactly once, on some thread.
+    public func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) throws -> T,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        if let pooled = takeIdleForImmediateUse() {
+            pooled.connection.clearCancellation()
+            let accepted = pooled.thread.submit { [self] in
+                let result = Result { try body(pooled.connection) }
+                release(pooled)
+                completion(result)
+            }
+            if accepted { return }
+            Task { await self.discard(pooled, reason: "its thread stopped") }
+        }
+        Task {
+            do {
+                completion(.success(try await self.withConnection(body)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+    }
+
+    /// The most recently used idle connection, if it may be used without a ping and its socket is sound.
+    private func takeIdleForImmediateUse() -> Pooled? {
+        let now = ContinuousClock.now
+        let taken: Pooled? = state.withLock { state in
+            guard !state.closed, let last = state.idle.last, now - last.lastUsed <= options.pingAfterIdle else {
+                return nil
+            }
+            return state.idle.popLast()
+        }
+        guard let pooled = taken else { return nil }
+        // The socket check does not block, and the connection is ours alone now.
+        guard pooled.connection.isUsable else {
+            Task { await self.discard(pooled, reason: "broken before use") }
+            return nil
+        }
+        return pooled
+    }
+
     /// Runs `body` in a transaction on a borrowed connection, retrying the whole transaction on
     /// 40001/40P01 as `retry` allows.
     public func transaction<T: Sendable>(

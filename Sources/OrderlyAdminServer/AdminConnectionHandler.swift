@@ -286,9 +286,20 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
         shared.runningCommands.add(1, ordering: .relaxed)
         // The command runs to its end even if the client goes away: its transaction commits or rolls
         // back as a whole, never half.
-        promise.completeWithTask {
-            defer { shared.runningCommands.subtract(1, ordering: .relaxed) }
-            return await executor.run(command, principal: principal)
+        if let work = executor.connectionWork(command) {
+            // A read that is one piece of work on a connection: event loop → connection thread → event loop.
+            executor.database.pool.withConnection(work) { result in
+                shared.runningCommands.subtract(1, ordering: .relaxed)
+                switch result {
+                case .success(let reply): promise.succeed(reply)
+                case .failure(let error): promise.succeed(executor.reply(for: error, command: command))
+                }
+            }
+        } else {
+            promise.completeWithTask {
+                defer { shared.runningCommands.subtract(1, ordering: .relaxed) }
+                return await executor.run(command, principal: principal)
+            }
         }
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
             busy = false

@@ -155,17 +155,70 @@ public struct AdminExecutor: Sendable {
     func runOnce(_ command: BoundCommand, principal: AdminPrincipal?) async -> AdminReply {
         do {
             return try await dispatch(command, principal: principal)
-        } catch let error as AdminError {
-            return .error(error)
-        } catch let error as OrderlyError {
-            return .error(AdminError(AdminError.Code(rawValue: error.code.description), error.message))
-        } catch let error as IllegalTransition {
-            return .error(AdminError(AdminError.Code(rawValue: IllegalTransition.code), error.description))
-        } catch let error as UnknownStrategy {
-            return .error(AdminError(.badArgument, error.description))
         } catch {
+            return reply(for: error, command: command)
+        }
+    }
+
+    /// A refusal as its stable code; anything unexpected is logged and answered INTERNAL.
+    func reply(for error: any Error, command: BoundCommand) -> AdminReply {
+        switch error {
+        case let error as AdminError:
+            return .error(error)
+        case let error as OrderlyError:
+            return .error(AdminError(AdminError.Code(rawValue: error.code.description), error.message))
+        case let error as IllegalTransition:
+            return .error(AdminError(AdminError.Code(rawValue: IllegalTransition.code), error.description))
+        case let error as UnknownStrategy:
+            return .error(AdminError(.badArgument, error.description))
+        default:
             logger.error("command failed", metadata: ["command": "\(command.spec.name)", "error": "\(error)"])
             return .error(AdminError(.internal, "the command failed and changed nothing; the server log has details"))
+        }
+    }
+
+    /// Read commands that are one synchronous piece of work on a connection: the server runs them
+    /// with the pool's callback API, from the event loop to the connection's thread and back, without
+    /// a task. Nil for everything else.
+    func connectionWork(_ c: BoundCommand) -> (@Sendable (PostgresConnection) throws -> AdminReply)? {
+        switch c.spec.name {
+        case "ORDER SHOW":
+            let id = c.int("id") ?? 0
+            let store = OrderStore(actor: "admin")
+            return { connection in
+                guard let order = try store.order(connection, id: id) else {
+                    throw OrderlyError(.notFound, "order \(id) does not exist")
+                }
+                return Self.orderReply(order)
+            }
+        case "ORDER LIST":
+            let (status, channel, before, limit) = (
+                c.text("status"), c.text("channel"), c.int("before"), c.int("limit") ?? 100
+            )
+            return {
+                Self.rows(try AdminQueries.orders($0, status: status, channel: channel, before: before, limit: limit))
+            }
+        case "WAREHOUSE LIST":
+            return { Self.rows(try AdminQueries.warehouses($0)) }
+        case "SKU LIST":
+            let (prefix, limit) = (c.text("prefix") ?? "", c.int("limit") ?? 100)
+            return { Self.rows(try AdminQueries.skus($0, prefix: prefix, limit: limit)) }
+        case "RATE LIST":
+            let country = c.text("country")
+            return { Self.rows(try AdminQueries.rates($0, country: country)) }
+        case "SHIPMENT LIST":
+            let (order, status, limit) = (c.int("order"), c.text("status"), c.int("limit") ?? 100)
+            return { Self.rows(try AdminQueries.shipments($0, order: order, status: status, limit: limit)) }
+        case "SHIPMENT SHOW":
+            let id = c.int("id") ?? 0
+            return { Self.rows(try AdminQueries.shipment($0, id: id)) }
+        case "JOBS STATS":
+            return { Self.rows(try AdminQueries.jobStats($0)) }
+        case "JOBS LIST":
+            let (state, kind, limit) = (c.text("state"), c.text("kind"), c.int("limit") ?? 100)
+            return { Self.rows(try AdminQueries.jobs($0, state: state, kind: kind, limit: limit)) }
+        default:
+            return nil
         }
     }
 
@@ -196,7 +249,7 @@ public struct AdminExecutor: Sendable {
             let id = try await pool.withConnection { try CatalogStore.createWarehouse($0, warehouse) }
             return .ok(AdminField("id", id), AdminField("code", warehouse.code))
         case "WAREHOUSE LIST":
-            return rows(try await pool.withConnection { try AdminQueries.warehouses($0) })
+            return Self.rows(try await pool.withConnection { try AdminQueries.warehouses($0) })
         case "SKU ADD":
             let sku = NewSKU(
                 code: c.text("code") ?? "",
@@ -211,7 +264,7 @@ public struct AdminExecutor: Sendable {
         case "SKU LIST":
             let prefix = c.text("prefix") ?? ""
             let limit = c.int("limit") ?? 100
-            return rows(try await pool.withConnection { try AdminQueries.skus($0, prefix: prefix, limit: limit) })
+            return Self.rows(try await pool.withConnection { try AdminQueries.skus($0, prefix: prefix, limit: limit) })
         case "STOCK RECEIVE":
             return stock(
                 try await inventory(principal).receive(
@@ -277,17 +330,17 @@ public struct AdminExecutor: Sendable {
             return .ok(AdminField("id", id))
         case "RATE LIST":
             let country = c.text("country")
-            return rows(try await pool.withConnection { try AdminQueries.rates($0, country: country) })
+            return Self.rows(try await pool.withConnection { try AdminQueries.rates($0, country: country) })
         case "ORDER CREATE":
             return try await createOrder(c, principal: principal)
         case "ORDER SHOW":
             let order = try await orders(principal).order(c.int("id") ?? 0)
-            return orderReply(order)
+            return Self.orderReply(order)
         case "ORDER LIST":
             let (status, channel, before, limit) = (
                 c.text("status"), c.text("channel"), c.int("before"), c.int("limit") ?? 100
             )
-            return rows(
+            return Self.rows(
                 try await pool.withConnection {
                     try AdminQueries.orders($0, status: status, channel: channel, before: before, limit: limit)
                 }
@@ -325,19 +378,19 @@ public struct AdminExecutor: Sendable {
             )
         case "SHIPMENT LIST":
             let (order, status, limit) = (c.int("order"), c.text("status"), c.int("limit") ?? 100)
-            return rows(
+            return Self.rows(
                 try await pool.withConnection {
                     try AdminQueries.shipments($0, order: order, status: status, limit: limit)
                 }
             )
         case "SHIPMENT SHOW":
             let id = c.int("id") ?? 0
-            return rows(try await pool.withConnection { try AdminQueries.shipment($0, id: id) })
+            return Self.rows(try await pool.withConnection { try AdminQueries.shipment($0, id: id) })
         case "JOBS STATS":
-            return rows(try await pool.withConnection { try AdminQueries.jobStats($0) })
+            return Self.rows(try await pool.withConnection { try AdminQueries.jobStats($0) })
         case "JOBS LIST":
             let (state, kind, limit) = (c.text("state"), c.text("kind"), c.int("limit") ?? 100)
-            return rows(
+            return Self.rows(
                 try await pool.withConnection { try AdminQueries.jobs($0, state: state, kind: kind, limit: limit) }
             )
         case "JOBS RETRY":
@@ -415,7 +468,7 @@ public struct AdminExecutor: Sendable {
         return .ok(fields)
     }
 
-    func orderReply(_ order: OrderRecord) -> AdminReply {
+    static func orderReply(_ order: OrderRecord) -> AdminReply {
         let head = [
             AdminField("id", order.id), AdminField("channel", order.channel.rawValue),
             AdminField("external_id", order.externalID), AdminField("status", order.status.rawValue),
@@ -446,7 +499,7 @@ public struct AdminExecutor: Sendable {
 
     func stock(_ row: InventoryRow) -> AdminReply { .ok(stockFields(row)) }
 
-    func rows(_ rows: [AdminQueries.Row]) -> AdminReply {
+    static func rows(_ rows: [AdminQueries.Row]) -> AdminReply {
         .rows(
             rows.map { row in
                 row.map { name, cell in

@@ -133,3 +133,42 @@ struct StatementCacheTests {
         #expect(throws: PostgresError.self) { try PostgresConnection(configuration: configuration) }
     }
 }
+
+/// The pool's callback flavour, used by the admin server from its event loops.
+@Suite(.database)
+struct PoolCallbackTests {
+    func call<T: Sendable>(
+        _ pool: PostgresPool,
+        _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async -> Result<T, any Error> {
+        await withCheckedContinuation { continuation in
+            pool.withConnection(body) { continuation.resume(returning: $0) }
+        }
+    }
+
+    @Test func resultsAndErrorsArriveOnceOnBothPaths() async throws {
+        let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 2))
+        defer { Task { await pool.close() } }
+        // No idle connection yet: the async path opens one.
+        let first = await call(pool) { try $0.query("SELECT 41::int8 + 1").scalar(Int64.self) }
+        #expect(try first.get() == 42)
+        // Now idle: the direct path, on the same connection.
+        let pid = try await call(pool) { $0.backendPID }.get()
+        #expect(try await call(pool) { $0.backendPID }.get() == pid)
+        let failed = await call(pool) { try $0.query("SELECT 1/0") }
+        #expect(throws: PostgresError.self) { try failed.get() }
+        // The connection went back to the pool usable.
+        #expect(try await call(pool) { try $0.query("SELECT 1::int8").scalar(Int64.self) }.get() == 1)
+        #expect(pool.statistics.open <= 2)
+        // Many at once share two connections.
+        let sums = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for value in Int64(1)...40 {
+                group.addTask {
+                    try await self.call(pool) { try $0.query("SELECT $1::int8", [value]).scalar(Int64.self) }.get()
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(sums == 820)
+    }
+}
