@@ -75,7 +75,8 @@ public final class AdminClient {
             }
             let socket = self.socket
             let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-            if count == 0 { return nil }
+            // End of stream, or the server reset a connection it closed with our input unread: closed.
+            if count == 0 || (count < 0 && errno == ECONNRESET) { return nil }
             guard count > 0 else { throw AdminClientError("read failed: \(String(cString: strerror(errno)))") }
             buffer += chunk[..<count]
         }
