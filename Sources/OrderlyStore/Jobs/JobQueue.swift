@@ -1,0 +1,233 @@
+import Foundation
+import LibPQ
+import OrderlyCore
+
+/// A job to enqueue. `args` is a JSON object.
+public struct NewJob: Sendable {
+    public var queue: String
+    public var kind: String
+    public var args: String
+    public var priority: Int
+    /// Seconds from now before it may run (0: at once).
+    public var delaySeconds: Double
+    /// At most one pending job per key (a unique job).
+    public var uniqueKey: String?
+    public var maxAttempts: Int
+
+    public init(
+        queue: String = "default",
+        kind: String,
+        args: String = "{}",
+        priority: Int = 100,
+        delaySeconds: Double = 0,
+        uniqueKey: String? = nil,
+        maxAttempts: Int = 20
+    ) {
+        self.queue = queue
+        self.kind = kind
+        self.args = args
+        self.priority = priority
+        self.delaySeconds = delaySeconds
+        self.uniqueKey = uniqueKey
+        self.maxAttempts = maxAttempts
+    }
+}
+
+/// A claimed job.
+public struct ClaimedJob: Hashable, Sendable {
+    public var id: Int64
+    public var queue: String
+    public var kind: String
+    public var args: String
+    /// This run's attempt number, from 1.
+    public var attempt: Int
+    public var maxAttempts: Int
+}
+
+/// The job queue's SQL (DESIGN.md, "Job queue"). Enqueue runs in the caller's transaction; claims take
+/// batches with `FOR UPDATE SKIP LOCKED` and give each job a lease; completion must be written in the
+/// same transaction as the job's effects (`complete` refuses a job whose lease this worker lost).
+public enum JobQueue {
+    /// The NOTIFY channel workers LISTEN on; the payload is the queue name. Sent at commit.
+    public static let channel = "orderly_jobs"
+
+    /// Enqueues in the caller's transaction (NOTIFY is sent at its commit). Returns the id, or nil if a
+    /// pending job has the unique key.
+    @discardableResult
+    public static func enqueue(_ connection: PostgresConnection, _ job: NewJob) throws -> Int64? {
+        let rows = try connection.query(
+            """
+            WITH inserted AS (
+                INSERT INTO jobs (queue, kind, args, priority, state, run_at, unique_key, max_attempts)
+                VALUES ($1, $2, $3::jsonb, $4::smallint, CASE WHEN $5::float8 > 0 THEN 'scheduled' ELSE 'available' END,
+                        now() + make_interval(secs => $5::float8), $6, $7)
+                ON CONFLICT (unique_key)
+                    WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
+                DO NOTHING
+                RETURNING id, queue
+            )
+            SELECT id, pg_notify($8, queue) FROM inserted
+            """,
+            [
+                job.queue, job.kind, job.args, Int64(job.priority), job.delaySeconds, job.uniqueKey,
+                Int64(job.maxAttempts), channel,
+            ]
+        )
+        return try rows.first?.decode(Int64.self, at: 0)
+    }
+
+    /// Enqueues many in one statement (one NOTIFY per queue). Returns how many were inserted (a pending
+    /// job's unique key skips its duplicate).
+    @discardableResult
+    public static func enqueue(_ connection: PostgresConnection, _ jobs: [NewJob]) throws -> Int {
+        guard !jobs.isEmpty else { return 0 }
+        let inserted = try connection.query(
+            """
+            WITH inserted AS (
+                INSERT INTO jobs (queue, kind, args, priority, state, run_at, unique_key, max_attempts)
+                SELECT queue, kind, args::jsonb, priority::smallint,
+                       CASE WHEN delay::float8 > 0 THEN 'scheduled' ELSE 'available' END,
+                       now() + make_interval(secs => delay::float8), unique_key, max_attempts
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::int8[])
+                    WITH ORDINALITY AS j(queue, kind, args, priority, delay, unique_key, max_attempts, n)
+                ORDER BY n
+                ON CONFLICT (unique_key)
+                    WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
+                DO NOTHING
+                RETURNING queue
+            ), notified AS (
+                SELECT pg_notify($8, queue) FROM (SELECT DISTINCT queue FROM inserted) q
+            )
+            SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM notified)
+            """,
+            [
+                jobs.map(\.queue), jobs.map(\.kind), jobs.map(\.args), jobs.map { Int64($0.priority) },
+                jobs.map { String($0.delaySeconds) }, jobs.map(\.uniqueKey), jobs.map { Int64($0.maxAttempts) },
+                channel,
+            ]
+        ).scalar(Int64.self)
+        return Int(inserted)
+    }
+
+    /// Claims up to `limit` due jobs of `queues` for `worker`, highest priority (lowest number) first,
+    /// with a lease of `leaseSeconds`. Jobs other workers hold are skipped, not waited for.
+    public static func claim(
+        _ connection: PostgresConnection,
+        queues: [String],
+        limit: Int,
+        worker: String,
+        leaseSeconds: Double
+    ) throws -> [ClaimedJob] {
+        try connection.query(
+            """
+            WITH next AS (
+                SELECT id FROM jobs
+                WHERE state IN ('available', 'scheduled', 'retryable') AND queue = ANY($1::text[]) AND run_at <= now()
+                ORDER BY priority, run_at, id
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE jobs j
+            SET state = 'running', attempt = j.attempt + 1, attempted_at = now(), attempted_by = $3,
+                lease_expires_at = now() + make_interval(secs => $4::float8)
+            FROM next WHERE j.id = next.id
+            RETURNING j.id, j.queue, j.kind, j.args::text, j.attempt, j.max_attempts
+            """,
+            [queues, Int64(limit), worker, leaseSeconds]
+        ).map { row in
+            ClaimedJob(
+                id: try row.decode(Int64.self, at: 0),
+                queue: try row.decode(String.self, at: 1),
+                kind: try row.decode(String.self, at: 2),
+                args: try row.decode(String.self, at: 3),
+                attempt: Int(try row.decode(Int32.self, at: 4)),
+                maxAttempts: Int(try row.decode(Int32.self, at: 5))
+            )
+        }
+    }
+
+    /// Marks the job completed, in the caller's transaction (the one holding the job's effects).
+    /// Returns false if this worker no longer holds it (its lease lapsed and it was rescued): the caller
+    /// must then roll back, so the effects are not applied twice.
+    public static func complete(_ connection: PostgresConnection, id: Int64, worker: String) throws -> Bool {
+        try connection.execute(
+            """
+            UPDATE jobs SET state = 'completed', completed_at = now(), lease_expires_at = NULL
+            WHERE id = $1 AND state = 'running' AND attempted_by = $2
+            """,
+            [id, worker]
+        ) == 1
+    }
+
+    /// Records a failed attempt: retryable after `retryInSeconds`, or discarded once its attempts are
+    /// spent; the error is kept (last_error, and appended to `errors`). Returns the new state.
+    @discardableResult
+    public static func fail(
+        _ connection: PostgresConnection,
+        id: Int64,
+        worker: String,
+        error: String,
+        retryInSeconds: Double
+    ) throws -> String? {
+        let rows = try connection.query(
+            """
+            UPDATE jobs
+            SET state = CASE WHEN attempt >= max_attempts THEN 'discarded' ELSE 'retryable' END,
+                run_at = CASE WHEN attempt >= max_attempts THEN run_at ELSE now() + make_interval(secs => $4::float8) END,
+                completed_at = CASE WHEN attempt >= max_attempts THEN now() END,
+                lease_expires_at = NULL, last_error = $3,
+                errors = errors || jsonb_build_object('attempt', attempt, 'at', now(), 'error', $3)
+            WHERE id = $1 AND state = 'running' AND attempted_by = $2
+            RETURNING state
+            """,
+            [id, worker, String(error.prefix(2000)), retryInSeconds]
+        )
+        return try rows.first?.decode(String.self, at: 0)
+    }
+
+    /// Extends the leases this worker holds. Returns how many it still held.
+    @discardableResult
+    public static func extendLeases(
+        _ connection: PostgresConnection,
+        ids: [Int64],
+        worker: String,
+        leaseSeconds: Double
+    ) throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return try connection.execute(
+            """
+            UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3::float8)
+            WHERE id = ANY($1::int8[]) AND state = 'running' AND attempted_by = $2
+            """,
+            [ids, worker, leaseSeconds]
+        )
+    }
+
+    /// Gives back jobs whose lease lapsed (their worker crashed or hung): retryable at once, or
+    /// discarded if their attempts are spent. Any worker may run it. Returns how many.
+    @discardableResult
+    public static func rescue(_ connection: PostgresConnection, limit: Int = 1000) throws -> Int {
+        try connection.execute(
+            """
+            WITH lapsed AS (
+                SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < now()
+                ORDER BY lease_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
+            )
+            UPDATE jobs j
+            SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'retryable' END,
+                completed_at = CASE WHEN j.attempt >= j.max_attempts THEN now() END,
+                lease_expires_at = NULL, run_at = now(),
+                last_error = 'lease expired: worker ' || coalesce(j.attempted_by, '?') || ' stopped',
+                errors = j.errors || jsonb_build_object('attempt', j.attempt, 'at', now(), 'error', 'lease expired')
+            FROM lapsed WHERE j.id = lapsed.id
+            """,
+            [Int64(limit)]
+        )
+    }
+
+    /// Exponential backoff with full jitter: a random delay in [0, min(cap, base * 2^(attempt-1))].
+    public static func backoff(attempt: Int, base: Double = 1, cap: Double = 3600) -> Double {
+        let ceiling = min(cap, base * pow(2, Double(max(0, min(attempt - 1, 30)))))
+        return Double.random(in: 0...ceiling)
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import LibPQ
+import OrderlyStore
+import OrderlyTestSupport
+import Synchronization
+import Testing
+
+@Suite(.migratedDatabase)
+struct JobQueueTests {
+    /// A queue of the test's own, so tests sharing the database never claim each other's jobs.
+    let queue = "t_\(UInt32.random(in: 0...UInt32.max))"
+
+    func connect() throws -> PostgresConnection { try TestDatabase.require().connect() }
+
+    @Test func claimsByPriorityAndCompletesInTheCallersTransaction() async throws {
+        let connection = try connect()
+        defer { connection.close() }
+        let low = try #require(try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "demo", priority: 200)))
+        let high = try #require(try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "demo", priority: 1)))
+        _ = try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "demo", priority: 100))
+        let claimed = try JobQueue.claim(connection, queues: [queue], limit: 2, worker: "w1", leaseSeconds: 30)
+        #expect(claimed.map(\.id).first == high)
+        #expect(claimed.count == 2)
+        #expect(claimed.allSatisfy { $0.attempt == 1 })
+        #expect(!claimed.map(\.id).contains(low))
+        // The completion rolls back with the transaction that holds the effects.
+        _ = try? connection.transaction { tx in
+            let completed = try JobQueue.complete(tx, id: high, worker: "w1")
+            #expect(completed)
+            throw CancellationError()
+        }
+        #expect(try state(connection, high) == "running")
+        let completed = try connection.transaction { tx in try JobQueue.complete(tx, id: high, worker: "w1") }
+        #expect(completed)
+        #expect(try state(connection, high) == "completed")
+        // Another worker cannot complete a job it does not hold.
+        #expect(try !JobQueue.complete(connection, id: claimed[1].id, worker: "w2"))
+    }
+
+    @Test func concurrentClaimersNeverShareAJob() async throws {
+        let connection = try connect()
+        defer { connection.close() }
+        let queue = self.queue
+        let inserted = try JobQueue.enqueue(
+            connection,
+            (0..<400).map { NewJob(queue: queue, kind: "n", args: "{\"n\": \($0)}") }
+        )
+        #expect(inserted == 400)
+        let database = try TestDatabase.require()
+        let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    try await onThread {
+                        let own = try database.connect()
+                        defer { own.close() }
+                        var ids: [Int64] = []
+                        while true {
+                            let batch = try JobQueue.claim(
+                                own,
+                                queues: [queue],
+                                limit: 7,
+                                worker: "w\(worker)",
+                                leaseSeconds: 30
+                            )
+                            if batch.isEmpty { return ids }
+                            ids += batch.map(\.id)
+                        }
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int64]()) { $0 += $1 }
+        }
+        #expect(claims.count == 400)
+        #expect(Set(claims).count == 400)
+    }
+
+    @Test func scheduledJobsWaitAndUniqueKeysDeduplicate() throws {
+        let connection = try connect()
+        defer { connection.close() }
+        _ = try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "later", delaySeconds: 3600))
+        let first = try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "once", uniqueKey: "\(queue):k"))
+        #expect(first != nil)
+        #expect(try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "once", uniqueKey: "\(queue):k")) == nil)
+        let claimed = try JobQueue.claim(connection, queues: [queue], limit: 10, worker: "w", leaseSeconds: 30)
+        #expect(claimed.map(\.kind) == ["once"])
+        _ = try JobQueue.complete(connection, id: claimed[0].id, worker: "w")
+        // Once it finished, the key is free again.
+        #expect(try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "once", uniqueKey: "\(queue):k")) != nil)
+    }
+
+    @Test func failuresRetryWithBackoffThenDiscardKeepingTheError() throws {
+        let connection = try connect()
+        defer { connection.close() }
+        let id = try #require(try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "flaky", maxAttempts: 2)))
+        _ = try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "w", leaseSeconds: 30)
+        #expect(
+            try JobQueue.fail(connection, id: id, worker: "w", error: "boom 1", retryInSeconds: 3600) == "retryable"
+        )
+        // Backing off: not claimable yet.
+        #expect(try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "w", leaseSeconds: 30).isEmpty)
+        try connection.execute("UPDATE jobs SET run_at = now() WHERE id = $1", [id])
+        let second = try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "w", leaseSeconds: 30)
+        #expect(second.first?.attempt == 2)
+        #expect(try JobQueue.fail(connection, id: id, worker: "w", error: "boom 2", retryInSeconds: 0) == "discarded")
+        let row = try connection.query("SELECT last_error, jsonb_array_length(errors) FROM jobs WHERE id = $1", [id])
+        #expect(try row[0].decode(String.self, at: 0) == "boom 2")
+        #expect(try row[0].decode(Int32.self, at: 1) == 2)
+        // Backoff grows and is jittered within its ceiling.
+        #expect((0..<100).allSatisfy { _ in JobQueue.backoff(attempt: 3, base: 1, cap: 60) <= 4 })
+        #expect((0..<100).allSatisfy { _ in JobQueue.backoff(attempt: 30, base: 1, cap: 60) <= 60 })
+    }
+
+    @Test func aLapsedLeaseIsRescuedAndTheOldHolderCannotComplete() throws {
+        let connection = try connect()
+        defer { connection.close() }
+        let id = try #require(try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "slow")))
+        _ = try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "crashed", leaseSeconds: 0.05)
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(try JobQueue.rescue(connection) >= 1)
+        let again = try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "rescuer", leaseSeconds: 30)
+        #expect(again.first?.id == id)
+        #expect(again.first?.attempt == 2)
+        #expect(try !JobQueue.complete(connection, id: id, worker: "crashed"))
+        #expect(try JobQueue.extendLeases(connection, ids: [id], worker: "rescuer", leaseSeconds: 60) == 1)
+        #expect(try JobQueue.complete(connection, id: id, worker: "rescuer"))
+    }
+
+    @Test func threeDrainersApplyEachEffectExactlyOnce() async throws {
+        let connection = try connect()
+        defer { connection.close() }
+        let effects = "effects_\(queue)"
+        try connection.execute("CREATE TABLE \(effects) (job_id bigint PRIMARY KEY)")
+        let queue = self.queue
+        _ = try JobQueue.enqueue(connection, (0..<1000).map { _ in NewJob(queue: queue, kind: "effect") })
+        let database = try TestDatabase.require()
+        let done = try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<3 {
+                group.addTask {
+                    try await onThread {
+                        let own = try database.connect()
+                        defer { own.close() }
+                        var count = 0
+                        while true {
+                            let batch = try JobQueue.claim(
+                                own,
+                                queues: [queue],
+                                limit: 10,
+                                worker: "d\(worker)",
+                                leaseSeconds: 30
+                            )
+                            if batch.isEmpty { return count }
+                            for job in batch {
+                                try own.transaction { tx in
+                                    try tx.execute("INSERT INTO \(effects) VALUES ($1)", [job.id])
+                                    guard try JobQueue.complete(tx, id: job.id, worker: "d\(worker)") else {
+                                        throw CancellationError()
+                                    }
+                                }
+                                count += 1
+                            }
+                        }
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(done == 1000)
+        #expect(try connection.query("SELECT count(*) FROM \(effects)").scalar(Int64.self) == 1000)
+        let states = try connection.query("SELECT count(*) FROM jobs WHERE queue = $1 AND state = 'completed'", [queue])
+        #expect(try states.scalar(Int64.self) == 1000)
+    }
+
+    func state(_ connection: PostgresConnection, _ id: Int64) throws -> String {
+        try connection.query("SELECT state FROM jobs WHERE id = $1", [id]).scalar(String.self)
+    }
+}
