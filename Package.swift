@@ -91,6 +91,16 @@ let package = Package(
             ],
             swiftSettings: strictSwift6
         ),
+        // The job runner (a swift-service-lifecycle Service) and, with issue 5, the fulfillment handlers.
+        .target(
+            name: "OrderlyWorker",
+            dependencies: [
+                "LibPQ", "Orderly", "OrderlyStore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
         // Application services: the library a backend team embeds.
         .target(
             name: "Orderly",
@@ -169,6 +179,11 @@ let package = Package(
                 "LibPQ", "Orderly", "OrderlyAdminProtocol", "OrderlyAdminServer", "OrderlyCommands", "OrderlyCore",
                 "OrderlyStore", "OrderlyTestSupport",
             ],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "OrderlyWorkerTests",
+            dependencies: ["LibPQ", "Orderly", "OrderlyStore", "OrderlyTestSupport", "OrderlyWorker"],
             swiftSettings: strictSwift6
         ),
         .testTarget(

@@ -1,0 +1,235 @@
+import Foundation
+import LibPQ
+import Logging
+import Orderly
+import OrderlyStore
+import ServiceLifecycle
+import Synchronization
+
+/// Does one kind of job. `perform` runs inside the transaction that also marks the job completed, so
+/// its effects and the completion commit together, or neither does (DESIGN.md invariant 5).
+public protocol JobHandler: Sendable {
+    var kind: String { get }
+    func perform(_ job: ClaimedJob, in transaction: PostgresConnection) throws
+}
+
+/// How a worker claims and runs jobs.
+public struct WorkerConfiguration: Sendable {
+    /// Names this worker in `jobs.attempted_by`; unique per process.
+    public var id: String
+    public var queues: [String]
+    /// Jobs running at once.
+    public var concurrency: Int
+    public var leaseSeconds: Double
+    /// How often to look for due jobs when no NOTIFY arrives (scheduled jobs, retries, rescues).
+    public var pollInterval: Duration
+    public var backoffBase: Double
+    public var backoffCap: Double
+
+    public init(
+        id: String = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)",
+        queues: [String] = ["default", "fulfillment", "alerts"],
+        concurrency: Int = 4,
+        leaseSeconds: Double = 30,
+        pollInterval: Duration = .seconds(1),
+        backoffBase: Double = 1,
+        backoffCap: Double = 3600
+    ) {
+        self.id = id
+        self.queues = queues
+        self.concurrency = max(1, concurrency)
+        self.leaseSeconds = leaseSeconds
+        self.pollInterval = pollInterval
+        self.backoffBase = backoffBase
+        self.backoffCap = backoffCap
+    }
+}
+
+/// `orderly worker`'s runner, a swift-service-lifecycle `Service`: claims due jobs up to its
+/// concurrency, runs each in its own transaction with its completion, extends the leases of running
+/// jobs, rescues lapsed ones, wakes on NOTIFY with polling as the fallback, and on graceful shutdown
+/// stops claiming and lets running jobs finish.
+public final class Worker: Service, Sendable {
+    let database: OrderlyDatabase
+    let listenerConfiguration: PostgresConfiguration?
+    let handlers: [String: any JobHandler]
+    let configuration: WorkerConfiguration
+    let logger: Logger
+    private let wakeup = Wakeup()
+    private let stopping = Atomic<Bool>(false)
+    private let running = Mutex<Set<Int64>>([])
+
+    public init(
+        database: OrderlyDatabase,
+        listenerConfiguration: PostgresConfiguration?,
+        handlers: [any JobHandler],
+        configuration: WorkerConfiguration,
+        logger: Logger
+    ) {
+        self.database = database
+        self.listenerConfiguration = listenerConfiguration
+        self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { _, last in last })
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Stops claiming; `run()` returns once running jobs are done (graceful shutdown does the same).
+    public func shutdown() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        wakeup.signal()
+    }
+
+    public func run() async throws {
+        var listener: PostgresListener?
+        if let listenerConfiguration {
+            listener = try await PostgresListener.start(
+                configuration: listenerConfiguration,
+                channels: [JobQueue.channel],
+                logger: logger
+            )
+        }
+        let events = listener?.events
+        let wakeup = self.wakeup
+        let listening = Task {
+            guard let events else { return }
+            for await _ in events { wakeup.signal() }
+        }
+        await withGracefulShutdownHandler {
+            await self.loop()
+        } onGracefulShutdown: {
+            self.shutdown()
+        }
+        listening.cancel()
+        listener?.stop()
+    }
+
+    private func loop() async {
+        let leaseKeeper = Task { await self.keepLeases() }
+        await withTaskGroup(of: Void.self) { group in
+            var lastRescue = ContinuousClock.now - .seconds(3600)
+            while !stopping.load(ordering: .sequentiallyConsistent) {
+                if ContinuousClock.now - lastRescue > .seconds(max(1, configuration.leaseSeconds / 2)) {
+                    lastRescue = .now
+                    _ = try? await database.pool.withConnection { try JobQueue.rescue($0) }
+                }
+                let free = configuration.concurrency - running.withLock { $0.count }
+                var claimed: [ClaimedJob] = []
+                if free > 0 {
+                    let (queues, id, lease) = (configuration.queues, configuration.id, configuration.leaseSeconds)
+                    do {
+                        claimed = try await database.pool.withConnection {
+                            try JobQueue.claim($0, queues: queues, limit: free, worker: id, leaseSeconds: lease)
+                        }
+                    } catch {
+                        logger.warning("claim failed", metadata: ["error": "\(error)"])
+                    }
+                }
+                for job in claimed {
+                    running.withLock { _ = $0.insert(job.id) }
+                    group.addTask { await self.process(job) }
+                }
+                // A full batch may mean more is due; otherwise wait for a NOTIFY, a finished job, or the poll.
+                if claimed.count < free || free == 0 {
+                    await wakeup.wait(timeout: configuration.pollInterval)
+                }
+            }
+            await group.waitForAll()
+        }
+        leaseKeeper.cancel()
+    }
+
+    private func keepLeases() async {
+        let interval = Duration.seconds(max(0.05, configuration.leaseSeconds / 3))
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            let ids = Array(running.withLock { $0 })
+            guard !ids.isEmpty else { continue }
+            let (id, lease) = (configuration.id, configuration.leaseSeconds)
+            _ = try? await database.pool.withConnection {
+                try JobQueue.extendLeases($0, ids: ids, worker: id, leaseSeconds: lease)
+            }
+        }
+    }
+
+    private func process(_ job: ClaimedJob) async {
+        defer {
+            running.withLock { _ = $0.remove(job.id) }
+            wakeup.signal()
+        }
+        let worker = configuration.id
+        do {
+            guard let handler = handlers[job.kind] else {
+                throw WorkerError("no handler for job kind '\(job.kind)'")
+            }
+            try await database.pool.withConnection { connection in
+                try connection.transaction { tx in
+                    try handler.perform(job, in: tx)
+                    guard try JobQueue.complete(tx, id: job.id, worker: worker) else { throw LeaseLost() }
+                }
+            }
+        } catch is LeaseLost {
+            logger.warning("lease lost; the job's effects were rolled back", metadata: ["job": "\(job.id)"])
+        } catch {
+            let delay = JobQueue.backoff(
+                attempt: job.attempt,
+                base: configuration.backoffBase,
+                cap: configuration.backoffCap
+            )
+            let message = "\(error)"
+            let state = try? await database.pool.withConnection {
+                try JobQueue.fail($0, id: job.id, worker: worker, error: message, retryInSeconds: delay)
+            }
+            logger.info(
+                "job failed",
+                metadata: [
+                    "job": "\(job.id)", "kind": "\(job.kind)", "state": "\(state.flatMap { $0 } ?? "?")",
+                    "error": "\(message)",
+                ]
+            )
+        }
+    }
+}
+
+struct LeaseLost: Error {}
+
+public struct WorkerError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A signal a waiter can await with a timeout; signals while nobody waits are remembered once.
+final class Wakeup: Sendable {
+    private let state = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func signal() {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.pending = true
+            return nil
+        }
+        waiter?.resume()
+    }
+
+    func wait(timeout: Duration) async {
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            self?.signal()
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow: Bool = state.withLock { state in
+                if state.pending {
+                    state.pending = false
+                    return true
+                }
+                state.waiter = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+        timer.cancel()
+        // A timer that fired after we woke leaves a pending signal: harmless (one extra look).
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import LibPQ
+import Logging
+import Orderly
+import OrderlyStore
+import OrderlyTestSupport
+import OrderlyWorker
+import Testing
+
+/// Records each job's id in a table: an effect that must happen exactly once.
+struct EffectHandler: JobHandler {
+    let kind = "effect"
+    let table: String
+    func perform(_ job: ClaimedJob, in transaction: PostgresConnection) throws {
+        try transaction.execute("INSERT INTO \(table) (job_id) VALUES ($1)", [job.id])
+    }
+}
+
+/// Always fails, after writing something that must be rolled back.
+struct FailingHandler: JobHandler {
+    let kind = "failing"
+    let table: String
+    func perform(_ job: ClaimedJob, in transaction: PostgresConnection) throws {
+        try transaction.execute("INSERT INTO \(table) (job_id) VALUES ($1)", [-job.id])
+        throw WorkerError("carrier API said no")
+    }
+}
+
+@Suite(.migratedDatabase)
+struct WorkerTests {
+    let queue = "w_\(UInt32.random(in: 0...UInt32.max))"
+
+    func worker(
+        _ pool: PostgresPool,
+        id: String,
+        handlers: [any JobHandler],
+        poll: Duration = .milliseconds(100)
+    )
+        throws -> Worker
+    {
+        var logger = Logger(label: "test.worker")
+        logger.logLevel = .warning
+        return Worker(
+            database: OrderlyDatabase(pool: pool),
+            listenerConfiguration: try TestDatabase.require().configuration,
+            handlers: handlers,
+            configuration: WorkerConfiguration(
+                id: id,
+                queues: [queue],
+                concurrency: 4,
+                leaseSeconds: 5,
+                pollInterval: poll,
+                backoffBase: 0.01,
+                backoffCap: 0.05
+            ),
+            logger: logger
+        )
+    }
+
+    func waitUntil(
+        _ pool: PostgresPool,
+        _ sql: String,
+        _ bindings: [any PostgresEncodable],
+        equals expected: Int64
+    )
+        async throws -> Int64
+    {
+        var value: Int64 = -1
+        for _ in 0..<600 {
+            value = try await pool.query(sql, bindings).scalar(Int64.self)
+            if value == expected { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return value
+    }
+
+    @Test func threeWorkersApplyEveryEffectOnce() async throws {
+        let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 12))
+        defer { Task { await pool.close() } }
+        let table = "effects_\(queue)"
+        try await pool.query("CREATE TABLE \(table) (job_id bigint PRIMARY KEY)")
+        let queue = self.queue
+        try await pool.withConnection { connection in
+            _ = try JobQueue.enqueue(connection, (0..<600).map { _ in NewJob(queue: queue, kind: "effect") })
+        }
+        let workers = try (0..<3).map { try worker(pool, id: "w\($0)", handlers: [EffectHandler(table: table)]) }
+        let running = workers.map { worker in Task { try await worker.run() } }
+        let completed = try await waitUntil(
+            pool,
+            "SELECT count(*) FROM jobs WHERE queue = $1 AND state = 'completed'",
+            [queue],
+            equals: 600
+        )
+        workers.forEach { $0.shutdown() }
+        for task in running { try await task.value }
+        #expect(completed == 600)
+        #expect(try await pool.query("SELECT count(*) FROM \(table)").scalar(Int64.self) == 600)
+    }
+
+    @Test func aFailingJobBacksOffThenIsDiscardedWithNothingApplied() async throws {
+        let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 6))
+        defer { Task { await pool.close() } }
+        let table = "failing_\(queue)"
+        try await pool.query("CREATE TABLE \(table) (job_id bigint PRIMARY KEY)")
+        let queue = self.queue
+        let id = try await pool.withConnection { connection in
+            try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "failing", maxAttempts: 3))
+        }
+        let runner = try worker(pool, id: "f", handlers: [FailingHandler(table: table)])
+        let task = Task { try await runner.run() }
+        let discarded = try await waitUntil(
+            pool,
+            "SELECT count(*) FROM jobs WHERE id = $1 AND state = 'discarded'",
+            [id ?? 0],
+            equals: 1
+        )
+        runner.shutdown()
+        try await task.value
+        #expect(discarded == 1)
+        let row = try await pool.query(
+            "SELECT attempt, last_error, jsonb_array_length(errors) FROM jobs WHERE id = $1",
+            [id ?? 0]
+        )
+        #expect(try row[0].decode(Int32.self, at: 0) == 3)
+        #expect(try row[0].decode(String.self, at: 1).contains("carrier API said no"))
+        #expect(try row[0].decode(Int32.self, at: 2) == 3)
+        #expect(try await pool.query("SELECT count(*) FROM \(table)").scalar(Int64.self) == 0)
+    }
+
+    @Test func aNotifyWakesAnIdleWorkerBeforeItsPoll() async throws {
+        let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 6))
+        defer { Task { await pool.close() } }
+        let table = "notify_\(queue)"
+        try await pool.query("CREATE TABLE \(table) (job_id bigint PRIMARY KEY)")
+        // Polls once a minute: only the NOTIFY can make it run the job within the wait below.
+        let runner = try worker(pool, id: "n", handlers: [EffectHandler(table: table)], poll: .seconds(60))
+        let task = Task { try await runner.run() }
+        try await Task.sleep(for: .milliseconds(500))  // the first (empty) claim has happened
+        let queue = self.queue
+        try await pool.withConnection { connection in
+            _ = try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "effect"))
+        }
+        let done = try await waitUntil(pool, "SELECT count(*) FROM \(table)", [], equals: 1)
+        runner.shutdown()
+        try await task.value
+        #expect(done == 1)
+    }
+}
