@@ -2,9 +2,15 @@
 public enum AdminRole: String, Sendable, CaseIterable, Comparable {
     case readonly, `operator`, admin
 
-    public static func < (lhs: AdminRole, rhs: AdminRole) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    private var rank: Int {
+        switch self {
+        case .readonly: 0
+        case .operator: 1
+        case .admin: 2
+        }
     }
+
+    public static func < (lhs: AdminRole, rhs: AdminRole) -> Bool { lhs.rank < rhs.rank }
 }
 
 /// One order line as `ORDER CREATE lines=` gives it.

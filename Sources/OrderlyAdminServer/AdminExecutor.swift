@@ -100,12 +100,11 @@ public struct AdminExecutor: Sendable {
 
     /// The request without its key, in a canonical order, hashed.
     static func requestHash(_ command: BoundCommand) -> String {
-        let canonical =
-            ([command.spec.name]
-            + command.arguments.keys.sorted().filter { $0 != "idem" }.map { name in
-                "\(name)=\(String(describing: command.arguments[name]!))"
-            }).joined(separator: "\n")
-        return SHA256.hash(data: Array(canonical.utf8)).map { String($0, radix: 16) }.joined()
+        let arguments = command.arguments.filter { $0.key != "idem" }.sorted { $0.key < $1.key }
+        let canonical = ([command.spec.name] + arguments.map { "\($0.key)=\(String(describing: $0.value))" })
+            .joined(separator: "\n")
+        // Two hex digits a byte, so no two digests print alike.
+        return SHA256.hash(data: Array(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Stored replies are the JSON form, which keeps field types.
@@ -225,6 +224,8 @@ public struct AdminExecutor: Sendable {
     // swiftlint:disable:next cyclomatic_complexity
     func dispatch(_ c: BoundCommand, principal: AdminPrincipal?) async throws -> AdminReply {
         let pool = database.pool
+        // Reads that are one piece of work on a connection are written once, in `connectionWork`.
+        if let work = connectionWork(c) { return try await pool.withConnection(work) }
         switch c.spec.name {
         case "WAREHOUSE ADD":
             let shipsTo = (c.text("ships_to") ?? "").split(separator: ",").map { String($0) }
@@ -248,8 +249,6 @@ public struct AdminExecutor: Sendable {
             )
             let id = try await pool.withConnection { try CatalogStore.createWarehouse($0, warehouse) }
             return .ok(AdminField("id", id), AdminField("code", warehouse.code))
-        case "WAREHOUSE LIST":
-            return Self.rows(try await pool.withConnection { try AdminQueries.warehouses($0) })
         case "SKU ADD":
             let sku = NewSKU(
                 code: c.text("code") ?? "",
@@ -261,10 +260,6 @@ public struct AdminExecutor: Sendable {
             )
             let id = try await pool.withConnection { try CatalogStore.createSKU($0, sku) }
             return .ok(AdminField("id", id), AdminField("code", sku.code))
-        case "SKU LIST":
-            let prefix = c.text("prefix") ?? ""
-            let limit = c.int("limit") ?? 100
-            return Self.rows(try await pool.withConnection { try AdminQueries.skus($0, prefix: prefix, limit: limit) })
         case "STOCK RECEIVE":
             return stock(
                 try await inventory(principal).receive(
@@ -328,23 +323,8 @@ public struct AdminExecutor: Sendable {
                 )
             }
             return .ok(AdminField("id", id))
-        case "RATE LIST":
-            let country = c.text("country")
-            return Self.rows(try await pool.withConnection { try AdminQueries.rates($0, country: country) })
         case "ORDER CREATE":
             return try await createOrder(c, principal: principal)
-        case "ORDER SHOW":
-            let order = try await orders(principal).order(c.int("id") ?? 0)
-            return Self.orderReply(order)
-        case "ORDER LIST":
-            let (status, channel, before, limit) = (
-                c.text("status"), c.text("channel"), c.int("before"), c.int("limit") ?? 100
-            )
-            return Self.rows(
-                try await pool.withConnection {
-                    try AdminQueries.orders($0, status: status, channel: channel, before: before, limit: limit)
-                }
-            )
         case "ORDER CANCEL":
             return outcome(try await orders(principal).cancel(c.int("id") ?? 0, reason: c.text("reason") ?? ""))
         case "ORDER HOLD":
@@ -375,23 +355,6 @@ public struct AdminExecutor: Sendable {
                         ]
                     }
                 }
-            )
-        case "SHIPMENT LIST":
-            let (order, status, limit) = (c.int("order"), c.text("status"), c.int("limit") ?? 100)
-            return Self.rows(
-                try await pool.withConnection {
-                    try AdminQueries.shipments($0, order: order, status: status, limit: limit)
-                }
-            )
-        case "SHIPMENT SHOW":
-            let id = c.int("id") ?? 0
-            return Self.rows(try await pool.withConnection { try AdminQueries.shipment($0, id: id) })
-        case "JOBS STATS":
-            return Self.rows(try await pool.withConnection { try AdminQueries.jobStats($0) })
-        case "JOBS LIST":
-            let (state, kind, limit) = (c.text("state"), c.text("kind"), c.int("limit") ?? 100)
-            return Self.rows(
-                try await pool.withConnection { try AdminQueries.jobs($0, state: state, kind: kind, limit: limit) }
             )
         case "JOBS RETRY":
             let id = c.int("id") ?? 0

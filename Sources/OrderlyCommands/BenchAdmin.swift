@@ -190,29 +190,7 @@ extension BenchCommand {
         }
 
         private func pgbenchSelect(configuration: PostgresConfiguration, clients: Int) throws -> Sample {
-            let directory = FileManager.default.temporaryDirectory.appending(path: "orderly-bench-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let threads = min(clients, ProcessInfo.processInfo.activeProcessorCount)
-            let result = try ChildProcess.run(
-                [
-                    pgbench, "-n", "-S", "-M", "extended", "-c", String(clients), "-j", String(threads), "-T",
-                    String(seconds), "-l", "--log-prefix", directory.appending(path: "log").path,
-                    try configuration.keywordConninfo(),
-                ],
-                workingDirectory: directory.path
-            )
-            guard result.status == 0 else { throw BenchError("pgbench exited \(result.status): \(result.output)") }
-            var latencies: [Double] = []
-            for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) where file.hasPrefix("log")
-            {
-                let log = try String(contentsOf: directory.appending(path: file), encoding: .utf8)
-                for line in log.split(separator: "\n") {
-                    let fields = line.split(separator: " ")
-                    if fields.count >= 3, let latency = Double(fields[2]) { latencies.append(latency) }
-                }
-            }
-            return Sample(latencies: latencies, seconds: Double(seconds))
+            try Pgbench.run(pgbench, builtin: ["-S"], clients: clients, seconds: seconds, configuration: configuration)
         }
 
         static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {

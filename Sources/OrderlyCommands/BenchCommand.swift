@@ -131,31 +131,13 @@ struct BenchCommand: AsyncParsableCommand {
         }
 
         private func pgbenchRun(configuration: PostgresConfiguration, clients: Int) throws -> Sample {
-            let directory = FileManager.default.temporaryDirectory.appending(path: "orderly-bench-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let script = directory.appending(path: "select1.sql")
-            try Data("SELECT 1;\n".utf8).write(to: script)
-            let threads = min(clients, ProcessInfo.processInfo.activeProcessorCount)
-            var arguments = [
-                pgbench, "-n", "-M", "extended", "-f", script.path, "-c", String(clients), "-j", String(threads),
-                "-T", String(seconds), "-l", "--log-prefix", directory.appending(path: "log").path,
-            ]
-            if !configuration.conninfo.isEmpty { arguments.append(configuration.conninfo) }
-            // Blocks this (otherwise idle) command until pgbench is done.
-            let result = try ChildProcess.run(arguments, workingDirectory: directory.path)
-            guard result.status == 0 else { throw BenchError("pgbench exited \(result.status): \(result.output)") }
-            // Log lines: client_id transaction_no latency_us script_no epoch epoch_us
-            var latencies: [Double] = []
-            for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) where file.hasPrefix("log")
-            {
-                let log = try String(contentsOf: directory.appending(path: file), encoding: .utf8)
-                for line in log.split(separator: "\n") {
-                    let fields = line.split(separator: " ")
-                    if fields.count >= 3, let latency = Double(fields[2]) { latencies.append(latency) }
-                }
-            }
-            return Sample(latencies: latencies, seconds: Double(seconds))
+            try Pgbench.run(
+                pgbench,
+                script: "SELECT 1;\n",
+                clients: clients,
+                seconds: seconds,
+                configuration: configuration
+            )
         }
     }
 }
@@ -200,5 +182,49 @@ struct Sample {
 
     static func microseconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
+    }
+}
+
+/// Runs pgbench for the benchmarks: `script` (a custom script's text) or `builtin` options (such as
+/// `-S`), `clients` clients for `seconds`, extended protocol, with a per-transaction log whose
+/// latencies become the sample. `cpu`, if given, is finished when pgbench has exited.
+enum Pgbench {
+    static func run(
+        _ pgbench: String,
+        script: String? = nil,
+        builtin: [String] = [],
+        clients: Int,
+        seconds: Int,
+        configuration: PostgresConfiguration
+    ) throws -> Sample {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "orderly-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var arguments = [pgbench, "-n", "-M", "extended"] + builtin
+        if let script {
+            let file = directory.appending(path: "script.sql")
+            try Data(script.utf8).write(to: file)
+            arguments += ["-f", file.path]
+        }
+        let threads = min(clients, ProcessInfo.processInfo.activeProcessorCount)
+        arguments += [
+            "-c", String(clients), "-j", String(threads), "-T", String(seconds), "-l", "--log-prefix",
+            directory.appending(path: "log").path,
+        ]
+        let conninfo = try configuration.keywordConninfo()
+        if !conninfo.isEmpty { arguments.append(conninfo) }
+        // Blocks this (otherwise idle) command until pgbench is done.
+        let result = try ChildProcess.run(arguments, workingDirectory: directory.path)
+        guard result.status == 0 else { throw BenchError("pgbench exited \(result.status): \(result.output)") }
+        // Log lines: client_id transaction_no latency_us script_no epoch epoch_us
+        var latencies: [Double] = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) where file.hasPrefix("log") {
+            let log = try String(contentsOf: directory.appending(path: file), encoding: .utf8)
+            for line in log.split(separator: "\n") {
+                let fields = line.split(separator: " ")
+                if fields.count >= 3, let latency = Double(fields[2]) { latencies.append(latency) }
+            }
+        }
+        return Sample(latencies: latencies, seconds: Double(seconds))
     }
 }

@@ -181,12 +181,7 @@ extension BenchCommand {
         )
             throws -> CPUSample
         {
-            let directory = FileManager.default.temporaryDirectory.appending(path: "orderly-bench-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let script = directory.appending(path: "reserve.sql")
-            try Data(
-                """
+            let script = """
                 \\set w random(\(seeded.warehouseIDs.lowerBound), \(seeded.warehouseIDs.upperBound))
                 \\set sku random(\(seeded.skuIDs.lowerBound), \(seeded.skuIDs.upperBound))
                 BEGIN;
@@ -195,30 +190,19 @@ extension BenchCommand {
                 INSERT INTO inventory_ledger (warehouse_id, sku_id, reserved_delta, reason, actor) VALUES (:w, :sku, 1, 'reserve', 'pgbench');
                 END;
 
-                """.utf8
-            ).write(to: script)
-            let threads = min(clients, ProcessInfo.processInfo.activeProcessorCount)
-            let arguments = [
-                pgbench, "-n", "-M", "extended", "-f", script.path, "-c", String(clients), "-j", String(threads),
-                "-T", String(seconds), "-l", "--log-prefix", directory.appending(path: "log").path,
-                try configuration.keywordConninfo(),
-            ]
+                """
             let cpu = CPUMeter()
-            let result = try ChildProcess.run(arguments, workingDirectory: directory.path)
-            guard result.status == 0 else { throw BenchError("pgbench exited \(result.status): \(result.output)") }
-            var latencies: [Double] = []
-            for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) where file.hasPrefix("log")
-            {
-                let log = try String(contentsOf: directory.appending(path: file), encoding: .utf8)
-                for line in log.split(separator: "\n") {
-                    let fields = line.split(separator: " ")
-                    if fields.count >= 3, let latency = Double(fields[2]) { latencies.append(latency) }
-                }
-            }
+            let sample = try Pgbench.run(
+                pgbench,
+                script: script,
+                clients: clients,
+                seconds: seconds,
+                configuration: configuration
+            )
             // pgbench's own CPU is another process: only the server's is comparable here.
-            var sample = cpu.finish(Sample(latencies: latencies, seconds: Double(seconds)))
-            sample.clientCPUMicroseconds = nil
-            return sample
+            var measured = cpu.finish(sample)
+            measured.clientCPUMicroseconds = nil
+            return measured
         }
     }
 }
@@ -317,15 +301,7 @@ struct CPUSample {
         func cell(_ value: Double?) -> String {
             value.map { String(format: "%15.0f", $0) } ?? String(repeating: " ", count: 14) + "-"
         }
-        let padded = label.padding(toLength: 19, withPad: " ", startingAt: 0)
-        return String(
-            format: "%7d  %@ %12.0f %10.0f %10.0f",
-            clients,
-            padded,
-            sample.throughput,
-            sample.percentile(0.5),
-            sample.percentile(0.99)
-        ) + cell(serverCPUMicroseconds) + cell(clientCPUMicroseconds)
+        return sample.row(clients: clients, label: label) + cell(serverCPUMicroseconds) + cell(clientCPUMicroseconds)
     }
 }
 

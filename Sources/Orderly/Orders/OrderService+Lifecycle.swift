@@ -174,9 +174,7 @@ extension OrderService {
                 holdReason = .paymentFailed
             }
             try tx.commit(after: statements)
-            var outcome = Self.outcome(order, status: status, holdReason: holdReason, reserved: order.unitsReserved)
-            outcome.replayed = false
-            return outcome
+            return Self.outcome(order, status: status, holdReason: holdReason, reserved: order.unitsReserved)
         }
         if verdict.status.isSecured, outcome.status == .onHold,
             outcome.holdReason == .paymentPending || outcome.holdReason == .paymentFailed

@@ -135,7 +135,7 @@ public struct OrderService: Sendable {
                     )
                 ])
                 guard let row = rows[0].first else { throw Replayed() }
-                var outcome = OrderOutcome(
+                return OrderOutcome(
                     orderID: try row.decode(Int64.self, "order_id"),
                     status: .onHold,
                     holdReason: findings[0].reason,
@@ -145,8 +145,6 @@ public struct OrderService: Sendable {
                     holdFindings: findings,
                     unitsReserved: 0
                 )
-                outcome.holdFindings = findings
-                return outcome
             }
             let destination = RoutingDestination(
                 country: order.order.shipTo.country,
@@ -522,7 +520,7 @@ struct Routed: Sendable {
             self.shortage = shortage
         }
         self.allocations = (plan?.shipments ?? []).flatMap { shipment in
-            shipment.units.keys.sorted().map { (shipment.warehouseID, $0, shipment.units[$0]!) }
+            shipment.units.sorted { $0.key < $1.key }.map { (shipment.warehouseID, $0.key, $0.value) }
         }
     }
 

@@ -64,6 +64,9 @@ extension OrderRecord {
         ship_latitude, ship_longitude, billing_country, risk_score, review_requested, routing_strategy
         """
 
+    static let readQuery = "SELECT " + columns + " FROM orders WHERE id = $1"
+    static let lockQuery = readQuery + " FOR UPDATE"
+
     static let lineQuery = """
         SELECT l.id, l.line_no, l.sku_id, s.code, s.weight_grams, l.quantity, l.unit_price_minor,
                l.quantity_reserved, l.quantity_backordered, l.quantity_shipped, l.quantity_cancelled

@@ -308,10 +308,7 @@ public struct OrderStore: Sendable {
     /// lines or its reservations holds it, and takes it before any inventory row).
     public func orderStatements(_ id: Int64, lock: Bool) -> [PostgresStatement] {
         [
-            PostgresStatement.cached(
-                "SELECT \(OrderRecord.columns) FROM orders WHERE id = $1\(lock ? " FOR UPDATE" : "")",
-                [id]
-            ),
+            PostgresStatement.cached(lock ? OrderRecord.lockQuery : OrderRecord.readQuery, [id]),
             PostgresStatement.cached(OrderRecord.lineQuery, [id]),
         ]
     }
