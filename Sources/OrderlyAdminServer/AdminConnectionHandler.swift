@@ -94,8 +94,9 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
             return
         }
         if event is IdleStateHandler.IdleStateEvent {
-            // Idle past the timeout (or a peer reading nothing while replies wait): close.
-            closeAfterFlush(context)
+            // Idle past the timeout: close. A connection whose command is still running (or queued)
+            // is not idle, however long the database takes.
+            if !busy && queue.isEmpty { closeAfterFlush(context) }
             return
         }
         context.fireUserInboundEventTriggered(event)
