@@ -91,11 +91,13 @@ let package = Package(
             ],
             swiftSettings: strictSwift6
         ),
-        // The job runner (a swift-service-lifecycle Service) and, with issue 5, the fulfillment handlers.
+        // A blocking line-oriented TCP client: the admin client's and the SMTP notifier's transport.
+        .target(name: "LineSocket", swiftSettings: strictSwift6),
+        // The job runner (a swift-service-lifecycle Service), the fulfillment handlers, the notifiers.
         .target(
             name: "OrderlyWorker",
             dependencies: [
-                "LibPQ", "Orderly", "OrderlyStore",
+                "LibPQ", "LineSocket", "Orderly", "OrderlyCore", "OrderlyStore",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -118,10 +120,12 @@ let package = Package(
             name: "OrderlyCommands",
             dependencies: [
                 "LibPQ",
+                "LineSocket",
                 "Orderly",
                 "OrderlyAdminProtocol",
                 "OrderlyAdminServer",
                 "OrderlyCore",
+                "OrderlyWorker",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "OrderlyDevCluster",
@@ -183,7 +187,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OrderlyWorkerTests",
-            dependencies: ["LibPQ", "Orderly", "OrderlyStore", "OrderlyTestSupport", "OrderlyWorker"],
+            dependencies: ["LibPQ", "Orderly", "OrderlyCore", "OrderlyStore", "OrderlyTestSupport", "OrderlyWorker"],
             swiftSettings: strictSwift6
         ),
         .testTarget(

@@ -209,6 +209,18 @@ public final class PostgresConnection: @unchecked Sendable {
         try query(sql, bindings).affectedRows
     }
 
+    /// Runs one statement (a cached one is parsed once per connection) and returns its rows.
+    @discardableResult
+    public func query(_ statement: PostgresStatement) throws -> PostgresRows {
+        try pipeline([statement])[0]
+    }
+
+    /// Runs one statement and returns how many rows it touched.
+    @discardableResult
+    public func execute(_ statement: PostgresStatement) throws -> Int {
+        try pipeline([statement])[0].affectedRows
+    }
+
     /// Runs a script of several statements through the simple query protocol.
     ///
     /// For fixed SQL only (migrations, DDL): the simple protocol takes no parameters.

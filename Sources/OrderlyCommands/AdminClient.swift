@@ -1,85 +1,33 @@
 import Foundation
+import LineSocket
 import OrderlyAdminProtocol
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A blocking client for the admin protocol: `orderly admin` and the server tests use it.
 public final class AdminClient {
-    private let socket: Int32
-    private var buffer: [UInt8] = []
-    private var chunk = [UInt8](repeating: 0, count: 4096)
+    private let connection: LineSocket
     /// The server's greeting line.
     public private(set) var greeting = ""
 
     /// Connects and reads the greeting. `timeout` bounds each read and write.
     public init(host: String, port: Int, timeout: Double = 30) throws {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &list)
-        guard status == 0, let first = list else {
-            throw AdminClientError("cannot resolve \(host): \(String(cString: gai_strerror(status)))")
+        do {
+            connection = try LineSocket(host: host, port: port, timeout: timeout)
+        } catch {
+            throw AdminClientError(error.description)
         }
-        defer { freeaddrinfo(list) }
-        var connected: Int32 = -1
-        var lastError = ""
-        var candidate: UnsafeMutablePointer<addrinfo>? = first
-        while let info = candidate {
-            let fd = Glibc.socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), 0)
-            if fd >= 0 {
-                if connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
-                    connected = fd
-                    break
-                }
-                lastError = String(cString: strerror(errno))
-                Glibc.close(fd)
-            }
-            candidate = info.pointee.ai_next
-        }
-        guard connected >= 0 else { throw AdminClientError("cannot connect to \(host):\(port): \(lastError)") }
-        socket = connected
-        var time = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
         greeting = try readLine() ?? ""
     }
 
-    deinit { Glibc.close(socket) }
-
     /// Sends raw bytes as they are.
     public func send(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes {
-                Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
-            }
-            guard written > 0 else { throw AdminClientError("send failed: \(String(cString: strerror(errno)))") }
-            offset += written
-        }
+        do { try connection.send(bytes) } catch { throw AdminClientError(error.description) }
     }
 
     public func send(_ text: String) throws { try send(Array(text.utf8)) }
 
     /// One line without its LF, or nil when the server closed the connection.
     public func readLine() throws -> String? {
-        while true {
-            if let newline = buffer.firstIndex(of: 0x0A) {
-                let line = String(decoding: buffer[..<newline], as: UTF8.self)
-                buffer.removeSubrange(...newline)
-                return line
-            }
-            let socket = self.socket
-            let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-            // End of stream, or the server reset a connection it closed with our input unread: closed.
-            if count == 0 || (count < 0 && errno == ECONNRESET) { return nil }
-            guard count > 0 else { throw AdminClientError("read failed: \(String(cString: strerror(errno)))") }
-            buffer += chunk[..<count]
-        }
+        do { return try connection.readLine() } catch { throw AdminClientError(error.description) }
     }
 
     /// Reads one whole reply: a line, or for `OK rows=N` the N rows and END. Nil if the server closed.
@@ -105,7 +53,7 @@ public final class AdminClient {
     }
 
     /// Closes our sending side (like `nc -N`): the server answers what it has, then closes.
-    public func shutdownWrite() { Glibc.shutdown(socket, Int32(SHUT_WR)) }
+    public func shutdownWrite() { connection.shutdownWrite() }
 
     /// Turns command-line words into a request line: `key=value with spaces` gets its value quoted.
     public static func line(from words: [String]) -> String {

@@ -16,7 +16,7 @@ public struct OrderlyCommand: AsyncParsableCommand {
         version: OrderlyVersion.current,
         subcommands: [
             MigrateCommand.self, ServeCommand.self, AdminCommand.self, AdminUserCommand.self, CheckCommand.self,
-            DevCommand.self, BenchCommand.self,
+            DevCommand.self, BenchCommand.self, WorkerCommand.self,
         ]
     )
 

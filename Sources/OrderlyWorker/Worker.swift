@@ -25,15 +25,21 @@ public struct WorkerConfiguration: Sendable {
     public var pollInterval: Duration
     public var backoffBase: Double
     public var backoffCap: Double
+    /// How often each sweep (expiry, backorders) is enqueued; nil schedules none.
+    public var sweepInterval: Duration?
+    /// Fault injection for crash tests: jobs of these kinds sleep this long inside their transaction,
+    /// after their effects and before their completion (set from ORDERLY_WORKER_PAUSE, see `orderly worker`).
+    public var pauseInTransaction: [String: Duration] = [:]
 
     public init(
         id: String = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)",
-        queues: [String] = ["default", "fulfillment", "alerts"],
+        queues: [String] = ["default", "fulfillment", "notifications", "alerts", "maintenance"],
         concurrency: Int = 4,
         leaseSeconds: Double = 30,
         pollInterval: Duration = .seconds(1),
         backoffBase: Double = 1,
-        backoffCap: Double = 3600
+        backoffCap: Double = 3600,
+        sweepInterval: Duration? = nil
     ) {
         self.id = id
         self.queues = queues
@@ -42,6 +48,7 @@ public struct WorkerConfiguration: Sendable {
         self.pollInterval = pollInterval
         self.backoffBase = backoffBase
         self.backoffCap = backoffCap
+        self.sweepInterval = sweepInterval
     }
 }
 
@@ -53,6 +60,7 @@ public final class Worker: Service, Sendable {
     let database: OrderlyDatabase
     let listenerConfiguration: PostgresConfiguration?
     let handlers: [String: any JobHandler]
+    let idempotentHandlers: [String: any IdempotentJobHandler]
     let configuration: WorkerConfiguration
     let logger: Logger
     private let wakeup = Wakeup()
@@ -63,12 +71,17 @@ public final class Worker: Service, Sendable {
         database: OrderlyDatabase,
         listenerConfiguration: PostgresConfiguration?,
         handlers: [any JobHandler],
+        idempotentHandlers: [any IdempotentJobHandler] = [],
         configuration: WorkerConfiguration,
         logger: Logger
     ) {
         self.database = database
         self.listenerConfiguration = listenerConfiguration
         self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { _, last in last })
+        self.idempotentHandlers = Dictionary(
+            idempotentHandlers.map { ($0.kind, $0) },
+            uniquingKeysWith: { _, last in last }
+        )
         self.configuration = configuration
         self.logger = logger
     }
@@ -107,10 +120,15 @@ public final class Worker: Service, Sendable {
         let leaseKeeper = Task { await self.keepLeases() }
         await withTaskGroup(of: Void.self) { group in
             var lastRescue = ContinuousClock.now - .seconds(3600)
+            var lastSweep = ContinuousClock.now - .seconds(86_400)
             while !stopping.load(ordering: .sequentiallyConsistent) {
                 if ContinuousClock.now - lastRescue > .seconds(max(1, configuration.leaseSeconds / 2)) {
                     lastRescue = .now
                     _ = try? await database.pool.withConnection { try JobQueue.rescue($0) }
+                }
+                if let interval = configuration.sweepInterval, ContinuousClock.now - lastSweep > interval {
+                    lastSweep = .now
+                    await scheduleSweeps()
                 }
                 let free = configuration.concurrency - running.withLock { $0.count }
                 var claimed: [ClaimedJob] = []
@@ -120,8 +138,13 @@ public final class Worker: Service, Sendable {
                         claimed = try await database.pool.withConnection {
                             try JobQueue.claim($0, queues: queues, limit: free, worker: id, leaseSeconds: lease)
                         }
+                    } catch let error as PostgresError where error.code == .poolClosed {
+                        logger.error("the database pool is closed; the worker stops")
+                        stopping.store(true, ordering: .sequentiallyConsistent)
+                        break
                     } catch {
                         logger.warning("claim failed", metadata: ["error": "\(error)"])
+                        try? await Task.sleep(for: max(configuration.pollInterval, .milliseconds(500)))
                     }
                 }
                 for job in claimed {
@@ -136,6 +159,18 @@ public final class Worker: Service, Sendable {
             await group.waitForAll()
         }
         leaseKeeper.cancel()
+    }
+
+    /// One pending job per sweep across all workers (the unique key); whoever is due enqueues it.
+    private func scheduleSweeps() async {
+        let jobs = StandardJobs.sweeps.filter { configuration.queues.contains($0.queue) }.map {
+            NewJob(queue: $0.queue, kind: $0.kind, priority: 200, uniqueKey: "sweep:\($0.kind)", maxAttempts: 3)
+        }
+        do {
+            _ = try await database.pool.withConnection { try JobQueue.enqueue($0, jobs) }
+        } catch {
+            logger.warning("could not schedule sweeps", metadata: ["error": "\(error)"])
+        }
     }
 
     private func keepLeases() async {
@@ -157,15 +192,26 @@ public final class Worker: Service, Sendable {
             wakeup.signal()
         }
         let worker = configuration.id
+        let pause = configuration.pauseInTransaction[job.kind]
         do {
-            guard let handler = handlers[job.kind] else {
-                throw WorkerError("no handler for job kind '\(job.kind)'")
-            }
-            try await database.pool.withConnection { connection in
-                try connection.transaction { tx in
-                    try handler.perform(job, in: tx)
-                    guard try JobQueue.complete(tx, id: job.id, worker: worker) else { throw LeaseLost() }
+            if let handler = handlers[job.kind] {
+                try await database.pool.withConnection { connection in
+                    try connection.transaction { tx in
+                        try handler.perform(job, in: tx)
+                        if let pause { Thread.sleep(forTimeInterval: pause.seconds) }
+                        guard try JobQueue.complete(tx, job, worker: worker) else { throw LeaseLost() }
+                    }
                 }
+            } else if let handler = idempotentHandlers[job.kind] {
+                try await handler.perform(job)
+                let completed = try await database.pool.withConnection {
+                    try JobQueue.complete($0, job, worker: worker)
+                }
+                if !completed {
+                    logger.warning("lease lost after an idempotent job ran", metadata: ["job": "\(job.id)"])
+                }
+            } else {
+                throw WorkerError("no handler for job kind '\(job.kind)'")
             }
         } catch is LeaseLost {
             logger.warning("lease lost; the job's effects were rolled back", metadata: ["job": "\(job.id)"])
@@ -177,7 +223,7 @@ public final class Worker: Service, Sendable {
             )
             let message = "\(error)"
             let state = try? await database.pool.withConnection {
-                try JobQueue.fail($0, id: job.id, worker: worker, error: message, retryInSeconds: delay)
+                try JobQueue.fail($0, job, worker: worker, error: message, retryInSeconds: delay)
             }
             logger.info(
                 "job failed",
@@ -191,6 +237,13 @@ public final class Worker: Service, Sendable {
 }
 
 struct LeaseLost: Error {}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
 
 public struct WorkerError: Error, CustomStringConvertible {
     public var description: String

@@ -25,16 +25,16 @@ struct JobQueueTests {
         #expect(!claimed.map(\.id).contains(low))
         // The completion rolls back with the transaction that holds the effects.
         _ = try? connection.transaction { tx in
-            let completed = try JobQueue.complete(tx, id: high, worker: "w1")
+            let completed = try JobQueue.complete(tx, claimed[0], worker: "w1")
             #expect(completed)
             throw CancellationError()
         }
         #expect(try state(connection, high) == "running")
-        let completed = try connection.transaction { tx in try JobQueue.complete(tx, id: high, worker: "w1") }
+        let completed = try connection.transaction { tx in try JobQueue.complete(tx, claimed[0], worker: "w1") }
         #expect(completed)
         #expect(try state(connection, high) == "completed")
         // Another worker cannot complete a job it does not hold.
-        #expect(try !JobQueue.complete(connection, id: claimed[1].id, worker: "w2"))
+        #expect(try !JobQueue.complete(connection, claimed[1], worker: "w2"))
     }
 
     @Test func concurrentClaimersNeverShareAJob() async throws {
@@ -83,7 +83,7 @@ struct JobQueueTests {
         #expect(try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "once", uniqueKey: "\(queue):k")) == nil)
         let claimed = try JobQueue.claim(connection, queues: [queue], limit: 10, worker: "w", leaseSeconds: 30)
         #expect(claimed.map(\.kind) == ["once"])
-        _ = try JobQueue.complete(connection, id: claimed[0].id, worker: "w")
+        _ = try JobQueue.complete(connection, claimed[0], worker: "w")
         // Once it finished, the key is free again.
         #expect(try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "once", uniqueKey: "\(queue):k")) != nil)
     }
@@ -92,16 +92,17 @@ struct JobQueueTests {
         let connection = try connect()
         defer { connection.close() }
         let id = try #require(try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "flaky", maxAttempts: 2)))
-        _ = try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "w", leaseSeconds: 30)
-        #expect(
-            try JobQueue.fail(connection, id: id, worker: "w", error: "boom 1", retryInSeconds: 3600) == "retryable"
+        let first = try #require(
+            try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "w", leaseSeconds: 30).first
         )
+        #expect(try JobQueue.fail(connection, first, worker: "w", error: "boom 1", retryInSeconds: 3600) == "retryable")
         // Backing off: not claimable yet.
         #expect(try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "w", leaseSeconds: 30).isEmpty)
         try connection.execute("UPDATE jobs SET run_at = now() WHERE id = $1", [id])
         let second = try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "w", leaseSeconds: 30)
         #expect(second.first?.attempt == 2)
-        #expect(try JobQueue.fail(connection, id: id, worker: "w", error: "boom 2", retryInSeconds: 0) == "discarded")
+        let job = try #require(second.first)
+        #expect(try JobQueue.fail(connection, job, worker: "w", error: "boom 2", retryInSeconds: 0) == "discarded")
         let row = try connection.query("SELECT last_error, jsonb_array_length(errors) FROM jobs WHERE id = $1", [id])
         #expect(try row[0].decode(String.self, at: 0) == "boom 2")
         #expect(try row[0].decode(Int32.self, at: 1) == 2)
@@ -114,15 +115,20 @@ struct JobQueueTests {
         let connection = try connect()
         defer { connection.close() }
         let id = try #require(try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "slow")))
-        _ = try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "crashed", leaseSeconds: 0.05)
+        let first = try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "crashed", leaseSeconds: 0.05)
         Thread.sleep(forTimeInterval: 0.2)
         #expect(try JobQueue.rescue(connection) >= 1)
         let again = try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "rescuer", leaseSeconds: 30)
-        #expect(again.first?.id == id)
-        #expect(again.first?.attempt == 2)
-        #expect(try !JobQueue.complete(connection, id: id, worker: "crashed"))
+        let job = try #require(again.first)
+        #expect(job.id == id)
+        #expect(job.attempt == 2)
+        #expect(try !JobQueue.complete(connection, try #require(first.first), worker: "crashed"))
         #expect(try JobQueue.extendLeases(connection, ids: [id], worker: "rescuer", leaseSeconds: 60) == 1)
-        #expect(try JobQueue.complete(connection, id: id, worker: "rescuer"))
+        // The same worker holding a later attempt cannot complete the earlier one.
+        var stale = job
+        stale.attempt = 1
+        #expect(try !JobQueue.complete(connection, stale, worker: "rescuer"))
+        #expect(try JobQueue.complete(connection, job, worker: "rescuer"))
     }
 
     @Test func threeDrainersApplyEachEffectExactlyOnce() async throws {
@@ -152,7 +158,7 @@ struct JobQueueTests {
                             for job in batch {
                                 try own.transaction { tx in
                                     try tx.execute("INSERT INTO \(effects) VALUES ($1)", [job.id])
-                                    guard try JobQueue.complete(tx, id: job.id, worker: "d\(worker)") else {
+                                    guard try JobQueue.complete(tx, job, worker: "d\(worker)") else {
                                         throw CancellationError()
                                     }
                                 }

@@ -81,7 +81,21 @@ extension OrderService {
     public func release(_ orderID: Int64, note: String) async throws -> OrderOutcome {
         let note = try Self.checkReason(note)
         try await releaseOnly(orderID, reason: "released: " + note, data: "{}")
-        return try await reserve(orderID: orderID)
+        return try await reserveAfterHold(orderID)
+    }
+
+    /// Routes a released order's open units; the reservations it kept through the hold get their pick
+    /// jobs again if it is paid (a pick that ran while it was held did nothing).
+    func reserveAfterHold(_ orderID: Int64) async throws -> OrderOutcome {
+        let outcome = try await reserve(orderID: orderID)
+        let store = self.store
+        _ = try await withLockedOrder(orderID, lockReservations: .none) { tx, _, order in
+            if order.paymentStatus.isSecured, order.unitsReserved > 0 {
+                try tx.commit(after: [store.paymentSecured(orderID: orderID)])
+            }
+            return true
+        }
+        return outcome
     }
 
     /// Runs the hold rules again on a held order, with what is known now (its payment status may have
@@ -125,7 +139,7 @@ extension OrderService {
             return outcome
         }
         if let outcome { return outcome }
-        return try await reserve(orderID: orderID)
+        return try await reserveAfterHold(orderID)
     }
 
     private func releaseOnly(_ orderID: Int64, reason: String, data: String) async throws {

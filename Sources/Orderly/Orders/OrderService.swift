@@ -232,6 +232,13 @@ public struct OrderService: Sendable {
 
     // MARK: Reserving an order already captured
 
+    /// Statuses `reserve(orderID:)` routes open units in.
+    static let reservable: Set<OrderStatus> = Set<OrderStatus>([.received, .backordered, .partiallyReserved]).union(
+        fulfilling
+    )
+    /// Being fulfilled: reserving more units does not move the order.
+    static let fulfilling: Set<OrderStatus> = [.picking, .packed, .partiallyShipped]
+
     /// Routes and reserves an order's open units: one released from hold, or a backorder whose stock
     /// has arrived. Three round trips, as for `place`.
     public func reserve(orderID: Int64) async throws -> OrderOutcome {
@@ -257,7 +264,7 @@ public struct OrderService: Sendable {
         guard let seen = try store.decodeOrder(read[0], lines: read[1]) else {
             throw OrderlyError(.notFound, "order \(orderID) does not exist")
         }
-        guard [.received, .backordered, .partiallyReserved].contains(seen.status) else {
+        guard Self.reservable.contains(seen.status) else {
             throw IllegalTransition(from: seen.status, event: .reserve)
         }
         let snapshot = try RoutingSnapshot.decode(Array(read[2...]))
@@ -352,7 +359,10 @@ public struct OrderService: Sendable {
         let shortageText = routed.shortage.keys.sorted().map { "SKU \($0) short \(routed.shortage[$0] ?? 0)" }
             .joined(separator: ", ")
 
-        if short > 0 && channel.onShortage == .reject {
+        // An order already being fulfilled keeps its status: units it gets now (a short pick routed
+        // elsewhere, a backorder filled) join it, and what cannot be had stays backordered.
+        let fulfilling = Self.fulfilling.contains(status)
+        if short > 0 && channel.onShortage == .reject && !fulfilling {
             return .reject(
                 try OrderMove.checked(
                     .cancel,
@@ -363,7 +373,9 @@ public struct OrderService: Sendable {
             )
         }
         let event: OrderEvent? =
-            if short == 0 {
+            if fulfilling {
+                nil
+            } else if short == 0 {
                 .reserve
             } else if reserved + alreadyReserved > 0 {
                 reserved > 0 || status != .partiallyReserved ? .reservePartially : nil
@@ -379,10 +391,12 @@ public struct OrderService: Sendable {
                 data: planJSON
             )
         }
-        let message: OutboxMessage? = email.map { email in
-            short == 0
-                ? Messages.confirmed(externalID: externalID, email: email)
-                : Messages.backordered(externalID: externalID, email: email)
+        let message: OutboxMessage? = email.flatMap { email in
+            fulfilling && short == 0
+                ? nil
+                : short == 0
+                    ? Messages.confirmed(externalID: externalID, email: email)
+                    : Messages.backordered(externalID: externalID, email: email)
         }
         let write = ReservationWrite(
             orderID: orderID ?? 0,

@@ -14,11 +14,19 @@ public struct ChannelPolicy: Hashable, Sendable {
     /// How long stock stays reserved for an order whose payment is still pending; nil holds unpaid
     /// orders instead (`payment_pending`) and reserves nothing for them.
     public var unpaidReservationSeconds: Int64?
+    /// How the label step chooses among carriers' quotes for this channel's parcels.
+    public var carrierRule: CarrierRule
 
-    public init(routing: String, onShortage: ShortagePolicy, unpaidReservationSeconds: Int64?) {
+    public init(
+        routing: String,
+        onShortage: ShortagePolicy,
+        unpaidReservationSeconds: Int64?,
+        carrierRule: CarrierRule = .cheapest
+    ) {
         self.routing = routing
         self.onShortage = onShortage
         self.unpaidReservationSeconds = unpaidReservationSeconds
+        self.carrierRule = carrierRule
     }
 }
 
@@ -46,8 +54,18 @@ public struct OrderPolicy: Sendable {
     public static let standard = OrderPolicy(
         channels: [
             .web: ChannelPolicy(routing: "nearest>split", onShortage: .backorder, unpaidReservationSeconds: 1800),
-            .pos: ChannelPolicy(routing: "priority>split", onShortage: .reject, unpaidReservationSeconds: nil),
-            .marketplace: ChannelPolicy(routing: "nearest>split", onShortage: .reject, unpaidReservationSeconds: nil),
+            .pos: ChannelPolicy(
+                routing: "priority>split",
+                onShortage: .reject,
+                unpaidReservationSeconds: nil,
+                carrierRule: .fastest
+            ),
+            .marketplace: ChannelPolicy(
+                routing: "nearest>split",
+                onShortage: .reject,
+                unpaidReservationSeconds: nil,
+                carrierRule: .fastest
+            ),
             .phone: ChannelPolicy(routing: "nearest>split", onShortage: .backorder, unpaidReservationSeconds: 86_400),
             .b2b: ChannelPolicy(routing: "cheapest>split", onShortage: .backorder, unpaidReservationSeconds: 604_800),
         ],

@@ -90,7 +90,24 @@ public struct InventoryStore: Sendable {
         if delta < 0, updated.onHand - updated.reserved <= updated.reorderPoint {
             try enqueueLowStock(connection, row: updated)
         }
+        if delta > 0 { try enqueueBackorderRetry(connection, sku: row.skuID) }
         return updated
+    }
+
+    /// Stock arrived: a `retry_backorders` job for the SKU, at most one pending (its unique key). The
+    /// worker reserves the waiting orders' units, oldest order first.
+    func enqueueBackorderRetry(_ connection: PostgresConnection, sku: Int64) throws {
+        try connection.execute(
+            """
+            INSERT INTO jobs (queue, kind, args, unique_key)
+            SELECT 'fulfillment', 'retry_backorders', jsonb_build_object('sku_id', $1::int8), $2
+            WHERE EXISTS (SELECT 1 FROM order_lines WHERE sku_id = $1 AND quantity_backordered > 0)
+            ON CONFLICT (unique_key)
+                WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
+            DO NOTHING
+            """,
+            [sku, "retry_backorders:sku:\(sku)"]
+        )
     }
 
     /// A `low_stock` job for the worker, at most one pending per row (the jobs' unique key).

@@ -48,7 +48,8 @@ public struct ClaimedJob: Hashable, Sendable {
 /// batches with `FOR UPDATE SKIP LOCKED` and give each job a lease; completion must be written in the
 /// same transaction as the job's effects (`complete` refuses a job whose lease this worker lost).
 public enum JobQueue {
-    /// The NOTIFY channel workers LISTEN on; the payload is the queue name. Sent at commit.
+    /// The NOTIFY channel workers LISTEN on; the payload is the queue name. A statement trigger on
+    /// `jobs` sends it at commit for every INSERT, wherever it is written (migration 0004).
     public static let channel = "orderly_jobs"
 
     /// Enqueues in the caller's transaction (NOTIFY is sent at its commit). Returns the id, or nil if a
@@ -64,13 +65,13 @@ public enum JobQueue {
                 ON CONFLICT (unique_key)
                     WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
                 DO NOTHING
-                RETURNING id, queue
+                RETURNING id
             )
-            SELECT id, pg_notify($8, queue) FROM inserted
+            SELECT id FROM inserted
             """,
             [
                 job.queue, job.kind, job.args, Int64(job.priority), job.delaySeconds, job.uniqueKey,
-                Int64(job.maxAttempts), channel,
+                Int64(job.maxAttempts),
             ]
         )
         return try rows.first?.decode(Int64.self, at: 0)
@@ -94,16 +95,13 @@ public enum JobQueue {
                 ON CONFLICT (unique_key)
                     WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
                 DO NOTHING
-                RETURNING queue
-            ), notified AS (
-                SELECT pg_notify($8, queue) FROM (SELECT DISTINCT queue FROM inserted) q
+                RETURNING 1
             )
-            SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM notified)
+            SELECT count(*) FROM inserted
             """,
             [
                 jobs.map(\.queue), jobs.map(\.kind), jobs.map(\.args), jobs.map { Int64($0.priority) },
                 jobs.map { String($0.delaySeconds) }, jobs.map(\.uniqueKey), jobs.map { Int64($0.maxAttempts) },
-                channel,
             ]
         ).scalar(Int64.self)
         return Int(inserted)
@@ -148,14 +146,17 @@ public enum JobQueue {
 
     /// Marks the job completed, in the caller's transaction (the one holding the job's effects).
     /// Returns false if this worker no longer holds it (its lease lapsed and it was rescued): the caller
-    /// must then roll back, so the effects are not applied twice.
-    public static func complete(_ connection: PostgresConnection, id: Int64, worker: String) throws -> Bool {
+    /// must then roll back, so the effects are not applied twice. The attempt is part of the check: a
+    /// worker whose lease lapsed and that claimed the same job again cannot complete the old attempt.
+    public static func complete(_ connection: PostgresConnection, _ job: ClaimedJob, worker: String) throws -> Bool {
         try connection.execute(
-            """
-            UPDATE jobs SET state = 'completed', completed_at = now(), lease_expires_at = NULL
-            WHERE id = $1 AND state = 'running' AND attempted_by = $2
-            """,
-            [id, worker]
+            PostgresStatement.cached(
+                """
+                UPDATE jobs SET state = 'completed', completed_at = now(), lease_expires_at = NULL
+                WHERE id = $1 AND state = 'running' AND attempted_by = $2 AND attempt = $3
+                """,
+                [job.id, worker, Int64(job.attempt)]
+            )
         ) == 1
     }
 
@@ -164,7 +165,7 @@ public enum JobQueue {
     @discardableResult
     public static func fail(
         _ connection: PostgresConnection,
-        id: Int64,
+        _ job: ClaimedJob,
         worker: String,
         error: String,
         retryInSeconds: Double
@@ -177,10 +178,10 @@ public enum JobQueue {
                 completed_at = CASE WHEN attempt >= max_attempts THEN now() END,
                 lease_expires_at = NULL, last_error = $3,
                 errors = errors || jsonb_build_object('attempt', attempt, 'at', now(), 'error', $3)
-            WHERE id = $1 AND state = 'running' AND attempted_by = $2
+            WHERE id = $1 AND state = 'running' AND attempted_by = $2 AND attempt = $5
             RETURNING state
             """,
-            [id, worker, String(error.prefix(2000)), retryInSeconds]
+            [job.id, worker, String(error.prefix(2000)), retryInSeconds, Int64(job.attempt)]
         )
         return try rows.first?.decode(String.self, at: 0)
     }

@@ -1,0 +1,58 @@
+import OrderlyCore
+import OrderlyStore
+
+/// The customer messages fulfillment writes to the outbox, one per cause (the dedupe key).
+enum FulfillmentMessages {
+    static func shipped(order: OrderRecord, shipment: ShipmentRecord, email: String, complete: Bool) -> OutboxMessage {
+        let tracking = shipment.trackingNumber ?? "(none)"
+        let carrier = [shipment.carrierCode, shipment.service].compactMap { $0 }.joined(separator: " ")
+        return OutboxMessage(
+            kind: "order_shipped",
+            recipient: email,
+            subject: complete
+                ? "Your order \(order.externalID) has shipped"
+                : "Part of your order \(order.externalID) has shipped",
+            body: "A parcel of order \(order.externalID) is on its way with \(carrier). Tracking number: \(tracking).",
+            dedupeKey: "order_shipped:shipment:\(shipment.id)"
+        )
+    }
+
+    static func carrier(
+        _ event: CarrierEvent,
+        order: OrderRecord,
+        shipment: ShipmentRecord,
+        email: String,
+        note: String?
+    ) -> OutboxMessage {
+        let tracking = shipment.trackingNumber ?? "(none)"
+        let detail = note.map { " (\($0))" } ?? ""
+        switch event {
+        case .delivered:
+            return OutboxMessage(
+                kind: "order_delivered",
+                recipient: email,
+                subject: "Your parcel of order \(order.externalID) was delivered",
+                body: "Parcel \(tracking) of order \(order.externalID) was delivered\(detail).",
+                dedupeKey: "order_delivered:shipment:\(shipment.id)"
+            )
+        case .delayed:
+            return OutboxMessage(
+                kind: "order_delayed",
+                recipient: email,
+                subject: "Your parcel of order \(order.externalID) is delayed",
+                body: "The carrier reports parcel \(tracking) of order \(order.externalID) delayed\(detail). "
+                    + "We are following it up.",
+                dedupeKey: "order_delayed:shipment:\(shipment.id)"
+            )
+        case .lost:
+            return OutboxMessage(
+                kind: "order_delayed",
+                recipient: email,
+                subject: "A problem with your parcel of order \(order.externalID)",
+                body: "The carrier reports parcel \(tracking) of order \(order.externalID) lost\(detail). "
+                    + "We will contact you about a replacement or a refund.",
+                dedupeKey: "order_lost:shipment:\(shipment.id)"
+            )
+        }
+    }
+}

@@ -1,0 +1,455 @@
+import Foundation
+import LibPQ
+import OrderlyCore
+import OrderlyStore
+
+/// What a carrier (or an admin on its behalf) reports about a shipped parcel.
+public enum CarrierEvent: String, Sendable, CaseIterable {
+    case delivered
+    case delayed
+    case lost
+}
+
+/// Fulfillment: pick → pack → label → ship → deliver. Each step runs in the transaction the worker
+/// completes its job in (DESIGN.md invariant 5), takes the order's row lock first, and does nothing if
+/// its work is already done or no longer wanted (cancelled order, shipment moved on): a rerun after a
+/// crash, or a duplicate job, changes nothing.
+public struct FulfillmentService: Sendable {
+    let database: OrderlyDatabase
+    public let actor: String
+    public let policy: OrderPolicy
+    /// Carriers asked for quotes; nil asks the built-in rate-table carrier (the `shipping_rates` rows).
+    public let carriers: [any Carrier]?
+
+    public init(
+        database: OrderlyDatabase,
+        actor: String,
+        policy: OrderPolicy = .standard,
+        carriers: [any Carrier]? = nil
+    ) {
+        self.database = database
+        self.actor = actor
+        self.policy = policy
+        self.carriers = carriers
+    }
+
+    var store: FulfillmentStore { FulfillmentStore(actor: actor) }
+    var orders: OrderStore { OrderStore(actor: actor) }
+
+    /// Order statuses in which reserved stock is being fulfilled.
+    static let fulfilling: Set<OrderStatus> = [.reserved, .partiallyReserved, .picking, .packed, .partiallyShipped]
+
+    // MARK: Pick
+
+    /// Turns the order's unshipped reservations at a warehouse into a shipment and puts it on pick
+    /// lists by the warehouse's method. Returns the shipment, or nil when there was nothing to pick.
+    @discardableResult
+    public func pick(_ tx: PostgresConnection, orderID: Int64, warehouseID: Int64) throws -> Int64? {
+        let order = try lockedOrder(tx, orderID)
+        guard Self.fulfilling.contains(order.status) else { return nil }
+        guard let warehouse = try store.warehouse(tx, id: warehouseID) else {
+            throw OrderlyError(.notFound, "warehouse \(warehouseID) does not exist")
+        }
+        let unshipped = try store.unshippedReservations(tx, orderID: orderID, warehouseID: warehouseID)
+        guard !unshipped.isEmpty else { return nil }
+        let created = try tx.query(
+            store.createShipment(
+                orderID: orderID,
+                warehouseID: warehouseID,
+                reservationIDs: unshipped.map(\.reservationID)
+            )
+        )
+        guard let shipmentID = try created.first?.decode(Int64.self, at: 0) else {
+            throw OrderlyError(.conflict, "order \(orderID): no shipment lines were written")
+        }
+        let lineOf = Dictionary(
+            try created.map { (try $0.decode(Int64.self, at: 2), try $0.decode(Int64.self, at: 1)) },
+            uniquingKeysWith: { first, _ in first }
+        )
+        let items = unshipped.compactMap { r -> PickItem? in
+            guard let line = lineOf[r.reservationID] else { return nil }
+            return PickItem(
+                shipmentID: shipmentID,
+                shipmentLineID: line,
+                skuID: r.skuID,
+                skuCode: r.skuCode,
+                quantity: r.quantity,
+                bin: r.bin,
+                zone: r.zone
+            )
+        }
+        switch warehouse.pickMethod {
+        case .single, .zone:
+            for list in PickPlanner.plan(warehouse.pickMethod, items: items) {
+                let id = try tx.query(
+                    store.createPickList(
+                        warehouseID: warehouseID,
+                        method: warehouse.pickMethod,
+                        zone: list.zone,
+                        open: false
+                    )
+                ).scalar(Int64.self)
+                try tx.execute(store.addPickLines(listID: id, items: list.items))
+                if !warehouse.scannerConfirmation { _ = try confirm(tx, listID: id, picked: nil) }
+            }
+        case .batch:
+            try addToBatch(tx, warehouse: warehouse, items: items)
+        }
+        if order.status == .reserved || order.status == .partiallyReserved {
+            try move(tx, order, .startPicking, reason: "shipment \(shipmentID) from \(warehouse.code) is being picked")
+        }
+        return shipmentID
+    }
+
+    /// Adds a shipment's items to the warehouse's gathering batch (a new one when there is none or it
+    /// is full, with a job that walks it when its window closes); a batch that reaches its size is
+    /// walked now.
+    func addToBatch(_ tx: PostgresConnection, warehouse: WarehouseFulfillment, items: [PickItem]) throws {
+        let open = try tx.pipeline([
+            store.lockBatching(warehouseID: warehouse.id), store.openBatch(warehouseID: warehouse.id),
+        ])[1]
+        var listID: Int64
+        var shipments: Int64
+        if let row = open.first, try row.decode(Int64.self, at: 1) < Int64(warehouse.batchSize) {
+            listID = try row.decode(Int64.self, at: 0)
+            shipments = try row.decode(Int64.self, at: 1)
+        } else {
+            if let row = open.first { try walkBatch(tx, listID: try row.decode(Int64.self, at: 0)) }
+            listID = try tx.query(
+                store.createPickList(warehouseID: warehouse.id, method: .batch, zone: nil, open: true)
+            ).scalar(Int64.self)
+            shipments = 0
+            try JobQueue.enqueue(
+                tx,
+                NewJob(
+                    queue: "fulfillment",
+                    kind: "pick_batch",
+                    args: #"{"pick_list_id": \#(listID), "warehouse_id": \#(warehouse.id)}"#,
+                    delaySeconds: Double(warehouse.batchWindowSeconds),
+                    uniqueKey: "pick_batch:list:\(listID)"
+                )
+            )
+        }
+        // Positions are provisional until the batch is walked and renumbered.
+        try tx.execute(
+            store.addPickLines(
+                listID: listID,
+                items: PickPlanner.walk(items).enumerated().map { ($0.offset + 1, $0.element) }
+            )
+        )
+        if shipments + 1 >= Int64(warehouse.batchSize) { try walkBatch(tx, listID: listID) }
+    }
+
+    /// Walks a gathered batch: its lines renumbered in one walk over every shipment's items; in an
+    /// auto-confirming warehouse the full picks are confirmed at once. Nothing if already walked.
+    public func walkBatch(_ tx: PostgresConnection, listID: Int64) throws {
+        let read = try tx.pipeline(store.pickListStatements(listID))
+        guard let list = try store.decodePickList(read[0], lines: read[1]) else {
+            throw OrderlyError(.notFound, "pick list \(listID) does not exist")
+        }
+        guard list.status == "open" else { return }
+        // A shipment line is on a list once, so it names the pick line.
+        let pickLine = Dictionary(
+            list.lines.map { ($0.shipmentLineID, $0.id) },
+            uniquingKeysWith: { first, _ in first }
+        )
+        let walk = PickPlanner.walk(
+            list.lines.map {
+                PickItem(
+                    shipmentID: $0.shipmentID,
+                    shipmentLineID: $0.shipmentLineID,
+                    skuID: $0.skuID,
+                    skuCode: $0.skuCode,
+                    quantity: $0.quantity,
+                    bin: $0.bin,
+                    zone: $0.zone
+                )
+            }
+        )
+        try tx.execute(store.walkBatch(listID: listID, lineIDs: walk.compactMap { pickLine[$0.shipmentLineID] }))
+        guard let warehouse = try store.warehouse(tx, id: list.warehouseID) else { return }
+        if !warehouse.scannerConfirmation { _ = try confirm(tx, listID: listID, picked: nil) }
+    }
+
+    /// Confirms a walked pick list: `picked` maps SKU codes to the units a picker found (SKUs not named
+    /// were picked in full; nil confirms everything in full). A SKU's units are credited to its lines in
+    /// walk order, so in a batch the first shipments on the walk are served first. Returns the
+    /// shipments that became picked (all their lists done).
+    public func confirm(_ tx: PostgresConnection, listID: Int64, picked: [String: Int64]?) throws -> [Int64] {
+        let read = try tx.pipeline(store.pickListStatements(listID))
+        guard let list = try store.decodePickList(read[0], lines: read[1]) else {
+            throw OrderlyError(.notFound, "pick list \(listID) does not exist")
+        }
+        guard list.status == "in_progress" || list.status == "open" else {
+            throw OrderlyError(
+                .conflict,
+                "pick list \(listID) is \(list.status); only a list being walked can be confirmed"
+            )
+        }
+        var remaining = picked ?? [:]
+        let onList = Set(list.lines.map(\.skuCode))
+        for (sku, units) in remaining {
+            guard onList.contains(sku) else {
+                throw OrderlyError(.badArgument, "SKU '\(sku)' is not on pick list \(listID)")
+            }
+            let wanted = list.lines.filter { $0.skuCode == sku }.reduce(Int64(0)) { $0 + $1.quantity }
+            guard units >= 0, units <= wanted else {
+                throw OrderlyError(.badArgument, "SKU '\(sku)': picked \(units) but the list asks for 0...\(wanted)")
+            }
+        }
+        var quantities: [Int64] = []
+        for line in list.lines {
+            guard let left = remaining[line.skuCode] else {
+                quantities.append(line.quantity)
+                continue
+            }
+            let take = min(left, line.quantity)
+            remaining[line.skuCode] = left - take
+            quantities.append(take)
+        }
+        let ready = try tx.query(
+            store.confirmPickList(listID: listID, lineIDs: list.lines.map(\.id), picked: quantities)
+        )
+        return try ready.map { try $0.decode(Int64.self, at: 0) }
+    }
+
+    // MARK: Pack
+
+    /// Packs a picked shipment: packed = picked per line; units short leave stock as lost and go back
+    /// to routing (a `reroute` job reserves them elsewhere or backorders them); weight computed; the
+    /// label job enqueued. Returns the units short.
+    @discardableResult
+    public func pack(_ tx: PostgresConnection, orderID: Int64, shipmentID: Int64) throws -> Int64 {
+        let order = try lockedOrder(tx, orderID)
+        let shipment = try lockedShipment(tx, shipmentID, of: order)
+        guard shipment.status == "picked" else { return 0 }
+        for line in shipment.lines where !line.reservationActive || line.reservationQuantity != line.quantity {
+            throw OrderlyError(
+                .conflict,
+                "shipment \(shipmentID) line \(line.id): its reservation no longer holds \(line.quantity) units"
+            )
+        }
+        let short = shipment.lines.filter { $0.picked < $0.quantity }
+        if !short.isEmpty {
+            _ = try tx.query(store.lockShipmentStock(warehouseID: shipment.warehouseID, skuIDs: short.map(\.skuID)))
+        }
+        let weight = shipment.lines.reduce(Int64(0)) { $0 + $1.picked * $1.unitWeightGrams }
+        let missing = try tx.query(store.pack(shipment: shipment, weightGrams: weight)).scalar(Int64.self)
+        let others = try tx.query(store.otherShipmentStatuses(orderID: orderID, except: shipmentID))
+            .map { try $0.decode(String.self, at: 0) }
+        if order.status == .picking, !others.contains(where: { ["planned", "picking", "picked"].contains($0) }) {
+            try move(tx, order, .pack, reason: "every shipment is packed")
+        }
+        return missing
+    }
+
+    // MARK: Label
+
+    /// Buys a label for a packed shipment from the carrier and service the channel's rule chooses.
+    /// No rate for the parcel is an error (the job retries; an admin adds a rate or the job is
+    /// discarded with this message).
+    public func label(_ tx: PostgresConnection, orderID: Int64, shipmentID: Int64) throws {
+        let order = try lockedOrder(tx, orderID)
+        let shipment = try lockedShipment(tx, shipmentID, of: order)
+        guard shipment.status == "packed" else { return }
+        guard let warehouse = try store.warehouse(tx, id: shipment.warehouseID) else {
+            throw OrderlyError(.notFound, "warehouse \(shipment.warehouseID) does not exist")
+        }
+        let weight = shipment.weightGrams ?? 1
+        let parcel = Parcel(
+            shipmentID: shipmentID,
+            weightGrams: weight,
+            originWarehouseID: warehouse.id,
+            originCountry: warehouse.country,
+            destinationCountry: order.shipTo.country,
+            destinationZone: order.shipTo.region,
+            currency: order.currency.code
+        )
+        let available: [any Carrier] =
+            try carriers ?? [
+                RateTableCarrier(
+                    rates: try store.decodeRates(
+                        try tx.query(store.rates(destinationCountry: order.shipTo.country, weightGrams: weight)),
+                        destinationCountry: order.shipTo.country
+                    )
+                )
+            ]
+        var offers: [(carrier: any Carrier, quote: CarrierQuote)] = []
+        for carrier in available { offers += try carrier.quotes(for: parcel).map { (carrier, $0) } }
+        let rule = policy.channel(order.channel).carrierRule
+        guard let chosen = rule.choose(offers.map(\.quote)),
+            let carrier = offers.first(where: { $0.quote == chosen })?.carrier
+        else {
+            throw OrderlyError(
+                .notFound,
+                "no carrier rate from \(warehouse.code) to \(order.shipTo.country) for \(weight) g"
+            )
+        }
+        let serial = try tx.query(store.nextTrackingSerial()).scalar(Int64.self)
+        let to = order.shipTo
+        let label = try carrier.label(
+            for: parcel,
+            quote: chosen,
+            serial: serial,
+            addresses: LabelAddresses(
+                from: warehouse.addressLines,
+                to: [
+                    to.name, to.line1, to.line2 ?? "",
+                    [to.postalCode, to.city].compactMap { $0 }.joined(separator: " "),
+                    [to.region, to.country].compactMap { $0 }.joined(separator: " "),
+                ].filter { !$0.isEmpty }
+            )
+        )
+        try tx.execute(store.labelled(shipment: shipment, quote: chosen, label: label))
+    }
+
+    // MARK: Ship
+
+    /// The parcel leaves: the reservation is consumed (on_hand and reserved down, ledger `ship`), the
+    /// order moves to shipped or partially shipped, and the customer gets the tracking number.
+    public func ship(_ tx: PostgresConnection, orderID: Int64, shipmentID: Int64) throws {
+        let order = try lockedOrder(tx, orderID)
+        let shipment = try lockedShipment(tx, shipmentID, of: order)
+        guard shipment.status == "labelled" else { return }
+        let leaving = shipment.lines.filter { $0.packed > 0 }
+        for line in leaving where !line.reservationActive || line.reservationQuantity != line.packed {
+            throw OrderlyError(
+                .conflict,
+                "shipment \(shipmentID) line \(line.id): its reservation does not hold the \(line.packed) packed units"
+            )
+        }
+        _ = try tx.query(store.lockShipmentStock(warehouseID: shipment.warehouseID, skuIDs: leaving.map(\.skuID)))
+        try tx.execute(store.ship(shipment: shipment))
+        var shipped: [Int64: Int64] = [:]
+        for line in leaving { shipped[line.orderLineID, default: 0] += line.packed }
+        let complete = order.lines.allSatisfy { $0.shipped + (shipped[$0.id] ?? 0) + $0.cancelled == $0.quantity }
+        let event: OrderEvent = complete ? .ship : .shipPartially
+        if (try? OrderStateMachine.next(from: order.status, on: event)) != nil {
+            try move(
+                tx,
+                order,
+                event,
+                reason: "shipment \(shipmentID) shipped, tracking \(shipment.trackingNumber ?? "-")"
+            )
+        }
+        if let email = order.email {
+            try tx.execute(
+                orders.enqueueMessage(
+                    orderID: orderID,
+                    FulfillmentMessages.shipped(order: order, shipment: shipment, email: email, complete: complete)
+                )
+            )
+        }
+    }
+
+    // MARK: Delivery and exceptions
+
+    /// A carrier's news about a shipped parcel. Delivered (from shipped or delayed) delivers the order
+    /// once every parcel is delivered; delayed or lost put the order in `exception`. Each notifies the
+    /// customer once. Repeating an event already recorded changes nothing.
+    public func carrierEvent(_ tx: PostgresConnection, shipmentID: Int64, event: CarrierEvent, note: String?) throws {
+        let owner = try tx.query(
+            PostgresStatement.cached("SELECT order_id FROM shipments WHERE id = $1", [shipmentID])
+        )
+        guard let orderID = try owner.first?.decode(Int64.self, at: 0) else {
+            throw OrderlyError(.notFound, "shipment \(shipmentID) does not exist")
+        }
+        let order = try lockedOrder(tx, orderID)
+        let shipment = try lockedShipment(tx, shipmentID, of: order)
+        let allowedFrom: Set<String> =
+            switch event {
+            case .delivered: ["shipped", "delayed"]
+            case .delayed: ["shipped"]
+            case .lost: ["shipped", "delayed"]
+            }
+        if shipment.status == event.rawValue { return }
+        guard allowedFrom.contains(shipment.status) else {
+            throw OrderlyError(
+                .conflict,
+                "shipment \(shipmentID) is \(shipment.status); \(event.rawValue) needs one that is "
+                    + allowedFrom.sorted().joined(separator: " or ")
+            )
+        }
+        try tx.execute(store.carrierStatus(shipmentID: shipmentID, status: event.rawValue))
+        let detail = note.map { ": " + $0 } ?? ""
+        switch event {
+        case .delivered:
+            let others = try tx.query(store.otherShipmentStatuses(orderID: orderID, except: shipmentID))
+                .map { try $0.decode(String.self, at: 0) }
+            let allShipped = order.lines.allSatisfy { $0.shipped + $0.cancelled == $0.quantity }
+            if allShipped, others.allSatisfy({ $0 == "delivered" || $0 == "cancelled" }),
+                order.status == .shipped || order.status == .exception
+            {
+                try move(tx, order, .deliver, reason: "shipment \(shipmentID) delivered" + detail)
+            }
+        case .delayed, .lost:
+            if order.status == .shipped || order.status == .partiallyShipped {
+                try move(tx, order, .reportException, reason: "shipment \(shipmentID) \(event.rawValue)" + detail)
+            }
+        }
+        if let email = order.email {
+            try tx.execute(
+                orders.enqueueMessage(
+                    orderID: orderID,
+                    FulfillmentMessages.carrier(event, order: order, shipment: shipment, email: email, note: note)
+                )
+            )
+        }
+    }
+
+    // MARK: Commands (their own transactions)
+
+    /// `PICKLIST CONFIRM`: a picker's counts for a list being walked.
+    public func confirmPickList(_ listID: Int64, picked: [String: Int64]) async throws -> [Int64] {
+        try await inTransaction { tx, service in try service.confirm(tx, listID: listID, picked: picked) }
+    }
+
+    /// `SHIPMENT DELIVER` / `SHIPMENT EXCEPTION`, or a carrier's webhook.
+    public func report(_ event: CarrierEvent, shipmentID: Int64, note: String?) async throws {
+        try await inTransaction { tx, service in
+            try service.carrierEvent(tx, shipmentID: shipmentID, event: event, note: note)
+        }
+    }
+
+    func inTransaction<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection, FulfillmentService) throws -> T
+    ) async throws -> T {
+        let service = self
+        return try await database.pool.withConnection { connection in
+            try connection.retrying(OrderService.retryPolicy(service.policy), when: OrderService.isRetryable) { _ in
+                try connection.transaction { tx in try body(tx, service) }
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    func lockedOrder(_ tx: PostgresConnection, _ orderID: Int64) throws -> OrderRecord {
+        let read = try tx.pipeline(orders.orderStatements(orderID, lock: true))
+        guard let order = try orders.decodeOrder(read[0], lines: read[1]) else {
+            throw OrderlyError(.notFound, "order \(orderID) does not exist")
+        }
+        return order
+    }
+
+    func lockedShipment(_ tx: PostgresConnection, _ shipmentID: Int64, of order: OrderRecord) throws -> ShipmentRecord {
+        let read = try tx.pipeline(store.shipmentStatements(shipmentID))
+        guard let shipment = try store.decodeShipment(read[0], lines: read[1]), shipment.orderID == order.id else {
+            throw OrderlyError(.notFound, "order \(order.id) has no shipment \(shipmentID)")
+        }
+        return shipment
+    }
+
+    func move(_ tx: PostgresConnection, _ order: OrderRecord, _ event: OrderEvent, reason: String) throws {
+        let move = try OrderMove.checked(event, from: order.status, reason: reason)
+        try OrderService.expectMoved(try tx.query(orders.move(orderID: order.id, move, holdReason: nil)), order.id)
+    }
+}
+
+extension FulfillmentService {
+    /// Orders with backordered units their SKUs' stock can now fill (of one SKU, if given).
+    public func fillableBackorders(skuID: Int64?, limit: Int) async throws -> [Int64] {
+        let store = self.store
+        return try await database.pool.withConnection { try store.fillableBackorders($0, skuID: skuID, limit: limit) }
+    }
+}

@@ -1,0 +1,206 @@
+import ArgumentParser
+import Foundation
+import LibPQ
+import Logging
+import Orderly
+import OrderlyStore
+import OrderlyWorker
+import ServiceLifecycle
+
+/// `orderly worker`: drains the job queue (fulfillment, notifications, alerts, sweeps).
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run jobs: pick, pack, label, ship, carrier events, notifications, alerts, sweeps.",
+        discussion: """
+            Claims due jobs with FOR UPDATE SKIP LOCKED, so any number of workers can run against one \
+            database. Wakes on NOTIFY (channel orderly_jobs) and polls as a fallback. SIGTERM or SIGINT: \
+            stop claiming, finish running jobs, exit.
+
+            Notifications go to the log unless --smtp names a relay (e-mail only; other channels are \
+            logged). Low-stock alerts go to --alerts-to over --alerts-channel.
+
+            Example:
+              orderly worker --concurrency 8
+              orderly worker --smtp 127.0.0.1:25 --mail-from orders@example.com
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Jobs running at once.")
+    var concurrency = 4
+
+    @Option(help: "Queues to drain, comma-separated.")
+    var queues = "default,fulfillment,notifications,alerts,maintenance"
+
+    @Option(help: "Seconds a claimed job is leased for (extended while it runs; another worker rescues it after).")
+    var leaseSeconds = 30.0
+
+    @Option(help: "Seconds between looks for due jobs when no NOTIFY arrives.")
+    var pollSeconds = 1.0
+
+    @Option(help: "Seconds between sweeps (unpaid reservation expiry, backorder retry); 0 turns them off.")
+    var sweepSeconds = 60.0
+
+    @Option(help: "Base of the retry backoff in seconds (attempt n waits up to base * 2^(n-1), jittered).")
+    var backoffBase = 1.0
+
+    @Option(help: "Longest retry backoff in seconds.")
+    var backoffCap = 3600.0
+
+    @Option(help: "Names this worker in jobs.attempted_by (default host-pid).")
+    var id: String?
+
+    @Option(help: "SMTP relay host:port for e-mail notifications.")
+    var smtp: String?
+
+    @Option(help: "Sender address of e-mail notifications.")
+    var mailFrom = "orderly@localhost"
+
+    @Option(help: "Recipient of low-stock alerts.")
+    var alertsTo = "operations"
+
+    @Option(help: "Channel of low-stock alerts: email, sms, webhook or log.")
+    var alertsChannel = "log"
+
+    func validate() throws {
+        guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1...256") }
+        guard leaseSeconds >= 1, leaseSeconds <= 86_400 else {
+            throw ValidationError("--lease-seconds must be 1...86400")
+        }
+        guard pollSeconds >= 0.01, pollSeconds <= 3600 else {
+            throw ValidationError("--poll-seconds must be 0.01...3600")
+        }
+        guard sweepSeconds >= 0 else { throw ValidationError("--sweep-seconds must be 0 or more") }
+        guard backoffBase > 0, backoffCap >= backoffBase else {
+            throw ValidationError("--backoff-base must be > 0 and --backoff-cap at least the base")
+        }
+        let names = queueList
+        guard !names.isEmpty, names.allSatisfy({ $0.wholeMatch(of: /[a-z0-9_]{1,64}/) != nil }) else {
+            throw ValidationError("--queues: comma-separated names of [a-z0-9_]{1,64}")
+        }
+        if let smtp { _ = try Self.hostPort(smtp) }
+        guard ["email", "sms", "webhook", "log"].contains(alertsChannel) else {
+            throw ValidationError("--alerts-channel must be email, sms, webhook or log")
+        }
+        if let pause = ProcessInfo.processInfo.environment["ORDERLY_WORKER_PAUSE"] { _ = try Self.pauses(pause) }
+    }
+
+    var queueList: [String] { queues.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+    static func hostPort(_ text: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (1...65535).contains(port), colon > text.startIndex
+        else { throw ValidationError("--smtp must be host:port, not '\(text)'") }
+        return (String(text[..<colon]), port)
+    }
+
+    /// ORDERLY_WORKER_PAUSE=kind:ms[,kind:ms]: fault injection for crash tests (a job of that kind
+    /// sleeps inside its transaction after its effects, before its completion).
+    static func pauses(_ text: String) throws -> [String: Duration] {
+        var result: [String: Duration] = [:]
+        for item in text.split(separator: ",") {
+            let parts = item.split(separator: ":")
+            guard parts.count == 2, let ms = Int(parts[1]), (0...600_000).contains(ms) else {
+                throw ValidationError("ORDERLY_WORKER_PAUSE must be kind:milliseconds[,kind:milliseconds]")
+            }
+            result[String(parts[0])] = .milliseconds(ms)
+        }
+        return result
+    }
+
+    func run() async throws {
+        let logger = CommandLogging.logger("orderly.worker")
+        let (configuration, _) = try database.resolve(logger: logger)
+        let orderly = try await OrderlyDatabase.open(
+            configuration: configuration,
+            options: PostgresPoolOptions(maxConnections: concurrency + 3),
+            logger: logger
+        )
+        var settings = WorkerConfiguration(
+            queues: queueList,
+            concurrency: concurrency,
+            leaseSeconds: leaseSeconds,
+            pollInterval: .milliseconds(Int(pollSeconds * 1000)),
+            backoffBase: backoffBase,
+            backoffCap: backoffCap,
+            sweepInterval: sweepSeconds > 0 ? .milliseconds(Int(sweepSeconds * 1000)) : nil
+        )
+        if let id { settings.id = id }
+        if let pause = ProcessInfo.processInfo.environment["ORDERLY_WORKER_PAUSE"] {
+            settings.pauseInTransaction = try Self.pauses(pause)
+        }
+        let actor = "worker:" + settings.id
+        let log = LogNotifier(logger: logger)
+        let notifier: any Notifier =
+            if let smtp {
+                try {
+                    let (host, port) = try Self.hostPort(smtp)
+                    return SMTPNotifier(host: host, port: port, from: mailFrom, fallback: log)
+                }()
+            } else {
+                log
+            }
+        let handlers = StandardJobs.handlers(
+            orders: OrderService(database: orderly, actor: actor),
+            fulfillment: FulfillmentService(database: orderly, actor: actor),
+            notifier: notifier,
+            alerts: AlertRoute(recipient: alertsTo, channel: alertsChannel),
+            logger: logger
+        )
+        var transactional = handlers.transactional
+        if let table = ProcessInfo.processInfo.environment["ORDERLY_WORKER_PROBE_TABLE"] {
+            transactional.append(try ProbeJob(table: table))
+        }
+        let worker = Worker(
+            database: orderly,
+            listenerConfiguration: configuration,
+            handlers: transactional,
+            idempotentHandlers: handlers.idempotent,
+            configuration: settings,
+            logger: logger
+        )
+        logger.info(
+            "worker started",
+            metadata: ["id": "\(settings.id)", "queues": "\(queues)", "concurrency": "\(concurrency)"]
+        )
+        let group = ServiceGroup(
+            configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        do {
+            try await group.run()
+        } catch {
+            await orderly.pool.close()
+            throw error
+        }
+        logger.info("worker stopped", metadata: ["id": "\(settings.id)"])
+        await orderly.pool.close()
+    }
+}
+
+/// Test hook (ORDERLY_WORKER_PROBE_TABLE=name): a `probe` job inserts (job id, attempt, worker) into
+/// that table, in the job's transaction, so a test can count each job's effects across processes.
+/// With args {"fail": true} it fails after writing, so its write must roll back.
+struct ProbeJob: JobHandler {
+    let kind = "probe"
+    let table: String
+
+    init(table: String) throws {
+        guard table.wholeMatch(of: /[a-z_][a-z0-9_]{0,62}/) != nil else {
+            throw ValidationError("ORDERLY_WORKER_PROBE_TABLE must be a plain lower-case table name")
+        }
+        self.table = table
+    }
+
+    func perform(_ job: ClaimedJob, in transaction: PostgresConnection) throws {
+        // The table name is checked above to be a bare identifier; values travel as parameters.
+        try transaction.execute(
+            "INSERT INTO \(table) (job_id, attempt, worker) VALUES ($1, $2, $3)",
+            [job.id, Int64(job.attempt), ProcessInfo.processInfo.processIdentifier.description]
+        )
+        if job.args.contains("\"fail\": true") || job.args.contains("\"fail\":true") {
+            throw WorkerError("probe asked to fail")
+        }
+    }
+}

@@ -1,0 +1,630 @@
+import LibPQ
+import OrderlyCore
+
+/// A warehouse's fulfillment settings.
+public struct WarehouseFulfillment: Hashable, Sendable {
+    public var id: Int64
+    public var code: String
+    public var country: String
+    public var addressLines: [String]
+    public var pickMethod: PickMethod
+    /// True when a picker confirms lists (`PICKLIST CONFIRM`); false confirms full picks at once.
+    public var scannerConfirmation: Bool
+    public var batchSize: Int
+    public var batchWindowSeconds: Int
+}
+
+/// A reservation no live shipment carries yet: what a pick job turns into a shipment.
+public struct UnshippedReservation: Hashable, Sendable {
+    public var reservationID: Int64
+    public var orderLineID: Int64
+    public var skuID: Int64
+    public var skuCode: String
+    public var quantity: Int64
+    public var bin: String?
+    public var zone: String?
+}
+
+/// A shipment and its lines as the fulfillment steps read them (under the order's lock).
+public struct ShipmentRecord: Hashable, Sendable {
+    public var id: Int64
+    public var orderID: Int64
+    public var warehouseID: Int64
+    public var status: String
+    public var trackingNumber: String?
+    public var carrierCode: String?
+    public var service: String?
+    public var weightGrams: Int64?
+    public var lines: [ShipmentLineRecord]
+}
+
+public struct ShipmentLineRecord: Hashable, Sendable {
+    public var id: Int64
+    public var orderLineID: Int64
+    public var skuID: Int64
+    public var reservationID: Int64?
+    public var quantity: Int64
+    /// Confirmed on completed pick lists (what packing finds).
+    public var picked: Int64
+    public var packed: Int64
+    public var unitWeightGrams: Int64
+    /// The reservation's state: it must be active with `quantity` units until the shipment ships.
+    public var reservationActive: Bool
+    public var reservationQuantity: Int64
+}
+
+/// A pick list line as a picker confirms it.
+public struct PickListLineRecord: Hashable, Sendable {
+    public var id: Int64
+    public var shipmentID: Int64
+    public var shipmentLineID: Int64
+    public var skuID: Int64
+    public var skuCode: String
+    public var bin: String?
+    public var zone: String?
+    public var sequence: Int
+    public var quantity: Int64
+    public var picked: Int64
+}
+
+public struct PickListRecord: Hashable, Sendable {
+    public var id: Int64
+    public var warehouseID: Int64
+    public var method: PickMethod
+    public var zone: String?
+    public var status: String
+    public var lines: [PickListLineRecord]
+}
+
+/// The SQL of picking, packing, labelling, shipping and delivery. Every step runs under the order's
+/// row lock (taken first, as everywhere), and inventory rows are locked in (warehouse_id, sku_id) order.
+public struct FulfillmentStore: Sendable {
+    public let actor: String
+
+    public init(actor: String) { self.actor = actor }
+
+    // MARK: Reading
+
+    public func warehouse(_ connection: PostgresConnection, id: Int64) throws -> WarehouseFulfillment? {
+        let rows = try connection.query(
+            PostgresStatement.cached(
+                """
+                SELECT id, code, country::text, name, address_line1, address_line2, city, region, postal_code,
+                       pick_method, pick_confirmation = 'scanner', batch_size, batch_window_seconds
+                FROM warehouses WHERE id = $1
+                """,
+                [id]
+            )
+        )
+        guard let row = rows.first else { return nil }
+        let method = try row.decode(String.self, at: 9)
+        return WarehouseFulfillment(
+            id: try row.decode(Int64.self, at: 0),
+            code: try row.decode(String.self, at: 1),
+            country: try row.decode(String.self, at: 2),
+            addressLines: [
+                try row.decode(String.self, at: 3), try row.decode(String.self, at: 4),
+                try row.decode(String?.self, at: 5) ?? "",
+                [try row.decode(String?.self, at: 8), try row.decode(String.self, at: 6)].compactMap { $0 }
+                    .joined(separator: " "),
+                [try row.decode(String?.self, at: 7), try row.decode(String.self, at: 2)].compactMap { $0 }
+                    .joined(separator: " "),
+            ].filter { !$0.isEmpty },
+            pickMethod: PickMethod(rawValue: method) ?? .single,
+            scannerConfirmation: try row.decode(Bool.self, at: 10),
+            batchSize: Int(try row.decode(Int32.self, at: 11)),
+            batchWindowSeconds: Int(try row.decode(Int32.self, at: 12))
+        )
+    }
+
+    /// The order's active reservations at a warehouse that no live shipment carries, locked.
+    public func unshippedReservations(
+        _ connection: PostgresConnection,
+        orderID: Int64,
+        warehouseID: Int64
+    ) throws -> [UnshippedReservation] {
+        try connection.query(
+            PostgresStatement.cached(
+                """
+                SELECT r.id, r.order_line_id, r.sku_id, s.code, r.quantity, i.bin_location, i.zone
+                FROM reservations r
+                JOIN skus s ON s.id = r.sku_id
+                JOIN inventory i ON i.warehouse_id = r.warehouse_id AND i.sku_id = r.sku_id
+                WHERE r.order_id = $1 AND r.warehouse_id = $2 AND r.status = 'active'
+                  AND NOT EXISTS (
+                      SELECT 1 FROM shipment_lines sl JOIN shipments sh ON sh.id = sl.shipment_id
+                      WHERE sl.reservation_id = r.id AND sh.status <> 'cancelled')
+                ORDER BY r.id
+                FOR UPDATE OF r
+                """,
+                [orderID, warehouseID]
+            )
+        ).map { row in
+            UnshippedReservation(
+                reservationID: try row.decode(Int64.self, at: 0),
+                orderLineID: try row.decode(Int64.self, at: 1),
+                skuID: try row.decode(Int64.self, at: 2),
+                skuCode: try row.decode(String.self, at: 3),
+                quantity: try row.decode(Int64.self, at: 4),
+                bin: try row.decode(String?.self, at: 5),
+                zone: try row.decode(String?.self, at: 6)
+            )
+        }
+    }
+
+    static let shipmentQuery = """
+        SELECT sh.id, sh.order_id, sh.warehouse_id, sh.status, sh.tracking_number, c.code, sh.service,
+               sh.weight_grams::int8
+        FROM shipments sh LEFT JOIN carriers c ON c.id = sh.carrier_id
+        WHERE sh.id = $1
+        """
+
+    static let shipmentLinesQuery = """
+        SELECT sl.id, sl.order_line_id, sl.sku_id, sl.reservation_id, sl.quantity::int8,
+               coalesce((SELECT sum(pl.quantity_picked) FROM pick_list_lines pl JOIN pick_lists p ON p.id = pl.pick_list_id
+                         WHERE pl.shipment_line_id = sl.id AND p.status = 'completed'), 0)::int8,
+               sl.quantity_packed::int8, s.weight_grams::int8,
+               coalesce(r.status = 'active', false), coalesce(r.quantity, 0)::int8
+        FROM shipment_lines sl
+        JOIN skus s ON s.id = sl.sku_id
+        LEFT JOIN reservations r ON r.id = sl.reservation_id
+        WHERE sl.shipment_id = $1
+        ORDER BY sl.id
+        """
+
+    /// The shipment (row locked) and its lines; run after the order's lock.
+    public func shipmentStatements(_ id: Int64) -> [PostgresStatement] {
+        [
+            PostgresStatement.cached(Self.shipmentQuery + " FOR UPDATE OF sh", [id]),
+            PostgresStatement.cached(Self.shipmentLinesQuery, [id]),
+        ]
+    }
+
+    public func decodeShipment(_ shipment: PostgresRows, lines: PostgresRows) throws -> ShipmentRecord? {
+        guard let row = shipment.first else { return nil }
+        return ShipmentRecord(
+            id: try row.decode(Int64.self, at: 0),
+            orderID: try row.decode(Int64.self, at: 1),
+            warehouseID: try row.decode(Int64.self, at: 2),
+            status: try row.decode(String.self, at: 3),
+            trackingNumber: try row.decode(String?.self, at: 4),
+            carrierCode: try row.decode(String?.self, at: 5),
+            service: try row.decode(String?.self, at: 6),
+            weightGrams: try row.decode(Int64?.self, at: 7),
+            lines: try lines.map { line in
+                ShipmentLineRecord(
+                    id: try line.decode(Int64.self, at: 0),
+                    orderLineID: try line.decode(Int64.self, at: 1),
+                    skuID: try line.decode(Int64.self, at: 2),
+                    reservationID: try line.decode(Int64?.self, at: 3),
+                    quantity: try line.decode(Int64.self, at: 4),
+                    picked: try line.decode(Int64.self, at: 5),
+                    packed: try line.decode(Int64.self, at: 6),
+                    unitWeightGrams: try line.decode(Int64.self, at: 7),
+                    reservationActive: try line.decode(Bool.self, at: 8),
+                    reservationQuantity: try line.decode(Int64.self, at: 9)
+                )
+            }
+        )
+    }
+
+    /// Statuses of the order's shipments other than `except`.
+    public func otherShipmentStatuses(orderID: Int64, except shipmentID: Int64) -> PostgresStatement {
+        PostgresStatement.cached(
+            "SELECT status FROM shipments WHERE order_id = $1 AND id <> $2 ORDER BY id",
+            [orderID, shipmentID]
+        )
+    }
+
+    // MARK: Picking
+
+    /// A shipment in `picking` for the reservations, one line each. Rows: (shipment id, line id,
+    /// reservation id), in reservation order.
+    public func createShipment(orderID: Int64, warehouseID: Int64, reservationIDs: [Int64]) -> PostgresStatement {
+        PostgresStatement.cached(
+            """
+            WITH sh AS (
+                INSERT INTO shipments (order_id, warehouse_id, status) VALUES ($1, $2, 'picking') RETURNING id
+            ), line AS (
+                INSERT INTO shipment_lines (shipment_id, order_line_id, sku_id, reservation_id, quantity)
+                SELECT sh.id, r.order_line_id, r.sku_id, r.id, r.quantity
+                FROM sh, reservations r WHERE r.id = ANY($3::int8[]) AND r.order_id = $1
+                ORDER BY r.id
+                RETURNING shipment_id, id, reservation_id
+            )
+            SELECT shipment_id, id, reservation_id FROM line ORDER BY reservation_id
+            """,
+            [orderID, warehouseID, reservationIDs]
+        )
+    }
+
+    /// The warehouse's batch list still gathering shipments, locked, with how many it holds.
+    /// Row: (list id, shipments, seconds since it opened), or none. Take `lockBatching` first.
+    public func openBatch(warehouseID: Int64) -> PostgresStatement {
+        PostgresStatement.cached(
+            """
+            SELECT p.id,
+                   (SELECT count(DISTINCT sl.shipment_id) FROM pick_list_lines pl
+                    JOIN shipment_lines sl ON sl.id = pl.shipment_line_id WHERE pl.pick_list_id = p.id)::int8,
+                   extract(epoch FROM now() - p.created_at)::float8
+            FROM pick_lists p
+            WHERE p.warehouse_id = $1 AND p.method = 'batch' AND p.status = 'open'
+            ORDER BY p.id LIMIT 1
+            FOR UPDATE
+            """,
+            [warehouseID]
+        )
+    }
+
+    /// Serializes batching at a warehouse (its row, FOR NO KEY UPDATE, which foreign-key checks pass),
+    /// so two pick jobs never both open a new batch. Taken after the order's lock.
+    public func lockBatching(warehouseID: Int64) -> PostgresStatement {
+        PostgresStatement.cached("SELECT id FROM warehouses WHERE id = $1 FOR NO KEY UPDATE", [warehouseID])
+    }
+
+    /// A new pick list (status `open` for a gathering batch, `in_progress` for one being walked).
+    /// Row: its id.
+    public func createPickList(warehouseID: Int64, method: PickMethod, zone: String?, open: Bool) -> PostgresStatement {
+        PostgresStatement.cached(
+            """
+            INSERT INTO pick_lists (warehouse_id, method, zone, status, walked_at)
+            VALUES ($1, $2, $3, CASE WHEN $4::bool THEN 'open' ELSE 'in_progress' END,
+                    CASE WHEN $4::bool THEN NULL ELSE now() END)
+            RETURNING id
+            """,
+            [warehouseID, method.rawValue, zone, open]
+        )
+    }
+
+    /// Appends items to a pick list with their walk positions.
+    public func addPickLines(listID: Int64, items: [(sequence: Int, item: PickItem)]) -> PostgresStatement {
+        PostgresStatement.cached(
+            """
+            INSERT INTO pick_list_lines (pick_list_id, shipment_line_id, sku_id, bin_location, walk_sequence, quantity)
+            SELECT $1, u.line, u.sku, u.bin, u.seq, u.qty
+            FROM unnest($2::int8[], $3::int8[], $4::text[], $5::int8[], $6::int8[]) AS u(line, sku, bin, seq, qty)
+            """,
+            [
+                listID, items.map(\.item.shipmentLineID), items.map(\.item.skuID),
+                items.map { $0.item.bin?.description },
+                items.map { Int64($0.sequence) }, items.map(\.item.quantity),
+            ]
+        )
+    }
+
+    /// A pick list and its lines, the list locked.
+    public func pickListStatements(_ id: Int64) -> [PostgresStatement] {
+        [
+            PostgresStatement.cached(
+                "SELECT id, warehouse_id, method, zone, status FROM pick_lists WHERE id = $1 FOR UPDATE",
+                [id]
+            ),
+            PostgresStatement.cached(
+                """
+                SELECT pl.id, sl.shipment_id, pl.shipment_line_id, s.code, pl.bin_location, i.zone,
+                       pl.walk_sequence, pl.quantity::int8, pl.quantity_picked::int8, pl.sku_id
+                FROM pick_list_lines pl
+                JOIN shipment_lines sl ON sl.id = pl.shipment_line_id
+                JOIN shipments sh ON sh.id = sl.shipment_id
+                JOIN skus s ON s.id = pl.sku_id
+                LEFT JOIN inventory i ON i.warehouse_id = sh.warehouse_id AND i.sku_id = pl.sku_id
+                WHERE pl.pick_list_id = $1
+                ORDER BY pl.walk_sequence, pl.id
+                """,
+                [id]
+            ),
+        ]
+    }
+
+    public func decodePickList(_ list: PostgresRows, lines: PostgresRows) throws -> PickListRecord? {
+        guard let row = list.first else { return nil }
+        return PickListRecord(
+            id: try row.decode(Int64.self, at: 0),
+            warehouseID: try row.decode(Int64.self, at: 1),
+            method: PickMethod(rawValue: try row.decode(String.self, at: 2)) ?? .single,
+            zone: try row.decode(String?.self, at: 3),
+            status: try row.decode(String.self, at: 4),
+            lines: try lines.map { line in
+                PickListLineRecord(
+                    id: try line.decode(Int64.self, at: 0),
+                    shipmentID: try line.decode(Int64.self, at: 1),
+                    shipmentLineID: try line.decode(Int64.self, at: 2),
+                    skuID: try line.decode(Int64.self, at: 9),
+                    skuCode: try line.decode(String.self, at: 3),
+                    bin: try line.decode(String?.self, at: 4),
+                    zone: try line.decode(String?.self, at: 5),
+                    sequence: Int(try line.decode(Int32.self, at: 6)),
+                    quantity: try line.decode(Int64.self, at: 7),
+                    picked: try line.decode(Int64.self, at: 8)
+                )
+            }
+        )
+    }
+
+    /// A gathered batch starts its walk: lines renumbered in walk order, the list in progress.
+    public func walkBatch(listID: Int64, lineIDs: [Int64]) -> PostgresStatement {
+        PostgresStatement.cached(
+            """
+            WITH seq AS (
+                UPDATE pick_list_lines pl SET walk_sequence = u.n
+                FROM unnest($2::int8[]) WITH ORDINALITY AS u(id, n)
+                WHERE pl.id = u.id AND pl.pick_list_id = $1
+            )
+            UPDATE pick_lists SET status = 'in_progress', walked_at = now() WHERE id = $1 AND status = 'open'
+            """,
+            [listID, lineIDs]
+        )
+    }
+
+    /// Records what was picked per line and completes the list; then every shipment on it whose lists
+    /// are all completed (zone picking consolidates) moves from `picking` to `picked` and gets its pack
+    /// job. Rows: the shipments that became picked, with their orders.
+    public func confirmPickList(listID: Int64, lineIDs: [Int64], picked: [Int64]) -> PostgresStatement {
+        PostgresStatement.cached(
+            """
+            WITH confirm AS (
+                UPDATE pick_list_lines pl SET quantity_picked = u.picked
+                FROM unnest($2::int8[], $3::int8[]) AS u(id, picked)
+                WHERE pl.id = u.id AND pl.pick_list_id = $1
+            ), list AS (
+                UPDATE pick_lists SET status = 'completed', completed_at = now()
+                WHERE id = $1 AND status IN ('open', 'in_progress')
+                RETURNING id
+            ), candidates AS (
+                SELECT DISTINCT sl.shipment_id FROM pick_list_lines pl
+                JOIN shipment_lines sl ON sl.id = pl.shipment_line_id
+                WHERE pl.pick_list_id = $1 AND EXISTS (SELECT 1 FROM list)
+            ), ready AS (
+                UPDATE shipments sh SET status = 'picked', updated_at = now()
+                FROM candidates c
+                WHERE sh.id = c.shipment_id AND sh.status = 'picking'
+                  AND NOT EXISTS (
+                      SELECT 1 FROM shipment_lines sl
+                      JOIN pick_list_lines pl ON pl.shipment_line_id = sl.id
+                      JOIN pick_lists p ON p.id = pl.pick_list_id
+                      WHERE sl.shipment_id = sh.id AND p.id <> $1 AND p.status <> 'completed')
+                RETURNING sh.id, sh.order_id
+            ), pack AS (
+                INSERT INTO jobs (queue, kind, args, unique_key)
+                SELECT 'fulfillment', 'pack', jsonb_build_object('order_id', order_id, 'shipment_id', id),
+                       'pack:shipment:' || id
+                FROM ready
+                ON CONFLICT (unique_key)
+                    WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
+                DO NOTHING
+            )
+            SELECT id, order_id FROM ready ORDER BY id
+            """,
+            [listID, lineIDs, picked]
+        )
+    }
+
+    // MARK: Packing
+
+    /// Locks the inventory rows of a shipment's SKUs at its warehouse, in (warehouse_id, sku_id) order.
+    public func lockShipmentStock(warehouseID: Int64, skuIDs: [Int64]) -> PostgresStatement {
+        PostgresStatement.cached(
+            """
+            SELECT on_hand, reserved FROM inventory
+            WHERE warehouse_id = $1 AND sku_id = ANY($2::int8[])
+            ORDER BY warehouse_id, sku_id FOR UPDATE
+            """,
+            [warehouseID, skuIDs.sorted()]
+        )
+    }
+
+    /// Packing: each line's packed units are what was picked. Units short of the line were not on the
+    /// shelf: they leave on_hand and reserved (ledger `lost`, noted as a short pick), the reservation
+    /// shrinks to what was picked (or is released), and the order line's reserved units go down, so
+    /// routing sees them open again. The shipment is packed with its weight, or cancelled if nothing
+    /// was picked. Row: units short.
+    public func pack(shipment: ShipmentRecord, weightGrams: Int64) -> PostgresStatement {
+        let lines = shipment.lines
+        return PostgresStatement.cached(
+            """
+            WITH u AS (
+                SELECT * FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[])
+                    AS u(line_id, order_line_id, sku_id, reservation_id, quantity, picked)
+            ), packed AS (
+                UPDATE shipment_lines sl SET quantity_picked = u.picked, quantity_packed = u.picked
+                FROM u WHERE sl.id = u.line_id AND sl.shipment_id = $1
+            ), short AS (
+                SELECT sku_id, reservation_id, order_line_id, quantity - picked AS units, picked
+                FROM u WHERE picked < quantity
+            ), per_row AS (
+                SELECT sku_id, sum(units)::int8 AS units FROM short GROUP BY sku_id
+            ), inv AS (
+                UPDATE inventory i SET on_hand = i.on_hand - p.units, reserved = i.reserved - p.units, updated_at = now()
+                FROM per_row p WHERE i.warehouse_id = $8 AND i.sku_id = p.sku_id
+            ), ledger AS (
+                INSERT INTO inventory_ledger (warehouse_id, sku_id, on_hand_delta, reserved_delta, reason, note,
+                                              order_id, shipment_id, actor)
+                SELECT $8, sku_id, -units, -units, 'lost', 'short pick', $9, $1, $10 FROM per_row
+            ), res AS (
+                UPDATE reservations r
+                SET quantity = CASE WHEN s.picked > 0 THEN s.picked ELSE r.quantity END,
+                    status = CASE WHEN s.picked > 0 THEN 'active' ELSE 'released' END,
+                    closed_at = CASE WHEN s.picked > 0 THEN NULL ELSE now() END
+                FROM short s WHERE r.id = s.reservation_id AND r.status = 'active'
+            ), order_line AS (
+                UPDATE order_lines l SET quantity_reserved = l.quantity_reserved - s.units
+                FROM (SELECT order_line_id, sum(units)::int AS units FROM short GROUP BY 1) s
+                WHERE l.id = s.order_line_id
+            ), sh AS (
+                UPDATE shipments SET status = CASE WHEN $11::int8 > 0 THEN 'packed' ELSE 'cancelled' END,
+                    weight_grams = CASE WHEN $11::int8 > 0 THEN $11::int4 END,
+                    packed_at = now(), updated_at = now()
+                WHERE id = $1 AND status = 'picked'
+            ), label AS (
+                INSERT INTO jobs (queue, kind, args, unique_key)
+                SELECT 'fulfillment', 'label', jsonb_build_object('order_id', $9::int8, 'shipment_id', $1::int8),
+                       'label:shipment:' || $1
+                WHERE $11::int8 > 0
+                ON CONFLICT (unique_key)
+                    WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
+                DO NOTHING
+            ), reroute AS (
+                INSERT INTO jobs (queue, kind, args, unique_key)
+                SELECT 'fulfillment', 'reroute', jsonb_build_object('order_id', $9::int8, 'shipment_id', $1::int8),
+                       'reroute:order:' || $9
+                WHERE EXISTS (SELECT 1 FROM short)
+                ON CONFLICT (unique_key)
+                    WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
+                DO NOTHING
+            )
+            SELECT coalesce(sum(units), 0)::int8 FROM short
+            """,
+            [
+                shipment.id, lines.map(\.id), lines.map(\.orderLineID), lines.map(\.skuID),
+                lines.map { $0.reservationID ?? 0 }, lines.map(\.quantity), lines.map(\.picked), shipment.warehouseID,
+                shipment.orderID, actor, weightGrams,
+            ]
+        )
+    }
+
+    // MARK: Labelling
+
+    /// The active rates to a destination country for a weight, with their carriers.
+    public func rates(destinationCountry: String, weightGrams: Int64) -> PostgresStatement {
+        PostgresStatement.cached(
+            """
+            SELECT r.carrier_id, c.code, c.tracking_prefix, r.service, r.price_minor, r.currency::text,
+                   r.transit_days, r.origin_warehouse_id, r.destination_zone,
+                   r.min_weight_grams::int8, r.max_weight_grams::int8
+            FROM shipping_rates r JOIN carriers c ON c.id = r.carrier_id
+            WHERE r.active AND c.active AND r.destination_country = $1
+              AND r.min_weight_grams <= $2 AND $2 < r.max_weight_grams
+            ORDER BY r.id
+            """,
+            [destinationCountry, weightGrams]
+        )
+    }
+
+    public func decodeRates(_ rows: PostgresRows, destinationCountry: String) throws -> [RateTableCarrier.Rate] {
+        try rows.map { row in
+            RateTableCarrier.Rate(
+                quote: CarrierQuote(
+                    carrierID: try row.decode(Int64.self, at: 0),
+                    carrierCode: try row.decode(String.self, at: 1),
+                    trackingPrefix: try row.decode(String.self, at: 2),
+                    service: try row.decode(String.self, at: 3),
+                    priceMinor: try row.decode(Int64.self, at: 4),
+                    currency: try row.decode(String.self, at: 5),
+                    transitDays: Int(try row.decode(Int32.self, at: 6))
+                ),
+                originWarehouseID: try row.decode(Int64?.self, at: 7),
+                destinationCountry: destinationCountry,
+                destinationZone: try row.decode(String?.self, at: 8),
+                minWeightGrams: try row.decode(Int64.self, at: 9),
+                maxWeightGrams: try row.decode(Int64.self, at: 10)
+            )
+        }
+    }
+
+    public func nextTrackingSerial() -> PostgresStatement {
+        PostgresStatement.cached("SELECT nextval('tracking_serial')")
+    }
+
+    /// The label bought: carrier, service, tracking number, document and cost; the ship job.
+    public func labelled(
+        shipment: ShipmentRecord,
+        quote: CarrierQuote,
+        label: ShippingLabel
+    ) -> PostgresStatement {
+        PostgresStatement.cached(
+            """
+            WITH sh AS (
+                UPDATE shipments SET status = 'labelled', carrier_id = $2, service = $3, tracking_number = $4,
+                    label_document = $5, cost_minor = $6, currency = $7, updated_at = now()
+                WHERE id = $1 AND status = 'packed'
+                RETURNING id, order_id
+            )
+            INSERT INTO jobs (queue, kind, args, unique_key)
+            SELECT 'fulfillment', 'ship', jsonb_build_object('order_id', order_id, 'shipment_id', id),
+                   'ship:shipment:' || id
+            FROM sh
+            ON CONFLICT (unique_key)
+                WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
+            DO NOTHING
+            """,
+            [
+                shipment.id, quote.carrierID, quote.service, label.trackingNumber, label.document, quote.priceMinor,
+                quote.currency,
+            ]
+        )
+    }
+
+    // MARK: Shipping
+
+    /// The parcel leaves: each line's packed units leave on_hand and reserved (ledger `ship`), its
+    /// reservation is consumed, the order lines' shipped units go up and reserved down, the shipment is
+    /// shipped. The stock rows must be locked first. Row: units shipped.
+    public func ship(shipment: ShipmentRecord) -> PostgresStatement {
+        let lines = shipment.lines.filter { $0.packed > 0 }
+        return PostgresStatement.cached(
+            """
+            WITH u AS (
+                SELECT * FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::int8[])
+                    AS u(order_line_id, sku_id, reservation_id, units)
+            ), per_row AS (
+                SELECT sku_id, sum(units)::int8 AS units FROM u GROUP BY sku_id
+            ), inv AS (
+                UPDATE inventory i SET on_hand = i.on_hand - p.units, reserved = i.reserved - p.units, updated_at = now()
+                FROM per_row p WHERE i.warehouse_id = $6 AND i.sku_id = p.sku_id
+            ), ledger AS (
+                INSERT INTO inventory_ledger (warehouse_id, sku_id, on_hand_delta, reserved_delta, reason, order_id,
+                                              shipment_id, actor)
+                SELECT $6, sku_id, -units, -units, 'ship', $7, $1, $8 FROM per_row
+            ), res AS (
+                UPDATE reservations r SET status = 'consumed', closed_at = now()
+                FROM u WHERE r.id = u.reservation_id AND r.status = 'active'
+            ), order_line AS (
+                UPDATE order_lines l
+                SET quantity_shipped = l.quantity_shipped + s.units, quantity_reserved = l.quantity_reserved - s.units
+                FROM (SELECT order_line_id, sum(units)::int AS units FROM u GROUP BY 1) s
+                WHERE l.id = s.order_line_id
+            ), sh AS (
+                UPDATE shipments SET status = 'shipped', shipped_at = now(), updated_at = now()
+                WHERE id = $1 AND status = 'labelled'
+            )
+            SELECT coalesce(sum(units), 0)::int8 FROM u
+            """,
+            [
+                shipment.id, lines.map(\.orderLineID), lines.map(\.skuID), lines.map { $0.reservationID ?? 0 },
+                lines.map(\.packed), shipment.warehouseID, shipment.orderID, actor,
+            ]
+        )
+    }
+
+    /// A carrier's news about a shipped parcel: delivered, delayed or lost.
+    public func carrierStatus(shipmentID: Int64, status: String) -> PostgresStatement {
+        PostgresStatement.cached(
+            """
+            UPDATE shipments SET status = $2, updated_at = now(),
+                delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END
+            WHERE id = $1
+            """,
+            [shipmentID, status]
+        )
+    }
+
+    /// Orders with backordered units whose SKUs now have unreserved stock in an active warehouse,
+    /// oldest first.
+    /// Only lines of `skuID`, when given.
+    public func fillableBackorders(_ connection: PostgresConnection, skuID: Int64?, limit: Int) throws -> [Int64] {
+        try connection.query(
+            PostgresStatement.cached(
+                """
+                SELECT DISTINCT l.order_id FROM order_lines l
+                JOIN orders o ON o.id = l.order_id
+                WHERE l.quantity_backordered > 0 AND ($2::int8 IS NULL OR l.sku_id = $2)
+                  AND o.status IN ('backordered', 'partially_reserved', 'picking', 'packed', 'partially_shipped')
+                  AND EXISTS (SELECT 1 FROM inventory i JOIN warehouses w ON w.id = i.warehouse_id
+                              WHERE i.sku_id = l.sku_id AND w.active AND i.on_hand - i.reserved > 0)
+                ORDER BY l.order_id LIMIT $1
+                """,
+                [Int64(limit), skuID]
+            )
+        ).map { try $0.decode(Int64.self, at: 0) }
+    }
+}

@@ -1,0 +1,90 @@
+import LibPQ
+
+/// A customer (or operations) message waiting in the outbox.
+public struct OutboxEntry: Hashable, Sendable {
+    public var id: Int64
+    public var orderID: Int64?
+    public var kind: String
+    /// email, sms, webhook or log.
+    public var channel: String
+    public var recipient: String
+    public var subject: String
+    public var body: String
+    public var status: String
+}
+
+/// The `notifications` table's reads and writes for the notify job.
+public enum OutboxStore {
+    /// The notification, locked (one sender at a time), or nil.
+    public static func lock(_ connection: PostgresConnection, id: Int64) throws -> OutboxEntry? {
+        let rows = try connection.query(
+            PostgresStatement.cached(
+                """
+                SELECT id, order_id, kind, channel, recipient, subject, body, status
+                FROM notifications WHERE id = $1 FOR UPDATE
+                """,
+                [id]
+            )
+        )
+        guard let row = rows.first else { return nil }
+        return OutboxEntry(
+            id: try row.decode(Int64.self, at: 0),
+            orderID: try row.decode(Int64?.self, at: 1),
+            kind: try row.decode(String.self, at: 2),
+            channel: try row.decode(String.self, at: 3),
+            recipient: try row.decode(String.self, at: 4),
+            subject: try row.decode(String.self, at: 5),
+            body: try row.decode(String.self, at: 6),
+            status: try row.decode(String.self, at: 7)
+        )
+    }
+
+    public static func markSent(_ connection: PostgresConnection, id: Int64) throws {
+        try connection.execute(
+            PostgresStatement.cached(
+                """
+                UPDATE notifications SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL
+                WHERE id = $1
+                """,
+                [id]
+            )
+        )
+    }
+
+    /// A message the job gave up on (its attempts are spent): failed, with the last error.
+    public static func markFailed(_ connection: PostgresConnection, id: Int64, attempts: Int, error: String) throws {
+        try connection.execute(
+            PostgresStatement.cached(
+                "UPDATE notifications SET status = 'failed', attempts = $2, last_error = $3 WHERE id = $1 AND status = 'pending'",
+                [id, Int64(attempts), String(error.prefix(2000))]
+            )
+        )
+    }
+
+    /// A low-stock alert for operations, once per (warehouse, SKU) and day. Row: inserted or not.
+    public static func lowStockAlert(
+        warehouseID: Int64,
+        skuID: Int64,
+        recipient: String,
+        channel: String
+    )
+        -> PostgresStatement
+    {
+        PostgresStatement.cached(
+            """
+            INSERT INTO notifications (kind, channel, recipient, subject, body, dedupe_key)
+            SELECT 'low_stock', $3, $4,
+                   'Low stock: ' || s.code || ' at ' || w.code,
+                   s.code || ' (' || s.name || ') at ' || w.code || ': ' || (i.on_hand - i.reserved)
+                       || ' available, reorder point ' || i.reorder_point || ', on hand ' || i.on_hand
+                       || ', reserved ' || i.reserved || '.',
+                   'low_stock:' || i.warehouse_id || ':' || i.sku_id || ':' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+            FROM inventory i JOIN skus s ON s.id = i.sku_id JOIN warehouses w ON w.id = i.warehouse_id
+            WHERE i.warehouse_id = $1 AND i.sku_id = $2 AND i.on_hand - i.reserved <= i.reorder_point
+            ON CONFLICT (dedupe_key) DO NOTHING
+            RETURNING id
+            """,
+            [warehouseID, skuID, channel, recipient]
+        )
+    }
+}

@@ -1,0 +1,358 @@
+import Foundation
+import LibPQ
+import Logging
+import Orderly
+import OrderlyCore
+import OrderlyStore
+import OrderlyTestSupport
+import OrderlyWorker
+import Synchronization
+import Testing
+
+/// Keeps what it was asked to send.
+final class RecordingNotifier: Notifier {
+    let sent = Mutex<[OutboxEntry]>([])
+    func send(_ message: OutboxEntry) throws { sent.withLock { $0.append(message) } }
+}
+
+/// Orders carried from capture to the customer's door by an in-process worker with the standard
+/// handlers, in a database of this suite's own (jobs use the fixed queues).
+@Suite(.migratedDatabase, .serialized)
+struct FulfillmentFlowTests {
+    struct Setup {
+        let pool: PostgresPool
+        let database: OrderlyDatabase
+        let orders: OrderService
+        let fulfillment: FulfillmentService
+        let inventory: InventoryService
+        let warehouses: [Int64]
+        let skus: [Int64]
+        let tag: String
+        let notifier = RecordingNotifier()
+
+        /// Two warehouses (Munich-ish first, Hamburg-ish), two SKUs in bins and zones, one carrier with
+        /// two services to Germany.
+        static func make(stock: [[Int64]] = [[10, 10], [10, 10]]) async throws -> Setup {
+            let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 12))
+            let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36).uppercased()
+            let (warehouses, skus) = try await pool.transaction { connection in
+                let warehouses = try [48.14, 53.55].enumerated().map { index, latitude in
+                    try CatalogBuilders.warehouse(connection, code: "F\(index)-\(tag)", latitude: latitude)
+                }
+                let skus = try (0..<2).map { try CatalogBuilders.sku(connection, code: "FS\($0)-\(tag)") }
+                let carrier = try connection.query(
+                    "INSERT INTO carriers (code, name, tracking_prefix) VALUES ($1, 'Test Post', 'RR') RETURNING id",
+                    ["C-\(tag)"]
+                ).scalar(Int64.self)
+                for (service, price, days) in [("standard", Int64(490), Int64(3)), ("express", 1290, 1)] {
+                    try connection.execute(
+                        """
+                        INSERT INTO shipping_rates (carrier_id, service, destination_country, min_weight_grams,
+                                                    max_weight_grams, price_minor, currency, transit_days)
+                        VALUES ($1, $2, 'DE', 0, 1000000, $3, 'EUR', $4)
+                        """,
+                        [carrier, service, price, days]
+                    )
+                }
+                return (warehouses, skus)
+            }
+            let database = OrderlyDatabase(pool: pool)
+            let inventory = InventoryService(database: database, actor: "test")
+            for (w, row) in stock.enumerated() {
+                for (s, units) in row.enumerated() where units > 0 {
+                    try await inventory.receive(warehouse: warehouses[w], sku: skus[s], quantity: units)
+                }
+            }
+            // Bins and zones: SKU 0 in zone A, SKU 1 in zone B.
+            try await pool.query(
+                """
+                UPDATE inventory SET bin_location = CASE WHEN sku_id = $2 THEN 'A-01-1' ELSE 'B-07-2' END,
+                    zone = CASE WHEN sku_id = $2 THEN 'A' ELSE 'B' END
+                WHERE warehouse_id = ANY($1::int8[])
+                """,
+                [warehouses, skus[0]]
+            )
+            return Setup(
+                pool: pool,
+                database: database,
+                orders: OrderService(database: database, actor: "test"),
+                fulfillment: FulfillmentService(database: database, actor: "test"),
+                inventory: inventory,
+                warehouses: warehouses,
+                skus: skus,
+                tag: tag
+            )
+        }
+
+        func order(_ id: String, lines: [(sku: Int, quantity: Int64)], token: String = "tok_authorized") -> NewOrder {
+            NewOrder(
+                channel: .web,
+                externalID: "\(id)-\(tag)",
+                currency: "EUR",
+                lines: lines.map {
+                    NewOrderLine(skuCode: "FS\($0.sku)-\(tag)", quantity: $0.quantity, unitPriceMinor: 1_000)
+                },
+                shipTo: PostalAddress(
+                    name: "Ada Lovelace",
+                    line1: "Leopoldstr. 1",
+                    city: "München",
+                    postalCode: "80802",
+                    country: "DE",
+                    location: GeoPoint(latitude: 48.2, longitude: 11.6)
+                ),
+                email: "ada@example.com",
+                payment: PaymentDetails(method: "card", token: token)
+            )
+        }
+
+        func worker() -> Worker {
+            var logger = Logger(label: "test.fulfillment")
+            logger.logLevel = .warning
+            let handlers = StandardJobs.handlers(
+                orders: orders,
+                fulfillment: fulfillment,
+                notifier: notifier,
+                logger: logger
+            )
+            return Worker(
+                database: database,
+                listenerConfiguration: try? TestDatabase.require().configuration,
+                handlers: handlers.transactional,
+                idempotentHandlers: handlers.idempotent,
+                configuration: WorkerConfiguration(
+                    id: "flow-\(tag)",
+                    concurrency: 4,
+                    leaseSeconds: 10,
+                    pollInterval: .milliseconds(100),
+                    backoffBase: 0.05,
+                    backoffCap: 0.2
+                ),
+                logger: logger
+            )
+        }
+
+        func status(_ orderID: Int64) async throws -> String {
+            try await pool.query("SELECT status FROM orders WHERE id = $1", [orderID]).scalar(String.self)
+        }
+
+        func waitFor(_ orderID: Int64, _ wanted: String, seconds: Int = 30) async throws -> String {
+            var current = ""
+            for _ in 0..<(seconds * 20) {
+                current = try await status(orderID)
+                if current == wanted { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return current
+        }
+
+        /// Failed jobs with their errors, for a failing test's message.
+        func jobErrors() async throws -> [String] {
+            try await pool.query("SELECT kind || ': ' || last_error FROM jobs WHERE last_error IS NOT NULL ORDER BY id")
+                .map { try $0.decode(String.self, at: 0) }
+        }
+
+        func check() async throws -> [String] {
+            try await InvariantChecker(database: database).run().violations.map(\.detail)
+        }
+    }
+
+    @Test func anOrderGoesFromCaptureToDelivered() async throws {
+        let setup = try await Setup.make()
+        defer { Task { await setup.pool.close() } }
+        let worker = setup.worker()
+        let running = Task { try await worker.run() }
+        defer { worker.shutdown() }
+
+        let placed = try await setup.orders.place(setup.order("e2e", lines: [(0, 2), (1, 1)]))
+        #expect(placed.status == .reserved)
+        #expect(try await setup.waitFor(placed.orderID, "shipped") == "shipped")
+        let shipment = try await setup.pool.query(
+            """
+            SELECT id, status, tracking_number, label_document, weight_grams, service, warehouse_id
+            FROM shipments WHERE order_id = $1
+            """,
+            [placed.orderID]
+        )
+        try #require(shipment.count == 1)
+        let shipmentID = try shipment[0].decode(Int64.self, at: 0)
+        let tracking = try shipment[0].decode(String.self, at: 2)
+        #expect(try shipment[0].decode(String.self, at: 1) == "shipped")
+        #expect(TrackingNumber.isValid(tracking))
+        #expect(tracking.hasPrefix("RR") && tracking.hasSuffix("DE"))
+        #expect(try shipment[0].decode(String.self, at: 3).hasPrefix("^XA"))
+        #expect(try shipment[0].decode(Int32.self, at: 4) == 750)  // 3 units of 250 g
+        #expect(try shipment[0].decode(String.self, at: 5) == "standard")  // web ships cheapest
+        // Munich is nearest: its stock went down, nothing stays reserved.
+        let stock = try await setup.pool.query(
+            "SELECT sku_id, on_hand, reserved FROM inventory WHERE warehouse_id = $1 ORDER BY sku_id",
+            [setup.warehouses[0]]
+        )
+        #expect(try stock.map { try $0.decode(Int64.self, at: 1) } == [8, 9])
+        #expect(try stock.map { try $0.decode(Int64.self, at: 2) } == [0, 0])
+
+        try await setup.fulfillment.report(.delivered, shipmentID: shipmentID, note: "left with neighbour")
+        #expect(try await setup.status(placed.orderID) == "delivered")
+        // Delivering again changes nothing.
+        try await setup.fulfillment.report(.delivered, shipmentID: shipmentID, note: nil)
+
+        let events = try await setup.orders.events(placed.orderID).map(\.event)
+        #expect(events == ["capture", "reserve", "start_picking", "pack", "ship", "deliver"])
+        let sentKinds = try await waitForMessages(setup, orderID: placed.orderID, count: 3)
+        #expect(sentKinds == ["order_confirmed", "order_delivered", "order_shipped"])
+        #expect(setup.notifier.sent.withLock { $0.contains { $0.body.contains(tracking) } })
+        #expect(try await setup.check() == [])
+        worker.shutdown()
+        try await running.value
+    }
+
+    func waitForMessages(_ setup: Setup, orderID: Int64, count: Int) async throws -> [String] {
+        for _ in 0..<200 {
+            let kinds = setup.notifier.sent.withLock { $0.filter { $0.orderID == orderID }.map(\.kind) }.sorted()
+            if kinds.count >= count { return kinds }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return setup.notifier.sent.withLock { $0.filter { $0.orderID == orderID }.map(\.kind) }.sorted()
+    }
+
+    @Test func batchAndZonePickingPlanTheirLists() async throws {
+        // Munich has exactly three of SKU 1, so a unit found missing there must come from Hamburg.
+        let setup = try await Setup.make(stock: [[10, 3], [10, 10]])
+        defer { Task { await setup.pool.close() } }
+        // Munich gathers up to 3 shipments per walk; nothing is confirmed until its picker says so.
+        try await setup.pool.query(
+            """
+            UPDATE warehouses SET pick_method = 'batch', batch_size = 3, batch_window_seconds = 3600,
+                pick_confirmation = 'scanner' WHERE id = $1
+            """,
+            [setup.warehouses[0]]
+        )
+        let worker = setup.worker()
+        let running = Task { try await worker.run() }
+        var placed: [Int64] = []
+        for n in 0..<3 {
+            placed.append(try await setup.orders.place(setup.order("batch\(n)", lines: [(0, 1), (1, 1)])).orderID)
+        }
+        let list = try await waitForValue(setup.pool) {
+            try await setup.pool.query(
+                "SELECT id FROM pick_lists WHERE warehouse_id = $1 AND status = 'in_progress'",
+                [setup.warehouses[0]]
+            ).first?.decode(Int64.self, at: 0)
+        }
+        let errors = try await setup.jobErrors()
+        let listID = try #require(list, "\(errors)")
+        // One walk: both bins once, three shipments' units at each, in walk order.
+        let lines = try await setup.pool.query(
+            "SELECT bin_location, walk_sequence FROM pick_list_lines WHERE pick_list_id = $1 ORDER BY walk_sequence",
+            [listID]
+        )
+        #expect(
+            try lines.map { try $0.decode(String.self, at: 0) } == [
+                "A-01-1", "A-01-1", "A-01-1", "B-07-2", "B-07-2", "B-07-2",
+            ]
+        )
+        #expect(try lines.map { Int(try $0.decode(Int32.self, at: 1)) } == [1, 2, 3, 4, 5, 6])
+        // Unknown SKUs and impossible counts are refused and change nothing.
+        await #expect(throws: OrderlyError.self) {
+            _ = try await setup.fulfillment.confirmPickList(listID, picked: ["NOPE": 1])
+        }
+        await #expect(throws: OrderlyError.self) {
+            _ = try await setup.fulfillment.confirmPickList(listID, picked: ["FS0-\(setup.tag)": 4])
+        }
+        // The picker found all of SKU 0 and 2 of the 3 SKU 1: the last shipment on the walk is short.
+        let ready = try await setup.fulfillment.confirmPickList(listID, picked: ["FS1-\(setup.tag)": 2])
+        #expect(ready.count == 3)
+        await #expect(throws: OrderlyError.self) {
+            _ = try await setup.fulfillment.confirmPickList(listID, picked: [:])
+        }
+        for id in placed { #expect(try await setup.waitFor(id, "shipped") == "shipped") }
+        // The short unit was written off in Munich (ledger 'lost') and routed to Hamburg.
+        let lost = try await setup.pool.query(
+            "SELECT count(*) FROM inventory_ledger WHERE reason = 'lost' AND note = 'short pick' AND warehouse_id = $1",
+            [setup.warehouses[0]]
+        ).scalar(Int64.self)
+        #expect(lost == 1)
+        let hamburg = try await setup.pool.query(
+            "SELECT count(*) FROM shipments WHERE order_id = ANY($1::int8[]) AND warehouse_id = $2 AND status = 'shipped'",
+            [placed, setup.warehouses[1]]
+        ).scalar(Int64.self)
+        #expect(hamburg == 1)
+
+        // Zone picking in Hamburg: one list per zone, the shipment consolidated after both.
+        try await setup.pool.query(
+            "UPDATE warehouses SET pick_method = 'zone', active = true WHERE id = $1",
+            [setup.warehouses[1]]
+        )
+        try await setup.pool.query("UPDATE warehouses SET active = false WHERE id = $1", [setup.warehouses[0]])
+        let zoned = try await setup.orders.place(setup.order("zone", lines: [(0, 1), (1, 1)]))
+        #expect(try await setup.waitFor(zoned.orderID, "shipped") == "shipped")
+        let zones = try await setup.pool.query(
+            """
+            SELECT DISTINCT p.zone, p.method FROM pick_lists p
+            JOIN pick_list_lines pl ON pl.pick_list_id = p.id
+            JOIN shipment_lines sl ON sl.id = pl.shipment_line_id
+            JOIN shipments sh ON sh.id = sl.shipment_id WHERE sh.order_id = $1 ORDER BY 1
+            """,
+            [zoned.orderID]
+        )
+        #expect(try zones.map { try $0.decode(String.self, at: 0) } == ["A", "B"])
+        #expect(try await setup.check() == [])
+        worker.shutdown()
+        try await running.value
+    }
+
+    @Test func arrivingStockFillsABackorderWhichThenShips() async throws {
+        let setup = try await Setup.make(stock: [[1, 0], [0, 0]])
+        defer { Task { await setup.pool.close() } }
+        let worker = setup.worker()
+        let running = Task { try await worker.run() }
+        let placed = try await setup.orders.place(setup.order("late", lines: [(1, 2)]))
+        #expect(placed.status == .backordered)
+        try await setup.inventory.receive(warehouse: setup.warehouses[1], sku: setup.skus[1], quantity: 5)
+        #expect(try await setup.waitFor(placed.orderID, "shipped") == "shipped")
+        let kinds = try await waitForMessages(setup, orderID: placed.orderID, count: 3)
+        #expect(kinds.contains("order_backordered") && kinds.contains("order_shipped"))
+        #expect(try await setup.check() == [])
+        worker.shutdown()
+        try await running.value
+    }
+
+    @Test func aCarrierExceptionNotifiesAndACancelledOrderIsNotPicked() async throws {
+        let setup = try await Setup.make()
+        defer { Task { await setup.pool.close() } }
+        // Nothing runs yet: the order is cancelled before its pick job is claimed.
+        let cancelled = try await setup.orders.place(setup.order("gone", lines: [(0, 1)]))
+        try await setup.orders.cancel(cancelled.orderID, reason: "customer changed mind")
+        let worker = setup.worker()
+        let running = Task { try await worker.run() }
+        let placed = try await setup.orders.place(setup.order("late-parcel", lines: [(0, 1)]))
+        #expect(try await setup.waitFor(placed.orderID, "shipped") == "shipped")
+        let shipmentID = try await setup.pool.query("SELECT id FROM shipments WHERE order_id = $1", [placed.orderID])
+            .scalar(Int64.self)
+        // Unknown shipments are NOT_FOUND.
+        await #expect(throws: OrderlyError.self) {
+            try await setup.fulfillment.report(.delivered, shipmentID: -1, note: nil)
+        }
+        try await setup.fulfillment.report(.delayed, shipmentID: shipmentID, note: "storm")
+        #expect(try await setup.status(placed.orderID) == "exception")
+        try await setup.fulfillment.report(.delayed, shipmentID: shipmentID, note: nil)  // again: changes nothing
+        try await setup.fulfillment.report(.delivered, shipmentID: shipmentID, note: nil)
+        #expect(try await setup.status(placed.orderID) == "delivered")
+        let kinds = try await waitForMessages(setup, orderID: placed.orderID, count: 4)
+        #expect(kinds.contains("order_delayed"))
+        #expect(
+            try await setup.pool.query("SELECT count(*) FROM shipments WHERE order_id = $1", [cancelled.orderID])
+                .scalar(Int64.self) == 0
+        )
+        #expect(try await setup.check() == [])
+        worker.shutdown()
+        try await running.value
+    }
+
+    func waitForValue<T: Sendable>(_ pool: PostgresPool, _ read: () async throws -> T?) async throws -> T? {
+        for _ in 0..<400 {
+            if let value = try await read() { return value }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+}
