@@ -1,0 +1,264 @@
+import Foundation
+import LibPQ
+import Orderly
+import OrderlyCore
+import OrderlyStore
+import OrderlyTestSupport
+import OrderlyWorker
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An `orderly worker` process, built next to this test binary, stopped (SIGKILL) when dropped.
+final class WorkerProcess {
+    let process = Process()
+    let log: URL
+
+    static var binary: URL {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("orderly")
+    }
+
+    init(conninfo: String, id: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("orderly-worker-\(id)-\(UUID()).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = Self.binary
+        process.arguments =
+            ["worker", "--database-url", conninfo, "--id", id, "--poll-seconds", "0.2", "--sweep-seconds", "0"]
+            + arguments
+        var env = ProcessInfo.processInfo.environment
+        env["ORDERLY_LOG_LEVEL"] = "warning"
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: log)
+    }
+
+    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Its exit status, or nil if it is still running after `seconds`.
+    func exitStatus(within seconds: Double) async -> Int32? {
+        for _ in 0..<Int(seconds * 20) {
+            if !process.isRunning { return process.terminationStatus }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+}
+
+/// Real worker processes against real PostgreSQL: exactly-once effects across processes, crashes
+/// (kill -9) in the middle of a pick and of a ship, graceful SIGTERM, a failing job discarded.
+@Suite(.migratedDatabase, .serialized)
+struct WorkerProcessTests {
+    func waitUntil(
+        _ pool: PostgresPool,
+        seconds: Int,
+        _ sql: String,
+        _ bindings: [any PostgresEncodable] = []
+    )
+        async throws -> Bool
+    {
+        for _ in 0..<(seconds * 10) {
+            if try await pool.query(sql, bindings).scalar(Bool.self) { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    @Test func threeWorkerProcessesApplyTenThousandEffectsExactlyOnce() async throws {
+        let database = try TestDatabase.require()
+        let pool = database.makePool()
+        defer { Task { await pool.close() } }
+        try await pool.query(
+            "CREATE TABLE probe_many (job_id bigint NOT NULL, attempt int NOT NULL, worker text NOT NULL)"
+        )
+        try await pool.withConnection { connection in
+            _ = try JobQueue.enqueue(connection, (0..<10_000).map { _ in NewJob(queue: "probe", kind: "probe") })
+        }
+        let workers = try (0..<3).map {
+            try WorkerProcess(
+                conninfo: database.conninfo,
+                id: "many\($0)",
+                arguments: ["--queues", "probe", "--concurrency", "4"],
+                environment: ["ORDERLY_WORKER_PROBE_TABLE": "probe_many"]
+            )
+        }
+        let drained = try await waitUntil(
+            pool,
+            seconds: 240,
+            "SELECT count(*) = 10000 FROM jobs WHERE queue = 'probe' AND state = 'completed'"
+        )
+        workers.forEach { $0.signal(SIGTERM) }
+        for worker in workers {
+            let status = await worker.exitStatus(within: 30)
+            #expect(status == 0, "\(worker.output)")
+        }
+        #expect(drained)
+        let effects = try await pool.query(
+            "SELECT count(*), count(DISTINCT job_id), count(DISTINCT worker) FROM probe_many"
+        )
+        #expect(try effects[0].decode(Int64.self, at: 0) == 10_000)
+        #expect(try effects[0].decode(Int64.self, at: 1) == 10_000)
+        #expect(try effects[0].decode(Int64.self, at: 2) == 3)  // all three processes took a share
+    }
+
+    @Test func aWorkerKilledMidPickAndMidShipIsRescuedWithoutDoubleShipping() async throws {
+        let setup = try await FulfillmentFlowTests.Setup.make()
+        defer { Task { await setup.pool.close() } }
+        let conninfo = try TestDatabase.require().conninfo
+        let lease = ["--lease-seconds", "2"]
+        // The first worker stops for a minute inside the pick's transaction, after its writes.
+        var first: WorkerProcess? = try WorkerProcess(
+            conninfo: conninfo,
+            id: "crash-pick",
+            arguments: lease,
+            environment: ["ORDERLY_WORKER_PAUSE": "pick:60000"]
+        )
+        let placed = try await setup.orders.place(setup.order("crash", lines: [(0, 2), (1, 1)]))
+        #expect(
+            try await waitUntil(
+                setup.pool,
+                seconds: 30,
+                "SELECT count(*) = 1 FROM jobs WHERE kind = 'pick' AND state = 'running' AND (args->>'order_id')::int8 = $1",
+                [placed.orderID]
+            )
+        )
+        try await Task.sleep(for: .milliseconds(500))
+        first?.signal(SIGKILL)
+        _ = await first?.exitStatus(within: 10)
+        first = nil
+        // The second stops inside the ship's transaction, and is killed there too.
+        var second: WorkerProcess? = try WorkerProcess(
+            conninfo: conninfo,
+            id: "crash-ship",
+            arguments: lease,
+            environment: ["ORDERLY_WORKER_PAUSE": "ship:60000"]
+        )
+        #expect(
+            try await waitUntil(
+                setup.pool,
+                seconds: 60,
+                "SELECT count(*) = 1 FROM jobs WHERE kind = 'ship' AND state = 'running' AND (args->>'order_id')::int8 = $1",
+                [placed.orderID]
+            )
+        )
+        try await Task.sleep(for: .milliseconds(500))
+        second?.signal(SIGKILL)
+        _ = await second?.exitStatus(within: 10)
+        second = nil
+        // A third, healthy worker rescues the ship once its lease lapses.
+        let third = try WorkerProcess(conninfo: conninfo, id: "rescuer", arguments: lease)
+        #expect(try await setup.waitFor(placed.orderID, "shipped", seconds: 60) == "shipped", "\(third.output)")
+        third.signal(SIGTERM)
+        #expect(await third.exitStatus(within: 30) == 0)
+
+        let shipments = try await setup.pool.query(
+            "SELECT count(*), count(*) FILTER (WHERE status = 'shipped') FROM shipments WHERE order_id = $1",
+            [placed.orderID]
+        )
+        #expect(try shipments[0].decode(Int64.self, at: 0) == 1)
+        #expect(try shipments[0].decode(Int64.self, at: 1) == 1)
+        let shipLedger = try await setup.pool.query(
+            "SELECT coalesce(sum(-on_hand_delta), 0)::int8 FROM inventory_ledger WHERE order_id = $1 AND reason = 'ship'",
+            [placed.orderID]
+        ).scalar(Int64.self)
+        #expect(shipLedger == 3)
+        let rescued = try await setup.pool.query(
+            """
+            SELECT kind, attempt, last_error FROM jobs
+            WHERE (args->>'order_id')::int8 = $1 AND kind IN ('pick', 'ship') ORDER BY kind
+            """,
+            [placed.orderID]
+        )
+        #expect(try rescued.map { try $0.decode(Int32.self, at: 1) } == [2, 2])
+        #expect(try rescued.allSatisfy { try $0.decode(String.self, at: 2).contains("lease expired") })
+        #expect(try await setup.check() == [])
+    }
+
+    @Test func sigtermFinishesRunningJobsAndClaimsNoMore() async throws {
+        let database = try TestDatabase.require()
+        let pool = database.makePool()
+        defer { Task { await pool.close() } }
+        try await pool.query(
+            "CREATE TABLE probe_drain (job_id bigint NOT NULL, attempt int NOT NULL, worker text NOT NULL)"
+        )
+        try await pool.withConnection { connection in
+            _ = try JobQueue.enqueue(connection, (0..<6).map { _ in NewJob(queue: "drain", kind: "probe") })
+        }
+        let worker = try WorkerProcess(
+            conninfo: database.conninfo,
+            id: "drain",
+            arguments: ["--queues", "drain", "--concurrency", "4"],
+            environment: ["ORDERLY_WORKER_PROBE_TABLE": "probe_drain", "ORDERLY_WORKER_PAUSE": "probe:1500"]
+        )
+        #expect(
+            try await waitUntil(
+                pool,
+                seconds: 30,
+                "SELECT count(*) = 4 FROM jobs WHERE queue = 'drain' AND state = 'running'"
+            )
+        )
+        worker.signal(SIGTERM)
+        #expect(await worker.exitStatus(within: 30) == 0, "\(worker.output)")
+        let states = try await pool.query(
+            "SELECT state, count(*) FROM jobs WHERE queue = 'drain' GROUP BY state ORDER BY state"
+        )
+        let counts = Dictionary(
+            uniqueKeysWithValues: try states.map {
+                (try $0.decode(String.self, at: 0), try $0.decode(Int64.self, at: 1))
+            }
+        )
+        #expect(counts == ["available": 2, "completed": 4])
+        #expect(try await pool.query("SELECT count(*) FROM probe_drain").scalar(Int64.self) == 4)
+    }
+
+    @Test func aFailingJobBacksOffAndIsDiscardedWithItsErrorAndNoEffect() async throws {
+        let database = try TestDatabase.require()
+        let pool = database.makePool()
+        defer { Task { await pool.close() } }
+        try await pool.query(
+            "CREATE TABLE probe_fail (job_id bigint NOT NULL, attempt int NOT NULL, worker text NOT NULL)"
+        )
+        let id = try await pool.withConnection { connection in
+            try JobQueue.enqueue(
+                connection,
+                NewJob(queue: "failing", kind: "probe", args: #"{"fail": true}"#, maxAttempts: 3)
+            )
+        }
+        let worker = try WorkerProcess(
+            conninfo: database.conninfo,
+            id: "fail",
+            arguments: ["--queues", "failing", "--backoff-base", "0.2", "--backoff-cap", "1"],
+            environment: ["ORDERLY_WORKER_PROBE_TABLE": "probe_fail"]
+        )
+        #expect(
+            try await waitUntil(pool, seconds: 60, "SELECT state = 'discarded' FROM jobs WHERE id = $1", [id ?? 0])
+        )
+        worker.signal(SIGTERM)
+        #expect(await worker.exitStatus(within: 30) == 0)
+        let row = try await pool.query(
+            """
+            SELECT attempt, last_error, jsonb_array_length(errors),
+                   (SELECT bool_and(e->>'error' = 'probe asked to fail') FROM jsonb_array_elements(errors) e)
+            FROM jobs WHERE id = $1
+            """,
+            [id ?? 0]
+        )
+        #expect(try row[0].decode(Int32.self, at: 0) == 3)
+        #expect(try row[0].decode(String.self, at: 1) == "probe asked to fail")
+        #expect(try row[0].decode(Int32.self, at: 2) == 3)
+        #expect(try row[0].decode(Bool.self, at: 3))
+        #expect(try await pool.query("SELECT count(*) FROM probe_fail").scalar(Int64.self) == 0)
+    }
+}
