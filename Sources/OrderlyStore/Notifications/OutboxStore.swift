@@ -11,6 +11,26 @@ public struct OutboxEntry: Hashable, Sendable {
     public var subject: String
     public var body: String
     public var status: String
+
+    public init(
+        id: Int64,
+        orderID: Int64?,
+        kind: String,
+        channel: String,
+        recipient: String,
+        subject: String,
+        body: String,
+        status: String
+    ) {
+        self.id = id
+        self.orderID = orderID
+        self.kind = kind
+        self.channel = channel
+        self.recipient = recipient
+        self.subject = subject
+        self.body = body
+        self.status = status
+    }
 }
 
 /// The `notifications` table's reads and writes for the notify job.
