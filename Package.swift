@@ -181,7 +181,7 @@ let package = Package(
             name: "OrderlyAdminServerTests",
             dependencies: [
                 "LibPQ", "Orderly", "OrderlyAdminProtocol", "OrderlyAdminServer", "OrderlyCommands", "OrderlyCore",
-                "OrderlyStore", "OrderlyTestSupport",
+                "OrderlyStore", "OrderlyTestSupport", "OrderlyWorker",
             ],
             swiftSettings: strictSwift6
         ),

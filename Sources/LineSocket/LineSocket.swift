@@ -29,9 +29,7 @@ public final class LineSocket {
         while let info = candidate {
             let fd = Glibc.socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), 0)
             if fd >= 0 {
-                var time = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
-                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
-                setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+                Self.setTimeout(fd, timeout)
                 if connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
                     connected = fd
                     break
@@ -46,6 +44,15 @@ public final class LineSocket {
     }
 
     deinit { Glibc.close(socket) }
+
+    /// Bounds each later read and write by `seconds`.
+    public func setTimeout(_ seconds: Double) { Self.setTimeout(socket, seconds) }
+
+    private static func setTimeout(_ fd: Int32, _ seconds: Double) {
+        var time = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+    }
 
     /// Sends raw bytes as they are.
     public func send(_ bytes: [UInt8]) throws(LineSocketError) {

@@ -154,7 +154,7 @@ public enum ArgumentType: Hashable, Sendable {
     }
 
     /// A value for an error message: at most 40 characters.
-    static func clipped(_ raw: String) -> String {
+    public static func clipped(_ raw: String) -> String {
         raw.count <= 40 ? raw : String(raw.prefix(37)) + "..."
     }
 }

@@ -262,6 +262,65 @@ extension CommandTable {
             "a shipment with its lines",
             [.required("id", .id, positional: true, "shipment id")]
         ),
+        CommandSpec(
+            "SHIPMENT",
+            "DELIVER",
+            role: .operator,
+            mutating: true,
+            "records a shipped parcel as delivered (as a carrier's event would)",
+            [
+                .required("id", .id, positional: true, "shipment id"),
+                .optional("note", .text(maximumLength: 500), "what the carrier said"),
+            ]
+        ),
+        CommandSpec(
+            "SHIPMENT",
+            "EXCEPTION",
+            role: .operator,
+            mutating: true,
+            "records a shipped parcel as delayed or lost; the order goes to exception, the customer is told",
+            [
+                .required("id", .id, positional: true, "shipment id"),
+                .required("kind", .oneOf(["delayed", "lost"]), "what happened"),
+                .optional("note", .text(maximumLength: 500), "what the carrier said"),
+            ]
+        ),
+        CommandSpec(
+            "PICKLIST",
+            "LIST",
+            role: .readonly,
+            "pick lists, newest first",
+            [
+                .optional("warehouse", .id, "one warehouse's lists"),
+                .optional("status", .oneOf(["open", "in_progress", "completed", "cancelled"]), "status"),
+                .optional("limit", .int(1...1000), "rows (default 100)"),
+            ]
+        ),
+        CommandSpec(
+            "PICKLIST",
+            "SHOW",
+            role: .readonly,
+            "a pick list, then its lines in walk order",
+            [.required("id", .id, positional: true, "pick list id")]
+        ),
+        CommandSpec(
+            "PICKLIST",
+            "CONFIRM",
+            role: .operator,
+            mutating: true,
+            "a picker's counts for a list being walked; SKUs not named were picked in full",
+            [
+                .required("id", .id, positional: true, "pick list id"),
+                .optional("picked", .text(maximumLength: 4000), "SKU:QTY[,...] for SKUs not picked in full"),
+            ]
+        ),
+        CommandSpec(
+            "ORDER",
+            "TIMELINE",
+            role: .readonly,
+            "an order's history: events, shipments, jobs and notifications, oldest first",
+            [.required("id", .id, positional: true, "order id")]
+        ),
         CommandSpec("JOBS", "STATS", role: .readonly, "jobs per queue and state"),
         CommandSpec(
             "JOBS",

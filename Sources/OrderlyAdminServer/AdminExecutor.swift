@@ -31,6 +31,31 @@ public struct AdminExecutor: Sendable {
         OrderService(database: database, actor: "admin:" + (principal?.name ?? "local"))
     }
 
+    func fulfillment(_ principal: AdminPrincipal?) -> FulfillmentService {
+        FulfillmentService(database: database, actor: "admin:" + (principal?.name ?? "local"))
+    }
+
+    /// `picked=SKU:QTY[,...]`: each SKU once, quantities whole and not negative.
+    static func pickedCounts(_ text: String?) throws -> [String: Int64] {
+        guard let text, !text.isEmpty else { return [:] }
+        var counts: [String: Int64] = [:]
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].allSatisfy(\.isASCII), let units = Int64(parts[1]),
+                units >= 0, units <= 1_000_000
+            else {
+                throw AdminError(
+                    .badArgument,
+                    "picked: '\(ArgumentType.clipped(String(item)))' is not SKU:QTY (0...1000000)"
+                )
+            }
+            guard counts.updateValue(units, forKey: String(parts[0])) == nil else {
+                throw AdminError(.badArgument, "picked: SKU '\(ArgumentType.clipped(String(parts[0])))' appears twice")
+            }
+        }
+        return counts
+    }
+
     func inventory(_ principal: AdminPrincipal?) -> InventoryService {
         InventoryService(database: database, actor: "admin:" + (principal?.name ?? "local"))
     }
@@ -211,6 +236,15 @@ public struct AdminExecutor: Sendable {
         case "SHIPMENT SHOW":
             let id = c.int("id") ?? 0
             return { Self.rows(try AdminQueries.shipment($0, id: id)) }
+        case "ORDER TIMELINE":
+            let id = c.int("id") ?? 0
+            return { Self.rows(try AdminQueries.timeline($0, orderID: id)) }
+        case "PICKLIST LIST":
+            let (warehouse, status, limit) = (c.int("warehouse"), c.text("status"), Int(c.int("limit") ?? 100))
+            return { Self.rows(try AdminQueries.pickLists($0, warehouse: warehouse, status: status, limit: limit)) }
+        case "PICKLIST SHOW":
+            let id = c.int("id") ?? 0
+            return { Self.rows(try AdminQueries.pickList($0, id: id)) }
         case "JOBS STATS":
             return { Self.rows(try AdminQueries.jobStats($0)) }
         case "JOBS LIST":
@@ -355,6 +389,26 @@ public struct AdminExecutor: Sendable {
                         ]
                     }
                 }
+            )
+        case "SHIPMENT DELIVER", "SHIPMENT EXCEPTION":
+            let id = c.int("id") ?? 0
+            let event: CarrierEvent =
+                c.spec.name == "SHIPMENT DELIVER" ? .delivered : c.text("kind") == "lost" ? .lost : .delayed
+            try await fulfillment(principal).report(event, shipmentID: id, note: c.text("note"))
+            let status = try await pool.withConnection {
+                try $0.query("SELECT status FROM shipments WHERE id = $1", [id]).scalar(String.self)
+            }
+            return .ok(AdminField("id", id), AdminField("status", status))
+        case "PICKLIST CONFIRM":
+            let id = c.int("id") ?? 0
+            let ready = try await fulfillment(principal).confirmPickList(
+                id,
+                picked: try Self.pickedCounts(c.text("picked"))
+            )
+            return .ok(
+                AdminField("id", id),
+                AdminField("status", "completed"),
+                AdminField("shipments_picked", ready.map(String.init).joined(separator: ","))
             )
         case "JOBS RETRY":
             let id = c.int("id") ?? 0

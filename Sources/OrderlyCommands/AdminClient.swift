@@ -18,6 +18,9 @@ public final class AdminClient {
         greeting = try readLine() ?? ""
     }
 
+    /// Bounds each later read and write by `seconds`.
+    public func setTimeout(_ seconds: Double) { connection.setTimeout(seconds) }
+
     /// Sends raw bytes as they are.
     public func send(_ bytes: [UInt8]) throws {
         do { try connection.send(bytes) } catch { throw AdminClientError(error.description) }

@@ -1,9 +1,11 @@
 import Foundation
 import LibPQ
+import Logging
 import Orderly
 import OrderlyAdminProtocol
 import OrderlyCommands
 import OrderlyTestSupport
+import OrderlyWorker
 import Testing
 
 @Suite
@@ -240,6 +242,115 @@ struct AdminServerTests {
         }
     }
 
+    @Test func fulfillmentCommands() async throws {
+        let fixture = try await ServerFixture.start("fulfillmentCommands")
+        defer { Task { await fixture.stop() } }
+        let database = OrderlyDatabase(pool: fixture.pool)
+        var logger = Logger(label: "test.admin.worker")
+        logger.logLevel = .critical
+        let handlers = StandardJobs.handlers(
+            orders: OrderService(database: database, actor: "test"),
+            fulfillment: FulfillmentService(database: database, actor: "test"),
+            notifier: LogNotifier(logger: logger),
+            logger: logger
+        )
+        let worker = Worker(
+            database: database,
+            listenerConfiguration: nil,
+            handlers: handlers.transactional,
+            idempotentHandlers: handlers.idempotent,
+            configuration: WorkerConfiguration(id: "admin-test", concurrency: 2, pollInterval: .milliseconds(50)),
+            logger: logger
+        )
+        let running = Task { try await worker.run() }
+        defer { worker.shutdown() }
+
+        try await onThread {
+            let c = try fixture.client("adm")
+            func ok(_ line: String) throws -> [String] {
+                let reply = try c.request(line)
+                #expect(reply.first?.contains("OK") == true, "\(line) → \(reply)")
+                return reply
+            }
+            /// A field of a status line (`OK k=v ...`) or of a row line (`k=v ...`).
+            func value(_ line: String, _ key: String) -> String? {
+                let fields = line.hasPrefix("OK ") ? String(line.dropFirst(3)) : line
+                let request = try? AdminRequest.parse(Array(("X " + fields).utf8))
+                return request?.tokens.first { $0.key == key }?.value
+            }
+            func field(_ line: String, _ key: String) throws -> String {
+                try #require(value(line, key), "\(key) in \(line)")
+            }
+            func waitFor(_ line: String, row: Int = 0, _ key: String, _ wanted: String) throws -> [String] {
+                var reply: [String] = []
+                for _ in 0..<400 {
+                    reply = try c.request(line)
+                    if reply.count > row, value(reply[row], key) == wanted { break }
+                    Thread.sleep(forTimeInterval: 0.05)
+                }
+                return reply
+            }
+            let warehouse = try field(
+                ok("WAREHOUSE ADD code=FC-1 name=Dock lat=48.1 lon=11.6 line1=x city=München country=DE")[0],
+                "id"
+            )
+            let sku = try field(
+                ok("SKU ADD code=FC-A name=Widget weight_g=300 length_mm=10 width_mm=10 height_mm=10")[0],
+                "id"
+            )
+            _ = try ok("STOCK RECEIVE warehouse=\(warehouse) sku=\(sku) qty=10")
+            _ = try ok(
+                "RATE ADD carrier=DHL service=parcel country=DE min_g=0 max_g=5000 price=499 currency=EUR days=2"
+            )
+            let connection = try fixture.database.connect()
+            defer { connection.close() }
+            try connection.execute(
+                "UPDATE warehouses SET pick_confirmation = 'scanner' WHERE id = $1",
+                [Int64(warehouse) ?? 0]
+            )
+            let order = try field(
+                ok(
+                    "ORDER CREATE channel=web external_id=FC-O1 currency=EUR lines=FC-A:2:1999 name=Ada line1=\"Str 1\" city=München country=DE postal=80802 lat=48.2 lon=11.6 token=tok_authorized email=ada@example.com"
+                )[0],
+                "id"
+            )
+            // The worker puts the shipment on a list; the picker confirms it.
+            let lists = try waitFor(
+                "PICKLIST LIST warehouse=\(warehouse) status=in_progress",
+                row: 1,
+                "status",
+                "in_progress"
+            )
+            let list = try field(lists[1], "id")
+            let shown = try ok("PICKLIST SHOW \(list)")
+            #expect(shown.count == 4)
+            #expect(shown[2].contains("sku=FC-A") && shown[2].contains("seq=1"))
+            #expect(try c.request("PICKLIST CONFIRM \(list) picked=FC-A:x")[0].hasPrefix("ERR BAD_ARG"))
+            #expect(try c.request("PICKLIST CONFIRM \(list) picked=NOPE:1")[0].hasPrefix("ERR BAD_ARG"))
+            #expect(try c.request("PICKLIST CONFIRM \(list) picked=FC-A:3")[0].hasPrefix("ERR BAD_ARG"))
+            #expect(try c.request("PICKLIST CONFIRM 424242")[0].hasPrefix("ERR NOT_FOUND"))
+            #expect(try field(ok("PICKLIST CONFIRM \(list) picked=FC-A:2")[0], "status") == "completed")
+            #expect(try c.request("PICKLIST CONFIRM \(list)")[0].hasPrefix("ERR CONFLICT"))
+            // Packed, labelled and shipped by the worker.
+            let shipments = try waitFor("SHIPMENT LIST order=\(order)", row: 1, "status", "shipped")
+            let shipment = try field(shipments[1], "id")
+            #expect(try c.request("SHIPMENT DELIVER 424242")[0].hasPrefix("ERR NOT_FOUND"))
+            #expect(try field(ok("SHIPMENT EXCEPTION \(shipment) kind=delayed note=storm")[0], "status") == "delayed")
+            #expect(try field(ok("ORDER SHOW \(order)")[1], "status") == "exception")
+            #expect(try field(ok("SHIPMENT DELIVER \(shipment)")[0], "status") == "delivered")
+            #expect(try c.request("SHIPMENT EXCEPTION \(shipment) kind=lost")[0].hasPrefix("ERR CONFLICT"))
+            #expect(try field(ok("ORDER SHOW \(order)")[1], "status") == "delivered")
+            let timeline = try ok("ORDER TIMELINE \(order)")
+            let sources = Set(try timeline.dropFirst().dropLast().map { try field($0, "source") })
+            #expect(sources == ["event", "shipment", "job", "notification"])
+            #expect(timeline.contains { $0.contains("deliver: exception -> delivered") })
+            #expect(try c.request("ORDER TIMELINE 424242")[0].hasPrefix("ERR NOT_FOUND"))
+            #expect(try ok("CHECK") == ["OK rows=0", "END"])
+        }
+        worker.shutdown()
+        try await running.value
+    }
+
     @Test func idempotencyKeys() async throws {
         let fixture = try await ServerFixture.start("idempotencyKeys")
         defer { Task { await fixture.stop() } }
@@ -381,7 +492,8 @@ struct AdminServerLimitTests {
         let fixture = try await ServerFixture.start("unread") { $0.outputHighWaterMark = 64 * 1024 }
         defer { Task { await fixture.stop() } }
         try await onThread {
-            let greedy = try fixture.client("ro", timeout: 2)
+            let greedy = try fixture.client("ro")  // AUTH's hashing may take seconds on a loaded machine
+            greedy.setTimeout(2)
             // Requests whose replies are never read: the server stops reading once its output backs up,
             // so our writes stall (the send timeout ends them) instead of the server buffering them all.
             let help = Array(String(repeating: "HELP\n", count: 20_000).utf8)

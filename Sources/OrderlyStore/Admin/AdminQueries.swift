@@ -177,6 +177,96 @@ public enum AdminQueries {
         return shipment + lines
     }
 
+    public static func pickLists(
+        _ connection: PostgresConnection,
+        warehouse: Int64?,
+        status: String?,
+        id: Int64? = nil,
+        limit: Int
+    ) throws -> [Row] {
+        try rows(
+            connection.query(
+                """
+                SELECT p.id, w.code AS warehouse, p.method, p.zone, p.status,
+                       (SELECT count(DISTINCT sl.shipment_id) FROM pick_list_lines pl
+                        JOIN shipment_lines sl ON sl.id = pl.shipment_line_id WHERE pl.pick_list_id = p.id) AS shipments,
+                       (SELECT coalesce(sum(quantity), 0) FROM pick_list_lines WHERE pick_list_id = p.id)::int8 AS units,
+                       to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+                FROM pick_lists p JOIN warehouses w ON w.id = p.warehouse_id
+                WHERE ($1::int8 IS NULL OR p.warehouse_id = $1) AND ($2::text IS NULL OR p.status = $2)
+                  AND ($4::int8 IS NULL OR p.id = $4)
+                ORDER BY p.id DESC LIMIT $3
+                """,
+                [warehouse, status, Int64(limit), id]
+            )
+        )
+    }
+
+    /// The list, then its lines in walk order.
+    public static func pickList(_ connection: PostgresConnection, id: Int64) throws -> [Row] {
+        let list = try pickLists(connection, warehouse: nil, status: nil, id: id, limit: 1)
+        guard !list.isEmpty else { throw OrderlyError(.notFound, "pick list \(id) does not exist") }
+        let lines = try rows(
+            connection.query(
+                """
+                SELECT pl.walk_sequence AS seq, pl.bin_location AS bin, k.code AS sku, pl.quantity AS qty,
+                       pl.quantity_picked AS picked, sl.shipment_id AS shipment
+                FROM pick_list_lines pl
+                JOIN shipment_lines sl ON sl.id = pl.shipment_line_id
+                JOIN skus k ON k.id = pl.sku_id
+                WHERE pl.pick_list_id = $1 ORDER BY pl.walk_sequence, pl.id
+                """,
+                [id]
+            )
+        )
+        return list + lines
+    }
+
+    /// Everything that happened to an order, oldest first: its events, its shipments' milestones, its
+    /// jobs (with their state and last error) and its notifications.
+    public static func timeline(_ connection: PostgresConnection, orderID: Int64) throws -> [Row] {
+        let exists = try connection.query("SELECT 1 FROM orders WHERE id = $1", [orderID])
+        guard !exists.isEmpty else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
+        return try rows(
+            connection.query(
+                """
+                SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, source, what, detail
+                FROM (
+                    SELECT created_at AS at, 'event' AS source, 1 AS rank, id,
+                           event || ': ' || coalesce(from_status, '-') || ' -> ' || to_status AS what,
+                           coalesce(reason || ' ', '') || '(' || actor || ')' AS detail
+                    FROM order_events WHERE order_id = $1
+                    UNION ALL
+                    SELECT m.at, 'shipment', 2, s.id, 'shipment ' || s.id || ' ' || m.what,
+                           CASE m.what WHEN 'created' THEN 'warehouse ' || w.code
+                                       WHEN 'packed' THEN coalesce(s.weight_grams || ' g', '')
+                                       WHEN 'shipped' THEN coalesce(c.code || ' ' || s.service || ' ', '')
+                                                           || coalesce(s.tracking_number, '')
+                                       ELSE '' END
+                    FROM shipments s JOIN warehouses w ON w.id = s.warehouse_id
+                    LEFT JOIN carriers c ON c.id = s.carrier_id
+                    CROSS JOIN LATERAL (VALUES ('created', s.created_at), ('packed', s.packed_at),
+                                               ('shipped', s.shipped_at), ('delivered', s.delivered_at),
+                                               (s.status, CASE WHEN s.status IN ('delayed', 'lost', 'cancelled')
+                                                               THEN s.updated_at END)) AS m(what, at)
+                    WHERE s.order_id = $1 AND m.at IS NOT NULL
+                    UNION ALL
+                    SELECT created_at, 'job', 3, id, kind || ' job ' || id || ': ' || state,
+                           'attempt ' || attempt || '/' || max_attempts || coalesce(' by ' || attempted_by, '')
+                               || coalesce(', last error: ' || last_error, '')
+                    FROM jobs WHERE args ? 'order_id' AND (args->>'order_id')::bigint = $1
+                    UNION ALL
+                    SELECT created_at, 'notification', 4, id, kind || ' to ' || recipient, status
+                           || coalesce(' at ' || to_char(sent_at AT TIME ZONE 'UTC', 'HH24:MI:SS'), '')
+                    FROM notifications WHERE order_id = $1
+                ) t
+                ORDER BY t.at, t.rank, t.id
+                """,
+                [orderID]
+            )
+        )
+    }
+
     public static func jobStats(_ connection: PostgresConnection) throws -> [Row] {
         try rows(
             connection.query(
