@@ -196,10 +196,15 @@ public final class Worker: Service, Sendable {
         do {
             if let handler = handlers[job.kind] {
                 try await database.pool.withConnection { connection in
-                    try connection.transaction { tx in
-                        try handler.perform(job, in: tx)
-                        if let pause { Thread.sleep(forTimeInterval: pause.seconds) }
-                        guard try JobQueue.complete(tx, job, worker: worker) else { throw LeaseLost() }
+                    do {
+                        try connection.transaction { tx in
+                            try handler.perform(job, in: tx)
+                            if let pause { Thread.sleep(forTimeInterval: pause.seconds) }
+                            // The completion and COMMIT travel together; a lost lease fails both.
+                            try tx.commit(after: [JobQueue.completion(job, worker: worker)])
+                        }
+                    } catch  where JobQueue.isLeaseLost(error) {
+                        throw LeaseLost()
                     }
                 }
             } else if let handler = idempotentHandlers[job.kind] {

@@ -128,6 +128,14 @@ struct JobQueueTests {
         var stale = job
         stale.attempt = 1
         #expect(try !JobQueue.complete(connection, stale, worker: "rescuer"))
+        // The one-round-trip form refuses by failing, so COMMIT cannot carry the effects alone.
+        do {
+            try connection.transaction { tx in _ = try tx.commit(after: [JobQueue.completion(stale, worker: "rescuer")])
+            }
+            Issue.record("a stale attempt completed")
+        } catch {
+            #expect(JobQueue.isLeaseLost(error))
+        }
         #expect(try JobQueue.complete(connection, job, worker: "rescuer"))
     }
 

@@ -54,3 +54,17 @@ CREATE TRIGGER jobs_notify AFTER INSERT ON jobs
 
 -- Backordered lines by SKU: what arriving stock can fill (the retry_backorders job and sweep).
 CREATE INDEX order_lines_backordered ON order_lines (sku_id, order_id) WHERE quantity_backordered > 0;
+
+-- Completes a job for the worker holding it, or raises OJ001 so the transaction holding the job's
+-- effects cannot commit: a worker sends this and COMMIT in one round trip.
+CREATE FUNCTION orderly_complete_job(job_id bigint, holder text, held_attempt integer) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE jobs SET state = 'completed', completed_at = now(), lease_expires_at = NULL
+    WHERE id = job_id AND state = 'running' AND attempted_by = holder AND attempt = held_attempt;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'orderly: job % (attempt %) is no longer held by %', job_id, held_attempt, holder
+            USING ERRCODE = 'OJ001';
+    END IF;
+END;
+$$;

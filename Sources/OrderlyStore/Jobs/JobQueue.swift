@@ -160,6 +160,18 @@ public enum JobQueue {
         ) == 1
     }
 
+    /// Completes the job in the caller's transaction like `complete`, but as a statement that fails
+    /// (SQLSTATE `OJ001`, see `isLeaseLost`) when the worker no longer holds the job, so it can be sent
+    /// together with COMMIT: the effects cannot commit without the completion.
+    public static func completion(_ job: ClaimedJob, worker: String) -> PostgresStatement {
+        PostgresStatement.cached("SELECT orderly_complete_job($1, $2, $3::int4)", [job.id, worker, Int64(job.attempt)])
+    }
+
+    /// The error `completion` raises when the lease was lost.
+    public static func isLeaseLost(_ error: any Error) -> Bool {
+        (error as? PostgresError)?.sqlState == "OJ001"
+    }
+
     /// Records a failed attempt: retryable after `retryInSeconds`, or discarded once its attempts are
     /// spent; the error is kept (last_error, and appended to `errors`). Returns the new state.
     @discardableResult
