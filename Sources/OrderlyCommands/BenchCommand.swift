@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print figures next to pgbench on the same cluster.",
-        subcommands: [RoundTrip.self, Reserve.self, Admin.self]
+        subcommands: [RoundTrip.self, Reserve.self, Admin.self, Jobs.self]
     )
 
     struct RoundTrip: AsyncParsableCommand {

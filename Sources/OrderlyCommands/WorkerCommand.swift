@@ -184,6 +184,7 @@ struct WorkerCommand: AsyncParsableCommand {
 /// With args {"fail": true} it fails after writing, so its write must roll back.
 struct ProbeJob: JobHandler {
     let kind = "probe"
+    let batchable = true
     let table: String
 
     init(table: String) throws {

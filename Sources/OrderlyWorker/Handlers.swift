@@ -17,13 +17,16 @@ public protocol IdempotentJobHandler: Sendable {
 /// A transactional handler from a closure.
 public struct TransactionalJob: JobHandler {
     public let kind: String
+    public let batchable: Bool
     let body: @Sendable (ClaimedJob, JobArguments, PostgresConnection) throws -> Void
 
     public init(
         _ kind: String,
+        batchable: Bool = false,
         _ body: @escaping @Sendable (ClaimedJob, JobArguments, PostgresConnection) throws -> Void
     ) {
         self.kind = kind
+        self.batchable = batchable
         self.body = body
     }
 
@@ -174,7 +177,7 @@ public enum StandardJobs {
                     )
                 )
             },
-            TransactionalJob("noop") { _, _, _ in },
+            TransactionalJob("noop", batchable: true) { _, _, _ in },
         ]
         let idempotent: [any IdempotentJobHandler] = [
             IdempotentJob("reroute") { _, args in

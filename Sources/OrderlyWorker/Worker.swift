@@ -10,7 +10,16 @@ import Synchronization
 /// its effects and the completion commit together, or neither does (DESIGN.md invariant 5).
 public protocol JobHandler: Sendable {
     var kind: String { get }
+    /// True when jobs of this kind may share one transaction (their effects are all in the database,
+    /// and they take no lock another job of the batch could want in another order). A worker then runs
+    /// a claimed batch of them in one transaction with one completion: one commit for the lot. If any
+    /// fails, the batch is rolled back and each job runs again in its own transaction.
+    var batchable: Bool { get }
     func perform(_ job: ClaimedJob, in transaction: PostgresConnection) throws
+}
+
+extension JobHandler {
+    public var batchable: Bool { false }
 }
 
 /// How a worker claims and runs jobs.
@@ -25,6 +34,9 @@ public struct WorkerConfiguration: Sendable {
     public var pollInterval: Duration
     public var backoffBase: Double
     public var backoffCap: Double
+    /// Batchable jobs per transaction (default: the concurrency). Each transaction commits one batch's
+    /// effects and completions and claims the next batch: one commit per batch.
+    public var batchSize: Int?
     /// How often each sweep (expiry, backorders) is enqueued; nil schedules none.
     public var sweepInterval: Duration?
     /// Fault injection for crash tests: jobs of these kinds sleep this long inside their transaction,
@@ -130,9 +142,12 @@ public final class Worker: Service, Sendable {
                     lastSweep = .now
                     await scheduleSweeps()
                 }
-                let free = configuration.concurrency - running.withLock { $0.count }
+                let busy = running.withLock { $0.count }
+                let free = configuration.concurrency - busy
+                // Claims wait for half the slots to be free: one claim round trip serves several jobs.
+                let threshold = max(1, configuration.concurrency / 2)
                 var claimed: [ClaimedJob] = []
-                if free > 0 {
+                if free >= threshold || (busy == 0 && free > 0) {
                     let (queues, id, lease) = (configuration.queues, configuration.id, configuration.leaseSeconds)
                     do {
                         claimed = try await database.pool.withConnection {
@@ -147,12 +162,22 @@ public final class Worker: Service, Sendable {
                         try? await Task.sleep(for: max(configuration.pollInterval, .milliseconds(500)))
                     }
                 }
-                for job in claimed {
-                    running.withLock { _ = $0.insert(job.id) }
+                running.withLock { set in for job in claimed { set.insert(job.id) } }
+                // Batchable jobs in transactions of up to half the slots each: while one commits, the
+                // loop claims the next jobs and another batch runs.
+                let together = claimed.filter { handlers[$0.kind]?.batchable == true }
+                if together.count > 1 {
+                    let size = configuration.batchSize ?? configuration.concurrency
+                    for start in stride(from: 0, to: together.count, by: size) {
+                        let batch = Array(together[start..<min(start + size, together.count)])
+                        group.addTask { await self.processBatch(batch) }
+                    }
+                }
+                for job in claimed where together.count <= 1 || handlers[job.kind]?.batchable != true {
                     group.addTask { await self.process(job) }
                 }
                 // A full batch may mean more is due; otherwise wait for a NOTIFY, a finished job, or the poll.
-                if claimed.count < free || free == 0 {
+                if claimed.count < free || free < threshold {
                     await wakeup.wait(timeout: configuration.pollInterval)
                 }
             }
@@ -182,6 +207,61 @@ public final class Worker: Service, Sendable {
             let (id, lease) = (configuration.id, configuration.leaseSeconds)
             _ = try? await database.pool.withConnection {
                 try JobQueue.extendLeases($0, ids: ids, worker: id, leaseSeconds: lease)
+            }
+        }
+    }
+
+    /// Batchable jobs in one transaction with one completion; the same transaction claims as many jobs
+    /// again (one round trip and one commit per batch of no-op jobs), and batchable ones among them run
+    /// here next. Any failure (a handler's, a lost lease, the commit's) rolls the batch back (and its
+    /// claim) and runs each job on its own.
+    private func processBatch(_ jobs: [ClaimedJob]) async {
+        let (worker, queues, lease) = (configuration.id, configuration.queues, configuration.leaseSeconds)
+        let handlers = self.handlers
+        var batch = jobs
+        let pauses = configuration.pauseInTransaction
+        while !batch.isEmpty {
+            let current = batch
+            do {
+                let next = try await database.pool.withConnection { connection in
+                    try connection.transaction { tx -> [ClaimedJob] in
+                        for job in current {
+                            guard let handler = handlers[job.kind] else {
+                                throw WorkerError("no handler for job kind '\(job.kind)'")
+                            }
+                            try handler.perform(job, in: tx)
+                            if let pause = pauses[job.kind] { Thread.sleep(forTimeInterval: pause.seconds) }
+                        }
+                        // Decided last: a shutdown that came while the batch ran claims nothing more.
+                        let chain = !self.stopping.load(ordering: .sequentiallyConsistent)
+                        var statements = [JobQueue.completion(current, worker: worker)]
+                        if chain {
+                            statements.append(
+                                JobQueue.claimStatement(
+                                    queues: queues,
+                                    limit: current.count,
+                                    worker: worker,
+                                    leaseSeconds: lease
+                                )
+                            )
+                        }
+                        let results = try tx.commit(after: statements)
+                        return results.count > 1 ? try JobQueue.decodeClaimed(results[1]) : []
+                    }
+                }
+                running.withLock { set in
+                    for job in current { set.remove(job.id) }
+                    for job in next { set.insert(job.id) }
+                }
+                wakeup.signal()
+                batch = next.filter { handlers[$0.kind]?.batchable == true }
+                for job in next where handlers[job.kind]?.batchable != true { await process(job) }
+            } catch {
+                logger.debug("batch rolled back; running its jobs one by one", metadata: ["error": "\(error)"])
+                await withTaskGroup(of: Void.self) { group in
+                    for job in current { group.addTask { await self.process(job) } }
+                }
+                batch = []
             }
         }
     }
@@ -244,7 +324,8 @@ public final class Worker: Service, Sendable {
 struct LeaseLost: Error {}
 
 extension Duration {
-    var seconds: Double {
+    /// The duration in seconds, as a Double.
+    public var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }

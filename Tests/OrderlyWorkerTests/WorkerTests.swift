@@ -16,6 +16,17 @@ struct EffectHandler: JobHandler {
     }
 }
 
+/// `EffectHandler` whose jobs share transactions; `failOn` names jobs that fail after their write.
+struct BatchedEffectHandler: JobHandler {
+    let kind = "batched"
+    let batchable = true
+    let table: String
+    func perform(_ job: ClaimedJob, in transaction: PostgresConnection) throws {
+        try transaction.execute("INSERT INTO \(table) (job_id) VALUES ($1)", [job.id])
+        if job.args.contains("fail") { throw WorkerError("this one fails") }
+    }
+}
+
 /// Always fails, after writing something that must be rolled back.
 struct FailingHandler: JobHandler {
     let kind = "failing"
@@ -95,6 +106,41 @@ struct WorkerTests {
         for task in running { try await task.value }
         #expect(completed == 600)
         #expect(try await pool.query("SELECT count(*) FROM \(table)").scalar(Int64.self) == 600)
+    }
+
+    @Test func batchesCommitTogetherAndAFailureInOneRunsTheOthersAlone() async throws {
+        let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 12))
+        defer { Task { await pool.close() } }
+        let table = "batched_\(queue)"
+        try await pool.query("CREATE TABLE \(table) (job_id bigint NOT NULL)")
+        let queue = self.queue
+        try await pool.withConnection { connection in
+            var jobs = (0..<300).map { _ in NewJob(queue: queue, kind: "batched") }
+            jobs.insert(NewJob(queue: queue, kind: "batched", args: #"{"note": "fail"}"#, maxAttempts: 2), at: 150)
+            _ = try JobQueue.enqueue(connection, jobs)
+        }
+        let workers = try (0..<2).map { try worker(pool, id: "b\($0)", handlers: [BatchedEffectHandler(table: table)]) }
+        let running = workers.map { worker in Task { try await worker.run() } }
+        let settled = try await waitUntil(
+            pool,
+            "SELECT count(*) FROM jobs WHERE queue = $1 AND state IN ('completed', 'discarded')",
+            [queue],
+            equals: 301
+        )
+        workers.forEach { $0.shutdown() }
+        for task in running { try await task.value }
+        #expect(settled == 301)
+        let states = try await pool.query(
+            "SELECT state, count(*) FROM jobs WHERE queue = $1 GROUP BY state ORDER BY state",
+            [queue]
+        ).map { "\(try $0.decode(String.self, at: 0))=\(try $0.decode(Int64.self, at: 1))" }
+        #expect(states == ["completed=300", "discarded=1"])
+        // Every completed job's effect once; the failing job's writes never committed.
+        let effects = try await pool.query(
+            "SELECT count(*), count(DISTINCT job_id) FROM \(table)"
+        )
+        #expect(try effects[0].decode(Int64.self, at: 0) == 300)
+        #expect(try effects[0].decode(Int64.self, at: 1) == 300)
     }
 
     @Test func aFailingJobBacksOffThenIsDiscardedWithNothingApplied() async throws {

@@ -68,3 +68,20 @@ BEGIN
     END IF;
 END;
 $$;
+
+-- The same for a batch of jobs run in one transaction: all completed, or OJ001 and nothing commits.
+CREATE FUNCTION orderly_complete_jobs(job_ids bigint[], holder text, held_attempts integer[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    done integer;
+BEGIN
+    UPDATE jobs j SET state = 'completed', completed_at = now(), lease_expires_at = NULL
+    FROM unnest(job_ids, held_attempts) AS h(id, attempt)
+    WHERE j.id = h.id AND j.state = 'running' AND j.attempted_by = holder AND j.attempt = h.attempt;
+    GET DIAGNOSTICS done = ROW_COUNT;
+    IF done <> cardinality(job_ids) THEN
+        RAISE EXCEPTION 'orderly: % of % jobs are no longer held by %', cardinality(job_ids) - done,
+            cardinality(job_ids), holder USING ERRCODE = 'OJ001';
+    END IF;
+END;
+$$;

@@ -108,7 +108,9 @@ public enum JobQueue {
     }
 
     /// Claims up to `limit` due jobs of `queues` for `worker`, highest priority (lowest number) first,
-    /// with a lease of `leaseSeconds`. Jobs other workers hold are skipped, not waited for.
+    /// with a lease of `leaseSeconds`. Jobs other workers hold are skipped, not waited for. Each queue is
+    /// read in its index's order (one LATERAL probe per queue): `queue = ANY(...)` would sort every due
+    /// job of the queues on each claim (7 ms at 20,000 jobs, against 0.07 ms).
     public static func claim(
         _ connection: PostgresConnection,
         queues: [String],
@@ -116,14 +118,35 @@ public enum JobQueue {
         worker: String,
         leaseSeconds: Double
     ) throws -> [ClaimedJob] {
-        try connection.query(
+        try decodeClaimed(
+            connection.query(claimStatement(queues: queues, limit: limit, worker: worker, leaseSeconds: leaseSeconds))
+        )
+    }
+
+    /// `claim` as a statement, to send in a pipeline (a worker claims its next batch in the transaction
+    /// that completes the last one); `decodeClaimed` reads its rows.
+    public static func claimStatement(
+        queues: [String],
+        limit: Int,
+        worker: String,
+        leaseSeconds: Double
+    )
+        -> PostgresStatement
+    {
+        PostgresStatement.cached(
             """
             WITH next AS (
-                SELECT id FROM jobs
-                WHERE state IN ('available', 'scheduled', 'retryable') AND queue = ANY($1::text[]) AND run_at <= now()
-                ORDER BY priority, run_at, id
+                SELECT j.id
+                FROM unnest($1::text[]) AS q(name)
+                CROSS JOIN LATERAL (
+                    SELECT id, priority, run_at FROM jobs
+                    WHERE queue = q.name AND state IN ('available', 'scheduled', 'retryable') AND run_at <= now()
+                    ORDER BY priority, run_at, id
+                    LIMIT $2
+                    FOR UPDATE SKIP LOCKED
+                ) j
+                ORDER BY j.priority, j.run_at, j.id
                 LIMIT $2
-                FOR UPDATE SKIP LOCKED
             )
             UPDATE jobs j
             SET state = 'running', attempt = j.attempt + 1, attempted_at = now(), attempted_by = $3,
@@ -132,7 +155,11 @@ public enum JobQueue {
             RETURNING j.id, j.queue, j.kind, j.args::text, j.attempt, j.max_attempts
             """,
             [queues, Int64(limit), worker, leaseSeconds]
-        ).map { row in
+        )
+    }
+
+    public static func decodeClaimed(_ rows: PostgresRows) throws -> [ClaimedJob] {
+        try rows.map { row in
             ClaimedJob(
                 id: try row.decode(Int64.self, at: 0),
                 queue: try row.decode(String.self, at: 1),
@@ -165,6 +192,15 @@ public enum JobQueue {
     /// together with COMMIT: the effects cannot commit without the completion.
     public static func completion(_ job: ClaimedJob, worker: String) -> PostgresStatement {
         PostgresStatement.cached("SELECT orderly_complete_job($1, $2, $3::int4)", [job.id, worker, Int64(job.attempt)])
+    }
+
+    /// `completion` for jobs run together in one transaction: all complete, or the statement fails.
+    public static func completion(_ jobs: [ClaimedJob], worker: String) -> PostgresStatement {
+        if jobs.count == 1, let job = jobs.first { return completion(job, worker: worker) }
+        return PostgresStatement.cached(
+            "SELECT orderly_complete_jobs($1, $2, $3::int4[])",
+            [jobs.map(\.id), worker, jobs.map { Int64($0.attempt) }]
+        )
     }
 
     /// The error `completion` raises when the lease was lost.
