@@ -95,7 +95,9 @@ extension BenchCommand {
                 try reference?.install()
             }
 
-            print("what                          orderly jobs/s   pgqueuer jobs/s   orderly/pgqueuer")
+            print(
+                "what                          orderly jobs/s   pgqueuer jobs/s   orderly/pgqueuer   CPU µs/job: postgres, client (orderly | pgqueuer)"
+            )
             let single = try enqueueOneByOne(connection)
             let theirSingle = try reference?.enqueue(jobs: self.single, batch: 1)
             print(Self.row("enqueue one by one", single, theirSingle))
@@ -105,9 +107,24 @@ extension BenchCommand {
             try connection.execute("TRUNCATE jobs")
             for count in workerCounts {
                 let drained = try await drain(configuration: configuration, connection: connection, workers: count)
-                let theirDrain = try reference?.drain(jobs: jobs, workers: count, batch: batchSize)
-                print(Self.row("drain, \(count) worker(s) x \(batchSize)", drained, theirDrain))
+                var theirs: (rate: Double, cpu: (server: Double?, client: Double))?
+                if let reference {
+                    let meter = CPUMeter()
+                    let rate = try reference.drain(jobs: jobs, workers: count, batch: batchSize)
+                    theirs = (rate, meter.finish(operations: jobs))
+                }
+                print(
+                    Self.row("drain, \(count) worker(s) x \(batchSize)", drained.rate, theirs?.rate)
+                        + "   " + Self.cpu(drained.cpu) + " | " + (theirs.map { Self.cpu($0.cpu) } ?? "-")
+                )
             }
+            if reference != nil {
+                print("(pgqueuer's CPU includes its enqueue of the jobs and its start-up; Orderly's does not.)")
+            }
+        }
+
+        static func cpu(_ cpu: (server: Double?, client: Double)) -> String {
+            (cpu.server.map { String(format: "%.0f", $0) } ?? "-") + String(format: ", %.0f", cpu.client)
         }
 
         static func row(_ label: String, _ ours: Double, _ theirs: Double?) -> String {
@@ -141,7 +158,7 @@ extension BenchCommand {
             connection: PostgresConnection,
             workers count: Int
         ) async throws
-            -> Double
+            -> (rate: Double, cpu: (server: Double?, client: Double))
         {
             _ = try JobQueue.enqueue(connection, (0..<jobs).map { _ in NewJob(queue: "bench", kind: "noop") })
             try connection.execute("VACUUM ANALYZE jobs")
@@ -172,12 +189,14 @@ extension BenchCommand {
                     logger: logger
                 )
             }
+            let meter = CPUMeter()
             let started = ContinuousClock.now
             let tasks = runners.map { runner in Task { try await runner.run() } }
             while done.value < total { try await Task.sleep(for: .milliseconds(5)) }
             runners.forEach { $0.shutdown() }
             for task in tasks { try await task.value }
             let elapsed = (ContinuousClock.now - started).seconds
+            let cpu = meter.finish(operations: total)
             for pool in pools { await pool.close() }
             let completed = try connection.query(
                 "SELECT count(*) FROM jobs WHERE queue = 'bench' AND state = 'completed'"
@@ -186,7 +205,7 @@ extension BenchCommand {
                 throw BenchError("drain: \(completed) of \(total) jobs completed")
             }
             try connection.execute("TRUNCATE jobs")
-            return Double(total) / elapsed
+            return (Double(total) / elapsed, cpu)
         }
     }
 }

@@ -338,6 +338,13 @@ final class CPUMeter: @unchecked Sendable {
     }
 
     func finish(_ sample: Sample) -> CPUSample {
+        let (server, client) = finish(operations: sample.latencies.count)
+        return CPUSample(sample: sample, serverCPUMicroseconds: server, clientCPUMicroseconds: client)
+    }
+
+    /// CPU microseconds per operation: PostgreSQL's (nil without /proc), and this process's plus its
+    /// waited-for children's (a reference tool run as a child process).
+    func finish(operations: Int) -> (server: Double?, client: Double) {
         let now = Self.postgresCPU()
         let server: Double? = lock.withLock {
             running = false
@@ -345,19 +352,19 @@ final class CPUMeter: @unchecked Sendable {
             if let now { latest.merge(now) { _, new in new } }
             return latest.reduce(0.0) { total, entry in total + max(0, entry.value - (baseline[entry.key] ?? 0)) }
         }
-        let transactions = max(Double(sample.latencies.count), 1)
-        return CPUSample(
-            sample: sample,
-            serverCPUMicroseconds: server.map { $0 * 1e6 / transactions },
-            clientCPUMicroseconds: (Self.selfCPUSeconds() - client) * 1e6 / transactions
-        )
+        let count = max(Double(operations), 1)
+        return (server.map { $0 * 1e6 / count }, (Self.selfCPUSeconds() - client) * 1e6 / count)
     }
 
+    /// This process's CPU seconds, and its waited-for children's.
     static func selfCPUSeconds() -> Double {
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+        var children = rusage()
+        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &children)
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime) + seconds(children.ru_utime)
+            + seconds(children.ru_stime)
     }
 
     /// pid → utime + stime (seconds) of every process named `postgres`, or nil without /proc.
