@@ -130,6 +130,15 @@ public final class Worker: Service, Sendable {
 
     private func loop() async {
         let leaseKeeper = Task { await self.keepLeases() }
+        // One ticker wakes the loop every poll interval (due scheduled jobs, retries, rescues); waits
+        // themselves arm no timer, so a busy worker does not churn timers on every finished batch.
+        let (wakeup, poll) = (self.wakeup, configuration.pollInterval)
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: poll)
+                wakeup.signal()
+            }
+        }
         await withTaskGroup(of: Void.self) { group in
             var lastRescue = ContinuousClock.now - .seconds(3600)
             var lastSweep = ContinuousClock.now - .seconds(86_400)
@@ -178,12 +187,13 @@ public final class Worker: Service, Sendable {
                 }
                 // A full batch may mean more is due; otherwise wait for a NOTIFY, a finished job, or the poll.
                 if claimed.count < free || free < threshold {
-                    await wakeup.wait(timeout: configuration.pollInterval)
+                    await wakeup.wait()
                 }
             }
             await group.waitForAll()
         }
         leaseKeeper.cancel()
+        ticker.cancel()
     }
 
     /// One pending job per sweep across all workers (the unique key); whoever is due enqueues it.
@@ -336,7 +346,7 @@ public struct WorkerError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// A signal a waiter can await with a timeout; signals while nobody waits are remembered once.
+/// A signal one waiter awaits; a signal while nobody waits is remembered once.
 final class Wakeup: Sendable {
     private let state = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
@@ -352,11 +362,8 @@ final class Wakeup: Sendable {
         waiter?.resume()
     }
 
-    func wait(timeout: Duration) async {
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            self?.signal()
-        }
+    /// Returns at the next signal (or at once for one that came while nobody waited).
+    func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow: Bool = state.withLock { state in
                 if state.pending {
@@ -368,7 +375,5 @@ final class Wakeup: Sendable {
             }
             if resumeNow { continuation.resume() }
         }
-        timer.cancel()
-        // A timer that fired after we woke leaves a pending signal: harmless (one extra look).
     }
 }
