@@ -113,6 +113,40 @@ struct WorkerProcessTests {
         #expect(try effects[0].decode(Int64.self, at: 2) == 3)  // all three processes took a share
     }
 
+    @Test func oneWorkerProcessCarriesAnOrderFromCaptureToDelivered() async throws {
+        let setup = try await FulfillmentFlowTests.Setup.make()
+        defer { Task { await setup.pool.close() } }
+        let worker = try WorkerProcess(conninfo: try TestDatabase.require().conninfo, id: "e2e")
+        let placed = try await setup.orders.place(setup.order("process-e2e", lines: [(0, 1), (1, 2)]))
+        #expect(try await setup.waitFor(placed.orderID, "shipped", seconds: 60) == "shipped", "\(worker.output)")
+        let shipmentID = try await setup.pool.query("SELECT id FROM shipments WHERE order_id = $1", [placed.orderID])
+            .scalar(Int64.self)
+        // The carrier's news arrives as a job, as a webhook would enqueue it.
+        try await setup.pool.withConnection { connection in
+            _ = try JobQueue.enqueue(
+                connection,
+                NewJob(
+                    queue: "fulfillment",
+                    kind: "carrier_event",
+                    args: #"{"shipment_id": \#(shipmentID), "event": "delivered", "note": "front door"}"#
+                )
+            )
+        }
+        #expect(try await setup.waitFor(placed.orderID, "delivered", seconds: 30) == "delivered")
+        // Confirmed, shipped and delivered messages were all sent (the log notifier).
+        #expect(
+            try await waitUntil(
+                setup.pool,
+                seconds: 30,
+                "SELECT count(*) = 3 FROM notifications WHERE order_id = $1 AND status = 'sent'",
+                [placed.orderID]
+            )
+        )
+        worker.signal(SIGTERM)
+        #expect(await worker.exitStatus(within: 30) == 0)
+        #expect(try await setup.check() == [])
+    }
+
     @Test func aWorkerKilledMidPickAndMidShipIsRescuedWithoutDoubleShipping() async throws {
         let setup = try await FulfillmentFlowTests.Setup.make()
         defer { Task { await setup.pool.close() } }
