@@ -84,6 +84,10 @@ struct WorkerCommand: AsyncParsableCommand {
         guard ["email", "sms", "webhook", "log"].contains(alertsChannel) else {
             throw ValidationError("--alerts-channel must be email, sms, webhook or log")
         }
+        if alertsChannel == "email", !SMTPNotifier.isAddress(alertsTo) {
+            throw ValidationError("--alerts-to must be an e-mail address when --alerts-channel is email")
+        }
+        guard SMTPNotifier.isAddress(mailFrom) else { throw ValidationError("--mail-from must be an e-mail address") }
         if let pause = ProcessInfo.processInfo.environment["ORDERLY_WORKER_PAUSE"] { _ = try Self.pauses(pause) }
     }
 

@@ -77,7 +77,8 @@ public struct SMTPNotifier: Notifier {
         try? session.command("QUIT", expect: 221)
     }
 
-    static func isAddress(_ text: String) -> Bool {
+    /// A bare address SMTP can carry in MAIL FROM / RCPT TO (no brackets, spaces or controls).
+    public static func isAddress(_ text: String) -> Bool {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && text.count <= 254
             && text.unicodeScalars.allSatisfy {

@@ -237,7 +237,12 @@ public struct FulfillmentService: Sendable {
         let missing = try tx.query(store.pack(shipment: shipment, weightGrams: weight)).scalar(Int64.self)
         let others = try tx.query(store.otherShipmentStatuses(orderID: orderID, except: shipmentID))
             .map { try $0.decode(String.self, at: 0) }
-        if order.status == .picking, !others.contains(where: { ["planned", "picking", "picked"].contains($0) }) {
+        // Packed once no shipment is still being picked and something is packed (a shipment whose
+        // every unit was short leaves the order picking while its units are routed again).
+        let somethingPacked = weight > 0 || others.contains { ["packed", "labelled"].contains($0) }
+        if order.status == .picking, somethingPacked,
+            !others.contains(where: { ["planned", "picking", "picked"].contains($0) })
+        {
             try move(tx, order, .pack, reason: "every shipment is packed")
         }
         return missing
