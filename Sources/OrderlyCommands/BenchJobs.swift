@@ -96,7 +96,7 @@ extension BenchCommand {
             }
 
             print(
-                "what                          orderly jobs/s   pgqueuer jobs/s   orderly/pgqueuer   CPU µs/job: postgres, client (orderly | pgqueuer)"
+                "what                                orderly jobs/s   pgqueuer jobs/s   orderly/pgqueuer   CPU µs/job: postgres, client (orderly | pgqueuer)"
             )
             let single = try enqueueOneByOne(connection)
             let theirSingle = try reference?.enqueue(jobs: self.single, batch: 1)
@@ -106,20 +106,32 @@ extension BenchCommand {
             print(Self.row("enqueue bulk (\(jobs) in one)", bulk, theirBulk))
             try connection.execute("TRUNCATE jobs")
             for count in workerCounts {
-                let drained = try await drain(configuration: configuration, connection: connection, workers: count)
                 var theirs: (rate: Double, cpu: (server: Double?, client: Double))?
                 if let reference {
                     let meter = CPUMeter()
                     let rate = try reference.drain(jobs: jobs, workers: count, batch: batchSize)
                     theirs = (rate, meter.finish(operations: jobs))
                 }
-                print(
-                    Self.row("drain, \(count) worker(s) x \(batchSize)", drained.rate, theirs?.rate)
-                        + "   " + Self.cpu(drained.cpu) + " | " + (theirs.map { Self.cpu($0.cpu) } ?? "-")
-                )
+                // In flight per worker: the batch size (strict), and twice it: pgqueuer's benchmark sets
+                // no cap on a worker's running jobs, and a cap it accepts must be >= 2 x the batch size.
+                for inFlight in [batchSize, 2 * batchSize] {
+                    let drained = try await drain(
+                        configuration: configuration,
+                        connection: connection,
+                        workers: count,
+                        inFlight: inFlight
+                    )
+                    print(
+                        Self.row("drain, \(count) x batch \(batchSize), <=\(inFlight) run", drained.rate, theirs?.rate)
+                            + "   " + Self.cpu(drained.cpu) + " | " + (theirs.map { Self.cpu($0.cpu) } ?? "-")
+                    )
+                }
             }
             if reference != nil {
-                print("(pgqueuer's CPU includes its enqueue of the jobs and its start-up; Orderly's does not.)")
+                print(
+                    "(pgqueuer: batch size \(batchSize), no cap on running jobs; its CPU includes enqueueing the jobs "
+                        + "and start-up, Orderly's does not.)"
+                )
             }
         }
 
@@ -128,7 +140,7 @@ extension BenchCommand {
         }
 
         static func row(_ label: String, _ ours: Double, _ theirs: Double?) -> String {
-            let padded = label.padding(toLength: 30, withPad: " ", startingAt: 0)
+            let padded = label.padding(toLength: 36, withPad: " ", startingAt: 0)
             guard let theirs else { return String(format: "%@ %14.0f   %15@", padded, ours, "-") }
             return String(format: "%@ %14.0f   %15.0f   %15.2fx", padded, ours, theirs, ours / max(theirs, 1))
         }
@@ -152,11 +164,13 @@ extension BenchCommand {
             return rate
         }
 
-        /// Enqueues --jobs (not timed), then times `workers` workers draining them.
+        /// Enqueues --jobs (not timed), then times `workers` workers draining them, each running at most
+        /// `inFlight` jobs, `batchSize` per transaction.
         func drain(
             configuration: PostgresConfiguration,
             connection: PostgresConnection,
-            workers count: Int
+            workers count: Int,
+            inFlight: Int
         ) async throws
             -> (rate: Double, cpu: (server: Double?, client: Double))
         {
@@ -169,18 +183,19 @@ extension BenchCommand {
             let pools = (0..<count).map { _ in
                 PostgresPool(
                     configuration: configuration,
-                    options: PostgresPoolOptions(maxConnections: batchSize + 2),
+                    options: PostgresPoolOptions(maxConnections: inFlight / batchSize + 3),
                     logger: logger
                 )
             }
             let runners = pools.enumerated().map { index, pool in
-                let settings = WorkerConfiguration(
+                var settings = WorkerConfiguration(
                     id: "bench-\(index)",
                     queues: ["bench"],
-                    concurrency: batchSize,
+                    concurrency: inFlight,
                     leaseSeconds: 60,
                     pollInterval: .milliseconds(20)
                 )
+                settings.batchSize = batchSize
                 return Worker(
                     database: OrderlyDatabase(pool: pool),
                     listenerConfiguration: nil,
