@@ -17,6 +17,9 @@ struct WorkerCommand: AsyncParsableCommand {
             database. Wakes on NOTIFY (channel orderly_jobs) and polls as a fallback. SIGTERM or SIGINT: \
             stop claiming, finish running jobs, exit.
 
+            Sweeps (every --sweep-seconds, one pending per kind across all workers): unpaid \
+            reservation expiry, backorder retry, and pruning of finished jobs past their retention.
+
             Notifications go to the log unless --smtp names a relay (e-mail only; other channels are \
             logged). Low-stock alerts go to --alerts-to over --alerts-channel.
 
@@ -58,6 +61,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Sender address of e-mail notifications.")
     var mailFrom = "orderly@localhost"
 
+    @Option(help: "Hours to keep completed and cancelled jobs before the prune sweep deletes them.")
+    var retainCompletedHours = 24.0
+
+    @Option(help: "Hours to keep discarded jobs (their errors, for a retry) before the prune sweep deletes them.")
+    var retainDiscardedHours = 168.0
+
     @Option(help: "Recipient of low-stock alerts.")
     var alertsTo = "operations"
 
@@ -73,6 +82,9 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("--poll-seconds must be 0.01...3600")
         }
         guard sweepSeconds >= 0 else { throw ValidationError("--sweep-seconds must be 0 or more") }
+        guard retainCompletedHours >= 0, retainDiscardedHours >= 0, retainCompletedHours <= 87_600,
+            retainDiscardedHours <= 87_600
+        else { throw ValidationError("--retain-completed-hours and --retain-discarded-hours must be 0...87600") }
         guard backoffBase > 0, backoffCap >= backoffBase else {
             throw ValidationError("--backoff-base must be > 0 and --backoff-cap at least the base")
         }
@@ -151,6 +163,10 @@ struct WorkerCommand: AsyncParsableCommand {
             fulfillment: FulfillmentService(database: orderly, actor: actor),
             notifier: notifier,
             alerts: AlertRoute(recipient: alertsTo, channel: alertsChannel),
+            retention: JobRetention(
+                completedSeconds: retainCompletedHours * 3600,
+                discardedSeconds: retainDiscardedHours * 3600
+            ),
             logger: logger
         )
         var transactional = handlers.transactional

@@ -85,6 +85,17 @@ public struct JobArguments: Decodable, Sendable {
     }
 }
 
+/// How long finished jobs are kept before the `prune_jobs` sweep deletes them.
+public struct JobRetention: Sendable {
+    public var completedSeconds: Double
+    public var discardedSeconds: Double
+
+    public init(completedSeconds: Double = 86_400, discardedSeconds: Double = 7 * 86_400) {
+        self.completedSeconds = completedSeconds
+        self.discardedSeconds = discardedSeconds
+    }
+}
+
 /// Where operations alerts (low stock) go.
 public struct AlertRoute: Sendable {
     public var recipient: String
@@ -99,13 +110,14 @@ public struct AlertRoute: Sendable {
 
 /// The handlers `orderly worker` runs: fulfillment (pick, pick_batch, pack, label, ship,
 /// carrier_event, reroute), the outbox (notify), alerts (low_stock), sweeps (expire_reservations,
-/// retry_backorders) and `noop` (benchmarks).
+/// retry_backorders, prune_jobs) and `noop` (benchmarks).
 public enum StandardJobs {
     public static func handlers(
         orders: OrderService,
         fulfillment: FulfillmentService,
         notifier: any Notifier,
         alerts: AlertRoute = AlertRoute(),
+        retention: JobRetention = JobRetention(),
         sweepLimit: Int = 200,
         logger: Logger
     ) -> (transactional: [any JobHandler], idempotent: [any IdempotentJobHandler]) {
@@ -200,6 +212,11 @@ public enum StandardJobs {
             IdempotentJob("expire_reservations") { _, _ in
                 _ = try await orders.expireUnpaidReservations(limit: sweepLimit)
             },
+            IdempotentJob("prune_jobs") { _, _ in
+                // In slices of 10,000, each its own statement, so no long transaction holds the table.
+                while try await fulfillment.pruneJobs(retention.completedSeconds, retention.discardedSeconds) == 10_000
+                {}
+            },
         ]
         return (transactional, idempotent)
     }
@@ -226,6 +243,6 @@ public enum StandardJobs {
 
     /// The sweeps every worker schedules (one pending job each across all workers: the unique key).
     public static let sweeps: [(kind: String, queue: String)] = [
-        ("expire_reservations", "maintenance"), ("retry_backorders", "maintenance"),
+        ("expire_reservations", "maintenance"), ("retry_backorders", "maintenance"), ("prune_jobs", "maintenance"),
     ]
 }

@@ -139,6 +139,28 @@ struct JobQueueTests {
         #expect(try JobQueue.complete(connection, job, worker: "rescuer"))
     }
 
+    @Test func pruningDeletesFinishedJobsPastTheirRetentionOnly() throws {
+        let connection = try connect()
+        defer { connection.close() }
+        let ids = try (0..<5).map { _ in
+            try #require(try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "old")))
+        }
+        // 0: completed 2 days ago; 1: completed an hour ago; 2: discarded 2 days ago; 3: discarded 8 days
+        // ago; 4: still available (never finished).
+        try connection.execute(
+            """
+            UPDATE jobs SET state = u.state, completed_at = now() - make_interval(hours => u.hours::int)
+            FROM unnest($1::int8[], $2::text[], $3::int8[]) AS u(id, state, hours) WHERE jobs.id = u.id
+            """,
+            [Array(ids[0..<4]), ["completed", "completed", "discarded", "discarded"], [Int64(48), 1, 48, 192]]
+        )
+        let deleted = try JobQueue.prune(connection, completedSeconds: 86_400, discardedSeconds: 7 * 86_400)
+        #expect(deleted >= 2)
+        let left = try connection.query("SELECT id FROM jobs WHERE queue = $1 ORDER BY id", [queue])
+            .map { try $0.decode(Int64.self, at: 0) }
+        #expect(left == [ids[1], ids[2], ids[4]])
+    }
+
     @Test func threeDrainersApplyEachEffectExactlyOnce() async throws {
         let connection = try connect()
         defer { connection.close() }

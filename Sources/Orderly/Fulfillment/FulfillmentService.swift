@@ -457,4 +457,11 @@ extension FulfillmentService {
         let store = self.store
         return try await database.pool.withConnection { try store.fillableBackorders($0, skuID: skuID, limit: limit) }
     }
+
+    /// One slice (10,000 at most) of finished jobs past their retention deleted; returns how many.
+    public func pruneJobs(_ completedSeconds: Double, _ discardedSeconds: Double) async throws -> Int {
+        try await database.pool.withConnection {
+            try JobQueue.prune($0, completedSeconds: completedSeconds, discardedSeconds: discardedSeconds)
+        }
+    }
 }

@@ -274,6 +274,34 @@ public enum JobQueue {
         )
     }
 
+    /// Deletes up to `limit` finished jobs past their retention: completed or cancelled ones finished
+    /// more than `completedSeconds` ago, discarded ones more than `discardedSeconds` ago (kept longer:
+    /// someone may want to read their errors or retry them). Returns how many it deleted.
+    @discardableResult
+    public static func prune(
+        _ connection: PostgresConnection,
+        completedSeconds: Double,
+        discardedSeconds: Double,
+        limit: Int = 10_000
+    ) throws -> Int {
+        try connection.execute(
+            PostgresStatement.cached(
+                """
+                DELETE FROM jobs WHERE id IN (
+                    SELECT id FROM jobs
+                    WHERE state IN ('completed', 'cancelled', 'discarded')
+                      AND completed_at < now() - make_interval(secs => CASE WHEN state = 'discarded'
+                                                                           THEN $2::float8 ELSE $1::float8 END)
+                    ORDER BY completed_at
+                    LIMIT $3
+                    FOR UPDATE SKIP LOCKED
+                )
+                """,
+                [completedSeconds, discardedSeconds, Int64(limit)]
+            )
+        )
+    }
+
     /// Exponential backoff with full jitter: a random delay in [0, min(cap, base * 2^(attempt-1))].
     public static func backoff(attempt: Int, base: Double = 1, cap: Double = 3600) -> Double {
         let ceiling = min(cap, base * pow(2, Double(max(0, min(attempt - 1, 30)))))
