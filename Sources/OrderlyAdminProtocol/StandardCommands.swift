@@ -321,6 +321,25 @@ extension CommandTable {
             "an order's history: events, shipments, jobs and notifications, oldest first",
             [.required("id", .id, positional: true, "order id")]
         ),
+        CommandSpec(
+            "NOTIFICATION",
+            "LIST",
+            role: .readonly,
+            "customer and operations messages, newest first",
+            [
+                .optional("order", .id, "one order's messages"),
+                .optional("status", .oneOf(["pending", "sent", "failed"]), "status"),
+                .optional("limit", .int(1...1000), "rows (default 100)"),
+            ]
+        ),
+        CommandSpec(
+            "NOTIFICATION",
+            "RESEND",
+            role: .operator,
+            mutating: true,
+            "sends a failed message again",
+            [.required("id", .id, positional: true, "notification id")]
+        ),
         CommandSpec("JOBS", "STATS", role: .readonly, "jobs per queue and state"),
         CommandSpec(
             "JOBS",

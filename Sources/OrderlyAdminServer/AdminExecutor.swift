@@ -245,6 +245,9 @@ public struct AdminExecutor: Sendable {
         case "PICKLIST SHOW":
             let id = c.int("id") ?? 0
             return { Self.rows(try AdminQueries.pickList($0, id: id)) }
+        case "NOTIFICATION LIST":
+            let (order, status, limit) = (c.int("order"), c.text("status"), Int(c.int("limit") ?? 100))
+            return { Self.rows(try AdminQueries.notifications($0, order: order, status: status, limit: limit)) }
         case "JOBS STATS":
             return { Self.rows(try AdminQueries.jobStats($0)) }
         case "JOBS LIST":
@@ -410,6 +413,10 @@ public struct AdminExecutor: Sendable {
                 AdminField("status", "completed"),
                 AdminField("shipments_picked", ready.map(String.init).joined(separator: ","))
             )
+        case "NOTIFICATION RESEND":
+            let id = c.int("id") ?? 0
+            let status = try await pool.withConnection { try AdminQueries.resendNotification($0, id: id) }
+            return .ok(AdminField("id", id), AdminField("status", status))
         case "JOBS RETRY":
             let id = c.int("id") ?? 0
             let state = try await pool.withConnection { try AdminQueries.retryJob($0, id: id) }

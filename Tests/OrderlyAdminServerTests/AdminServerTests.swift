@@ -345,6 +345,18 @@ struct AdminServerTests {
             #expect(sources == ["event", "shipment", "job", "notification"])
             #expect(timeline.contains { $0.contains("deliver: exception -> delivered") })
             #expect(try c.request("ORDER TIMELINE 424242")[0].hasPrefix("ERR NOT_FOUND"))
+            // Messages: listed; only a failed one can be sent again.
+            let messages = try waitFor("NOTIFICATION LIST order=\(order) status=sent", row: 1, "status", "sent")
+            let message = try field(messages[1], "id")
+            #expect(try c.request("NOTIFICATION RESEND \(message)")[0].hasPrefix("ERR CONFLICT"))
+            #expect(try c.request("NOTIFICATION RESEND 424242")[0].hasPrefix("ERR NOT_FOUND"))
+            try connection.execute(
+                "UPDATE notifications SET status = 'failed', last_error = 'relay down' WHERE id = $1",
+                [Int64(message) ?? 0]
+            )
+            #expect(try field(ok("NOTIFICATION RESEND \(message)")[0], "status") == "pending")
+            let resent = try waitFor("NOTIFICATION LIST order=\(order) status=sent", row: 1, "id", message)
+            #expect(resent.count >= 3)
             #expect(try ok("CHECK") == ["OK rows=0", "END"])
         }
         worker.shutdown()

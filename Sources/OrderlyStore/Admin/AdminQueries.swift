@@ -267,6 +267,61 @@ public enum AdminQueries {
         )
     }
 
+    public static func notifications(
+        _ connection: PostgresConnection,
+        order: Int64?,
+        status: String?,
+        limit: Int
+    ) throws
+        -> [Row]
+    {
+        try rows(
+            connection.query(
+                """
+                SELECT id, order_id AS "order", kind, channel, recipient, status, attempts, last_error AS error,
+                       subject,
+                       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
+                       to_char(sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS sent_at
+                FROM notifications
+                WHERE ($1::int8 IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)
+                ORDER BY id DESC LIMIT $3
+                """,
+                [order, status, Int64(limit)]
+            )
+        )
+    }
+
+    /// Sends a failed notification again: pending, with a new notify job. Returns its status.
+    public static func resendNotification(_ connection: PostgresConnection, id: Int64) throws -> String {
+        let rows = try connection.query(
+            """
+            WITH again AS (
+                UPDATE notifications SET status = 'pending', last_error = NULL
+                WHERE id = $1 AND status = 'failed'
+                RETURNING id, order_id
+            ), job AS (
+                INSERT INTO jobs (queue, kind, args, unique_key, max_attempts)
+                SELECT 'notifications', 'notify',
+                       jsonb_build_object('notification_id', id) || CASE WHEN order_id IS NULL THEN '{}'::jsonb
+                                                                     ELSE jsonb_build_object('order_id', order_id) END,
+                       'notify:' || id, 10
+                FROM again
+                ON CONFLICT (unique_key)
+                    WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
+                DO NOTHING
+            )
+            SELECT 'pending' FROM again
+            """,
+            [id]
+        )
+        if let row = rows.first { return try row.decode(String.self, at: 0) }
+        let current = try connection.query("SELECT status FROM notifications WHERE id = $1", [id])
+        guard let status = try current.first?.decode(String.self, at: 0) else {
+            throw OrderlyError(.notFound, "notification \(id) does not exist")
+        }
+        throw OrderlyError(.conflict, "notification \(id) is \(status); only a failed one is sent again")
+    }
+
     public static func jobStats(_ connection: PostgresConnection) throws -> [Row] {
         try rows(
             connection.query(
