@@ -47,7 +47,7 @@ extension BenchCommand {
         var pgbench: String = "pgbench"
 
         var clientCounts: [Int] {
-            clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            get throws { try BenchCommand.counts(clients, in: 1...512, option: "--clients") }
         }
 
         func validate() throws {
@@ -55,9 +55,7 @@ extension BenchCommand {
             guard (1...10_000).contains(pipeline) else { throw ValidationError("--pipeline must be 1...10000") }
             guard (1...1_000_000).contains(orders) else { throw ValidationError("--orders must be 1...1000000") }
             guard (0...10_000).contains(idle) else { throw ValidationError("--idle must be 0...10000") }
-            guard !clientCounts.isEmpty, clientCounts.allSatisfy({ (1...512).contains($0) }) else {
-                throw ValidationError("--clients must be comma-separated numbers in 1...512")
-            }
+            _ = try clientCounts
         }
 
         func run() async throws {
@@ -91,7 +89,7 @@ extension BenchCommand {
             let running = Task { try await admin.run() }
             let port = try await admin.localAddress().port ?? 0
             print("clients  client                requests/s     p50 µs     p99 µs")
-            for count in clientCounts {
+            for count in try clientCounts {
                 let ping = try await adminRun(port: port, clients: count, batch: pipeline) { _ in "PING" }
                 print(ping.row(clients: count, label: "PING x\(pipeline) pipelined"))
                 let ids = orderIDs

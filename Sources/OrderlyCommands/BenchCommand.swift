@@ -38,20 +38,18 @@ struct BenchCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be 1...3600") }
-            guard !clientCounts.isEmpty, clientCounts.allSatisfy({ (1...512).contains($0) }) else {
-                throw ValidationError("--clients must be comma-separated numbers in 1...512")
-            }
+            _ = try clientCounts
         }
 
         var clientCounts: [Int] {
-            clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            get throws { try BenchCommand.counts(clients, in: 1...512, option: "--clients") }
         }
 
         func run() async throws {
             let logger = CommandLogging.logger("orderly.bench")
             let (configuration, _) = try database.resolve(logger: logger)
             print("clients  client             statements/s     p50 µs     p99 µs")
-            for count in clientCounts {
+            for count in try clientCounts {
                 let ours = try await orderlyRun(configuration: configuration, clients: count, hopPerStatement: true)
                 print(ours.row(clients: count, label: "orderly pool"))
                 let onThread = try await orderlyRun(
@@ -139,6 +137,22 @@ struct BenchCommand: AsyncParsableCommand {
                 configuration: configuration
             )
         }
+    }
+}
+
+extension BenchCommand {
+    /// Comma-separated counts such as `1,16,64`, each in `range`; an empty list, a word or a number out
+    /// of range is an error naming the option.
+    static func counts(_ text: String, in range: ClosedRange<Int>, option: String) throws -> [Int] {
+        let items = text.split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        let counts = items.compactMap { Int($0) }.filter { range.contains($0) }
+        guard !items.isEmpty, counts.count == items.count else {
+            throw ValidationError(
+                "\(option) must be comma-separated numbers in \(range.lowerBound)...\(range.upperBound), not '\(text)'"
+            )
+        }
+        return counts
     }
 }
 

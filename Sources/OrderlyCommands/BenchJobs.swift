@@ -52,9 +52,7 @@ extension BenchCommand {
             guard (100...1_000_000).contains(jobs) else { throw ValidationError("--jobs must be 100...1000000") }
             guard (1...1_000_000).contains(single) else { throw ValidationError("--single must be 1...1000000") }
             guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size must be 1...1000") }
-            guard !workerCounts.isEmpty, workerCounts.allSatisfy({ (1...64).contains($0) }) else {
-                throw ValidationError("--workers must be comma-separated numbers in 1...64")
-            }
+            _ = try workerCounts
             if let pgqueuer {
                 for file in ["venv/bin/python", "tools/benchmark.py"]
                 where !FileManager.default.fileExists(atPath: pgqueuer + "/" + file) {
@@ -66,7 +64,7 @@ extension BenchCommand {
         }
 
         var workerCounts: [Int] {
-            workers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            get throws { try BenchCommand.counts(workers, in: 1...64, option: "--workers") }
         }
 
         func run() async throws {
@@ -105,7 +103,7 @@ extension BenchCommand {
             let theirBulk = try reference?.enqueue(jobs: jobs, batch: jobs)
             print(Self.row("enqueue bulk (\(jobs) in one)", bulk, theirBulk))
             try connection.execute("TRUNCATE jobs")
-            for count in workerCounts {
+            for count in try workerCounts {
                 var theirs: (rate: Double, cpu: (server: Double?, client: Double))?
                 if let reference {
                     let meter = CPUMeter()

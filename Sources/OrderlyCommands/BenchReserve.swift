@@ -49,13 +49,11 @@ extension BenchCommand {
         func validate() throws {
             guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be 1...3600") }
             guard (1...1_000_000).contains(skus) else { throw ValidationError("--skus must be 1...1000000") }
-            guard !clientCounts.isEmpty, clientCounts.allSatisfy({ (1...256).contains($0) }) else {
-                throw ValidationError("--clients must be comma-separated numbers in 1...256")
-            }
+            _ = try clientCounts
         }
 
         var clientCounts: [Int] {
-            clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            get throws { try BenchCommand.counts(clients, in: 1...256, option: "--clients") }
         }
 
         func run() async throws {
@@ -75,7 +73,7 @@ extension BenchCommand {
             let roundTrips = try await measureRoundTrips(configuration: configuration, seeded: seeded)
             print("round trips per placed order: \(roundTrips) (counted by the connection over 50 orders)")
             print("clients  client                orders/s     p50 µs     p99 µs   server CPU µs   client CPU µs")
-            for count in clientCounts {
+            for count in try clientCounts {
                 let ours = try await orderlyRun(configuration: configuration, seeded: seeded, clients: count)
                 print(ours.row(clients: count, label: "orderly place"))
                 do {

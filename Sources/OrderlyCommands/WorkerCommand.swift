@@ -170,9 +170,7 @@ struct WorkerCommand: AsyncParsableCommand {
             logger: logger
         )
         var transactional = handlers.transactional
-        if let table = ProcessInfo.processInfo.environment["ORDERLY_WORKER_PROBE_TABLE"] {
-            transactional.append(try ProbeJob(table: table))
-        }
+        if ProcessInfo.processInfo.environment["ORDERLY_WORKER_PROBE"] == "1" { transactional.append(ProbeJob()) }
         let worker = Worker(
             database: orderly,
             listenerConfiguration: configuration,
@@ -199,25 +197,17 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 }
 
-/// Test hook (ORDERLY_WORKER_PROBE_TABLE=name): a `probe` job inserts (job id, attempt, worker) into
-/// that table, in the job's transaction, so a test can count each job's effects across processes.
-/// With args {"fail": true} it fails after writing, so its write must roll back.
+/// Test hook (ORDERLY_WORKER_PROBE=1): a `probe` job inserts (job id, attempt, worker) into the table
+/// `worker_probe`, which the test creates, in the job's transaction, so a test can count each job's
+/// effects across processes. With args {"fail": true} it fails after writing, so its write must roll
+/// back.
 struct ProbeJob: JobHandler {
     let kind = "probe"
     let batchable = true
-    let table: String
-
-    init(table: String) throws {
-        guard table.wholeMatch(of: /[a-z_][a-z0-9_]{0,62}/) != nil else {
-            throw ValidationError("ORDERLY_WORKER_PROBE_TABLE must be a plain lower-case table name")
-        }
-        self.table = table
-    }
 
     func perform(_ job: ClaimedJob, in transaction: PostgresConnection) throws {
-        // The table name is checked above to be a bare identifier; values travel as parameters.
         try transaction.execute(
-            "INSERT INTO \(table) (job_id, attempt, worker) VALUES ($1, $2, $3)",
+            "INSERT INTO worker_probe (job_id, attempt, worker) VALUES ($1, $2, $3)",
             [job.id, Int64(job.attempt), ProcessInfo.processInfo.processIdentifier.description]
         )
         if job.args.contains("\"fail\": true") || job.args.contains("\"fail\":true") {

@@ -61,6 +61,13 @@ final class WorkerProcess {
 /// (kill -9) in the middle of a pick and of a ship, graceful SIGTERM, a failing job discarded.
 @Suite(.migratedDatabase, .serialized)
 struct WorkerProcessTests {
+    /// The table the `probe` job writes to (ORDERLY_WORKER_PROBE=1); tests tell their jobs apart by queue.
+    static func createProbeTable(_ pool: PostgresPool) async throws {
+        try await pool.query(
+            "CREATE TABLE IF NOT EXISTS worker_probe (job_id bigint NOT NULL, attempt int NOT NULL, worker text NOT NULL)"
+        )
+    }
+
     func waitUntil(
         _ pool: PostgresPool,
         seconds: Int,
@@ -80,9 +87,7 @@ struct WorkerProcessTests {
         let database = try TestDatabase.require()
         let pool = database.makePool()
         defer { Task { await pool.close() } }
-        try await pool.query(
-            "CREATE TABLE probe_many (job_id bigint NOT NULL, attempt int NOT NULL, worker text NOT NULL)"
-        )
+        try await Self.createProbeTable(pool)
         try await pool.withConnection { connection in
             _ = try JobQueue.enqueue(connection, (0..<10_000).map { _ in NewJob(queue: "probe", kind: "probe") })
         }
@@ -91,7 +96,7 @@ struct WorkerProcessTests {
                 conninfo: database.conninfo,
                 id: "many\($0)",
                 arguments: ["--queues", "probe", "--concurrency", "4"],
-                environment: ["ORDERLY_WORKER_PROBE_TABLE": "probe_many"]
+                environment: ["ORDERLY_WORKER_PROBE": "1"]
             )
         }
         let drained = try await waitUntil(
@@ -106,7 +111,10 @@ struct WorkerProcessTests {
         }
         #expect(drained)
         let effects = try await pool.query(
-            "SELECT count(*), count(DISTINCT job_id), count(DISTINCT worker) FROM probe_many"
+            """
+            SELECT count(*), count(DISTINCT job_id), count(DISTINCT worker)
+            FROM worker_probe p JOIN jobs j ON j.id = p.job_id WHERE j.queue = 'probe'
+            """
         )
         #expect(try effects[0].decode(Int64.self, at: 0) == 10_000)
         #expect(try effects[0].decode(Int64.self, at: 1) == 10_000)
@@ -224,9 +232,7 @@ struct WorkerProcessTests {
         let database = try TestDatabase.require()
         let pool = database.makePool()
         defer { Task { await pool.close() } }
-        try await pool.query(
-            "CREATE TABLE probe_drain (job_id bigint NOT NULL, attempt int NOT NULL, worker text NOT NULL)"
-        )
+        try await Self.createProbeTable(pool)
         try await pool.withConnection { connection in
             _ = try JobQueue.enqueue(connection, (0..<6).map { _ in NewJob(queue: "drain", kind: "probe") })
         }
@@ -234,7 +240,7 @@ struct WorkerProcessTests {
             conninfo: database.conninfo,
             id: "drain",
             arguments: ["--queues", "drain", "--concurrency", "4"],
-            environment: ["ORDERLY_WORKER_PROBE_TABLE": "probe_drain", "ORDERLY_WORKER_PAUSE": "probe:1500"]
+            environment: ["ORDERLY_WORKER_PROBE": "1", "ORDERLY_WORKER_PAUSE": "probe:1500"]
         )
         #expect(
             try await waitUntil(
@@ -254,16 +260,18 @@ struct WorkerProcessTests {
             }
         )
         #expect(counts == ["available": 2, "completed": 4])
-        #expect(try await pool.query("SELECT count(*) FROM probe_drain").scalar(Int64.self) == 4)
+        #expect(
+            try await pool.query(
+                "SELECT count(*) FROM worker_probe p JOIN jobs j ON j.id = p.job_id WHERE j.queue = 'drain'"
+            ).scalar(Int64.self) == 4
+        )
     }
 
     @Test func aFailingJobBacksOffAndIsDiscardedWithItsErrorAndNoEffect() async throws {
         let database = try TestDatabase.require()
         let pool = database.makePool()
         defer { Task { await pool.close() } }
-        try await pool.query(
-            "CREATE TABLE probe_fail (job_id bigint NOT NULL, attempt int NOT NULL, worker text NOT NULL)"
-        )
+        try await Self.createProbeTable(pool)
         let id = try await pool.withConnection { connection in
             try JobQueue.enqueue(
                 connection,
@@ -274,7 +282,7 @@ struct WorkerProcessTests {
             conninfo: database.conninfo,
             id: "fail",
             arguments: ["--queues", "failing", "--backoff-base", "0.2", "--backoff-cap", "1"],
-            environment: ["ORDERLY_WORKER_PROBE_TABLE": "probe_fail"]
+            environment: ["ORDERLY_WORKER_PROBE": "1"]
         )
         #expect(
             try await waitUntil(pool, seconds: 60, "SELECT state = 'discarded' FROM jobs WHERE id = $1", [id ?? 0])
@@ -293,6 +301,9 @@ struct WorkerProcessTests {
         #expect(try row[0].decode(String.self, at: 1) == "probe asked to fail")
         #expect(try row[0].decode(Int32.self, at: 2) == 3)
         #expect(try row[0].decode(Bool.self, at: 3))
-        #expect(try await pool.query("SELECT count(*) FROM probe_fail").scalar(Int64.self) == 0)
+        #expect(
+            try await pool.query("SELECT count(*) FROM worker_probe WHERE job_id = $1", [id ?? 0]).scalar(Int64.self)
+                == 0
+        )
     }
 }

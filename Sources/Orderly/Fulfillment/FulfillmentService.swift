@@ -36,8 +36,8 @@ public struct FulfillmentService: Sendable {
     var store: FulfillmentStore { FulfillmentStore(actor: actor) }
     var orders: OrderStore { OrderStore(actor: actor) }
 
-    /// Order statuses in which reserved stock is being fulfilled.
-    static let fulfilling: Set<OrderStatus> = [.reserved, .partiallyReserved, .picking, .packed, .partiallyShipped]
+    /// Order statuses in which reserved stock is picked: reserved ones, and those already being fulfilled.
+    static let pickable = OrderService.fulfilling.union([.reserved, .partiallyReserved])
 
     // MARK: Pick
 
@@ -45,12 +45,21 @@ public struct FulfillmentService: Sendable {
     /// lists by the warehouse's method. Returns the shipment, or nil when there was nothing to pick.
     @discardableResult
     public func pick(_ tx: PostgresConnection, orderID: Int64, warehouseID: Int64) throws -> Int64? {
-        let order = try lockedOrder(tx, orderID)
-        guard Self.fulfilling.contains(order.status) else { return nil }
-        guard let warehouse = try store.warehouse(tx, id: warehouseID) else {
+        // One round trip: the order's lock, then the warehouse and the reservations to pick (locked).
+        let read = try tx.pipeline(
+            orders.orderStatements(orderID, lock: true) + [
+                store.warehouseStatement(warehouseID),
+                store.unshippedReservations(orderID: orderID, warehouseID: warehouseID),
+            ]
+        )
+        guard let order = try orders.decodeOrder(read[0], lines: read[1]) else {
+            throw OrderlyError(.notFound, "order \(orderID) does not exist")
+        }
+        guard Self.pickable.contains(order.status) else { return nil }
+        guard let warehouse = try store.decodeWarehouse(read[2]) else {
             throw OrderlyError(.notFound, "warehouse \(warehouseID) does not exist")
         }
-        let unshipped = try store.unshippedReservations(tx, orderID: orderID, warehouseID: warehouseID)
+        let unshipped = try store.decodeUnshipped(read[3])
         guard !unshipped.isEmpty else { return nil }
         let created = try tx.query(
             store.createShipment(
@@ -86,11 +95,11 @@ public struct FulfillmentService: Sendable {
                         warehouseID: warehouseID,
                         method: warehouse.pickMethod,
                         zone: list.zone,
-                        open: false
+                        open: false,
+                        items: list.items
                     )
                 ).scalar(Int64.self)
-                try tx.execute(store.addPickLines(listID: id, items: list.items))
-                if !warehouse.scannerConfirmation { _ = try confirm(tx, listID: id, picked: nil) }
+                if !warehouse.scannerConfirmation { try confirmInFull(tx, listID: id) }
             }
         case .batch:
             try addToBatch(tx, warehouse: warehouse, items: items)
@@ -108,15 +117,26 @@ public struct FulfillmentService: Sendable {
         let open = try tx.pipeline([
             store.lockBatching(warehouseID: warehouse.id), store.openBatch(warehouseID: warehouse.id),
         ])[1]
-        var listID: Int64
-        var shipments: Int64
+        // Positions are provisional until the batch is walked and renumbered.
+        let provisional = PickPlanner.walk(items).enumerated().map { ($0.offset + 1, $0.element) }
+        let listID: Int64
+        let shipments: Int64
         if let row = open.first, try row.decode(Int64.self, at: 1) < Int64(warehouse.batchSize) {
             listID = try row.decode(Int64.self, at: 0)
             shipments = try row.decode(Int64.self, at: 1)
+            try tx.execute(store.addPickLines(listID: listID, items: provisional))
         } else {
-            if let row = open.first { try walkBatch(tx, listID: try row.decode(Int64.self, at: 0)) }
+            if let row = open.first {
+                try walkBatch(tx, listID: try row.decode(Int64.self, at: 0), warehouse: warehouse)
+            }
             listID = try tx.query(
-                store.createPickList(warehouseID: warehouse.id, method: .batch, zone: nil, open: true)
+                store.createPickList(
+                    warehouseID: warehouse.id,
+                    method: .batch,
+                    zone: nil,
+                    open: true,
+                    items: provisional
+                )
             ).scalar(Int64.self)
             shipments = 0
             try JobQueue.enqueue(
@@ -130,19 +150,13 @@ public struct FulfillmentService: Sendable {
                 )
             )
         }
-        // Positions are provisional until the batch is walked and renumbered.
-        try tx.execute(
-            store.addPickLines(
-                listID: listID,
-                items: PickPlanner.walk(items).enumerated().map { ($0.offset + 1, $0.element) }
-            )
-        )
-        if shipments + 1 >= Int64(warehouse.batchSize) { try walkBatch(tx, listID: listID) }
+        if shipments + 1 >= Int64(warehouse.batchSize) { try walkBatch(tx, listID: listID, warehouse: warehouse) }
     }
 
     /// Walks a gathered batch: its lines renumbered in one walk over every shipment's items; in an
     /// auto-confirming warehouse the full picks are confirmed at once. Nothing if already walked.
-    public func walkBatch(_ tx: PostgresConnection, listID: Int64) throws {
+    public func walkBatch(_ tx: PostgresConnection, listID: Int64, warehouse known: WarehouseFulfillment? = nil) throws
+    {
         let read = try tx.pipeline(store.pickListStatements(listID))
         guard let list = try store.decodePickList(read[0], lines: read[1]) else {
             throw OrderlyError(.notFound, "pick list \(listID) does not exist")
@@ -167,15 +181,20 @@ public struct FulfillmentService: Sendable {
             }
         )
         try tx.execute(store.walkBatch(listID: listID, lineIDs: walk.compactMap { pickLine[$0.shipmentLineID] }))
-        guard let warehouse = try store.warehouse(tx, id: list.warehouseID) else { return }
-        if !warehouse.scannerConfirmation { _ = try confirm(tx, listID: listID, picked: nil) }
+        guard let warehouse = try known ?? store.warehouse(tx, id: list.warehouseID) else { return }
+        if !warehouse.scannerConfirmation { try confirmInFull(tx, listID: listID) }
+    }
+
+    /// An auto-confirming warehouse's list: every line picked in full, without reading it back.
+    func confirmInFull(_ tx: PostgresConnection, listID: Int64) throws {
+        try tx.execute(store.confirmPickList(listID: listID, lineIDs: [], picked: []))
     }
 
     /// Confirms a walked pick list: `picked` maps SKU codes to the units a picker found (SKUs not named
-    /// were picked in full; nil confirms everything in full). A SKU's units are credited to its lines in
+    /// were picked in full). A SKU's units are credited to its lines in
     /// walk order, so in a batch the first shipments on the walk are served first. Returns the
     /// shipments that became picked (all their lists done).
-    public func confirm(_ tx: PostgresConnection, listID: Int64, picked: [String: Int64]?) throws -> [Int64] {
+    public func confirm(_ tx: PostgresConnection, listID: Int64, picked: [String: Int64]) throws -> [Int64] {
         let read = try tx.pipeline(store.pickListStatements(listID))
         guard let list = try store.decodePickList(read[0], lines: read[1]) else {
             throw OrderlyError(.notFound, "pick list \(listID) does not exist")
@@ -186,7 +205,7 @@ public struct FulfillmentService: Sendable {
                 "pick list \(listID) is \(list.status); only a list being walked can be confirmed"
             )
         }
-        var remaining = picked ?? [:]
+        var remaining = picked
         let onList = Set(list.lines.map(\.skuCode))
         for (sku, units) in remaining {
             guard onList.contains(sku) else {
@@ -220,8 +239,7 @@ public struct FulfillmentService: Sendable {
     /// label job enqueued. Returns the units short.
     @discardableResult
     public func pack(_ tx: PostgresConnection, orderID: Int64, shipmentID: Int64) throws -> Int64 {
-        let order = try lockedOrder(tx, orderID)
-        let shipment = try lockedShipment(tx, shipmentID, of: order)
+        let (order, shipment) = try locked(tx, orderID: orderID, shipmentID: shipmentID)
         guard shipment.status == "picked" else { return 0 }
         for line in shipment.lines where !line.reservationActive || line.reservationQuantity != line.quantity {
             throw OrderlyError(
@@ -254,8 +272,7 @@ public struct FulfillmentService: Sendable {
     /// No rate for the parcel is an error (the job retries; an admin adds a rate or the job is
     /// discarded with this message).
     public func label(_ tx: PostgresConnection, orderID: Int64, shipmentID: Int64) throws {
-        let order = try lockedOrder(tx, orderID)
-        let shipment = try lockedShipment(tx, shipmentID, of: order)
+        let (order, shipment) = try locked(tx, orderID: orderID, shipmentID: shipmentID)
         guard shipment.status == "packed" else { return }
         guard let warehouse = try store.warehouse(tx, id: shipment.warehouseID) else {
             throw OrderlyError(.notFound, "warehouse \(shipment.warehouseID) does not exist")
@@ -313,8 +330,7 @@ public struct FulfillmentService: Sendable {
     /// The parcel leaves: the reservation is consumed (on_hand and reserved down, ledger `ship`), the
     /// order moves to shipped or partially shipped, and the customer gets the tracking number.
     public func ship(_ tx: PostgresConnection, orderID: Int64, shipmentID: Int64) throws {
-        let order = try lockedOrder(tx, orderID)
-        let shipment = try lockedShipment(tx, shipmentID, of: order)
+        let (order, shipment) = try locked(tx, orderID: orderID, shipmentID: shipmentID)
         guard shipment.status == "labelled" else { return }
         let leaving = shipment.lines.filter { $0.packed > 0 }
         for line in leaving where !line.reservationActive || line.reservationQuantity != line.packed {
@@ -323,28 +339,35 @@ public struct FulfillmentService: Sendable {
                 "shipment \(shipmentID) line \(line.id): its reservation does not hold the \(line.packed) packed units"
             )
         }
-        _ = try tx.query(store.lockShipmentStock(warehouseID: shipment.warehouseID, skuIDs: leaving.map(\.skuID)))
-        try tx.execute(store.ship(shipment: shipment))
         var shipped: [Int64: Int64] = [:]
         for line in leaving { shipped[line.orderLineID, default: 0] += line.packed }
         let complete = order.lines.allSatisfy { $0.shipped + (shipped[$0.id] ?? 0) + $0.cancelled == $0.quantity }
         let event: OrderEvent = complete ? .ship : .shipPartially
-        if (try? OrderStateMachine.next(from: order.status, on: event)) != nil {
-            try move(
-                tx,
-                order,
-                event,
-                reason: "shipment \(shipmentID) shipped, tracking \(shipment.trackingNumber ?? "-")"
+        // One round trip: lock the stock rows (in order), consume, move the order, tell the customer.
+        var statements = [
+            store.lockShipmentStock(warehouseID: shipment.warehouseID, skuIDs: leaving.map(\.skuID)),
+            store.ship(shipment: shipment),
+        ]
+        let moves = (try? OrderStateMachine.next(from: order.status, on: event)) != nil
+        if moves {
+            statements.append(
+                try moveStatement(
+                    order,
+                    event,
+                    reason: "shipment \(shipmentID) shipped, tracking \(shipment.trackingNumber ?? "-")"
+                )
             )
         }
         if let email = order.email {
-            try tx.execute(
+            statements.append(
                 orders.enqueueMessage(
                     orderID: orderID,
                     FulfillmentMessages.shipped(order: order, shipment: shipment, email: email, complete: complete)
                 )
             )
         }
+        let results = try tx.pipeline(statements)
+        if moves { try OrderService.expectMoved(results[2], orderID) }
     }
 
     // MARK: Delivery and exceptions
@@ -359,8 +382,7 @@ public struct FulfillmentService: Sendable {
         guard let orderID = try owner.first?.decode(Int64.self, at: 0) else {
             throw OrderlyError(.notFound, "shipment \(shipmentID) does not exist")
         }
-        let order = try lockedOrder(tx, orderID)
-        let shipment = try lockedShipment(tx, shipmentID, of: order)
+        let (order, shipment) = try locked(tx, orderID: orderID, shipmentID: shipmentID)
         let allowedFrom: Set<String> =
             switch event {
             case .delivered: ["shipped", "delayed"]
@@ -429,25 +451,28 @@ public struct FulfillmentService: Sendable {
 
     // MARK: Helpers
 
-    func lockedOrder(_ tx: PostgresConnection, _ orderID: Int64) throws -> OrderRecord {
-        let read = try tx.pipeline(orders.orderStatements(orderID, lock: true))
+    /// The order's lock, then the shipment's (both read), in one round trip.
+    func locked(_ tx: PostgresConnection, orderID: Int64, shipmentID: Int64) throws -> (OrderRecord, ShipmentRecord) {
+        let read = try tx.pipeline(orders.orderStatements(orderID, lock: true) + store.shipmentStatements(shipmentID))
         guard let order = try orders.decodeOrder(read[0], lines: read[1]) else {
             throw OrderlyError(.notFound, "order \(orderID) does not exist")
         }
-        return order
+        guard let shipment = try store.decodeShipment(read[2], lines: read[3]), shipment.orderID == orderID else {
+            throw OrderlyError(.notFound, "order \(orderID) has no shipment \(shipmentID)")
+        }
+        return (order, shipment)
     }
 
-    func lockedShipment(_ tx: PostgresConnection, _ shipmentID: Int64, of order: OrderRecord) throws -> ShipmentRecord {
-        let read = try tx.pipeline(store.shipmentStatements(shipmentID))
-        guard let shipment = try store.decodeShipment(read[0], lines: read[1]), shipment.orderID == order.id else {
-            throw OrderlyError(.notFound, "order \(order.id) has no shipment \(shipmentID)")
-        }
-        return shipment
+    func moveStatement(_ order: OrderRecord, _ event: OrderEvent, reason: String) throws -> PostgresStatement {
+        orders.move(
+            orderID: order.id,
+            try OrderMove.checked(event, from: order.status, reason: reason),
+            holdReason: nil
+        )
     }
 
     func move(_ tx: PostgresConnection, _ order: OrderRecord, _ event: OrderEvent, reason: String) throws {
-        let move = try OrderMove.checked(event, from: order.status, reason: reason)
-        try OrderService.expectMoved(try tx.query(orders.move(orderID: order.id, move, holdReason: nil)), order.id)
+        try OrderService.expectMoved(try tx.query(moveStatement(order, event, reason: reason)), order.id)
     }
 }
 

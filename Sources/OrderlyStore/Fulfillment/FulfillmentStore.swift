@@ -86,16 +86,21 @@ public struct FulfillmentStore: Sendable {
     // MARK: Reading
 
     public func warehouse(_ connection: PostgresConnection, id: Int64) throws -> WarehouseFulfillment? {
-        let rows = try connection.query(
-            PostgresStatement.cached(
-                """
-                SELECT id, code, country::text, name, address_line1, address_line2, city, region, postal_code,
-                       pick_method, pick_confirmation = 'scanner', batch_size, batch_window_seconds
-                FROM warehouses WHERE id = $1
-                """,
-                [id]
-            )
+        try decodeWarehouse(connection.query(warehouseStatement(id)))
+    }
+
+    public func warehouseStatement(_ id: Int64) -> PostgresStatement {
+        PostgresStatement.cached(
+            """
+            SELECT id, code, country::text, name, address_line1, address_line2, city, region, postal_code,
+                   pick_method, pick_confirmation = 'scanner', batch_size, batch_window_seconds
+            FROM warehouses WHERE id = $1
+            """,
+            [id]
         )
+    }
+
+    public func decodeWarehouse(_ rows: PostgresRows) throws -> WarehouseFulfillment? {
         guard let row = rows.first else { return nil }
         let method = try row.decode(String.self, at: 9)
         return WarehouseFulfillment(
@@ -117,29 +122,28 @@ public struct FulfillmentStore: Sendable {
         )
     }
 
-    /// The order's active reservations at a warehouse that no live shipment carries, locked.
-    public func unshippedReservations(
-        _ connection: PostgresConnection,
-        orderID: Int64,
-        warehouseID: Int64
-    ) throws -> [UnshippedReservation] {
-        try connection.query(
-            PostgresStatement.cached(
-                """
-                SELECT r.id, r.order_line_id, r.sku_id, s.code, r.quantity, i.bin_location, i.zone
-                FROM reservations r
-                JOIN skus s ON s.id = r.sku_id
-                JOIN inventory i ON i.warehouse_id = r.warehouse_id AND i.sku_id = r.sku_id
-                WHERE r.order_id = $1 AND r.warehouse_id = $2 AND r.status = 'active'
-                  AND NOT EXISTS (
-                      SELECT 1 FROM shipment_lines sl JOIN shipments sh ON sh.id = sl.shipment_id
-                      WHERE sl.reservation_id = r.id AND sh.status <> 'cancelled')
-                ORDER BY r.id
-                FOR UPDATE OF r
-                """,
-                [orderID, warehouseID]
-            )
-        ).map { row in
+    /// The order's active reservations at a warehouse that no live shipment carries, locked (take the
+    /// order's lock first). Rows: see `decodeUnshipped`.
+    public func unshippedReservations(orderID: Int64, warehouseID: Int64) -> PostgresStatement {
+        PostgresStatement.cached(
+            """
+            SELECT r.id, r.order_line_id, r.sku_id, s.code, r.quantity, i.bin_location, i.zone
+            FROM reservations r
+            JOIN skus s ON s.id = r.sku_id
+            JOIN inventory i ON i.warehouse_id = r.warehouse_id AND i.sku_id = r.sku_id
+            WHERE r.order_id = $1 AND r.warehouse_id = $2 AND r.status = 'active'
+              AND NOT EXISTS (
+                  SELECT 1 FROM shipment_lines sl JOIN shipments sh ON sh.id = sl.shipment_id
+                  WHERE sl.reservation_id = r.id AND sh.status <> 'cancelled')
+            ORDER BY r.id
+            FOR UPDATE OF r
+            """,
+            [orderID, warehouseID]
+        )
+    }
+
+    public func decodeUnshipped(_ rows: PostgresRows) throws -> [UnshippedReservation] {
+        try rows.map { row in
             UnshippedReservation(
                 reservationID: try row.decode(Int64.self, at: 0),
                 orderLineID: try row.decode(Int64.self, at: 1),
@@ -239,14 +243,13 @@ public struct FulfillmentStore: Sendable {
     }
 
     /// The warehouse's batch list still gathering shipments, locked, with how many it holds.
-    /// Row: (list id, shipments, seconds since it opened), or none. Take `lockBatching` first.
+    /// Row: (list id, shipments), or none. Take `lockBatching` first.
     public func openBatch(warehouseID: Int64) -> PostgresStatement {
         PostgresStatement.cached(
             """
             SELECT p.id,
                    (SELECT count(DISTINCT sl.shipment_id) FROM pick_list_lines pl
-                    JOIN shipment_lines sl ON sl.id = pl.shipment_line_id WHERE pl.pick_list_id = p.id)::int8,
-                   extract(epoch FROM now() - p.created_at)::float8
+                    JOIN shipment_lines sl ON sl.id = pl.shipment_line_id WHERE pl.pick_list_id = p.id)::int8
             FROM pick_lists p
             WHERE p.warehouse_id = $1 AND p.method = 'batch' AND p.status = 'open'
             ORDER BY p.id LIMIT 1
@@ -262,33 +265,53 @@ public struct FulfillmentStore: Sendable {
         PostgresStatement.cached("SELECT id FROM warehouses WHERE id = $1 FOR NO KEY UPDATE", [warehouseID])
     }
 
-    /// A new pick list (status `open` for a gathering batch, `in_progress` for one being walked).
-    /// Row: its id.
-    public func createPickList(warehouseID: Int64, method: PickMethod, zone: String?, open: Bool) -> PostgresStatement {
-        PostgresStatement.cached(
-            """
+    /// Inserts pick lines into the list `$1` from the arrays `$2`...`$6` (see `pickLineBindings`).
+    private static let insertPickLines = """
+        INSERT INTO pick_list_lines (pick_list_id, shipment_line_id, sku_id, bin_location, walk_sequence, quantity)
+        SELECT l.id, u.line, u.sku, u.bin, u.seq, u.qty
+        FROM list l, unnest($2::int8[], $3::int8[], $4::text[], $5::int8[], $6::int8[]) AS u(line, sku, bin, seq, qty)
+        """
+
+    private static let createPickListSQL =
+        """
+        WITH list AS (
             INSERT INTO pick_lists (warehouse_id, method, zone, status, walked_at)
-            VALUES ($1, $2, $3, CASE WHEN $4::bool THEN 'open' ELSE 'in_progress' END,
-                    CASE WHEN $4::bool THEN NULL ELSE now() END)
+            VALUES ($1, $7, $8, CASE WHEN $9::bool THEN 'open' ELSE 'in_progress' END,
+                    CASE WHEN $9::bool THEN NULL ELSE now() END)
             RETURNING id
-            """,
-            [warehouseID, method.rawValue, zone, open]
+        ), lines AS (
+        """ + insertPickLines + """
+            )
+            SELECT id FROM list
+            """
+
+    private static func pickLineBindings(_ items: [(sequence: Int, item: PickItem)]) -> [any PostgresEncodable] {
+        [
+            items.map(\.item.shipmentLineID), items.map(\.item.skuID), items.map { $0.item.bin?.description },
+            items.map { Int64($0.sequence) }, items.map(\.item.quantity),
+        ]
+    }
+
+    /// A new pick list with its items (status `open` for a gathering batch, `in_progress` for one
+    /// being walked), in one statement. Row: its id.
+    public func createPickList(
+        warehouseID: Int64,
+        method: PickMethod,
+        zone: String?,
+        open: Bool,
+        items: [(sequence: Int, item: PickItem)]
+    ) -> PostgresStatement {
+        PostgresStatement.cached(
+            Self.createPickListSQL,
+            [warehouseID] + Self.pickLineBindings(items) + [method.rawValue, zone, open]
         )
     }
 
-    /// Appends items to a pick list with their walk positions.
+    /// Appends items to an existing pick list with their walk positions.
     public func addPickLines(listID: Int64, items: [(sequence: Int, item: PickItem)]) -> PostgresStatement {
         PostgresStatement.cached(
-            """
-            INSERT INTO pick_list_lines (pick_list_id, shipment_line_id, sku_id, bin_location, walk_sequence, quantity)
-            SELECT $1, u.line, u.sku, u.bin, u.seq, u.qty
-            FROM unnest($2::int8[], $3::int8[], $4::text[], $5::int8[], $6::int8[]) AS u(line, sku, bin, seq, qty)
-            """,
-            [
-                listID, items.map(\.item.shipmentLineID), items.map(\.item.skuID),
-                items.map { $0.item.bin?.description },
-                items.map { Int64($0.sequence) }, items.map(\.item.quantity),
-            ]
+            "WITH list AS (SELECT $1::int8 AS id)\n" + Self.insertPickLines,
+            [listID] + Self.pickLineBindings(items)
         )
     }
 
@@ -356,16 +379,19 @@ public struct FulfillmentStore: Sendable {
         )
     }
 
-    /// Records what was picked per line and completes the list; then every shipment on it whose lists
-    /// are all completed (zone picking consolidates) moves from `picking` to `picked` and gets its pack
-    /// job. Rows: the shipments that became picked, with their orders.
+    /// Records what was picked per line (lines not given were picked in full: empty arrays confirm a
+    /// whole list without reading it) and completes the list, if it is being walked; then every
+    /// shipment on it whose lists are all completed (zone picking consolidates) moves from `picking`
+    /// to `picked` and gets its pack job. Rows: the shipments that became picked, with their orders.
     public func confirmPickList(listID: Int64, lineIDs: [Int64], picked: [Int64]) -> PostgresStatement {
         PostgresStatement.cached(
             """
             WITH confirm AS (
-                UPDATE pick_list_lines pl SET quantity_picked = u.picked
-                FROM unnest($2::int8[], $3::int8[]) AS u(id, picked)
-                WHERE pl.id = u.id AND pl.pick_list_id = $1
+                UPDATE pick_list_lines pl SET quantity_picked = coalesce(u.picked, pl.quantity)
+                FROM pick_list_lines x
+                LEFT JOIN unnest($2::int8[], $3::int8[]) AS u(id, picked) ON u.id = x.id
+                WHERE pl.id = x.id AND x.pick_list_id = $1
+                  AND EXISTS (SELECT 1 FROM pick_lists WHERE id = $1 AND status IN ('open', 'in_progress'))
             ), list AS (
                 UPDATE pick_lists SET status = 'completed', completed_at = now()
                 WHERE id = $1 AND status IN ('open', 'in_progress')
