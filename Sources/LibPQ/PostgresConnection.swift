@@ -398,8 +398,27 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         let value = try runUndoable(body, undo: "ROLLBACK", scope: "transaction")
         // Nothing sent means nothing to commit; an early commit already ended it.
-        if pendingBegin == nil && !committedEarly { try execute("COMMIT") }
+        if pendingBegin == nil && !committedEarly {
+            do {
+                try execute("COMMIT")
+            } catch {
+                throw committing(error)
+            }
+        }
         return value
+    }
+
+    /// What a failure while COMMIT was in flight means: with the connection still up, the server
+    /// answered (a definite error: nothing committed); with it gone, nobody can say whether the
+    /// commit record was written before it went.
+    private func committing(_ error: any Error) -> any Error {
+        guard PQstatus(handle) != CONNECTION_OK else { return error }
+        return PostgresError(
+            code: .commitOutcomeUnknown,
+            message: "the connection broke while COMMIT was in flight; the transaction may or may not have "
+                + "committed (\((error as? PostgresError)?.message ?? "\(error)"))",
+            sqlState: (error as? PostgresError)?.sqlState
+        )
     }
 
     /// Inside `transaction`: sends `statements` and COMMIT together, one round trip for the
@@ -410,7 +429,13 @@ public final class PostgresConnection: @unchecked Sendable {
         guard transactionDepth > 0, !committedEarly else {
             throw PostgresError(code: .misuse, message: "commit(after:) needs an open transaction(_:)")
         }
-        let results = try pipeline(statements + [PostgresStatement("COMMIT")])
+        let results: [PostgresRows]
+        do {
+            results = try pipeline(statements + [PostgresStatement("COMMIT")])
+        } catch {
+            // A statement refused: the transaction is left aborted and `transaction` rolls it back.
+            throw committing(error)
+        }
         committedEarly = true
         return Array(results.dropLast())
     }

@@ -16,6 +16,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
             case lockTimeout = "LOCK_TIMEOUT"
             case queryCanceled = "QUERY_CANCELED"
             case connectionLost = "CONNECTION_LOST"
+            case commitOutcomeUnknown = "COMMIT_OUTCOME_UNKNOWN"
             case connectionFailed = "CONNECTION_FAILED"
             case server = "SERVER_ERROR"
             case decoding = "DECODING_ERROR"
@@ -49,6 +50,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         public static let queryCanceled = Code(.queryCanceled)
         /// The connection broke while in use; the server may or may not have run the statement.
         public static let connectionLost = Code(.connectionLost)
+        /// The connection broke while COMMIT was in flight: the transaction may have committed or not.
+        /// Never retried blindly; the caller must find out (or retry under an idempotency key).
+        public static let commitOutcomeUnknown = Code(.commitOutcomeUnknown)
         /// A new connection could not be opened.
         public static let connectionFailed = Code(.connectionFailed)
         /// Any other error the server reported; `sqlState` says which.

@@ -18,6 +18,11 @@ public struct AdminError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let idempotencyConflict = Code(rawValue: "IDEMPOTENCY_CONFLICT")
         public static let conflict = Code(rawValue: "CONFLICT")
         public static let maxClients = Code(rawValue: "MAX_CLIENTS")
+        /// A request line arrived slower than the line deadline; the connection is closed.
+        public static let timeout = Code(rawValue: "TIMEOUT")
+        /// The database could not be reached, or the connection to it broke while the command
+        /// committed: the message says whether the change may have been made.
+        public static let unavailable = Code(rawValue: "UNAVAILABLE")
         public static let `internal` = Code(rawValue: "INTERNAL")
     }
 

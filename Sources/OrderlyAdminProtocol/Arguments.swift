@@ -43,6 +43,8 @@ public enum ArgumentType: Hashable, Sendable {
     case bool
     case lines
     case decimal(ClosedRange<Double>)
+    /// A catalogue row by id (digits only) or by code (anything else a `code` accepts).
+    case reference
 
     public static let id = ArgumentType.int(1...Int64.max)
     public static let quantity = ArgumentType.int(1...1_000_000_000)
@@ -61,6 +63,7 @@ public enum ArgumentType: Hashable, Sendable {
         case .bool: "true|false"
         case .lines: "SKU:QTY:PRICE[,...]"
         case .decimal(let range): "decimal \(range.lowerBound)..\(range.upperBound)"
+        case .reference: "id|code"
         }
     }
 
@@ -84,7 +87,10 @@ public enum ArgumentType: Hashable, Sendable {
             return .text(raw)
         case .text(let maximum):
             guard !raw.isEmpty else { throw bad("is empty") }
-            guard raw.count <= maximum else { throw bad("is longer than \(maximum) characters") }
+            // Code points, as the database counts them: "e" + U+0301 is two.
+            guard raw.unicodeScalars.count <= maximum else {
+                throw bad("is longer than \(maximum) characters (Unicode code points)")
+            }
             return .text(raw)
         case .oneOf(let words):
             guard words.contains(raw) else {
@@ -112,6 +118,11 @@ public enum ArgumentType: Hashable, Sendable {
                 range.contains(value)
             else { throw bad("'\(Self.clipped(raw))' is not a decimal in \(range.lowerBound)...\(range.upperBound)") }
             return .text(raw)
+        case .reference:
+            if !raw.isEmpty, raw.utf8.allSatisfy({ (48...57).contains($0) }) {
+                return try ArgumentType.id.check(raw, name: name)
+            }
+            return try ArgumentType.code.check(raw, name: name)
         case .lines:
             let parts = raw.split(separator: ",", omittingEmptySubsequences: false)
             guard !raw.isEmpty, parts.count <= 500 else { throw bad("1 to 500 lines of SKU:QTY:PRICE") }

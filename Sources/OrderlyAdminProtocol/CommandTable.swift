@@ -70,6 +70,14 @@ public struct CommandTable: Sendable {
 
     public func command(_ name: String) -> CommandSpec? { byName[name.uppercased()] }
 
+    /// The request's arguments, not counting its verb and (for a verb that has them) its subcommand:
+    /// what the argument limits count, known before the arguments are checked.
+    public func argumentCount(_ request: AdminRequest) -> Int {
+        guard let verb = request.tokens.first?.value.uppercased() else { return 0 }
+        let words = subs[verb] != nil && request.tokens.count > 1 ? 2 : 1
+        return max(0, request.tokens.count - words)
+    }
+
     /// Matches the request's words to a command and checks its arguments (role and auth are the
     /// server's to check: they depend on the connection).
     public func bind(_ request: AdminRequest) throws(AdminError) -> BoundCommand {

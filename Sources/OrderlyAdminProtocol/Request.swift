@@ -32,14 +32,17 @@ public struct AdminRequest: Hashable, Sendable {
         self.tokens = tokens
     }
 
-    /// Parses one line (its LF already removed; a final CR is the CRLF's and is dropped). Returns nil
-    /// for an empty or blank line, which gets no reply. `maximumTokens` bounds the work on hostile input.
+    /// Parses one line (its LF already removed; a final CR is the CRLF's and is dropped, unless
+    /// `framed` says the framer already removed the whole line ending: then any CR left, as in
+    /// `PING\r\r\n`, is a stray one). Returns nil for an empty or blank line, which gets no reply.
+    /// `maximumTokens` bounds the work on hostile input.
     public static func parse(
         _ line: some Collection<UInt8>,
-        maximumTokens: Int = AdminLimits.maximumArguments + 2
+        maximumTokens: Int = AdminLimits.maximumArguments + 2,
+        framed: Bool = false
     ) throws(AdminError) -> AdminRequest? {
         var bytes = Array(line)
-        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        if !framed && bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
         guard bytes.count <= AdminLimits.maximumLineLength else {
             throw AdminError(.lineTooLong, "the line is longer than \(AdminLimits.maximumLineLength) bytes")
         }

@@ -80,7 +80,8 @@ extension CommandTable {
             mutating: true,
             "adds received units",
             [
-                .required("warehouse", .id, "warehouse id"), .required("sku", .id, "SKU id"),
+                .required("warehouse", .reference, "warehouse id or code"),
+                .required("sku", .reference, "SKU id or code"),
                 .required("qty", .quantity, "units"), .optional("note", .text, "free text"),
             ]
         ),
@@ -91,7 +92,8 @@ extension CommandTable {
             mutating: true,
             "changes on hand for a reason",
             [
-                .required("warehouse", .id, "warehouse id"), .required("sku", .id, "SKU id"),
+                .required("warehouse", .reference, "warehouse id or code"),
+                .required("sku", .reference, "SKU id or code"),
                 .required("delta", .int(-1_000_000_000...1_000_000_000), "units, negative to remove"),
                 .required("reason", .oneOf(["adjust", "damaged", "lost", "found", "correction"]), "why"),
                 .optional("note", .text, "free text"),
@@ -104,7 +106,8 @@ extension CommandTable {
             mutating: true,
             "records a cycle count; the variance is booked with the reason",
             [
-                .required("warehouse", .id, "warehouse id"), .required("sku", .id, "SKU id"),
+                .required("warehouse", .reference, "warehouse id or code"),
+                .required("sku", .reference, "SKU id or code"),
                 .required("counted", .int(0...1_000_000_000), "units counted"),
                 .optional("reason", .oneOf(["lost", "damaged", "found", "correction"]), "variance reason"),
             ]
@@ -116,8 +119,9 @@ extension CommandTable {
             mutating: true,
             "moves unreserved units between warehouses",
             [
-                .required("sku", .id, "SKU id"), .required("from", .id, "source warehouse id"),
-                .required("to", .id, "destination warehouse id"), .required("qty", .quantity, "units"),
+                .required("sku", .reference, "SKU id or code"),
+                .required("from", .reference, "source warehouse id or code"),
+                .required("to", .reference, "destination warehouse id or code"), .required("qty", .quantity, "units"),
             ]
         ),
         CommandSpec(
@@ -125,7 +129,10 @@ extension CommandTable {
             "SHOW",
             role: .readonly,
             "available to promise per warehouse",
-            [.required("sku", .id, positional: true, "SKU id"), .optional("warehouse", .id, "one warehouse")]
+            [
+                .required("sku", .reference, positional: true, "SKU id or code"),
+                .optional("warehouse", .reference, "one warehouse (id or code)"),
+            ]
         ),
         CommandSpec(
             "RATE",
@@ -140,7 +147,7 @@ extension CommandTable {
                 .required("max_g", .int(1...1_000_000_000), "bracket end (exclusive)"),
                 .required("price", .money, "minor units"), .required("currency", .text(maximumLength: 3), "ISO 4217"),
                 .required("days", .int(0...90), "transit days"),
-                .optional("origin", .id, "warehouse id; default any"),
+                .optional("origin", .reference, "warehouse id or code; default any"),
                 .optional("zone", .text(maximumLength: 32), "zone"),
             ]
         ),
@@ -291,7 +298,7 @@ extension CommandTable {
             role: .readonly,
             "pick lists, newest first",
             [
-                .optional("warehouse", .id, "one warehouse's lists"),
+                .optional("warehouse", .reference, "one warehouse's lists (id or code)"),
                 .optional("status", .oneOf(["open", "in_progress", "completed", "cancelled"]), "status"),
                 .optional("limit", .int(1...1000), "rows (default 100)"),
             ]

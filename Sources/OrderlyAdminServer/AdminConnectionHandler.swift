@@ -9,23 +9,31 @@ final class AdminServerShared: Sendable {
     let executor: AdminExecutor
     let table = CommandTable.standard
     let logger: Logger
-    /// No principal can be required (loopback, none created): every connection acts as admin.
-    let authRequired: Bool
+    let throttle: AuthThrottle
     let clients = Atomic<Int>(0)
     let runningCommands = Atomic<Int>(0)
 
-    init(configuration: AdminServerConfiguration, executor: AdminExecutor, logger: Logger, authRequired: Bool) {
+    init(configuration: AdminServerConfiguration, executor: AdminExecutor, logger: Logger) {
         self.configuration = configuration
         self.executor = executor
         self.logger = logger
-        self.authRequired = authRequired
+        self.throttle = AuthThrottle(
+            freeFailures: configuration.authFailuresBeforeDelay,
+            maximumDelay: configuration.maximumAuthDelay,
+            now: configuration.clock
+        )
     }
+
+    /// A loopback server without principals runs in dev mode: no AUTH. Whether it is in dev mode
+    /// follows the principals table as it is when a connection asks, never as it was at start.
+    var devModeAllowed: Bool { configuration.isLoopback }
 }
 
-/// One admin connection: lines in, replies out, in order. Pure commands answer at once; commands
-/// that touch the database run one at a time off the event loop, and later lines wait in a queue of
-/// at most `maximumInFlight` (past it the handler stops reading). A slow reader stops the queue at
-/// the output high-water mark, so memory stays bounded either way.
+/// One admin connection: lines in, replies out, in order. Pure commands answer at once, at most
+/// `commandsPerTurn` of them before the connection yields the event loop to the others; commands that
+/// touch the database run one at a time off the event loop, and later lines wait in a queue of at
+/// most `maximumInFlight` (past it the handler stops reading). A slow reader stops the queue at the
+/// output high-water mark, so memory stays bounded either way.
 final class AdminConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -36,23 +44,32 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
     private var busy = false
     private var format = AdminFormat.text
     private var principal: AdminPrincipal?
+    /// No principal exists (as far as the last look at the table knows) on a loopback server.
+    private var devMode = false
     private var authFailures = 0
+    private var authTimer: Scheduled<Void>?
     private var closing = false
     private var inputClosed = false
     private var readHeld = false
     private var counted = false
+    /// Pure commands this connection may still answer before it yields the event loop.
+    private var turnBudget: Int
+    private var continuationScheduled = false
+    private var peer = "unknown"
 
     init(shared: AdminServerShared) {
         self.shared = shared
+        self.turnBudget = shared.configuration.commandsPerTurn
     }
 
-    private var authenticated: Bool { principal != nil || !shared.authRequired }
+    private var authenticated: Bool { principal != nil || devMode }
 
     // MARK: Connection life
 
     func channelActive(context: ChannelHandlerContext) {
         let clients = shared.clients.add(1, ordering: .relaxed).newValue
         counted = true
+        peer = context.channel.remoteAddress?.ipAddress ?? "unknown"
         guard clients <= shared.configuration.maximumClients else {
             write(
                 context,
@@ -62,26 +79,54 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
             closeAfterFlush(context)
             return
         }
-        let auth = shared.authRequired ? "required" : "none"
+        context.fireChannelActive()
+        guard shared.devModeAllowed else {
+            greet(context)
+            return
+        }
+        // Whether this connection needs AUTH is what the principals table says now. Lines that
+        // arrive meanwhile wait in the queue.
+        busy = true
+        let promise = context.eventLoop.makePromise(of: Bool.self)
+        shared.executor.principalsExist { promise.completeWith($0) }
+        promise.futureResult.assumeIsolated().whenComplete { [self] result in
+            busy = false
+            guard !closing else { return }
+            switch result {
+            case .success(let exist): devMode = !exist
+            case .failure(let error):
+                // Fail closed: without the table, AUTH is required.
+                shared.logger.error("cannot read admin principals", metadata: ["error": "\(error)"])
+            }
+            greet(context)
+            process(context)
+        }
+    }
+
+    private func greet(_ context: ChannelHandlerContext) {
+        let auth = devMode ? "none" : "required"
         context.writeAndFlush(
             wrapOutboundOut(context.channel.allocator.buffer(string: "OK orderly protocol=1 auth=\(auth)\n")),
             promise: nil
         )
-        if shared.authRequired {
-            let loop = context.eventLoop.assumeIsolated()
-            loop.scheduleTask(in: shared.configuration.authTimeout) { [weak self] in
-                guard let self, self.principal == nil, !self.closing else { return }
-                self.write(context, .error(AdminError(.noAuth, "no AUTH within the time allowed")), tag: nil)
-                self.closeAfterFlush(context)
-            }
+        if !devMode { startAuthTimer(context) }
+    }
+
+    private func startAuthTimer(_ context: ChannelHandlerContext) {
+        guard authTimer == nil, principal == nil else { return }
+        let loop = context.eventLoop.assumeIsolated()
+        authTimer = loop.scheduleTask(in: shared.configuration.authTimeout) { [weak self] in
+            guard let self, self.principal == nil, !self.devMode, !self.closing else { return }
+            self.write(context, .error(AdminError(.noAuth, "no AUTH within the time allowed")), tag: nil)
+            self.closeAfterFlush(context)
         }
-        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         if counted { shared.clients.subtract(1, ordering: .relaxed) }
         counted = false
         closing = true
+        authTimer?.cancel()
         queue.removeAll()
         context.fireChannelInactive()
     }
@@ -97,6 +142,20 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
             // Idle past the timeout: close. A connection whose command is still running (or queued)
             // is not idle, however long the database takes.
             if !busy && queue.isEmpty { closeAfterFlush(context) }
+            return
+        }
+        if event is LineDeadlineHandler.Exceeded {
+            // A line arriving slower than the deadline (slowloris). Not when the server is the slow
+            // one: while a command runs or lines wait, the rest of the line may sit unread.
+            if !busy && queue.isEmpty && !readHeld {
+                let seconds = shared.configuration.lineTimeout.nanoseconds / 1_000_000_000
+                write(
+                    context,
+                    .error(AdminError(.timeout, "a request line took longer than \(seconds) s to arrive")),
+                    tag: nil
+                )
+                closeAfterFlush(context)
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -154,10 +213,20 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
     // MARK: Requests
 
     private func process(_ context: ChannelHandlerContext) {
-        while !busy, !closing, context.channel.isWritable, let line = queue.popFirst() {
+        while !busy, !closing, context.channel.isWritable, turnBudget > 0, let line = queue.popFirst() {
+            turnBudget -= 1
             handle(line, context)
         }
         context.flush()
+        if turnBudget == 0 && !queue.isEmpty && !continuationScheduled && !closing {
+            // This connection had its share: the others' reads and replies go first, then it goes on.
+            continuationScheduled = true
+            context.eventLoop.assumeIsolated().execute { [self] in
+                continuationScheduled = false
+                turnBudget = shared.configuration.commandsPerTurn
+                process(context)
+            }
+        }
         resumeReading(context)
         finishIfDrained(context)
     }
@@ -175,20 +244,22 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
-        let limit = (authenticated ? AdminLimits.maximumArguments : AdminLimits.maximumArgumentsBeforeAuth) + 2
+        let allowed = authenticated ? AdminLimits.maximumArguments : AdminLimits.maximumArgumentsBeforeAuth
         let command: BoundCommand
         do {
-            guard let request = try AdminRequest.parse(bytes, maximumTokens: limit) else { return }
+            // The framer removed the line ending: a CR left over is a stray one.
+            guard let request = try AdminRequest.parse(bytes, maximumTokens: allowed + 2, framed: true) else {
+                return
+            }
             do throws(AdminError) {
-                command = try shared.table.bind(request)
-                let arguments = request.tokens.count - (command.spec.sub == nil ? 1 : 2)
-                let allowed = limit - 2
-                guard arguments <= allowed else {
+                // Counted before the arguments are checked, so too many is reported as too many.
+                guard shared.table.argumentCount(request) <= allowed else {
                     throw AdminError(
                         .tooManyArguments,
                         "more than \(allowed) arguments\(authenticated ? "" : " before AUTH")"
                     )
                 }
+                command = try shared.table.bind(request)
             } catch {
                 write(context, .error(error), tag: request.tag)
                 return
@@ -212,7 +283,7 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
                 .ok(
                     AdminField("server", "orderly"),
                     AdminField("protocol", 1),
-                    AdminField("auth", shared.authRequired ? "required" : "none"),
+                    AdminField("auth", devMode ? "none" : "required"),
                     AdminField("user", principal?.name),
                     AdminField("format", format.rawValue)
                 ),
@@ -250,26 +321,61 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
     }
 
     private func authenticate(_ command: BoundCommand, _ context: ChannelHandlerContext) {
+        if let principal {
+            // One principal per connection: a second AUTH would silently change who the log says acted.
+            write(
+                context,
+                .error(
+                    AdminError(
+                        .conflict,
+                        "already authenticated as \(principal.name); open a new connection for another principal"
+                    )
+                ),
+                tag: command.tag
+            )
+            return
+        }
         let user = command.text("user") ?? ""
         let secret = command.text("secret") ?? ""
+        let keys = AuthThrottle.keys(user: user, peer: peer)
+        if let wait = shared.throttle.delay(for: keys) {
+            // Refused without checking the secret: guesses cost the guesser time, not the server CPU.
+            let seconds = max(1, (wait.nanoseconds + 999_999_999) / 1_000_000_000)
+            write(
+                context,
+                .error(
+                    AdminError(
+                        .authFailed,
+                        "too many failed AUTHs for this user or address; try again in \(seconds) s"
+                    )
+                ),
+                tag: command.tag
+            )
+            countFailure(context)
+            return
+        }
         let executor = shared.executor
         let promise = context.eventLoop.makePromise(of: AdminPrincipal?.self)
         busy = true
         promise.completeWithTask { try await executor.authenticate(user: user, secret: secret) }
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
             busy = false
+            turnBudget = shared.configuration.commandsPerTurn
             switch result {
             case .success(let principal?):
+                shared.throttle.succeeded(keys)
                 self.principal = principal
+                devMode = false
+                authTimer?.cancel()
                 write(
                     context,
                     .ok(AdminField("user", principal.name), AdminField("role", principal.role.rawValue)),
                     tag: command.tag
                 )
             case .success(nil):
-                authFailures += 1
+                shared.throttle.failed(keys)
                 write(context, .error(AdminError(.authFailed, "wrong user or secret")), tag: command.tag)
-                if authFailures >= shared.configuration.maximumAuthFailures { closeAfterFlush(context) }
+                countFailure(context)
             case .failure(let error):
                 shared.logger.error("AUTH failed", metadata: ["error": "\(error)"])
                 write(context, .error(AdminError(.internal, "authentication is unavailable")), tag: command.tag)
@@ -278,36 +384,58 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    private func countFailure(_ context: ChannelHandlerContext) {
+        authFailures += 1
+        if authFailures >= shared.configuration.maximumAuthFailures { closeAfterFlush(context) }
+    }
+
     private func run(_ command: BoundCommand, _ context: ChannelHandlerContext) {
         let executor = shared.executor
         let principal = self.principal
         let shared = self.shared
-        let promise = context.eventLoop.makePromise(of: AdminReply.self)
+        // A dev-mode connection asks the table again with every command: a principal created since
+        // takes its rights away at once.
+        let recheck = principal == nil
+        let promise = context.eventLoop.makePromise(of: AdminExecutor.Outcome.self)
         busy = true
         shared.runningCommands.add(1, ordering: .relaxed)
         // The command runs to its end even if the client goes away: its transaction commits or rolls
         // back as a whole, never half.
         if let work = executor.connectionWork(command) {
             // A read that is one piece of work on a connection: event loop → connection thread → event loop.
-            executor.database.pool.withConnection(work) { result in
+            executor.database.pool.withConnection(AdminExecutor.guarded(work, devMode: recheck)) { result in
                 shared.runningCommands.subtract(1, ordering: .relaxed)
                 switch result {
-                case .success(let reply): promise.succeed(reply)
-                case .failure(let error): promise.succeed(executor.reply(for: error, command: command))
+                case .success(let outcome): promise.succeed(outcome)
+                case .failure(let error): promise.succeed(.reply(executor.reply(for: error, command: command)))
                 }
             }
         } else {
             promise.completeWithTask {
                 defer { shared.runningCommands.subtract(1, ordering: .relaxed) }
-                return await executor.run(command, principal: principal)
+                return await executor.run(command, principal: principal, devMode: recheck)
             }
         }
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
             busy = false
+            turnBudget = shared.configuration.commandsPerTurn
             guard !closing else { return }
             switch result {
-            case .success(let reply): write(context, reply, tag: command.tag)
-            case .failure: write(context, .error(AdminError(.internal, "the command did not finish")), tag: command.tag)
+            case .success(.reply(let reply)): write(context, reply, tag: command.tag)
+            case .success(.devModeEnded):
+                devMode = false
+                write(
+                    context,
+                    .error(AdminError(.noAuth, "a principal exists now: AUTH first (the server left dev mode)")),
+                    tag: command.tag
+                )
+                startAuthTimer(context)
+            case .failure:
+                write(
+                    context,
+                    .error(AdminError(.internal, "the command did not report its outcome")),
+                    tag: command.tag
+                )
             }
             process(context)
         }
@@ -324,6 +452,7 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
     private func closeAfterFlush(_ context: ChannelHandlerContext) {
         guard !closing else { return }
         closing = true
+        authTimer?.cancel()
         queue.removeAll()
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
             .whenComplete { _ in context.close(promise: nil) }

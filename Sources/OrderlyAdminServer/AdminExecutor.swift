@@ -76,50 +76,94 @@ public struct AdminExecutor: Sendable {
     static let decoy =
         "pbkdf2-sha256$\(PasswordHash.iterations)$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 
-    public func run(_ command: BoundCommand, principal: AdminPrincipal?) async -> AdminReply {
-        guard command.spec.mutating, let key = command.text("idem") else {
-            return await runOnce(command, principal: principal)
-        }
-        return await runIdempotent(command, key: key, principal: principal)
+    /// What running a command came to: its reply, or (for a dev-mode connection) the news that a
+    /// principal exists now, so the connection must AUTH.
+    public enum Outcome: Sendable {
+        case reply(AdminReply)
+        case devModeEnded
     }
 
-    /// A mutating command with `idem=KEY`: claimed before it runs, its reply kept after. A refusal
-    /// (an ERR from the domain: nothing changed) frees the key again.
-    func runIdempotent(_ command: BoundCommand, key: String, principal: AdminPrincipal?) async -> AdminReply {
-        let owner = principal?.name ?? ""
-        let hash = Self.requestHash(command)
-        let pool = database.pool
-        do {
-            let claim = try await pool.withConnection {
-                try AdminIdempotencyStore.claim($0, principal: owner, key: key, requestHash: hash)
-            }
-            switch claim {
-            case .mismatch:
-                return .error(AdminError(.idempotencyConflict, "idem=\(key) was used for a different request"))
-            case .unfinished:
-                return .error(
-                    AdminError(
-                        .conflict,
-                        "idem=\(key): an earlier request with this key has not finished (or stopped without a reply)"
-                    )
-                )
-            case .replay(let stored):
-                return Self.decodeStored(stored)
-            case .claimed:
-                let reply = await runOnce(command, principal: principal)
-                let stored = Self.encodeStored(reply)
-                if case .error(let error) = reply, error.code != .internal {
-                    try await pool.withConnection { try AdminIdempotencyStore.release($0, principal: owner, key: key) }
-                } else {
-                    try await pool.withConnection {
-                        try AdminIdempotencyStore.complete($0, principal: owner, key: key, reply: stored)
-                    }
+    /// Whether any enabled principal exists (the callback flavour, for the event loop).
+    func principalsExist(_ completion: @escaping @Sendable (Result<Bool, any Error>) -> Void) {
+        database.pool.withConnection({ try AdminPrincipalStore.count($0) > 0 }, completion: completion)
+    }
+
+    /// `work` for a dev-mode connection: first a look at the principals table, on the same connection.
+    static func guarded(
+        _ work: @escaping @Sendable (PostgresConnection) throws -> AdminReply,
+        devMode: Bool
+    ) -> @Sendable (PostgresConnection) throws -> Outcome {
+        { connection in
+            if devMode, try AdminPrincipalStore.count(connection) > 0 { return .devModeEnded }
+            return .reply(try work(connection))
+        }
+    }
+
+    public func run(_ command: BoundCommand, principal: AdminPrincipal?, devMode: Bool = false) async -> Outcome {
+        if devMode {
+            do {
+                if try await database.pool.withConnection({ try AdminPrincipalStore.count($0) > 0 }) {
+                    return .devModeEnded
                 }
-                return reply
+            } catch {
+                return .reply(reply(for: error, command: command))
             }
+        }
+        guard command.spec.mutating, let key = command.text("idem") else {
+            return .reply(await runOnce(command, principal: principal, idem: nil))
+        }
+        return .reply(await runIdempotent(command, key: key, principal: principal))
+    }
+
+    /// A mutating command with `idem=KEY`. Its reply is stored in its own transaction
+    /// (`CommitAlongside`), so the key holds a reply exactly when the command committed: a replay
+    /// returns it; a refusal, a crash or a connection lost before COMMIT leaves the key free. Two
+    /// requests with one key at once: the second's insert waits for the first's commit, fails on the
+    /// key, rolls back, and returns the first's reply.
+    func runIdempotent(_ command: BoundCommand, key: String, principal: AdminPrincipal?) async -> AdminReply {
+        let record = IdempotencyRecord(
+            principal: principal?.name ?? "",
+            key: key,
+            requestHash: Self.requestHash(command)
+        )
+        do {
+            if let earlier = try await lookUp(record) { return earlier }
+            return try await dispatch(command, principal: principal, idem: record)
+        } catch  where AdminIdempotencyStore.isKeyTaken(error) {
+            do {
+                if let earlier = try await lookUp(record) { return earlier }
+            } catch {
+                return reply(for: error, command: command)
+            }
+            return .error(AdminError(.conflict, "idem=\(key) was taken and then freed; send the request again"))
         } catch {
-            logger.error("idempotency store failed", metadata: ["error": "\(error)"])
-            return .error(AdminError(.internal, "the idempotency store is unavailable"))
+            return reply(for: error, command: command)
+        }
+    }
+
+    /// The reply the key already answers with, or nil when it is free.
+    private func lookUp(_ record: IdempotencyRecord) async throws -> AdminReply? {
+        let lookup = try await database.pool.withConnection {
+            try AdminIdempotencyStore.lookup(
+                $0,
+                principal: record.principal,
+                key: record.key,
+                requestHash: record.requestHash
+            )
+        }
+        switch lookup {
+        case .free: return nil
+        case .replay(let stored): return Self.decodeStored(stored)
+        case .mismatch:
+            return .error(AdminError(.idempotencyConflict, "idem=\(record.key) was used for a different request"))
+        case .unfinished:
+            return .error(
+                AdminError(
+                    .conflict,
+                    "idem=\(record.key): an older server claimed this key and stopped without a reply; "
+                        + "its outcome is unknown (check the order or stock)"
+                )
+            )
         }
     }
 
@@ -176,16 +220,23 @@ public struct AdminExecutor: Sendable {
         return text.distance(from: text.startIndex, to: range.lowerBound)
     }
 
-    func runOnce(_ command: BoundCommand, principal: AdminPrincipal?) async -> AdminReply {
+    func runOnce(_ command: BoundCommand, principal: AdminPrincipal?, idem: IdempotencyRecord?) async -> AdminReply {
         do {
-            return try await dispatch(command, principal: principal)
+            return try await dispatch(command, principal: principal, idem: idem)
         } catch {
             return reply(for: error, command: command)
         }
     }
 
-    /// A refusal as its stable code; anything unexpected is logged and answered INTERNAL.
+    /// Commands that run more than one transaction: a failure part-way may have left the first done.
+    static let multiTransaction: Set<String> = ["ORDER RELEASE"]
+
+    /// A refusal as its stable code; a lost database as UNAVAILABLE, saying whether anything may have
+    /// changed; anything unexpected is logged and answered INTERNAL.
     func reply(for error: any Error, command: BoundCommand) -> AdminReply {
+        let partial = Self.multiTransaction.contains(command.spec.name)
+        let unchanged =
+            partial ? "part of it may have been applied (ORDER SHOW tells)" : "its transaction was rolled back"
         switch error {
         case let error as AdminError:
             return .error(error)
@@ -195,9 +246,28 @@ public struct AdminExecutor: Sendable {
             return .error(AdminError(AdminError.Code(rawValue: IllegalTransition.code), error.description))
         case let error as UnknownStrategy:
             return .error(AdminError(.badArgument, error.description))
+        case let error as PostgresError where error.code == .commitOutcomeUnknown:
+            logger.warning(
+                "commit outcome unknown",
+                metadata: ["command": "\(command.spec.name)", "error": "\(error)"]
+            )
+            let retry =
+                command.text("idem") != nil
+                ? "retry with the same idem key"
+                : "check before retrying (an idem= key makes retries safe)"
+            return .error(
+                AdminError(
+                    .unavailable,
+                    "outcome unknown: the database connection broke while the command committed; \(retry)"
+                )
+            )
+        case let error as PostgresError
+        where [.connectionLost, .connectionFailed, .poolTimeout, .poolClosed].contains(error.code):
+            logger.warning("database unavailable", metadata: ["command": "\(command.spec.name)", "error": "\(error)"])
+            return .error(AdminError(.unavailable, "the database is unavailable; \(unchanged)"))
         default:
             logger.error("command failed", metadata: ["command": "\(command.spec.name)", "error": "\(error)"])
-            return .error(AdminError(.internal, "the command failed and changed nothing; the server log has details"))
+            return .error(AdminError(.internal, "the command failed and \(unchanged); the server log has details"))
         }
     }
 
@@ -240,8 +310,15 @@ public struct AdminExecutor: Sendable {
             let id = c.int("id") ?? 0
             return { Self.rows(try AdminQueries.timeline($0, orderID: id)) }
         case "PICKLIST LIST":
-            let (warehouse, status, limit) = (c.int("warehouse"), c.text("status"), Int(c.int("limit") ?? 100))
-            return { Self.rows(try AdminQueries.pickLists($0, warehouse: warehouse, status: status, limit: limit)) }
+            let (warehouse, status, limit) = (
+                Self.reference(c, "warehouse"), c.text("status"), Int(c.int("limit") ?? 100)
+            )
+            return { connection in
+                let warehouseID = try warehouse.map { try CatalogStore.warehouseID(connection, $0) }
+                return Self.rows(
+                    try AdminQueries.pickLists(connection, warehouse: warehouseID, status: status, limit: limit)
+                )
+            }
         case "PICKLIST SHOW":
             let id = c.int("id") ?? 0
             return { Self.rows(try AdminQueries.pickList($0, id: id)) }
@@ -258,8 +335,41 @@ public struct AdminExecutor: Sendable {
         }
     }
 
+    /// A reference argument (`warehouse=BER-1` or `warehouse=3`) as the catalogue resolves it.
+    static func reference(_ c: BoundCommand, _ name: String) -> CatalogStore.Reference? {
+        switch c.arguments[name] {
+        case .int(let id)?: .id(id)
+        case .text(let code)?: .code(code)
+        default: nil
+        }
+    }
+
+    /// The ids of a stock command's warehouse and SKU references, in one round trip when both are ids.
+    func stockRow(_ c: BoundCommand, warehouse: String = "warehouse") async throws -> (warehouse: Int64, sku: Int64) {
+        let (w, s) = (Self.reference(c, warehouse), Self.reference(c, "sku"))
+        if case .id(let wid)? = w, case .id(let sid)? = s { return (wid, sid) }  // the foreign keys name a missing one
+        return try await database.pool.withConnection { connection in
+            (
+                try w.map { try CatalogStore.warehouseID(connection, $0) } ?? 0,
+                try s.map { try CatalogStore.skuID(connection, $0) } ?? 0
+            )
+        }
+    }
+
+    /// Runs a write of the executor's own (a single store call) in a transaction, with the idem
+    /// reply stored alongside; returns the reply for its value.
+    func write<V: Sendable>(
+        _ idem: IdempotencyRecord?,
+        reply: @escaping @Sendable (V) -> AdminReply,
+        body: @escaping @Sendable (PostgresConnection) throws -> V
+    ) async throws -> AdminReply {
+        let alongside = idem?.storing(reply)
+        let value = try await database.pool.transaction { tx in try tx.finish(try body(tx), alongside: alongside) }
+        return reply(value)
+    }
+
     // swiftlint:disable:next cyclomatic_complexity
-    func dispatch(_ c: BoundCommand, principal: AdminPrincipal?) async throws -> AdminReply {
+    func dispatch(_ c: BoundCommand, principal: AdminPrincipal?, idem: IdempotencyRecord?) async throws -> AdminReply {
         let pool = database.pool
         // Reads that are one piece of work on a connection are written once, in `connectionWork`.
         if let work = connectionWork(c) { return try await pool.withConnection(work) }
@@ -284,8 +394,12 @@ public struct AdminExecutor: Sendable {
                 pickMethod: c.text("pick_method") ?? "single",
                 shipsTo: shipsTo
             )
-            let id = try await pool.withConnection { try CatalogStore.createWarehouse($0, warehouse) }
-            return .ok(AdminField("id", id), AdminField("code", warehouse.code))
+            let code = warehouse.code
+            return try await write(
+                idem,
+                reply: { .ok(AdminField("id", $0), AdminField("code", code)) },
+                body: { try CatalogStore.createWarehouse($0, warehouse) }
+            )
         case "SKU ADD":
             let sku = NewSKU(
                 code: c.text("code") ?? "",
@@ -295,147 +409,237 @@ public struct AdminExecutor: Sendable {
                     Int(c.int("length_mm") ?? 0), Int(c.int("width_mm") ?? 0), Int(c.int("height_mm") ?? 0)
                 )
             )
-            let id = try await pool.withConnection { try CatalogStore.createSKU($0, sku) }
-            return .ok(AdminField("id", id), AdminField("code", sku.code))
+            let code = sku.code
+            return try await write(
+                idem,
+                reply: { .ok(AdminField("id", $0), AdminField("code", code)) },
+                body: { try CatalogStore.createSKU($0, sku) }
+            )
         case "STOCK RECEIVE":
-            return stock(
+            let row = try await stockRow(c)
+            return Self.stock(
                 try await inventory(principal).receive(
-                    warehouse: c.int("warehouse") ?? 0,
-                    sku: c.int("sku") ?? 0,
+                    warehouse: row.warehouse,
+                    sku: row.sku,
                     quantity: c.int("qty") ?? 0,
-                    note: c.text("note")
+                    note: c.text("note"),
+                    alongside: idem?.storing(Self.stock)
                 )
             )
         case "STOCK ADJUST":
             guard let reason = c.text("reason").flatMap(StockReason.init(rawValue:)) else {
                 throw AdminError(.badArgument, "reason is required")
             }
-            return stock(
+            let row = try await stockRow(c)
+            return Self.stock(
                 try await inventory(principal).adjust(
-                    warehouse: c.int("warehouse") ?? 0,
-                    sku: c.int("sku") ?? 0,
+                    warehouse: row.warehouse,
+                    sku: row.sku,
                     delta: c.int("delta") ?? 0,
                     reason: reason,
-                    note: c.text("note")
+                    note: c.text("note"),
+                    alongside: idem?.storing(Self.stock)
                 )
             )
         case "STOCK COUNT":
-            return stock(
+            let row = try await stockRow(c)
+            return Self.stock(
                 try await inventory(principal).count(
-                    warehouse: c.int("warehouse") ?? 0,
-                    sku: c.int("sku") ?? 0,
+                    warehouse: row.warehouse,
+                    sku: row.sku,
                     counted: c.int("counted") ?? 0,
-                    reason: c.text("reason").flatMap(StockReason.init(rawValue:)) ?? .correction
+                    reason: c.text("reason").flatMap(StockReason.init(rawValue:)) ?? .correction,
+                    alongside: idem?.storing(Self.stock)
                 )
             )
         case "STOCK TRANSFER":
-            let moved = try await inventory(principal).transfer(
-                sku: c.int("sku") ?? 0,
-                from: c.int("from") ?? 0,
-                to: c.int("to") ?? 0,
-                quantity: c.int("qty") ?? 0
-            )
-            return .rows([stockFields(moved.from), stockFields(moved.to)])
-        case "STOCK SHOW":
-            let sku = c.int("sku") ?? 0
-            let availability = try await inventory(principal).availability(sku: sku)
-            let perWarehouse = availability.perWarehouse.filter {
-                c.int("warehouse") == nil || $0.warehouseID == c.int("warehouse")
+            let from = try await stockRow(c, warehouse: "from")
+            let to = try await stockRow(c, warehouse: "to")
+            let reply: @Sendable ((from: InventoryRow, to: InventoryRow)) -> AdminReply = {
+                .rows([Self.stockFields($0.from), Self.stockFields($0.to)])
             }
-            return .rows(perWarehouse.map(stockFields))
-        case "RATE ADD":
-            let id = try await pool.withConnection { connection in
-                try AdminQueries.addRate(
-                    connection,
-                    carrier: c.text("carrier") ?? "",
-                    service: c.text("service") ?? "",
-                    country: c.text("country") ?? "",
-                    zone: c.text("zone"),
-                    origin: c.int("origin"),
-                    minGrams: c.int("min_g") ?? 0,
-                    maxGrams: c.int("max_g") ?? 0,
-                    priceMinor: c.int("price") ?? 0,
-                    currency: c.text("currency") ?? "",
-                    transitDays: c.int("days") ?? 0
+            return reply(
+                try await inventory(principal).transfer(
+                    sku: from.sku,
+                    from: from.warehouse,
+                    to: to.warehouse,
+                    quantity: c.int("qty") ?? 0,
+                    alongside: idem?.storing(reply)
                 )
+            )
+        case "STOCK SHOW":
+            let (sku, warehouse) = (Self.reference(c, "sku"), Self.reference(c, "warehouse"))
+            let rows = try await pool.withConnection { connection in
+                // A SKU or warehouse that does not exist is NOT_FOUND, not an empty list.
+                let skuID = try CatalogStore.skuID(connection, sku ?? .id(0))
+                let warehouseID = try warehouse.map { try CatalogStore.warehouseID(connection, $0) }
+                return try InventoryStore(actor: "admin").rows(connection, sku: skuID).filter {
+                    warehouseID == nil || $0.warehouseID == warehouseID
+                }
             }
-            return .ok(AdminField("id", id))
+            return .rows(rows.map(Self.stockFields))
+        case "RATE ADD":
+            let origin = try await Self.reference(c, "origin").asyncMap { reference in
+                try await pool.withConnection { try CatalogStore.warehouseID($0, reference) }
+            }
+            let reply: @Sendable ((Int64, String, String)) -> AdminReply = { rate in
+                .ok(AdminField("id", rate.0), AdminField("carrier", rate.1), AdminField("service", rate.2))
+            }
+            return try await write(
+                idem,
+                reply: reply,
+                body: { connection in
+                    let id = try AdminQueries.addRate(
+                        connection,
+                        carrier: c.text("carrier") ?? "",
+                        service: c.text("service") ?? "",
+                        country: c.text("country") ?? "",
+                        zone: c.text("zone"),
+                        origin: origin,
+                        minGrams: c.int("min_g") ?? 0,
+                        maxGrams: c.int("max_g") ?? 0,
+                        priceMinor: c.int("price") ?? 0,
+                        currency: c.text("currency") ?? "",
+                        transitDays: c.int("days") ?? 0
+                    )
+                    return (
+                        id, AdminQueries.carrierCode(c.text("carrier") ?? ""),
+                        AdminQueries.serviceName(c.text("service") ?? "")
+                    )
+                }
+            )
         case "ORDER CREATE":
-            return try await createOrder(c, principal: principal)
+            return try await createOrder(c, principal: principal, idem: idem)
         case "ORDER CANCEL":
-            return outcome(try await orders(principal).cancel(c.int("id") ?? 0, reason: c.text("reason") ?? ""))
+            return Self.outcome(
+                try await orders(principal).cancel(
+                    c.int("id") ?? 0,
+                    reason: c.text("reason") ?? "",
+                    alongside: idem?.storing(Self.outcome)
+                )
+            )
         case "ORDER HOLD":
-            return outcome(try await orders(principal).hold(c.int("id") ?? 0, note: c.text("note") ?? ""))
+            return Self.outcome(
+                try await orders(principal).hold(
+                    c.int("id") ?? 0,
+                    note: c.text("note") ?? "",
+                    alongside: idem?.storing(Self.outcome)
+                )
+            )
         case "ORDER RELEASE":
-            return outcome(try await orders(principal).release(c.int("id") ?? 0, note: c.text("note") ?? ""))
+            return Self.outcome(
+                try await orders(principal).release(
+                    c.int("id") ?? 0,
+                    note: c.text("note") ?? "",
+                    alongside: idem?.storing(Self.outcome)
+                )
+            )
         case "ORDER ROUTE":
             let plans = try await orders(principal).preview(
                 c.int("id") ?? 0,
                 strategies: c.text("strategy").map { [$0] }
             )
-            return .rows(
-                plans.flatMap { name, plan -> [[AdminField]] in
-                    guard let plan else { return [[AdminField("strategy", name), AdminField("plan", "none")]] }
-                    return plan.shipments.map { shipment in
-                        [
-                            AdminField("strategy", name), AdminField("rule", plan.rule),
-                            AdminField("warehouse", shipment.warehouseID),
-                            AdminField(
-                                "units",
-                                shipment.units.keys.sorted().map { "\($0):\(shipment.units[$0] ?? 0)" }.joined(
-                                    separator: ","
-                                )
-                            ),
-                            AdminField("weight_g", shipment.weightGrams),
-                            AdminField("distance_km", Int64(shipment.distanceKilometers.rounded())),
-                            AdminField("cost", shipment.rate.map { .int($0.priceMinor) } ?? .null),
-                        ]
-                    }
-                }
-            )
+            return .rows(plans.flatMap { name, plan in Self.routeRows(name, plan) })
         case "SHIPMENT DELIVER", "SHIPMENT EXCEPTION":
             let id = c.int("id") ?? 0
             let event: CarrierEvent =
                 c.spec.name == "SHIPMENT DELIVER" ? .delivered : c.text("kind") == "lost" ? .lost : .delayed
-            try await fulfillment(principal).report(event, shipmentID: id, note: c.text("note"))
-            let status = try await pool.withConnection {
-                try $0.query("SELECT status FROM shipments WHERE id = $1", [id]).scalar(String.self)
-            }
-            return .ok(AdminField("id", id), AdminField("status", status))
+            let reply: @Sendable (String) -> AdminReply = { .ok(AdminField("id", id), AdminField("status", $0)) }
+            return reply(
+                try await fulfillment(principal).report(
+                    event,
+                    shipmentID: id,
+                    note: c.text("note"),
+                    alongside: idem?.storing(reply)
+                )
+            )
         case "PICKLIST CONFIRM":
             let id = c.int("id") ?? 0
-            let ready = try await fulfillment(principal).confirmPickList(
-                id,
-                picked: try Self.pickedCounts(c.text("picked"))
-            )
-            return .ok(
-                AdminField("id", id),
-                AdminField("status", "completed"),
-                AdminField("shipments_picked", ready.map(String.init).joined(separator: ","))
+            let reply: @Sendable ([Int64]) -> AdminReply = { ready in
+                .ok(
+                    AdminField("id", id),
+                    AdminField("status", "completed"),
+                    AdminField("shipments_picked", ready.map(String.init).joined(separator: ","))
+                )
+            }
+            return reply(
+                try await fulfillment(principal).confirmPickList(
+                    id,
+                    picked: try Self.pickedCounts(c.text("picked")),
+                    alongside: idem?.storing(reply)
+                )
             )
         case "NOTIFICATION RESEND":
             let id = c.int("id") ?? 0
-            let status = try await pool.withConnection { try AdminQueries.resendNotification($0, id: id) }
-            return .ok(AdminField("id", id), AdminField("status", status))
+            return try await write(
+                idem,
+                reply: { .ok(AdminField("id", id), AdminField("status", $0)) },
+                body: { try AdminQueries.resendNotification($0, id: id) }
+            )
         case "JOBS RETRY":
             let id = c.int("id") ?? 0
-            let state = try await pool.withConnection { try AdminQueries.retryJob($0, id: id) }
-            return .ok(AdminField("id", id), AdminField("state", state))
+            return try await write(
+                idem,
+                reply: { .ok(AdminField("id", id), AdminField("state", $0)) },
+                body: { try AdminQueries.retryJob($0, id: id) }
+            )
         case "JOBS DISCARD":
             let id = c.int("id") ?? 0
-            let state = try await pool.withConnection { try AdminQueries.discardJob($0, id: id) }
-            return .ok(AdminField("id", id), AdminField("state", state))
-        case "CHECK":
-            let report = try await InvariantChecker(database: database).run()
-            return .rows(
-                report.violations.map { [AdminField("invariant", $0.invariant), AdminField("detail", $0.detail)] }
+            return try await write(
+                idem,
+                reply: { .ok(AdminField("id", id), AdminField("state", $0)) },
+                body: { try AdminQueries.discardJob($0, id: id) }
             )
+        case "CHECK":
+            return Self.checkRows(try await InvariantChecker(database: database).run())
         default:
             throw AdminError(.unknownCommand, "\(c.spec.name) is not served here")
         }
     }
 
-    func createOrder(_ c: BoundCommand, principal: AdminPrincipal?) async throws -> AdminReply {
+    /// One strategy's plan as rows: a row per shipment, or one saying why there is none.
+    static func routeRows(_ name: String, _ plan: RoutingPlan?) -> [[AdminField]] {
+        guard let plan else {
+            return [[AdminField("strategy", name), AdminField("plan", "none")]]
+        }
+        return plan.shipments.map { shipment in
+            [
+                AdminField("strategy", name), AdminField("rule", plan.rule),
+                AdminField("warehouse", shipment.warehouseID),
+                AdminField(
+                    "units",
+                    shipment.units.keys.sorted().map { "\($0):\(shipment.units[$0] ?? 0)" }.joined(separator: ",")
+                ),
+                AdminField("weight_g", shipment.weightGrams),
+                // Unknown without the destination's coordinates: not zero.
+                AdminField(
+                    "distance_km",
+                    shipment.distanceKilometers.isFinite ? .int(Int64(shipment.distanceKilometers.rounded())) : .null
+                ),
+                AdminField("cost", shipment.rate.map { .int($0.priceMinor) } ?? .null),
+            ]
+        }
+    }
+
+    /// `CHECK`: a row per invariant (whether it holds, how many rows break it), then a row per violation.
+    static func checkRows(_ report: InvariantChecker.Report) -> AdminReply {
+        let summary = InvariantChecker.invariants.map { invariant, rule in
+            let broken = report.violations.filter { $0.invariant == invariant }.count
+            var fields = [
+                AdminField("invariant", invariant), AdminField("holds", broken == 0),
+                AdminField("violations", broken), AdminField("rule", rule),
+            ]
+            if invariant == 4 { fields.append(AdminField("orders_checked", report.ordersChecked)) }
+            return fields
+        }
+        let violations = report.violations.map {
+            [AdminField("invariant", $0.invariant), AdminField("detail", $0.detail)]
+        }
+        return .rows(summary + violations)
+    }
+
+    func createOrder(_ c: BoundCommand, principal: AdminPrincipal?, idem: IdempotencyRecord?) async throws -> AdminReply
+    {
         let lat = c.text("lat").flatMap(Double.init)
         let lon = c.text("lon").flatMap(Double.init)
         guard (lat == nil) == (lon == nil) else { throw AdminError(.badArgument, "lat and lon go together") }
@@ -465,10 +669,10 @@ public struct AdminExecutor: Sendable {
             riskScore: c.int("risk").map { Int($0) },
             reviewRequested: c.bool("review") ?? false
         )
-        return outcome(try await orders(principal).place(order))
+        return Self.outcome(try await orders(principal).place(order, alongside: idem?.storing(Self.outcome)))
     }
 
-    func outcome(_ outcome: OrderOutcome) -> AdminReply {
+    @Sendable static func outcome(_ outcome: OrderOutcome) -> AdminReply {
         var fields = [
             AdminField("id", outcome.orderID), AdminField("status", outcome.status.rawValue),
             AdminField("reserved", outcome.unitsReserved),
@@ -513,7 +717,7 @@ public struct AdminExecutor: Sendable {
         )
     }
 
-    func stockFields(_ row: InventoryRow) -> [AdminField] {
+    static func stockFields(_ row: InventoryRow) -> [AdminField] {
         [
             AdminField("warehouse", row.warehouseID), AdminField("sku", row.skuID), AdminField("on_hand", row.onHand),
             AdminField("reserved", row.reserved), AdminField("available", row.availableToPromise),
@@ -521,7 +725,7 @@ public struct AdminExecutor: Sendable {
         ]
     }
 
-    func stock(_ row: InventoryRow) -> AdminReply { .ok(stockFields(row)) }
+    @Sendable static func stock(_ row: InventoryRow) -> AdminReply { .ok(stockFields(row)) }
 
     static func rows(_ rows: [AdminQueries.Row]) -> AdminReply {
         .rows(
@@ -536,5 +740,33 @@ public struct AdminExecutor: Sendable {
                 }
             }
         )
+    }
+}
+
+/// A mutating command's `idem=` key: who sent it, the key, and the request's hash.
+struct IdempotencyRecord: Sendable {
+    let principal: String
+    let key: String
+    let requestHash: String
+
+    /// Stores the reply the command will send for its value, in the command's own transaction.
+    func storing<V>(_ reply: @escaping @Sendable (V) -> AdminReply) -> CommitAlongside<V> {
+        CommitAlongside { value in
+            [
+                AdminIdempotencyStore.record(
+                    principal: principal,
+                    key: key,
+                    requestHash: requestHash,
+                    reply: AdminExecutor.encodeStored(reply(value))
+                )
+            ]
+        }
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

@@ -55,8 +55,7 @@ public final class AdminServer: Service, Sendable {
         let shared = AdminServerShared(
             configuration: configuration,
             executor: AdminExecutor(database: database, logger: logger),
-            logger: logger,
-            authRequired: principals > 0 || !configuration.isLoopback
+            logger: logger
         )
         let configuration = self.configuration
         let maximumBuffer = AdminLimits.maximumLineLength + 2
@@ -73,6 +72,7 @@ public final class AdminServer: Service, Sendable {
                     let handlers: [any ChannelHandler] = [
                         IdleStateHandler(allTimeout: configuration.idleTimeout),
                         ProtocolSniffer(),
+                        LineDeadlineHandler(timeout: configuration.lineTimeout),
                         ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: maximumBuffer),
                         AdminConnectionHandler(shared: shared),
                     ]
@@ -95,7 +95,9 @@ public final class AdminServer: Service, Sendable {
         logger.info(
             "admin server listening",
             metadata: [
-                "address": "\(local.map { "\($0)" } ?? "?")", "auth": "\(shared.authRequired ? "required" : "none")",
+                "address": "\(local.map { "\($0)" } ?? "?")",
+                "auth":
+                    "\(principals > 0 || !configuration.isLoopback ? "required" : "none (dev mode until a principal exists)")",
             ]
         )
 

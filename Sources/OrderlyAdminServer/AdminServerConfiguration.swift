@@ -11,9 +11,20 @@ public struct AdminServerConfiguration: Sendable {
     public var outputHighWaterMark = 1 << 20
     public var idleTimeout = TimeAmount.seconds(300)
     public var authTimeout = TimeAmount.seconds(10)
+    /// The longest one request line may take from its first byte to its LF (slowloris).
+    public var lineTimeout = TimeAmount.seconds(60)
     public var maximumAuthFailures = 3
+    /// Failed AUTHs per principal name or peer address (across connections) before each further
+    /// attempt must wait a delay that doubles up to `maximumAuthDelay`.
+    public var authFailuresBeforeDelay = 5
+    public var maximumAuthDelay = TimeAmount.seconds(60)
+    /// Pure commands (PING, HELP, ...) one connection answers before it yields the event loop to the
+    /// other connections on it: 100,000 pipelined PINGs cannot hold the others back.
+    public var commandsPerTurn = 64
     /// How long a graceful shutdown waits for running commands.
     public var shutdownGrace = TimeAmount.seconds(30)
+    /// The clock of the AUTH throttle (injected by tests).
+    public var clock: @Sendable () -> NIODeadline = { NIODeadline.now() }
 
     public init(host: String = "127.0.0.1", port: Int = 7420) {
         self.host = host

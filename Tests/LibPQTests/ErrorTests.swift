@@ -169,7 +169,9 @@ struct ErrorTests {
         defer { connection.close() }
         let kept = freshID()
         let dropped = kept + 1
-        try connection.transaction { try $0.execute("INSERT INTO stock VALUES ($1, $2, 1, 0)", [kept, "t-\(kept)"]) }
+        _ = try connection.transaction {
+            try $0.execute("INSERT INTO stock VALUES ($1, $2, 1, 0)", [kept, "t-\(kept)"])
+        }
         struct Boom: Error {}
         #expect(throws: Boom.self) {
             try connection.transaction { tx in

@@ -23,7 +23,7 @@ final class WorkerProcess {
 
     init(conninfo: String, id: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
         log = FileManager.default.temporaryDirectory.appendingPathComponent("orderly-worker-\(id)-\(UUID()).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = Self.binary
         process.arguments =
             ["worker", "--database-url", conninfo, "--id", id, "--poll-seconds", "0.2", "--sweep-seconds", "0"]

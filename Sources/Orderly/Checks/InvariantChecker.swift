@@ -12,6 +12,14 @@ public struct InvariantChecker: Sendable {
         public var isClean: Bool { violations.isEmpty }
     }
 
+    /// The invariants checked, by number, with what each says.
+    public static let invariants: [(Int, String)] = [
+        (1, "0 <= reserved <= on_hand on every inventory row"),
+        (2, "every inventory row equals the sum of its ledger rows"),
+        (3, "reserved equals the active reservations of the row"),
+        (4, "every order's status is what its events replay to"),
+    ]
+
     let database: OrderlyDatabase
 
     public init(database: OrderlyDatabase) {

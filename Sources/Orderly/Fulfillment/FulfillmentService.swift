@@ -427,14 +427,29 @@ public struct FulfillmentService: Sendable {
     // MARK: Commands (their own transactions)
 
     /// `PICKLIST CONFIRM`: a picker's counts for a list being walked.
-    public func confirmPickList(_ listID: Int64, picked: [String: Int64]) async throws -> [Int64] {
-        try await inTransaction { tx, service in try service.confirm(tx, listID: listID, picked: picked) }
+    /// Returns the shipments the list completed the picking of.
+    public func confirmPickList(
+        _ listID: Int64,
+        picked: [String: Int64],
+        alongside: CommitAlongside<[Int64]>? = nil
+    ) async throws -> [Int64] {
+        try await inTransaction { tx, service in
+            try tx.finish(try service.confirm(tx, listID: listID, picked: picked), alongside: alongside)
+        }
     }
 
-    /// `SHIPMENT DELIVER` / `SHIPMENT EXCEPTION`, or a carrier's webhook.
-    public func report(_ event: CarrierEvent, shipmentID: Int64, note: String?) async throws {
+    /// `SHIPMENT DELIVER` / `SHIPMENT EXCEPTION`, or a carrier's webhook. Returns the shipment's status
+    /// after it (the event's; reporting the status it already has changes nothing).
+    @discardableResult
+    public func report(
+        _ event: CarrierEvent,
+        shipmentID: Int64,
+        note: String?,
+        alongside: CommitAlongside<String>? = nil
+    ) async throws -> String {
         try await inTransaction { tx, service in
             try service.carrierEvent(tx, shipmentID: shipmentID, event: event, note: note)
+            return try tx.finish(event.rawValue, alongside: alongside)
         }
     }
 

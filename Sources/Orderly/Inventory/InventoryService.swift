@@ -26,12 +26,13 @@ public struct InventoryService: Sendable {
         warehouse: Int64,
         sku: Int64,
         quantity: Int64,
-        note: String? = nil
+        note: String? = nil,
+        alongside: CommitAlongside<InventoryRow>? = nil
     ) async throws
         -> InventoryRow
     {
         try Self.checkQuantity(quantity, "quantity")
-        return try await withLockedRow(warehouse: warehouse, sku: sku) { connection, store, row in
+        return try await withLockedRow(warehouse: warehouse, sku: sku, alongside: alongside) { connection, store, row in
             try store.moveOnHand(connection, row: row, delta: quantity, reason: .receive, note: note)
         }
     }
@@ -44,7 +45,8 @@ public struct InventoryService: Sendable {
         sku: Int64,
         delta: Int64,
         reason: StockReason,
-        note: String? = nil
+        note: String? = nil,
+        alongside: CommitAlongside<InventoryRow>? = nil
     )
         async throws -> InventoryRow
     {
@@ -54,7 +56,7 @@ public struct InventoryService: Sendable {
         guard [.adjust, .damaged, .lost, .found, .correction].contains(reason) else {
             throw OrderlyError(.badArgument, "reason \(reason.rawValue) is not an adjustment reason")
         }
-        return try await withLockedRow(warehouse: warehouse, sku: sku) { connection, store, row in
+        return try await withLockedRow(warehouse: warehouse, sku: sku, alongside: alongside) { connection, store, row in
             try store.moveOnHand(connection, row: row, delta: delta, reason: reason, note: note)
         }
     }
@@ -65,7 +67,8 @@ public struct InventoryService: Sendable {
         warehouse: Int64,
         sku: Int64,
         counted: Int64,
-        reason: StockReason = .correction
+        reason: StockReason = .correction,
+        alongside: CommitAlongside<InventoryRow>? = nil
     ) async throws
         -> InventoryRow
     {
@@ -75,7 +78,7 @@ public struct InventoryService: Sendable {
         guard [.lost, .damaged, .found, .correction].contains(reason) else {
             throw OrderlyError(.badArgument, "reason \(reason.rawValue) is not a count variance reason")
         }
-        return try await withLockedRow(warehouse: warehouse, sku: sku) { connection, store, row in
+        return try await withLockedRow(warehouse: warehouse, sku: sku, alongside: alongside) { connection, store, row in
             try store.recordCount(connection, row: row, counted: counted, reason: reason)
         }
     }
@@ -86,7 +89,8 @@ public struct InventoryService: Sendable {
         sku: Int64,
         from source: Int64,
         to destination: Int64,
-        quantity: Int64
+        quantity: Int64,
+        alongside: CommitAlongside<(from: InventoryRow, to: InventoryRow)>? = nil
     ) async throws
         -> (from: InventoryRow, to: InventoryRow)
     {
@@ -116,7 +120,7 @@ public struct InventoryService: Sendable {
                 note: note,
                 transferID: transferID
             )
-            return (out, into)
+            return try connection.finish((from: out, to: into), alongside: alongside)
         }
     }
 
@@ -149,11 +153,13 @@ public struct InventoryService: Sendable {
     private func withLockedRow(
         warehouse: Int64,
         sku: Int64,
+        alongside: CommitAlongside<InventoryRow>? = nil,
         _ change: @escaping @Sendable (PostgresConnection, InventoryStore, InventoryRow) throws -> InventoryRow
     ) async throws -> InventoryRow {
         let store = InventoryStore(actor: actor)
         return try await database.pool.transaction { connection in
-            try change(connection, store, try store.lockRow(connection, warehouse: warehouse, sku: sku))
+            let row = try change(connection, store, try store.lockRow(connection, warehouse: warehouse, sku: sku))
+            return try connection.finish(row, alongside: alongside)
         }
     }
 

@@ -38,7 +38,11 @@ extension OrderService {
     /// Cancels an order that has not shipped: its reservations are released (ledger rows), its lines
     /// and open shipments cancelled, pending pick jobs cancelled, the customer told.
     @discardableResult
-    public func cancel(_ orderID: Int64, reason: String) async throws -> OrderOutcome {
+    public func cancel(
+        _ orderID: Int64,
+        reason: String,
+        alongside: CommitAlongside<OrderOutcome>? = nil
+    ) async throws -> OrderOutcome {
         let reason = try Self.checkReason(reason)
         return try await withLockedOrder(orderID, lockReservations: .all) { tx, store, order in
             let move = try OrderMove.checked(.cancel, from: order.status, reason: reason)
@@ -55,8 +59,12 @@ extension OrderService {
                     )
                 )
             }
-            try Self.expectMoved(try tx.commit(after: statements)[2], orderID)
-            return Self.outcome(order, status: .cancelled, holdReason: nil, reserved: 0)
+            let outcome = Self.outcome(order, status: .cancelled, holdReason: nil, reserved: 0)
+            try Self.expectMoved(
+                try tx.commit(after: statements, returning: outcome, alongside: alongside)[2],
+                orderID
+            )
+            return outcome
         }
     }
 
@@ -64,38 +72,64 @@ extension OrderService {
 
     /// Holds an order for a person to look at (manual reason). Its reservations, if any, are kept.
     @discardableResult
-    public func hold(_ orderID: Int64, reason: HoldReason = .manual, note: String) async throws -> OrderOutcome {
+    public func hold(
+        _ orderID: Int64,
+        reason: HoldReason = .manual,
+        note: String,
+        alongside: CommitAlongside<OrderOutcome>? = nil
+    ) async throws -> OrderOutcome {
         let note = try Self.checkReason(note)
         return try await withLockedOrder(orderID, lockReservations: .none) { tx, store, order in
             let move = try OrderMove.checked(.hold, from: order.status, reason: note)
+            let outcome = Self.outcome(order, status: .onHold, holdReason: reason, reserved: order.unitsReserved)
             try Self.expectMoved(
-                try tx.commit(after: [store.move(orderID: orderID, move, holdReason: reason)])[0],
+                try tx.commit(
+                    after: [store.move(orderID: orderID, move, holdReason: reason)],
+                    returning: outcome,
+                    alongside: alongside
+                )[0],
                 orderID
             )
-            return Self.outcome(order, status: .onHold, holdReason: reason, reserved: order.unitsReserved)
+            return outcome
         }
     }
 
     /// Releases a held order whatever held it (a person decided), then routes and reserves it.
+    ///
+    /// Two transactions (the release, then the reservation's own protocol); `alongside` commits with
+    /// the last, whose outcome is the order as it then stands: its status and every unit it holds
+    /// reserved, kept through the hold or reserved now.
     @discardableResult
-    public func release(_ orderID: Int64, note: String) async throws -> OrderOutcome {
+    public func release(
+        _ orderID: Int64,
+        note: String,
+        alongside: CommitAlongside<OrderOutcome>? = nil
+    ) async throws -> OrderOutcome {
         let note = try Self.checkReason(note)
         try await releaseOnly(orderID, reason: "released: " + note, data: "{}")
-        return try await reserveAfterHold(orderID)
+        return try await reserveAfterHold(orderID, alongside: alongside)
     }
 
     /// Routes a released order's open units; the reservations it kept through the hold get their pick
-    /// jobs again if it is paid (a pick that ran while it was held did nothing).
-    func reserveAfterHold(_ orderID: Int64) async throws -> OrderOutcome {
-        let outcome = try await reserve(orderID: orderID)
+    /// jobs again if it is paid (a pick that ran while it was held did nothing). The outcome counts all
+    /// of the order's reserved units, not only those reserved now.
+    func reserveAfterHold(
+        _ orderID: Int64,
+        alongside: CommitAlongside<OrderOutcome>? = nil
+    ) async throws -> OrderOutcome {
+        let routed = try await reserve(orderID: orderID)
         let store = self.store
-        _ = try await withLockedOrder(orderID, lockReservations: .none) { tx, _, order in
-            if order.paymentStatus.isSecured, order.unitsReserved > 0 {
-                try tx.commit(after: [store.paymentSecured(orderID: orderID)])
-            }
-            return true
+        return try await withLockedOrder(orderID, lockReservations: .none) { tx, _, order in
+            var outcome = routed
+            outcome.status = order.status
+            outcome.holdReason = order.holdReason
+            outcome.unitsReserved = order.unitsReserved
+            let statements =
+                order.paymentStatus.isSecured && order.unitsReserved > 0
+                ? [store.paymentSecured(orderID: orderID)] : []
+            try tx.commit(after: statements, returning: outcome, alongside: alongside)
+            return outcome
         }
-        return outcome
     }
 
     /// Runs the hold rules again on a held order, with what is known now (its payment status may have

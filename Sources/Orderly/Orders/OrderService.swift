@@ -51,7 +51,11 @@ public struct OrderService: Sendable {
     /// Captures an order and, unless a hold rule stops it, routes and reserves it, all in one
     /// transaction: the order is either not stored at all, or stored with its reservations, hold or
     /// rejection. Capturing the same (channel, external id) again returns the first order unchanged.
-    public func place(_ order: NewOrder) async throws -> OrderOutcome {
+    public func place(_ order: NewOrder, alongside: CommitAlongside<OrderOutcome>? = nil) async throws -> OrderOutcome {
+        // One spelling per external id: NFC and NFD forms of the same text are one order.
+        var normalized = order
+        normalized.externalID = order.externalID.precomposedStringWithCanonicalMapping
+        let order = normalized
         let priced = try policy.validator.validateWithoutCatalog(order)
         let channel = policy.channel(order.channel)
         let strategy = try RoutingRegistry.strategy(named: channel.routing)
@@ -95,7 +99,8 @@ public struct OrderService: Sendable {
                     strategy: strategy,
                     snapshot: snapshot,
                     attempt: attempt,
-                    lastAttempt: attempt >= policy.reservationAttempts
+                    lastAttempt: attempt >= policy.reservationAttempts,
+                    alongside: alongside
                 )
             }
         }
@@ -111,7 +116,8 @@ public struct OrderService: Sendable {
         strategy: any RoutingStrategy,
         snapshot: RoutingSnapshot,
         attempt: Int,
-        lastAttempt: Bool
+        lastAttempt: Bool,
+        alongside: CommitAlongside<OrderOutcome>?
     ) throws -> OrderOutcome {
         let capture = OrderMove(event: OrderStateMachine.captureEvent, from: nil, to: .received, reason: nil)
         let payment = order.order.payment == nil ? nil : verdict
@@ -124,27 +130,31 @@ public struct OrderService: Sendable {
                     reason: findings.map(\.description).joined(separator: "; "),
                     data: findingsJSON(findings)
                 )
-                let rows = try connection.pipeline([
-                    store.insertOrder(
-                        order,
-                        status: .onHold,
-                        holdReason: findings[0].reason,
-                        payment: payment,
-                        paymentStatus: verdict.status,
-                        events: [capture, hold]
-                    )
-                ])
-                guard let row = rows[0].first else { throw Replayed() }
-                return OrderOutcome(
-                    orderID: try row.decode(Int64.self, "order_id"),
+                let insert = store.insertOrder(
+                    order,
                     status: .onHold,
                     holdReason: findings[0].reason,
-                    replayed: false,
-                    plan: nil,
-                    shortage: [:],
-                    holdFindings: findings,
-                    unitsReserved: 0
+                    payment: payment,
+                    paymentStatus: verdict.status,
+                    events: [capture, hold]
                 )
+                func outcome(_ rows: [PostgresRows]) throws -> OrderOutcome {
+                    guard let row = rows[0].first else { throw Replayed() }
+                    return OrderOutcome(
+                        orderID: try row.decode(Int64.self, "order_id"),
+                        status: .onHold,
+                        holdReason: findings[0].reason,
+                        replayed: false,
+                        plan: nil,
+                        shortage: [:],
+                        holdFindings: findings,
+                        unitsReserved: 0
+                    )
+                }
+                guard let alongside else { return try outcome(connection.pipeline([insert])) }
+                return try connection.transaction { tx in
+                    try tx.finish(try outcome(tx.pipeline([insert])), alongside: alongside)
+                }
             }
             let destination = RoutingDestination(
                 country: order.order.shipTo.country,
@@ -204,9 +214,23 @@ public struct OrderService: Sendable {
                         write: write
                     )
                 }
-                // [the writes, COMMIT]: if the order existed, nothing was written.
-                guard let row = try tx.commit(after: [statement])[0].first else { throw Replayed() }
-                return decision.outcome(orderID: try row.decode(Int64.self, "order_id"), from: .received, plan: fitted)
+                // [the writes, COMMIT]: if the order existed, nothing was written. With statements to
+                // commit alongside, which need the order's id: [the writes], then [them, COMMIT].
+                guard let alongside else {
+                    guard let row = try tx.commit(after: [statement])[0].first else { throw Replayed() }
+                    return decision.outcome(
+                        orderID: try row.decode(Int64.self, "order_id"),
+                        from: .received,
+                        plan: fitted
+                    )
+                }
+                guard let row = try tx.pipeline([statement])[0].first else { throw Replayed() }
+                let outcome = decision.outcome(
+                    orderID: try row.decode(Int64.self, "order_id"),
+                    from: .received,
+                    plan: fitted
+                )
+                return try tx.finish(outcome, alongside: alongside)
             }
         } catch is Replayed {
             guard

@@ -106,7 +106,7 @@ public struct OrderValidator: Sendable {
             seen[line.skuCode] = lineNo
             let placeholder = CatalogEntry(id: 0, code: line.skuCode, weightGrams: 0)
             guard let sku = catalog == nil ? placeholder : catalog?[line.skuCode] else {
-                throw OrderlyError(.notFound, "line \(lineNo): unknown SKU '\(line.skuCode)'")
+                throw OrderlyError(.notFound, "line \(lineNo): unknown SKU '\(line.skuCode)' (SKU LIST shows them)")
             }
             guard sku.active else {
                 throw OrderlyError(.badArgument, "line \(lineNo): SKU \(sku.code) is no longer sold")
@@ -172,8 +172,10 @@ public struct OrderValidator: Sendable {
 
     private func checkText(_ value: String, _ field: String, maximum: Int) throws(OrderlyError) {
         guard !value.allSatisfy(\.isWhitespace) else { throw OrderlyError(.badArgument, "\(field) is missing") }
-        guard value.count <= maximum else {
-            throw OrderlyError(.badArgument, "\(field) is longer than \(maximum) characters")
+        // Counted as PostgreSQL counts (code points): "e" + U+0301 is two, so a combining run cannot
+        // pass here and break the column's CHECK, or hide kilobytes in one "character".
+        guard value.unicodeScalars.count <= maximum else {
+            throw OrderlyError(.badArgument, "\(field) is longer than \(maximum) characters (Unicode code points)")
         }
         guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw OrderlyError(.badArgument, "\(field) contains control characters")

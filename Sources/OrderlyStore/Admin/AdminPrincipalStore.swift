@@ -48,55 +48,53 @@ public enum AdminPrincipalStore {
 
 /// `admin_idempotency`: claims keys before a mutating admin command runs and keeps its reply after.
 public enum AdminIdempotencyStore {
-    public enum Claim: Sendable, Equatable {
-        /// The key is ours: run the command, then `complete`.
-        case claimed
-        /// The same request ran before: its reply.
+    /// What a key says before its command runs.
+    public enum Lookup: Sendable, Equatable {
+        /// Never used: run the command, with `record` in its transaction.
+        case free
+        /// The same request committed before: its reply.
         case replay(String)
-        /// The same request is running, or stopped without a reply (its outcome is unknown).
+        /// Claimed by a server older than the one-transaction protocol that stopped before storing a
+        /// reply: its outcome is unknown.
         case unfinished
         /// The key was used for another request.
         case mismatch
     }
 
-    public static func claim(
+    public static func lookup(
         _ connection: PostgresConnection,
         principal: String,
         key: String,
         requestHash: String
-    )
-        throws -> Claim
-    {
-        let inserted = try connection.execute(
-            """
-            INSERT INTO admin_idempotency (principal, key, request_hash) VALUES ($1, $2, $3)
-            ON CONFLICT (principal, key) DO NOTHING
-            """,
-            [principal, key, requestHash]
-        )
-        if inserted == 1 { return .claimed }
+    ) throws -> Lookup {
         let rows = try connection.query(
-            "SELECT request_hash, reply FROM admin_idempotency WHERE principal = $1 AND key = $2",
-            [principal, key]
+            PostgresStatement.cached(
+                "SELECT request_hash, reply FROM admin_idempotency WHERE principal = $1 AND key = $2",
+                [principal, key]
+            )
         )
-        guard let row = rows.first else { return .unfinished }
+        guard let row = rows.first else { return .free }
         guard try row.decode(String.self, at: 0) == requestHash else { return .mismatch }
-        return try row.decode(String?.self, at: 1).map(Claim.replay) ?? .unfinished
+        return try row.decode(String?.self, at: 1).map(Lookup.replay) ?? .unfinished
     }
 
-    public static func complete(_ connection: PostgresConnection, principal: String, key: String, reply: String) throws
-    {
-        try connection.execute(
-            "UPDATE admin_idempotency SET reply = $3, completed_at = now() WHERE principal = $1 AND key = $2",
-            [principal, key, reply]
+    /// Stores a command's reply under its key; runs inside the command's own transaction, so the
+    /// reply exists exactly when the command committed. If the same key committed first in another
+    /// transaction, this fails with a unique violation on `admin_idempotency_pkey`
+    /// (`isKeyTaken`) and the command rolls back.
+    public static func record(principal: String, key: String, requestHash: String, reply: String) -> PostgresStatement {
+        PostgresStatement.cached(
+            """
+            INSERT INTO admin_idempotency (principal, key, request_hash, reply, completed_at)
+            VALUES ($1, $2, $3, $4, now())
+            """,
+            [principal, key, requestHash, reply]
         )
     }
 
-    /// Frees a key whose command failed before changing anything (a refusal), so it can be reused.
-    public static func release(_ connection: PostgresConnection, principal: String, key: String) throws {
-        try connection.execute(
-            "DELETE FROM admin_idempotency WHERE principal = $1 AND key = $2 AND reply IS NULL",
-            [principal, key]
-        )
+    /// The error `record` fails with when a concurrent request with the same key committed first.
+    public static func isKeyTaken(_ error: any Error) -> Bool {
+        guard let error = error as? PostgresError else { return false }
+        return error.code == .uniqueViolation && error.constraint == "admin_idempotency_pkey"
     }
 }

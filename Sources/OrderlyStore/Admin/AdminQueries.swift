@@ -48,7 +48,7 @@ public enum AdminQueries {
         try rows(
             connection.query(
                 """
-                SELECT id, code, name, weight_grams, length_mm, width_mm, height_mm, active FROM skus
+                SELECT id, code, name, weight_grams AS weight_g, length_mm, width_mm, height_mm, active FROM skus
                 WHERE left(code, length($1)) = $1 ORDER BY code LIMIT $2
                 """,
                 [prefix, limit]
@@ -87,16 +87,24 @@ public enum AdminQueries {
                 RETURNING id
                 """,
                 [
-                    carrier.uppercased(), service.lowercased(), origin, country, zone, minGrams, maxGrams, priceMinor,
+                    carrierCode(carrier), serviceName(service), origin, country, zone, minGrams, maxGrams, priceMinor,
                     currency, transitDays,
                 ]
             ).scalar(Int64.self)
         } catch let error as PostgresError where error.code == .foreignKeyViolation {
-            throw OrderlyError(.notFound, "warehouse \(origin.map(String.init) ?? "?") does not exist")
+            throw OrderlyError(
+                .notFound,
+                "warehouse \(origin.map(String.init) ?? "?") does not exist (WAREHOUSE LIST shows them)"
+            )
         } catch let error as PostgresError where error.code == .checkViolation {
             throw OrderlyError(.badArgument, "the rate breaks \(error.constraint ?? "a check"): \(error.message)")
         }
     }
+
+    /// Carrier codes and service names are case-insensitive: codes are stored upper-case (as the
+    /// `carriers` CHECK wants, like every other code), services lower-case; RATE ADD echoes both.
+    public static func carrierCode(_ text: String) -> String { text.uppercased() }
+    public static func serviceName(_ text: String) -> String { text.lowercased() }
 
     public static func rates(_ connection: PostgresConnection, country: String?) throws -> [Row] {
         try rows(

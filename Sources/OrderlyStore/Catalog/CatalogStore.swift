@@ -106,3 +106,50 @@ public enum CatalogStore {
         }
     }
 }
+
+extension CatalogStore {
+    /// What an admin names a catalogue row by: its id, or its code.
+    public enum Reference: Hashable, Sendable {
+        case id(Int64)
+        case code(String)
+    }
+
+    /// The warehouse's id; NOT_FOUND (pointing at `WAREHOUSE LIST`) when there is none.
+    public static func warehouseID(_ connection: PostgresConnection, _ reference: Reference) throws -> Int64 {
+        let statement =
+            switch reference {
+            case .id(let id): PostgresStatement.cached("SELECT id FROM warehouses WHERE id = $1", [id])
+            case .code(let code): PostgresStatement.cached("SELECT id FROM warehouses WHERE code = $1", [code])
+            }
+        return try found(connection.query(statement), reference, "warehouse", listing: "WAREHOUSE LIST")
+    }
+
+    /// The SKU's id; NOT_FOUND (pointing at `SKU LIST`) when there is none.
+    public static func skuID(_ connection: PostgresConnection, _ reference: Reference) throws -> Int64 {
+        let statement =
+            switch reference {
+            case .id(let id): PostgresStatement.cached("SELECT id FROM skus WHERE id = $1", [id])
+            case .code(let code): PostgresStatement.cached("SELECT id FROM skus WHERE code = $1", [code])
+            }
+        return try found(connection.query(statement), reference, "SKU", listing: "SKU LIST")
+    }
+
+    private static func found(
+        _ rows: PostgresRows,
+        _ reference: Reference,
+        _ what: String,
+        listing: String
+    ) throws
+        -> Int64
+    {
+        guard let row = rows.first else {
+            let name =
+                switch reference {
+                case .id(let id): "\(id)"
+                case .code(let code): code
+                }
+            throw OrderlyError(.notFound, "\(what) \(name) does not exist (\(listing) shows them)")
+        }
+        return try row.decode(Int64.self, at: 0)
+    }
+}

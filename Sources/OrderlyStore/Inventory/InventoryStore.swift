@@ -41,8 +41,8 @@ public struct InventoryStore: Sendable {
             )
         } catch let error as PostgresError where error.code == .foreignKeyViolation {
             throw error.constraint == "inventory_sku_id_fkey"
-                ? OrderlyError(.notFound, "SKU \(sku) does not exist")
-                : OrderlyError(.notFound, "warehouse \(warehouse) does not exist")
+                ? OrderlyError(.notFound, "SKU \(sku) does not exist (SKU LIST shows them)")
+                : OrderlyError(.notFound, "warehouse \(warehouse) does not exist (WAREHOUSE LIST shows them)")
         }
         let rows = try connection.query(
             """

@@ -1,0 +1,39 @@
+import LibPQ
+
+/// Statements a caller commits together with a service call, built from the value the call is about
+/// to return: they run on the call's connection, in its transaction, after its own writes, and go to
+/// the server with its COMMIT (no extra round trip).
+///
+/// The admin server stores an `idem=` key's reply this way: a command that committed always has its
+/// reply stored, and one that rolled back (a refusal, a crash, a lost connection before COMMIT) leaves
+/// its key free. If one of these statements fails, the whole call rolls back.
+public struct CommitAlongside<Value>: Sendable {
+    let statements: @Sendable (Value) throws -> [PostgresStatement]
+
+    public init(_ statements: @escaping @Sendable (Value) throws -> [PostgresStatement]) {
+        self.statements = statements
+    }
+}
+
+extension PostgresConnection {
+    /// Ends a service call's transaction on `value`: `last` (the call's final writes), the caller's
+    /// statements for `value` and COMMIT, in one round trip. Returns `last`'s results.
+    ///
+    /// Where `value` depends on what `last` returns, use `finish(_:alongside:)` after a pipeline.
+    @discardableResult
+    func commit<V>(
+        after last: [PostgresStatement],
+        returning value: V,
+        alongside: CommitAlongside<V>?
+    ) throws -> [PostgresRows] {
+        let extra = try alongside?.statements(value) ?? []
+        return Array(try commit(after: last + extra).prefix(last.count))
+    }
+
+    /// Ends a service call's transaction on `value` with the caller's statements and COMMIT in one
+    /// round trip; without any, leaves the COMMIT to the enclosing `transaction`.
+    public func finish<V>(_ value: V, alongside: CommitAlongside<V>?) throws -> V {
+        if let alongside { try commit(after: try alongside.statements(value)) }
+        return value
+    }
+}
