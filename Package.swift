@@ -182,6 +182,9 @@ let package = Package(
             dependencies: [
                 "LibPQ", "Orderly", "OrderlyAdminProtocol", "OrderlyAdminServer", "OrderlyCommands", "OrderlyCore",
                 "OrderlyStore", "OrderlyTestSupport", "OrderlyWorker",
+                // The connection handler on an EmbeddedChannel, whose clock the test moves.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: strictSwift6
         ),

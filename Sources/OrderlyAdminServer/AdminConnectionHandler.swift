@@ -138,10 +138,18 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
             finishIfDrained(context)
             return
         }
-        if event is IdleStateHandler.IdleStateEvent {
+        if event is ConnectionIdleHandler.Idle {
             // Idle past the timeout: close. A connection whose command is still running (or queued)
-            // is not idle, however long the database takes.
-            if !busy && queue.isEmpty { closeAfterFlush(context) }
+            // is not idle, however long the database takes; one whose replies the peer does not read
+            // is, whatever waits behind them.
+            if !context.channel.isWritable {
+                // Its replies would never flush: close now.
+                closing = true
+                queue.removeAll()
+                context.close(promise: nil)
+            } else if !busy && queue.isEmpty {
+                closeAfterFlush(context)
+            }
             return
         }
         if event is LineDeadlineHandler.Exceeded {

@@ -58,7 +58,6 @@ public final class AdminServer: Service, Sendable {
             logger: logger
         )
         let configuration = self.configuration
-        let maximumBuffer = AdminLimits.maximumLineLength + 2
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -69,14 +68,7 @@ public final class AdminServer: Service, Sendable {
             )
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handlers: [any ChannelHandler] = [
-                        IdleStateHandler(allTimeout: configuration.idleTimeout),
-                        ProtocolSniffer(),
-                        LineDeadlineHandler(timeout: configuration.lineTimeout),
-                        ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: maximumBuffer),
-                        AdminConnectionHandler(shared: shared),
-                    ]
-                    try channel.pipeline.syncOperations.addHandlers(handlers)
+                    try channel.pipeline.syncOperations.addHandlers(Self.connectionHandlers(shared))
                     self?.track(channel)
                 }
             }
@@ -114,6 +106,21 @@ public final class AdminServer: Service, Sendable {
         let open = children.withLock { Array($0.values) }
         for child in open { child.close(promise: Optional<EventLoopPromise<Void>>.none) }
         logger.info("admin server stopped")
+    }
+
+    /// One connection's pipeline, in order: the idle timer, the HTTP/TLS sniffer, the line deadline
+    /// (which must see raw bytes), the line framer (bounded), the protocol.
+    static func connectionHandlers(_ shared: AdminServerShared) -> [any ChannelHandler] {
+        [
+            ConnectionIdleHandler(timeout: shared.configuration.idleTimeout),
+            ProtocolSniffer(),
+            LineDeadlineHandler(timeout: shared.configuration.lineTimeout),
+            ByteToMessageHandler(
+                LineBasedFrameDecoder(),
+                maximumBufferSize: AdminLimits.maximumLineLength + 2
+            ),
+            AdminConnectionHandler(shared: shared),
+        ]
     }
 
     /// Stops accepting and ends `run()` as a graceful shutdown would (for embedding and tests).
