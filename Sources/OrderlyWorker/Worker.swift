@@ -78,6 +78,7 @@ public final class Worker: Service, Sendable {
     private let wakeup = Wakeup()
     private let stopping = Atomic<Bool>(false)
     private let running = Mutex<Set<Int64>>([])
+    private let claimsMade = Atomic<Int>(0)
 
     public init(
         database: OrderlyDatabase,
@@ -97,6 +98,10 @@ public final class Worker: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
     }
+
+    /// Claim round trips made so far (each may claim nothing). The first one comes after the worker
+    /// LISTENs, so a test can wait for it instead of guessing how long start-up takes.
+    public var claimRounds: Int { claimsMade.load(ordering: .relaxed) }
 
     /// Stops claiming; `run()` returns once running jobs are done (graceful shutdown does the same).
     public func shutdown() {
@@ -162,6 +167,7 @@ public final class Worker: Service, Sendable {
                         claimed = try await database.pool.withConnection {
                             try JobQueue.claim($0, queues: queues, limit: free, worker: id, leaseSeconds: lease)
                         }
+                        claimsMade.add(1, ordering: .relaxed)
                     } catch let error as PostgresError where error.code == .poolClosed {
                         logger.error("the database pool is closed; the worker stops")
                         stopping.store(true, ordering: .sequentiallyConsistent)

@@ -14,8 +14,9 @@ final class EventCollector: Sendable {
         }
     }
 
-    /// The next event, or nil if none arrives within `timeout`.
-    func next(timeout: Duration = .seconds(10)) async -> PostgresListener.Event? {
+    /// The next event, or nil if none arrives within `timeout` (a hang guard: every caller expects an
+    /// event, so a slow machine only makes it wait longer).
+    func next(timeout: Duration = .seconds(600)) async -> PostgresListener.Event? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let event = buffer.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return event }

@@ -115,8 +115,12 @@ struct JobQueueTests {
         let connection = try connect()
         defer { connection.close() }
         let id = try #require(try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "slow")))
-        let first = try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "crashed", leaseSeconds: 0.05)
-        Thread.sleep(forTimeInterval: 0.2)
+        let first = try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "crashed", leaseSeconds: 30)
+        // The lease lapses: moved into the past, rather than waited for.
+        try connection.execute(
+            "UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1",
+            [id]
+        )
         #expect(try JobQueue.rescue(connection) >= 1)
         let again = try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "rescuer", leaseSeconds: 30)
         let job = try #require(again.first)

@@ -25,7 +25,7 @@ final class SMTPSink {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        for _ in 0..<100 {
+        for _ in 0..<6_000 {  // a hang guard: python's start-up on a loaded machine can take seconds
             if Self.accepts(port) { return }
             try await Task.sleep(for: .milliseconds(100))
         }

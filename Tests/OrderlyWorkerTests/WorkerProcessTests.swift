@@ -88,25 +88,35 @@ struct WorkerProcessTests {
         let pool = database.makePool()
         defer { Task { await pool.close() } }
         try await Self.createProbeTable(pool)
-        try await pool.withConnection { connection in
-            _ = try JobQueue.enqueue(connection, (0..<10_000).map { _ in NewJob(queue: "probe", kind: "probe") })
-        }
         let workers = try (0..<3).map {
             try WorkerProcess(
                 conninfo: database.conninfo,
                 id: "many\($0)",
                 arguments: ["--queues", "probe", "--concurrency", "4"],
-                environment: ["ORDERLY_WORKER_PROBE": "1"]
+                environment: ["ORDERLY_WORKER_PROBE": "1", "ORDERLY_WORKER_PAUSE": "probe:2"]
             )
+        }
+        // All three are up (each LISTENs before its first claim) before there is anything to take, and
+        // each job holds its slot for 2 ms: one process alone would need seconds for the lot, so each
+        // gets a share however the machine schedules their start.
+        #expect(
+            try await waitUntil(
+                pool,
+                seconds: 600,
+                "SELECT count(*) = 3 FROM pg_stat_activity WHERE application_name = 'orderly' AND query ILIKE 'LISTEN%'"
+            )
+        )
+        try await pool.withConnection { connection in
+            _ = try JobQueue.enqueue(connection, (0..<10_000).map { _ in NewJob(queue: "probe", kind: "probe") })
         }
         let drained = try await waitUntil(
             pool,
-            seconds: 240,
+            seconds: 600,
             "SELECT count(*) = 10000 FROM jobs WHERE queue = 'probe' AND state = 'completed'"
         )
         workers.forEach { $0.signal(SIGTERM) }
         for worker in workers {
-            let status = await worker.exitStatus(within: 30)
+            let status = await worker.exitStatus(within: 600)
             #expect(status == 0, "\(worker.output)")
         }
         #expect(drained)
@@ -126,7 +136,7 @@ struct WorkerProcessTests {
         defer { Task { await setup.pool.close() } }
         let worker = try WorkerProcess(conninfo: try TestDatabase.require().conninfo, id: "e2e")
         let placed = try await setup.orders.place(setup.order("process-e2e", lines: [(0, 1), (1, 2)]))
-        #expect(try await setup.waitFor(placed.orderID, "shipped", seconds: 60) == "shipped", "\(worker.output)")
+        #expect(try await setup.waitFor(placed.orderID, "shipped", seconds: 600) == "shipped", "\(worker.output)")
         let shipmentID = try await setup.pool.query("SELECT id FROM shipments WHERE order_id = $1", [placed.orderID])
             .scalar(Int64.self)
         // The carrier's news arrives as a job, as a webhook would enqueue it.
@@ -140,18 +150,18 @@ struct WorkerProcessTests {
                 )
             )
         }
-        #expect(try await setup.waitFor(placed.orderID, "delivered", seconds: 30) == "delivered")
+        #expect(try await setup.waitFor(placed.orderID, "delivered", seconds: 600) == "delivered")
         // Confirmed, shipped and delivered messages were all sent (the log notifier).
         #expect(
             try await waitUntil(
                 setup.pool,
-                seconds: 30,
+                seconds: 600,
                 "SELECT count(*) = 3 FROM notifications WHERE order_id = $1 AND status = 'sent'",
                 [placed.orderID]
             )
         )
         worker.signal(SIGTERM)
-        #expect(await worker.exitStatus(within: 30) == 0)
+        #expect(await worker.exitStatus(within: 600) == 0)
         #expect(try await setup.check() == [])
     }
 
@@ -171,14 +181,21 @@ struct WorkerProcessTests {
         #expect(
             try await waitUntil(
                 setup.pool,
-                seconds: 30,
+                seconds: 600,
                 "SELECT count(*) = 1 FROM jobs WHERE kind = 'pick' AND state = 'running' AND (args->>'order_id')::int8 = $1",
                 [placed.orderID]
             )
         )
-        try await Task.sleep(for: .milliseconds(500))
+        // Its transaction has done its writes and sleeps: the session is idle in transaction.
+        #expect(
+            try await waitUntil(
+                setup.pool,
+                seconds: 600,
+                "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'orderly' AND state = 'idle in transaction'"
+            )
+        )
         first?.signal(SIGKILL)
-        _ = await first?.exitStatus(within: 10)
+        _ = await first?.exitStatus(within: 600)
         first = nil
         // The second stops inside the ship's transaction, and is killed there too.
         var second: WorkerProcess? = try WorkerProcess(
@@ -190,20 +207,27 @@ struct WorkerProcessTests {
         #expect(
             try await waitUntil(
                 setup.pool,
-                seconds: 60,
+                seconds: 600,
                 "SELECT count(*) = 1 FROM jobs WHERE kind = 'ship' AND state = 'running' AND (args->>'order_id')::int8 = $1",
                 [placed.orderID]
             )
         )
-        try await Task.sleep(for: .milliseconds(500))
+        // Its transaction has done its writes and sleeps: the session is idle in transaction.
+        #expect(
+            try await waitUntil(
+                setup.pool,
+                seconds: 600,
+                "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'orderly' AND state = 'idle in transaction'"
+            )
+        )
         second?.signal(SIGKILL)
-        _ = await second?.exitStatus(within: 10)
+        _ = await second?.exitStatus(within: 600)
         second = nil
         // A third, healthy worker rescues the ship once its lease lapses.
         let third = try WorkerProcess(conninfo: conninfo, id: "rescuer", arguments: lease)
-        #expect(try await setup.waitFor(placed.orderID, "shipped", seconds: 60) == "shipped", "\(third.output)")
+        #expect(try await setup.waitFor(placed.orderID, "shipped", seconds: 600) == "shipped", "\(third.output)")
         third.signal(SIGTERM)
-        #expect(await third.exitStatus(within: 30) == 0)
+        #expect(await third.exitStatus(within: 600) == 0)
 
         let shipments = try await setup.pool.query(
             "SELECT count(*), count(*) FILTER (WHERE status = 'shipped') FROM shipments WHERE order_id = $1",
@@ -245,12 +269,12 @@ struct WorkerProcessTests {
         #expect(
             try await waitUntil(
                 pool,
-                seconds: 30,
+                seconds: 600,
                 "SELECT count(*) = 4 FROM jobs WHERE queue = 'drain' AND state = 'running'"
             )
         )
         worker.signal(SIGTERM)
-        #expect(await worker.exitStatus(within: 30) == 0, "\(worker.output)")
+        #expect(await worker.exitStatus(within: 600) == 0, "\(worker.output)")
         let states = try await pool.query(
             "SELECT state, count(*) FROM jobs WHERE queue = 'drain' GROUP BY state ORDER BY state"
         )
@@ -285,10 +309,10 @@ struct WorkerProcessTests {
             environment: ["ORDERLY_WORKER_PROBE": "1"]
         )
         #expect(
-            try await waitUntil(pool, seconds: 60, "SELECT state = 'discarded' FROM jobs WHERE id = $1", [id ?? 0])
+            try await waitUntil(pool, seconds: 600, "SELECT state = 'discarded' FROM jobs WHERE id = $1", [id ?? 0])
         )
         worker.signal(SIGTERM)
-        #expect(await worker.exitStatus(within: 30) == 0)
+        #expect(await worker.exitStatus(within: 600) == 0)
         let row = try await pool.query(
             """
             SELECT attempt, last_error, jsonb_array_length(errors),

@@ -77,7 +77,8 @@ struct WorkerTests {
         async throws -> Int64
     {
         var value: Int64 = -1
-        for _ in 0..<600 {
+        // A hang guard, not a verdict: 10 minutes at the most.
+        for _ in 0..<12_000 {
             value = try await pool.query(sql, bindings).scalar(Int64.self)
             if value == expected { break }
             try await Task.sleep(for: .milliseconds(50))
@@ -178,10 +179,11 @@ struct WorkerTests {
         defer { Task { await pool.close() } }
         let table = "notify_\(queue)"
         try await pool.query("CREATE TABLE \(table) (job_id bigint PRIMARY KEY)")
-        // Polls once a minute: only the NOTIFY can make it run the job within the wait below.
-        let runner = try worker(pool, id: "n", handlers: [EffectHandler(table: table)], poll: .seconds(60))
+        // Polls once a day: once its first (empty) claim is made, only the NOTIFY can make it run the job.
+        let runner = try worker(pool, id: "n", handlers: [EffectHandler(table: table)], poll: .seconds(86_400))
         let task = Task { try await runner.run() }
-        try await Task.sleep(for: .milliseconds(500))  // the first (empty) claim has happened
+        for _ in 0..<12_000 where runner.claimRounds == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(runner.claimRounds >= 1)
         let queue = self.queue
         try await pool.withConnection { connection in
             _ = try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "effect"))
