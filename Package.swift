@@ -6,10 +6,6 @@ let strictSwift6: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
-// `ORDERLY_FUZZ=1 swift build --product OrderlyAdminFuzz --sanitize fuzzer ...` builds the fuzz target
-// for libFuzzer (which brings its own main); otherwise it is a tool that replays a corpus.
-let fuzzing = Context.environment["ORDERLY_FUZZ"] != nil
-
 let package = Package(
     name: "orderly",
     platforms: [.macOS(.v15)],
@@ -66,10 +62,12 @@ let package = Package(
         ),
         // The admin protocol: grammar, replies, the command table. Pure and fuzzable.
         .target(name: "OrderlyAdminProtocol", swiftSettings: strictSwift6),
+        // Replays a fuzz corpus or a crash file through the fuzz target's function. The libFuzzer build of
+        // the same source is the package in Fuzz/ (so this manifest never reads the environment).
         .executableTarget(
             name: "OrderlyAdminFuzz",
             dependencies: ["OrderlyAdminProtocol"],
-            swiftSettings: strictSwift6 + (fuzzing ? [.define("FUZZING")] : [])
+            swiftSettings: strictSwift6
         ),
         // The admin server: SwiftNIO, a swift-service-lifecycle Service.
         .target(
@@ -219,12 +217,3 @@ let package = Package(
         ),
     ]
 )
-
-// The fuzz build (ORDERLY_FUZZ=1 ... --sanitize fuzzer) applies the sanitizers to every executable it
-// builds, build tools included, and libFuzzer brings its own main: keep only the protocol and its fuzz
-// target in that build.
-if fuzzing {
-    package.targets = package.targets.filter { ["OrderlyAdminProtocol", "OrderlyAdminFuzz"].contains($0.name) }
-    package.products = []
-    package.dependencies = []
-}

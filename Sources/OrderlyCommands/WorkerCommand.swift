@@ -158,8 +158,9 @@ struct WorkerCommand: AsyncParsableCommand {
             } else {
                 log
             }
+        let orders = OrderService(database: orderly, actor: actor)
         let handlers = StandardJobs.handlers(
-            orders: OrderService(database: orderly, actor: actor),
+            orders: orders,
             fulfillment: FulfillmentService(database: orderly, actor: actor),
             notifier: notifier,
             alerts: AlertRoute(recipient: alertsTo, channel: alertsChannel),
@@ -177,6 +178,7 @@ struct WorkerCommand: AsyncParsableCommand {
             handlers: transactional,
             idempotentHandlers: handlers.idempotent,
             configuration: settings,
+            onDiscard: StandardJobs.onDiscard(orders: orders),
             logger: logger
         )
         logger.info(

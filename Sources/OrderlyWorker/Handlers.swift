@@ -108,6 +108,24 @@ public struct AlertRoute: Sendable {
     }
 }
 
+extension StandardJobs {
+    /// The fulfillment job kinds whose failure for good stops an order.
+    public static let fulfillmentKinds: Set<String> = ["pick", "pack", "label", "ship", "reroute"]
+
+    /// Holds the order of a fulfillment job discarded for good (`fulfillment_failed`), so it is seen
+    /// (ORDER LIST status=on_hold, ORDER SHOW's waiting_for) instead of stuck mid-fulfillment.
+    public static func onDiscard(orders: OrderService) -> DiscardHook {
+        { job, error, tx in
+            guard fulfillmentKinds.contains(job.kind), let orderID = try JobArguments(job).orderID else { return }
+            try orders.holdForFailedFulfillment(
+                tx,
+                orderID: orderID,
+                note: "\(job.kind) job \(job.id) failed \(job.attempt) times: \(error)"
+            )
+        }
+    }
+}
+
 /// The handlers `orderly worker` runs: fulfillment (pick, pick_batch, pack, label, ship,
 /// carrier_event, reroute), the outbox (notify), alerts (low_stock), sweeps (expire_reservations,
 /// retry_backorders, prune_jobs) and `noop` (benchmarks).

@@ -6,6 +6,10 @@ import OrderlyStore
 import ServiceLifecycle
 import Synchronization
 
+/// Runs in the transaction that discards a job for good (its retries spent), with the job and its
+/// last error: `StandardJobs.onDiscard` holds the job's order for a person to look at.
+public typealias DiscardHook = @Sendable (ClaimedJob, String, PostgresConnection) throws -> Void
+
 /// Does one kind of job. `perform` runs inside the transaction that also marks the job completed, so
 /// its effects and the completion commit together, or neither does (DESIGN.md invariant 5).
 public protocol JobHandler: Sendable {
@@ -79,6 +83,7 @@ public final class Worker: Service, Sendable {
     private let stopping = Atomic<Bool>(false)
     private let running = Mutex<Set<Int64>>([])
     private let claimsMade = Atomic<Int>(0)
+    private let onDiscard: DiscardHook?
 
     public init(
         database: OrderlyDatabase,
@@ -86,8 +91,10 @@ public final class Worker: Service, Sendable {
         handlers: [any JobHandler],
         idempotentHandlers: [any IdempotentJobHandler] = [],
         configuration: WorkerConfiguration,
+        onDiscard: DiscardHook? = nil,
         logger: Logger
     ) {
+        self.onDiscard = onDiscard
         self.database = database
         self.listenerConfiguration = listenerConfiguration
         self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { _, last in last })
@@ -323,8 +330,24 @@ public final class Worker: Service, Sendable {
                 cap: configuration.backoffCap
             )
             let message = "\(error)"
-            let state = try? await database.pool.withConnection {
-                try JobQueue.fail($0, job, worker: worker, error: message, retryInSeconds: delay)
+            let (onDiscard, logger) = (self.onDiscard, self.logger)
+            let state = try? await database.pool.withConnection { connection in
+                try connection.transaction { tx in
+                    let state = try JobQueue.fail(tx, job, worker: worker, error: message, retryInSeconds: delay)
+                    if state == "discarded", let onDiscard {
+                        // In the discard's transaction, so a crash cannot discard the job and skip its
+                        // consequence; a failing hook is logged and does not keep the job alive.
+                        do {
+                            try tx.savepoint { try onDiscard(job, message, $0) }
+                        } catch {
+                            logger.error(
+                                "after discarding a job",
+                                metadata: ["job": "\(job.id)", "kind": "\(job.kind)", "error": "\(error)"]
+                            )
+                        }
+                    }
+                    return state
+                }
             }
             logger.info(
                 "job failed",

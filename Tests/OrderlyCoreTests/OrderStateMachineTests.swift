@@ -56,7 +56,10 @@ struct OrderStateMachineTests {
 
     @Test func theRefusalSaysWhatIsAllowed() {
         let error = IllegalTransition(from: .onHold, event: .reserve)
-        #expect(error.description == "an order that is on_hold cannot reserve (allowed: hold, release, cancel)")
+        #expect(
+            error.description
+                == "an order that is on_hold cannot reserve (allowed: hold, release, cancel, resume_picking, resume_packed, resume_partially_shipped)"
+        )
         #expect(IllegalTransition(from: .cancelled, event: .ship).description.hasSuffix("(it is final)"))
     }
 }

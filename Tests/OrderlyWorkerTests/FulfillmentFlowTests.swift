@@ -127,6 +127,7 @@ struct FulfillmentFlowTests {
                     backoffBase: 0.05,
                     backoffCap: 0.2
                 ),
+                onDiscard: StandardJobs.onDiscard(orders: orders),
                 logger: logger
             )
         }
@@ -155,6 +156,71 @@ struct FulfillmentFlowTests {
         func check() async throws -> [String] {
             try await InvariantChecker(database: database).run().violations.map(\.detail)
         }
+    }
+
+    @Test func aJobThatFailsForGoodHoldsItsOrderAndReleaseResumesIt() async throws {
+        let setup = try await Setup.make()
+        defer { Task { await setup.pool.close() } }
+        // A SKU of 1,000 t a unit: three of them weigh more than 32 bits of grams (the pack job used to
+        // fail for good on it), and no rate exists for such a parcel.
+        let heavy = "TON-\(setup.tag)"
+        let heavyID = try await setup.pool.withConnection { connection in
+            try CatalogStore.createSKU(
+                connection,
+                NewSKU(code: heavy, name: "ton", weightGrams: 1_000_000_000, dimensionsMillimetres: (1, 1, 1))
+            )
+        }
+        try await setup.inventory.receive(warehouse: setup.warehouses[0], sku: heavyID, quantity: 3)
+        var tons = setup.order("tons", lines: [])
+        tons.lines = [NewOrderLine(skuCode: heavy, quantity: 3, unitPriceMinor: 100)]
+        let heavyOrder = try await setup.orders.place(tons)
+        #expect(heavyOrder.unitsReserved == 3)
+        // And an ordinary parcel to a country without a rate yet.
+        var austria = setup.order("to-austria", lines: [(0, 1)])
+        austria.shipTo.country = "AT"
+        austria.shipTo.city = "Wien"
+        austria.shipTo.postalCode = "1010"
+        austria.shipTo.location = GeoPoint(latitude: 48.2, longitude: 16.37)
+        let placed = try await setup.orders.place(austria)
+        #expect(placed.status == .reserved)
+
+        let worker = setup.worker()
+        let running = Task { try await worker.run() }
+        let heavyStatus = try await setup.waitFor(heavyOrder.orderID, "on_hold")
+        let austriaStatus = try await setup.waitFor(placed.orderID, "on_hold")
+        let errors = try await setup.jobErrors()
+        #expect(heavyStatus == "on_hold" && austriaStatus == "on_hold", "\(errors)")
+        let held = try await setup.orders.order(placed.orderID)
+        #expect(held.holdReason == .fulfillmentFailed)
+        let weight = try await setup.pool.query(
+            "SELECT weight_grams FROM shipments WHERE order_id = $1",
+            [heavyOrder.orderID]
+        ).scalar(Int64.self)
+        #expect(weight == 3_000_000_000, "packed, in 64 bits")
+        let holdEvent = try await setup.pool.query(
+            "SELECT from_status, reason FROM order_events WHERE order_id = $1 AND event = 'hold_fulfillment'",
+            [placed.orderID]
+        )
+        #expect(try holdEvent[0].decode(String.self, at: 0) == "packed")
+        #expect(try holdEvent[0].decode(String.self, at: 1).contains("label job"))
+        // The operator adds the missing rate and releases: the order resumes where it stopped.
+        try await setup.pool.query(
+            """
+            INSERT INTO shipping_rates (carrier_id, service, destination_country, min_weight_grams, max_weight_grams,
+                                        price_minor, currency, transit_days)
+            SELECT id, 'standard', 'AT', 0, 1000000, 990, 'EUR', 4 FROM carriers WHERE code = $1
+            """,
+            ["C-\(setup.tag)"]
+        )
+        let resumed = try await setup.orders.release(placed.orderID, note: "rate to AT added")
+        #expect(resumed.status == .packed)
+        let shipped = try await setup.waitFor(placed.orderID, "shipped")
+        let errorsAfter = try await setup.jobErrors()
+        #expect(shipped == "shipped", "\(errorsAfter)")
+        #expect(try await setup.status(heavyOrder.orderID) == "on_hold")
+        #expect(try await setup.check() == [])
+        worker.shutdown()
+        try await running.value
     }
 
     @Test func anOrderGoesFromCaptureToDelivered() async throws {

@@ -106,8 +106,61 @@ extension OrderService {
         alongside: CommitAlongside<OrderOutcome>? = nil
     ) async throws -> OrderOutcome {
         let note = try Self.checkReason(note)
+        if let resumed = try await resumeFulfillment(orderID, note: note, alongside: alongside) { return resumed }
         try await releaseOnly(orderID, reason: "released: " + note, data: "{}")
         return try await reserveAfterHold(orderID, alongside: alongside)
+    }
+
+    // MARK: Fulfillment that failed for good
+
+    /// Holds an order whose fulfillment job was discarded for good (`fulfillment_failed`), inside the
+    /// transaction that discards the job: mid-fulfillment (picking, packed, partially shipped) it is held
+    /// where it is and `release` resumes it there; before picking it is held as any order is. An order
+    /// already held, or past the point the job could matter (cancelled, shipped), is left as it is.
+    /// Returns whether it held the order.
+    @discardableResult
+    public func holdForFailedFulfillment(_ tx: PostgresConnection, orderID: Int64, note: String) throws -> Bool {
+        let store = self.store
+        let read = try tx.pipeline(store.orderStatements(orderID, lock: true))
+        guard let order = try store.decodeOrder(read[0], lines: read[1]) else { return false }
+        let event: OrderEvent
+        if OrderStateMachine.moves[.holdFulfillment]?[order.status] != nil {
+            event = .holdFulfillment
+        } else if order.status != .onHold, OrderStateMachine.moves[.hold]?[order.status] != nil {
+            event = .hold
+        } else {
+            return false
+        }
+        let move = try OrderMove.checked(event, from: order.status, reason: String(note.prefix(500)))
+        try Self.expectMoved(try tx.query(store.move(orderID: orderID, move, holdReason: .fulfillmentFailed)), orderID)
+        return true
+    }
+
+    /// Releases a `fulfillment_failed` hold taken mid-fulfillment: back to the status it was held in,
+    /// with the order's discarded jobs available again, in one transaction. Nil when the order is not
+    /// held that way (the ordinary release applies).
+    func resumeFulfillment(
+        _ orderID: Int64,
+        note: String,
+        alongside: CommitAlongside<OrderOutcome>?
+    ) async throws -> OrderOutcome? {
+        try await withLockedOrder(orderID, lockReservations: .none) { tx, store, order -> OrderOutcome? in
+            guard order.status == .onHold, order.holdReason == .fulfillmentFailed,
+                let before = try store.statusBeforeFulfillmentHold(tx, orderID: orderID),
+                let event = OrderStateMachine.resume(to: before)
+            else { return nil }
+            let move = try OrderMove.checked(event, from: .onHold, reason: "released: " + note)
+            let outcome = Self.outcome(order, status: before, holdReason: nil, reserved: order.unitsReserved)
+            let results = try tx.commit(
+                after: [
+                    store.move(orderID: orderID, move, holdReason: nil), JobQueue.retryDiscarded(orderID: orderID),
+                ],
+                returning: outcome,
+                alongside: alongside
+            )
+            try Self.expectMoved(results[0], orderID)
+            return outcome
+        }
     }
 
     /// Routes a released order's open units; the reservations it kept through the hold get their pick

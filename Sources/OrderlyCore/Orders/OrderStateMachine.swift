@@ -14,6 +14,12 @@ public enum OrderEvent: String, CaseIterable, Sendable, Hashable {
     case cancel
     case returnPartially = "return_partially"
     case returnAll = "return_all"
+    /// Fulfillment stopped on a job that failed for good: the order is held where it was.
+    case holdFulfillment = "hold_fulfillment"
+    /// Releasing such a hold: back to the status it was held in.
+    case resumePicking = "resume_picking"
+    case resumePacked = "resume_packed"
+    case resumePartiallyShipped = "resume_partially_shipped"
 }
 
 /// The order life cycle as data: for each event, the statuses it may leave and where it leads.
@@ -30,6 +36,12 @@ public enum OrderStateMachine {
         ],
         // A released order starts over: it is validated and routed again.
         .release: [.onHold: .received],
+        // An order whose fulfillment job failed for good is held mid-fulfillment, and resumes there:
+        // its shipments, picks and reservations stay as they were.
+        .holdFulfillment: [.picking: .onHold, .packed: .onHold, .partiallyShipped: .onHold],
+        .resumePicking: [.onHold: .picking],
+        .resumePacked: [.onHold: .packed],
+        .resumePartiallyShipped: [.onHold: .partiallyShipped],
         .reserve: [.received: .reserved, .backordered: .reserved, .partiallyReserved: .reserved],
         .reservePartially: [
             .received: .partiallyReserved, .backordered: .partiallyReserved, .partiallyReserved: .partiallyReserved,
@@ -54,6 +66,16 @@ public enum OrderStateMachine {
 
     /// The status every order starts in.
     public static let initial = OrderStatus.received
+
+    /// The event that resumes fulfillment in `status` after a `holdFulfillment` from it.
+    public static func resume(to status: OrderStatus) -> OrderEvent? {
+        switch status {
+        case .picking: .resumePicking
+        case .packed: .resumePacked
+        case .partiallyShipped: .resumePartiallyShipped
+        default: nil
+        }
+    }
 
     /// The name of the one event that creates an order (from no status to `initial`). It is not a
     /// move between statuses, so it is not an `OrderEvent`.

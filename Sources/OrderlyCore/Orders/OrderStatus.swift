@@ -31,4 +31,7 @@ public enum HoldReason: String, CaseIterable, Sendable, Hashable {
     case highValue = "high_value"
     case highRisk = "high_risk"
     case manual
+    /// A fulfillment job (pick, pack, label, ship, reroute) failed for good: a person must fix the
+    /// cause (a rate, a parcel limit, a warehouse) and release it, which resumes where it stopped.
+    case fulfillmentFailed = "fulfillment_failed"
 }

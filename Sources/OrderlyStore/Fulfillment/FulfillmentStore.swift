@@ -478,7 +478,7 @@ public struct FulfillmentStore: Sendable {
                 WHERE l.id = s.order_line_id
             ), sh AS (
                 UPDATE shipments SET status = CASE WHEN $11::int8 > 0 THEN 'packed' ELSE 'cancelled' END,
-                    weight_grams = CASE WHEN $11::int8 > 0 THEN $11::int4 END,
+                    weight_grams = CASE WHEN $11::int8 > 0 THEN $11::int8 END,
                     packed_at = now(), updated_at = now()
                 WHERE id = $1 AND status = 'picked'
             ), label AS (

@@ -308,3 +308,18 @@ public enum JobQueue {
         return Double.random(in: 0...ceiling)
     }
 }
+
+extension JobQueue {
+    /// Makes an order's discarded jobs available again now (what releasing a `fulfillment_failed`
+    /// hold does): each gets one more attempt than it has had.
+    public static func retryDiscarded(orderID: Int64) -> PostgresStatement {
+        PostgresStatement.cached(
+            """
+            UPDATE jobs SET state = 'available', run_at = now(),
+                max_attempts = greatest(max_attempts, attempt + 1), completed_at = NULL
+            WHERE state = 'discarded' AND args ? 'order_id' AND (args->>'order_id')::int8 = $1
+            """,
+            [orderID]
+        )
+    }
+}

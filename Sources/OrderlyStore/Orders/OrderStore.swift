@@ -629,3 +629,19 @@ public struct OrderStore: Sendable {
         }
     }
 }
+
+extension OrderStore {
+    /// The status an order was in when a `hold_fulfillment` event last held it.
+    public func statusBeforeFulfillmentHold(_ connection: PostgresConnection, orderID: Int64) throws -> OrderStatus? {
+        let rows = try connection.query(
+            PostgresStatement.cached(
+                """
+                SELECT from_status FROM order_events WHERE order_id = $1 AND event = 'hold_fulfillment'
+                ORDER BY id DESC LIMIT 1
+                """,
+                [orderID]
+            )
+        )
+        return try rows.first.flatMap { try $0.decode(String?.self, at: 0) }.flatMap(OrderStatus.init(rawValue:))
+    }
+}
