@@ -283,7 +283,8 @@ public struct AdminExecutor: Sendable {
                 guard let order = try store.order(connection, id: id) else {
                     throw OrderlyError(.notFound, "order \(id) does not exist")
                 }
-                return Self.orderReply(order)
+                let waits = try store.waitFacts(connection, orderID: id).map(OrderWaits.describe) ?? []
+                return Self.orderReply(order, waitingFor: waits)
             }
         case "ORDER LIST":
             let (status, channel, before, limit) = (
@@ -308,7 +309,16 @@ public struct AdminExecutor: Sendable {
             return { Self.rows(try AdminQueries.shipment($0, id: id)) }
         case "ORDER TIMELINE":
             let id = c.int("id") ?? 0
-            return { Self.rows(try AdminQueries.timeline($0, orderID: id)) }
+            let store = OrderStore(actor: "admin")
+            return { connection in
+                let history = try AdminQueries.timeline(connection, orderID: id)
+                let waits = try store.waitFacts(connection, orderID: id).map(OrderWaits.describe) ?? []
+                // Last, what comes next: what the order is waiting for now.
+                let next: [AdminQueries.Row] = (waits.isEmpty ? ["nothing"] : waits).map {
+                    [("at", .null), ("source", .text("waiting")), ("what", .text($0)), ("detail", .text(""))]
+                }
+                return Self.rows(history + next)
+            }
         case "PICKLIST LIST":
             let (warehouse, status, limit) = (
                 Self.reference(c, "warehouse"), c.text("status"), Int(c.int("limit") ?? 100)
@@ -535,11 +545,10 @@ public struct AdminExecutor: Sendable {
                 )
             )
         case "ORDER ROUTE":
-            let plans = try await orders(principal).preview(
-                c.int("id") ?? 0,
-                strategies: c.text("strategy").map { [$0] }
-            )
-            return .rows(plans.flatMap { name, plan in Self.routeRows(name, plan) })
+            let service = orders(principal)
+            let order = try await service.order(c.int("id") ?? 0)
+            let plans = try await service.preview(order.id, strategies: c.text("strategy").map { [$0] })
+            return .rows(plans.flatMap { name, plan in Self.routeRows(name, plan, order: order) })
         case "SHIPMENT DELIVER", "SHIPMENT EXCEPTION":
             let id = c.int("id") ?? 0
             let event: CarrierEvent =
@@ -598,9 +607,25 @@ public struct AdminExecutor: Sendable {
     }
 
     /// One strategy's plan as rows: a row per shipment, or one saying why there is none.
-    static func routeRows(_ name: String, _ plan: RoutingPlan?) -> [[AdminField]] {
+    static func routeRows(_ name: String, _ plan: RoutingPlan?, order: OrderRecord) -> [[AdminField]] {
+        let located = order.shipTo.location != nil
         guard let plan else {
-            return [[AdminField("strategy", name), AdminField("plan", "none")]]
+            // Why: the strategies say only that no plan fits, so name what each of them needs.
+            var reasons: [String] = []
+            if name.contains("nearest") && !located {
+                reasons.append("nearest needs the destination's coordinates (lat and lon at capture)")
+            }
+            reasons.append(
+                name.contains("split")
+                    ? "the warehouses that ship to \(order.shipTo.country) do not hold the open units between them"
+                    : "no single warehouse that ships to \(order.shipTo.country) holds every open unit"
+            )
+            return [
+                [
+                    AdminField("strategy", name), AdminField("plan", "none"),
+                    AdminField("reason", reasons.joined(separator: "; ") + " (STOCK SHOW SKU shows the stock)"),
+                ]
+            ]
         }
         return plan.shipments.map { shipment in
             [
@@ -614,7 +639,7 @@ public struct AdminExecutor: Sendable {
                 // Unknown without the destination's coordinates: not zero.
                 AdminField(
                     "distance_km",
-                    shipment.distanceKilometers.isFinite ? .int(Int64(shipment.distanceKilometers.rounded())) : .null
+                    located ? .int(Int64(shipment.distanceKilometers.rounded())) : .null
                 ),
                 AdminField("cost", shipment.rate.map { .int($0.priceMinor) } ?? .null),
             ]
@@ -696,13 +721,14 @@ public struct AdminExecutor: Sendable {
         return .ok(fields)
     }
 
-    static func orderReply(_ order: OrderRecord) -> AdminReply {
+    static func orderReply(_ order: OrderRecord, waitingFor: [String]) -> AdminReply {
         let head = [
             AdminField("id", order.id), AdminField("channel", order.channel.rawValue),
             AdminField("external_id", order.externalID), AdminField("status", order.status.rawValue),
             AdminField("hold_reason", order.holdReason?.rawValue), AdminField("payment", order.paymentStatus.rawValue),
             AdminField("currency", order.currency.code), AdminField("total", order.totalMinor),
             AdminField("ship_to", "\(order.shipTo.name), \(order.shipTo.city), \(order.shipTo.country)"),
+            AdminField("waiting_for", waitingFor.isEmpty ? "nothing" : waitingFor.joined(separator: "; ")),
         ]
         return .rows(
             [head]

@@ -147,6 +147,47 @@ struct AdminServerDefectTests {
         }
     }
 
+    @Test func aFirstOrderSaysWhatItIsWaitingFor() async throws {
+        let fixture = try await ServerFixture.start("waitingFor")
+        defer { Task { await fixture.stop() } }
+        try await onThread {
+            let c = try fixture.client("adm")
+            _ = try c.request("WAREHOUSE ADD code=BER-1 name=Berlin lat=52.52 lon=13.40 line1=x city=Berlin country=DE")
+            _ = try c.request("SKU ADD code=MUG-1 name=Mug weight_g=350 length_mm=1 width_mm=1 height_mm=1")
+            _ = try c.request("STOCK RECEIVE warehouse=BER-1 sku=MUG-1 qty=2")
+            // A newcomer's first order: no payment token, no rate yet, one unit more than in stock.
+            let created = try c.request(
+                "ORDER CREATE channel=web external_id=FIRST-1 currency=EUR lines=MUG-1:3:1299 name=Ada line1=\"Str 1\" city=Berlin country=DE postal=10115"
+            )[0]
+            let id = try #require(Self.field(created, "id"))
+            let shown = try c.request("ORDER SHOW \(id)")
+            let waiting = try #require(Self.field(shown[1], "waiting_for"), "\(shown)")
+            #expect(waiting.contains("stock: 1 × MUG-1 backordered"), "\(waiting)")
+            #expect(waiting.contains("payment: unpaid (payment=pending)"), "\(waiting)")
+            #expect(waiting.contains("a shipping rate: none to DE for a 700 g parcel from BER-1"), "\(waiting)")
+            let timeline = try c.request("ORDER TIMELINE \(id)")
+            let next = timeline.dropLast().filter { Self.field($0, "source") == "waiting" }
+            #expect(next.count == 3, "\(timeline)")
+            // A rate later, the rate is no longer awaited.
+            _ = try c.request(
+                "RATE ADD carrier=DHL service=parcel country=DE min_g=0 max_g=5000 price=499 currency=EUR days=2"
+            )
+            let again = try #require(Self.field(try c.request("ORDER SHOW \(id)")[1], "waiting_for"))
+            #expect(!again.contains("a shipping rate"), "\(again)")
+            // A route plan without coordinates has no distance, and a strategy without a plan says why.
+            let routes = try c.request("ORDER ROUTE \(id) strategy=nearest")
+            #expect(routes.count == 3 && Self.field(routes[1], "plan") == "none", "\(routes)")
+            #expect(Self.field(routes[1], "reason")?.contains("nearest needs the destination's coordinates") == true)
+            // Held and released, it still holds its two units: the reply counts them.
+            _ = try c.request("ORDER HOLD \(id) note=\"call the customer\"")
+            let released = try c.request("ORDER RELEASE \(id) note=ok")[0]
+            #expect(Self.field(released, "reserved") == "2", "\(released)")
+            // CHECK says which invariants hold, as `orderly check` does.
+            let check = try c.request("CHECK")
+            #expect(check.count == 6 && check.dropFirst().dropLast().allSatisfy { $0.contains("holds=true") })
+        }
+    }
+
     @Test func externalIDsInNFCAndNFDAreOneOrder() async throws {
         let fixture = try await ServerFixture.start("nfc")
         defer { Task { await fixture.stop() } }
