@@ -9,9 +9,10 @@ struct AdminCommand: AsyncParsableCommand {
         abstract: "Send admin protocol commands to `orderly serve`.",
         discussion: """
             With words, sends them as one request and prints the reply (exit 1 on ERR); without, reads \
-            commands from standard input; on a terminal with a prompt, line editing and history (arrows, \
-            Home/End, Ctrl-A/E/C/D; kept in ~/.orderly_admin_history or ORDERLY_ADMIN_HISTORY, AUTH \
-            lines never). Credentials come from \
+            commands from standard input (exit 1 if any reply was ERR); on a terminal with a prompt, line \
+            editing and history: arrows, Home/End, Ctrl-A/E/B/F/P/N, Ctrl-K/U/W, Ctrl-L clears the \
+            screen, Ctrl-C clears the line, Ctrl-D on an empty line quits; history is kept in \
+            ~/.orderly_admin_history or ORDERLY_ADMIN_HISTORY, AUTH lines never. Credentials come from \
             ORDERLY_ADMIN_USER and ORDERLY_ADMIN_SECRET, or --credentials FILE holding "user secret" \
             (the file must not be readable by group or others).
 
@@ -41,6 +42,11 @@ struct AdminCommand: AsyncParsableCommand {
     var words: [String] = []
 
     func run() async throws {
+        // Words are passed through to the server, so the client's own help is looked for here.
+        if let first = words.first, first == "--help" || first == "-h" {
+            print(OrderlyCommand.helpMessage(for: Self.self))
+            return
+        }
         let client = try AdminClient(host: host, port: port)
         if let (user, secret) = try readCredentials() {
             let reply = try client.request("AUTH " + AdminClient.line(from: [user, secret]))
@@ -51,22 +57,27 @@ struct AdminCommand: AsyncParsableCommand {
         }
         if json { _ = try client.request("HELLO format=json") }
         if !words.isEmpty {
-            let reply = try client.request(AdminClient.line(from: words))
-            print(render(reply))
+            let line = AdminClient.line(from: words)
+            let reply = try client.request(line)
+            print(render(reply, for: line))
             if reply.first.map(Self.isError) == true { throw ExitCode(1) }
             return
         }
         let interactive = isatty(STDIN_FILENO) == 1
         let editor = interactive ? LineEditor(historyPath: Self.historyPath) : nil
         if interactive { print(client.greeting) }
+        var failed = false
         while true {
             let next = editor.map { $0.readLine(prompt: "orderly> ") } ?? readLine(strippingNewline: true)
             guard let line = next else { break }
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             let reply = try client.request(line)
-            print(render(reply))
+            print(render(reply, for: line))
+            if reply.first.map(Self.isError) == true { failed = true }
             if line.trimmingCharacters(in: .whitespaces).uppercased() == "QUIT" { break }
         }
+        // A script (or a session) in which any request was refused fails, as a one-shot command would.
+        if failed { throw ExitCode(1) }
     }
 
     /// `~/.orderly_admin_history`, unless ORDERLY_ADMIN_HISTORY names another file (empty: none).
@@ -80,21 +91,10 @@ struct AdminCommand: AsyncParsableCommand {
         line.hasPrefix("ERR ") || (line.hasPrefix("@") && line.contains(" ERR ")) || line.contains("\"ok\":false")
     }
 
-    /// Row sets as an aligned table; everything else as it came.
-    func render(_ reply: [String]) -> String {
-        guard !raw, !json, reply.count >= 2, reply.last == "END" else { return reply.joined(separator: "\n") }
-        let rows: [[(String, String)]] = reply.dropFirst().dropLast().map { line in
-            guard let request = try? AdminRequest.parse(Array(("X " + line).utf8)) else { return [("", line)] }
-            return request.tokens.dropFirst().map { ($0.key ?? "", $0.value) }
-        }
-        var columns: [String] = []
-        for row in rows { for (key, _) in row where !columns.contains(key) { columns.append(key) } }
-        let table = [columns] + rows.map { row in columns.map { key in row.first { $0.0 == key }?.1 ?? "" } }
-        let widths = columns.indices.map { index in table.map { $0[index].count }.max() ?? 0 }
-        let lines = table.map { cells in
-            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-        }
-        return (lines + ["(\(rows.count) rows)"]).joined(separator: "\n")
+    /// Row sets for people (unless --raw or --json); everything else as it came.
+    func render(_ reply: [String], for request: String) -> String {
+        guard !raw, !json else { return reply.joined(separator: "\n") }
+        return AdminRendering.render(reply, for: request, width: AdminRendering.terminalWidth())
     }
 
     func readCredentials() throws -> (String, String)? {

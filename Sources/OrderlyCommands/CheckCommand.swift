@@ -30,14 +30,16 @@ struct CheckCommand: AsyncParsableCommand {
             throw error
         }
         await orderly.pool.close()
-        for violation in report.violations {
-            print("invariant \(violation.invariant): \(violation.detail)")
-        }
-        if report.isClean {
-            print("ok: invariants 1-4 hold (\(report.ordersChecked) orders checked)")
-        } else {
-            print("\(report.violations.count) violations")
-            throw ExitCode(1)
-        }
+        for line in Self.lines(violations: report.violations, ordersChecked: report.ordersChecked) { print(line) }
+        if !report.isClean { throw ExitCode(1) }
+    }
+
+    /// What `orderly check` prints, and `orderly admin CHECK` too: a line per violation, then the verdict.
+    static func lines(violations: [(invariant: Int, detail: String)], ordersChecked: Int) -> [String] {
+        violations.map { "invariant \($0.invariant): \($0.detail)" }
+            + [
+                violations.isEmpty
+                    ? "ok: invariants 1-4 hold (\(ordersChecked) orders checked)" : "\(violations.count) violations"
+            ]
     }
 }
