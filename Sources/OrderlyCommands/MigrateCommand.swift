@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import LibPQ
+import Logging
 import OrderlyStore
 
 /// `orderly migrate`: applies pending migrations; `--status` only reports.
@@ -14,8 +16,12 @@ struct MigrateCommand: AsyncParsableCommand {
             Example:
               orderly migrate --database-url postgresql://orderly@db/orderly
               orderly migrate --status
+              orderly migrate --wait-seconds 60   # in a container started beside its database
             """
     )
+
+    @Option(help: "Keep trying to connect for this many seconds while the database is not up yet (0: once).")
+    var waitSeconds = 0
 
     @OptionGroup var database: DatabaseOptions
 
@@ -28,7 +34,7 @@ struct MigrateCommand: AsyncParsableCommand {
         if case .privateCluster(let info) = source {
             print("using the private PostgreSQL cluster: \(info.url)")
         }
-        let connection = try PostgresConnection(configuration: configuration, logger: logger)
+        let connection = try Self.connect(configuration, waitingUpTo: waitSeconds, logger: logger)
         defer { connection.close() }
         let migrator = Migrator(logger: logger)
         if status {
@@ -47,6 +53,30 @@ struct MigrateCommand: AsyncParsableCommand {
             for version in report.applied {
                 let name = migrator.migrations.first { $0.version == version }?.fileStem ?? String(version)
                 print("applied \(name)")
+            }
+        }
+    }
+
+    /// A connection, retried once a second while the server refuses or is starting up, for up to
+    /// `seconds`: a container's database can pass its health check before it accepts connections.
+    static func connect(
+        _ configuration: PostgresConfiguration,
+        waitingUpTo seconds: Int,
+        logger: Logger
+    ) throws
+        -> PostgresConnection
+    {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        var said = false
+        while true {
+            do {
+                return try PostgresConnection(configuration: configuration, logger: logger)
+            } catch let error as PostgresError where error.code == .connectionFailed && ContinuousClock.now < deadline {
+                if !said {
+                    print("waiting for PostgreSQL (up to \(seconds) s): \(error.message)")
+                    said = true
+                }
+                Thread.sleep(forTimeInterval: 1)
             }
         }
     }

@@ -43,6 +43,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds between looks for due jobs when no NOTIFY arrives.")
     var pollSeconds = 1.0
 
+    @Option(help: "A file whose modification time the worker renews every second or so, for health checks.")
+    var heartbeatFile: String?
+
     @Option(help: "Seconds between sweeps (unpaid reservation expiry, backorder retry); 0 turns them off.")
     var sweepSeconds = 60.0
 
@@ -144,6 +147,7 @@ struct WorkerCommand: AsyncParsableCommand {
             sweepInterval: sweepSeconds > 0 ? .milliseconds(Int(sweepSeconds * 1000)) : nil
         )
         if let id { settings.id = id }
+        settings.heartbeatPath = heartbeatFile
         if let pause = ProcessInfo.processInfo.environment["ORDERLY_WORKER_PAUSE"] {
             settings.pauseInTransaction = try Self.pauses(pause)
         }

@@ -46,6 +46,9 @@ public struct WorkerConfiguration: Sendable {
     /// Fault injection for crash tests: jobs of these kinds sleep this long inside their transaction,
     /// after their effects and before their completion (set from ORDERLY_WORKER_PAUSE, see `orderly worker`).
     public var pauseInTransaction: [String: Duration] = [:]
+    /// A file whose modification time the claim loop renews (at most once a second): a container's
+    /// health check reads its age. Nil writes none.
+    public var heartbeatPath: String?
 
     public init(
         id: String = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)",
@@ -110,6 +113,14 @@ public final class Worker: Service, Sendable {
     /// LISTENs, so a test can wait for it instead of guessing how long start-up takes.
     public var claimRounds: Int { claimsMade.load(ordering: .relaxed) }
 
+    /// Renews the heartbeat file's modification time (creating it if needed).
+    static func beat(_ path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        futimens(fd, nil)
+        close(fd)
+    }
+
     /// Stops claiming; `run()` returns once running jobs are done (graceful shutdown does the same).
     public func shutdown() {
         stopping.store(true, ordering: .sequentiallyConsistent)
@@ -153,11 +164,16 @@ public final class Worker: Service, Sendable {
         }
         await withTaskGroup(of: Void.self) { group in
             var lastRescue = ContinuousClock.now - .seconds(3600)
+            var lastHeartbeat = ContinuousClock.now - .seconds(3600)
             var lastSweep = ContinuousClock.now - .seconds(86_400)
             while !stopping.load(ordering: .sequentiallyConsistent) {
                 if ContinuousClock.now - lastRescue > .seconds(max(1, configuration.leaseSeconds / 2)) {
                     lastRescue = .now
                     _ = try? await database.pool.withConnection { try JobQueue.rescue($0) }
+                }
+                if let path = configuration.heartbeatPath, ContinuousClock.now - lastHeartbeat >= .seconds(1) {
+                    lastHeartbeat = .now
+                    Self.beat(path)
                 }
                 if let interval = configuration.sweepInterval, ContinuousClock.now - lastSweep > interval {
                     lastSweep = .now
