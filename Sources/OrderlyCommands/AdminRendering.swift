@@ -32,7 +32,10 @@ enum AdminRendering {
         var out: [String] = []
         for (index, group) in groups.enumerated() {
             if index > 0 { out.append("") }
-            out += group.count == 1 && groups.count > 1 ? card(group[0], width: width) : table(group, width: width)
+            // A show's head (one row, then rows of another shape) reads best as `field: value` lines.
+            out +=
+                index == 0 && group.count == 1 && groups.count > 1
+                ? card(group[0], width: width) : table(group, width: width)
         }
         out.append("(\(rows.count) rows)")
         return out.joined(separator: "\n")
@@ -68,21 +71,21 @@ enum AdminRendering {
         }
     }
 
-    /// Rows under a header, columns aligned; the last column wraps when the table would be wider than
-    /// `width`.
+    /// Rows under a header, columns aligned. When the table would be wider than `width`, the widest
+    /// columns give way first (down to 12 columns each) and their cells wrap.
     static func table(_ rows: [[(String, String)]], width: Int) -> [String] {
         var columns: [String] = []
         for row in rows { for (key, _) in row where !columns.contains(key) { columns.append(key) } }
         let cells = [columns] + rows.map { row in columns.map { key in row.first { $0.0 == key }?.1 ?? "" } }
         var widths = columns.indices.map { index in cells.map { $0[index].count }.max() ?? 0 }
-        let before = widths.dropLast().reduce(0) { $0 + $1 + 2 }
-        if let last = widths.indices.last, before + widths[last] > width {
-            widths[last] = max(12, width - before)
+        let gaps = 2 * max(0, columns.count - 1)
+        while widths.reduce(gaps, +) > width, let widest = widths.indices.max(by: { widths[$0] < widths[$1] }),
+            widths[widest] > 12
+        {
+            widths[widest] -= 1
         }
         return cells.flatMap { row -> [String] in
-            let wrapped = row.enumerated().map { index, cell in
-                index == row.count - 1 ? wrap(cell, to: widths[index]) : [cell]
-            }
+            let wrapped = row.enumerated().map { index, cell in wrap(cell, to: widths[index]) }
             let height = wrapped.map(\.count).max() ?? 1
             return (0..<height).map { line in
                 wrapped.enumerated().map { index, parts in

@@ -29,7 +29,7 @@ struct SpecTests {
     @Test func everyErrorCodeIsDocumented() {
         let codes: [AdminError.Code] = [
             .syntax, .lineTooLong, .tooManyArguments, .unknownCommand, .badArgument, .noAuth, .authFailed, .forbidden,
-            .notFound, .idempotencyConflict, .conflict, .maxClients, .internal,
+            .notFound, .idempotencyConflict, .conflict, .maxClients, .timeout, .unavailable, .internal,
         ]
         for code in codes { #expect(Self.spec.contains("`\(code.rawValue)`"), "\(code)") }
         #expect(Self.spec.contains("\(AdminLimits.maximumLineLength.formatted(.number.grouping(.automatic)))"))
