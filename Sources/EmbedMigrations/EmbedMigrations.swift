@@ -62,6 +62,9 @@ enum EmbedMigrations {
             }
 
             """
+        // Unchanged content keeps its file (and modification time): SwiftPM runs this again when only the
+        // environment changed, and a rewrite would recompile OrderlyStore and relink everything after it.
+        if FileManager.default.contents(atPath: output) == Data(source.utf8) { return }
         do {
             try source.write(toFile: output, atomically: true, encoding: .utf8)
         } catch {

@@ -280,10 +280,14 @@ public struct AdminExecutor: Sendable {
             let id = c.int("id") ?? 0
             let store = OrderStore(actor: "admin")
             return { connection in
-                guard let order = try store.order(connection, id: id) else {
+                // The order, its lines and what it waits for: one round trip.
+                let read = try connection.pipeline(
+                    store.orderStatements(id, lock: false) + [store.waitFactsStatement(orderID: id)]
+                )
+                guard let order = try store.decodeOrder(read[0], lines: read[1]) else {
                     throw OrderlyError(.notFound, "order \(id) does not exist")
                 }
-                let waits = try store.waitFacts(connection, orderID: id).map(OrderWaits.describe) ?? []
+                let waits = try store.decodeWaitFacts(read[2], orderID: id).map(OrderWaits.describe) ?? []
                 return Self.orderReply(order, waitingFor: waits)
             }
         case "ORDER LIST":

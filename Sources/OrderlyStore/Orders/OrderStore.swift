@@ -650,53 +650,59 @@ extension OrderStore {
     /// Everything `OrderWaits` needs to say what an order waits for, in one statement; nil when the
     /// order does not exist.
     public func waitFacts(_ connection: PostgresConnection, orderID: Int64) throws -> OrderWaitFacts? {
-        let rows = try connection.query(
-            PostgresStatement.cached(
-                """
-                SELECT 'order' AS fact, o.status AS a, o.hold_reason AS b, o.payment_status AS c, NULL::int8 AS n
-                FROM orders o WHERE o.id = $1
-                UNION ALL
-                SELECT 'hold_note', e.reason, NULL, NULL, NULL FROM (
-                    SELECT reason FROM order_events WHERE order_id = $1 AND to_status = 'on_hold'
-                    ORDER BY id DESC LIMIT 1) e
-                UNION ALL
-                SELECT 'backordered', s.code, NULL, NULL, l.quantity_backordered::int8
-                FROM order_lines l JOIN skus s ON s.id = l.sku_id
-                WHERE l.order_id = $1 AND l.quantity_backordered > 0
-                UNION ALL
-                SELECT 'reserved_until', to_char(min(r.expires_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                       NULL, NULL, NULL
-                FROM reservations r WHERE r.order_id = $1 AND r.status = 'active' AND r.expires_at IS NOT NULL
-                HAVING count(*) > 0
-                UNION ALL
-                SELECT 'missing_rate', w.code, o.ship_country, NULL, t.grams
-                FROM (SELECT r.warehouse_id, sum(r.quantity::int8 * k.weight_grams)::int8 AS grams
-                      FROM reservations r JOIN skus k ON k.id = r.sku_id
-                      WHERE r.order_id = $1 AND r.status = 'active' GROUP BY r.warehouse_id) t
-                JOIN warehouses w ON w.id = t.warehouse_id JOIN orders o ON o.id = $1
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM shipping_rates sr
-                    WHERE sr.active AND sr.destination_country = o.ship_country
-                      AND (sr.origin_warehouse_id IS NULL OR sr.origin_warehouse_id = t.warehouse_id)
-                      AND sr.min_weight_grams <= t.grams AND t.grams < sr.max_weight_grams)
-                UNION ALL
-                SELECT 'job', j.kind, j.state, j.last_error, j.id FROM jobs j
-                WHERE j.state IN ('available', 'scheduled', 'retryable', 'running', 'discarded')
-                  AND j.args ? 'order_id' AND (j.args->>'order_id')::int8 = $1
-                UNION ALL
-                SELECT DISTINCT 'scanner_list', w.code, NULL, NULL, pl.id
-                FROM pick_lists pl JOIN warehouses w ON w.id = pl.warehouse_id
-                JOIN pick_list_lines pll ON pll.pick_list_id = pl.id
-                JOIN shipment_lines sl ON sl.id = pll.shipment_line_id JOIN shipments sh ON sh.id = sl.shipment_id
-                WHERE sh.order_id = $1 AND pl.status = 'in_progress' AND w.pick_confirmation = 'scanner'
-                UNION ALL
-                SELECT 'in_transit', sh.status, c.code, sh.tracking_number, sh.id
-                FROM shipments sh LEFT JOIN carriers c ON c.id = sh.carrier_id
-                WHERE sh.order_id = $1 AND sh.status IN ('shipped', 'delayed')
-                """,
-                [orderID]
-            )
+        try decodeWaitFacts(connection.query(waitFactsStatement(orderID: orderID)), orderID: orderID)
+    }
+
+    /// The statement behind `waitFacts`, to ride in a pipeline with other reads.
+    public func waitFactsStatement(orderID: Int64) -> PostgresStatement {
+        PostgresStatement.cached(
+            """
+            SELECT 'order' AS fact, o.status AS a, o.hold_reason AS b, o.payment_status AS c, NULL::int8 AS n
+            FROM orders o WHERE o.id = $1
+            UNION ALL
+            SELECT 'hold_note', e.reason, NULL, NULL, NULL FROM (
+                SELECT reason FROM order_events WHERE order_id = $1 AND to_status = 'on_hold'
+                ORDER BY id DESC LIMIT 1) e
+            UNION ALL
+            SELECT 'backordered', s.code, NULL, NULL, l.quantity_backordered::int8
+            FROM order_lines l JOIN skus s ON s.id = l.sku_id
+            WHERE l.order_id = $1 AND l.quantity_backordered > 0
+            UNION ALL
+            SELECT 'reserved_until', to_char(min(r.expires_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                   NULL, NULL, NULL
+            FROM reservations r WHERE r.order_id = $1 AND r.status = 'active' AND r.expires_at IS NOT NULL
+            HAVING count(*) > 0
+            UNION ALL
+            SELECT 'missing_rate', w.code, o.ship_country, NULL, t.grams
+            FROM (SELECT r.warehouse_id, sum(r.quantity::int8 * k.weight_grams)::int8 AS grams
+                  FROM reservations r JOIN skus k ON k.id = r.sku_id
+                  WHERE r.order_id = $1 AND r.status = 'active' GROUP BY r.warehouse_id) t
+            JOIN warehouses w ON w.id = t.warehouse_id JOIN orders o ON o.id = $1
+            WHERE NOT EXISTS (
+                SELECT 1 FROM shipping_rates sr
+                WHERE sr.active AND sr.destination_country = o.ship_country
+                  AND (sr.origin_warehouse_id IS NULL OR sr.origin_warehouse_id = t.warehouse_id)
+                  AND sr.min_weight_grams <= t.grams AND t.grams < sr.max_weight_grams)
+            UNION ALL
+            SELECT 'job', j.kind, j.state, j.last_error, j.id FROM jobs j
+            WHERE j.state IN ('available', 'scheduled', 'retryable', 'running', 'discarded')
+              AND j.args ? 'order_id' AND (j.args->>'order_id')::int8 = $1
+            UNION ALL
+            SELECT DISTINCT 'scanner_list', w.code, NULL, NULL, pl.id
+            FROM pick_lists pl JOIN warehouses w ON w.id = pl.warehouse_id
+            JOIN pick_list_lines pll ON pll.pick_list_id = pl.id
+            JOIN shipment_lines sl ON sl.id = pll.shipment_line_id JOIN shipments sh ON sh.id = sl.shipment_id
+            WHERE sh.order_id = $1 AND pl.status = 'in_progress' AND w.pick_confirmation = 'scanner'
+            UNION ALL
+            SELECT 'in_transit', sh.status, c.code, sh.tracking_number, sh.id
+            FROM shipments sh LEFT JOIN carriers c ON c.id = sh.carrier_id
+            WHERE sh.order_id = $1 AND sh.status IN ('shipped', 'delayed')
+            """,
+            [orderID]
         )
+    }
+
+    public func decodeWaitFacts(_ rows: PostgresRows, orderID: Int64) throws -> OrderWaitFacts? {
         guard let head = rows.first(where: { (try? $0.decode(String.self, at: 0)) == "order" }),
             let status = OrderStatus(rawValue: try head.decode(String.self, at: 1))
         else { return nil }
