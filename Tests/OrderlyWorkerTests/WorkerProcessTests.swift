@@ -103,7 +103,7 @@ struct WorkerProcessTests {
             try await waitUntil(
                 pool,
                 seconds: 600,
-                "SELECT count(*) = 3 FROM pg_stat_activity WHERE application_name = 'orderly' AND query ILIKE 'LISTEN%'"
+                "SELECT count(*) = 3 FROM pg_stat_activity WHERE application_name = 'orderly' AND datname = current_database() AND query ILIKE 'LISTEN%'"
             )
         )
         try await pool.withConnection { connection in
@@ -191,7 +191,7 @@ struct WorkerProcessTests {
             try await waitUntil(
                 setup.pool,
                 seconds: 600,
-                "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'orderly' AND state = 'idle in transaction'"
+                "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'orderly' AND datname = current_database() AND state = 'idle in transaction'"
             )
         )
         first?.signal(SIGKILL)
@@ -217,7 +217,7 @@ struct WorkerProcessTests {
             try await waitUntil(
                 setup.pool,
                 seconds: 600,
-                "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'orderly' AND state = 'idle in transaction'"
+                "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'orderly' AND datname = current_database() AND state = 'idle in transaction'"
             )
         )
         second?.signal(SIGKILL)
