@@ -79,13 +79,28 @@ enum AdminRendering {
         let cells = [columns] + rows.map { row in columns.map { key in row.first { $0.0 == key }?.1 ?? "" } }
         var widths = columns.indices.map { index in cells.map { $0[index].count }.max() ?? 0 }
         let gaps = 2 * max(0, columns.count - 1)
+        // Too wide: headers wrap at their underscores first (down to their values' width), then the
+        // widest columns give way, down to 12.
+        let values = columns.indices.map { index in
+            max(
+                cells.dropFirst().map { $0[index].count }.max() ?? 0,
+                columns[index].split(separator: "_").map(\.count).max() ?? 0
+            )
+        }
+        for index in widths.indices where widths.reduce(gaps, +) > width { widths[index] = values[index] }
         while widths.reduce(gaps, +) > width, let widest = widths.indices.max(by: { widths[$0] < widths[$1] }),
             widths[widest] > 12
         {
             widths[widest] -= 1
         }
-        return cells.flatMap { row -> [String] in
-            let wrapped = row.enumerated().map { index, cell in wrap(cell, to: widths[index]) }
+        return cells.enumerated().flatMap { number, row -> [String] in
+            let wrapped = row.enumerated().map { index, cell in
+                number == 0
+                    ? wrap(cell.replacingOccurrences(of: "_", with: "_ "), to: widths[index] + 1).map {
+                        $0.replacingOccurrences(of: "_ ", with: "_").trimmingCharacters(in: .whitespaces)
+                    }
+                    : wrap(cell, to: widths[index])
+            }
             let height = wrapped.map(\.count).max() ?? 1
             return (0..<height).map { line in
                 wrapped.enumerated().map { index, parts in
