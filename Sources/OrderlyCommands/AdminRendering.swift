@@ -84,7 +84,7 @@ enum AdminRendering {
         let values = columns.indices.map { index in
             max(
                 cells.dropFirst().map { $0[index].count }.max() ?? 0,
-                columns[index].split(separator: "_").map(\.count).max() ?? 0
+                columns[index].replacingOccurrences(of: "_", with: "_ ").split(separator: " ").map(\.count).max() ?? 0
             )
         }
         for index in widths.indices where widths.reduce(gaps, +) > width { widths[index] = values[index] }
@@ -96,7 +96,7 @@ enum AdminRendering {
         return cells.enumerated().flatMap { number, row -> [String] in
             let wrapped = row.enumerated().map { index, cell in
                 number == 0
-                    ? wrap(cell.replacingOccurrences(of: "_", with: "_ "), to: widths[index] + 1).map {
+                    ? wrap(cell.replacingOccurrences(of: "_", with: "_ "), to: widths[index]).map {
                         $0.replacingOccurrences(of: "_ ", with: "_").trimmingCharacters(in: .whitespaces)
                     }
                     : wrap(cell, to: widths[index])
