@@ -40,8 +40,13 @@ public struct TestDatabase: Sendable {
     }
 
     /// A pool over this database (close it when done).
+    /// A pool on this database. Unless the test sets another acquire timeout, a caller waits up to 10
+    /// minutes for a connection (a hang guard): the library's 10 s default is a verdict on how fast a
+    /// loaded machine runs the other holders, which no test may depend on.
     public func makePool(_ options: PostgresPoolOptions = PostgresPoolOptions()) -> PostgresPool {
-        PostgresPool(configuration: configuration, options: options, logger: TestServer.logger)
+        var options = options
+        if options.acquireTimeout == PostgresPoolOptions().acquireTimeout { options.acquireTimeout = .seconds(600) }
+        return PostgresPool(configuration: configuration, options: options, logger: TestServer.logger)
     }
 
     /// Creates a fresh database on the shared server, optionally with every migration applied.

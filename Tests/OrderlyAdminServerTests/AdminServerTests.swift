@@ -106,11 +106,11 @@ struct AdminServerTests {
 
         try await onThread {
             for prefix in ["GET / HTTP/1.1\r\n", "POST /x HTTP/1.1\r\n", "\u{16}\u{3}\u{1}"] {
-                let client = try AdminClient(host: "127.0.0.1", port: fixture.port)
+                let client = try AdminClient(host: "127.0.0.1", port: fixture.port, timeout: 600)
                 try client.send(prefix + "SKU ADD code=HTTP-1 name=x weight_g=1 length_mm=1 width_mm=1 height_mm=1\n")
                 #expect(try client.readLine() == nil, "\(prefix.debugDescription)")
             }
-            let client = try AdminClient(host: "127.0.0.1", port: fixture.port)
+            let client = try AdminClient(host: "127.0.0.1", port: fixture.port, timeout: 600)
             try client.send(
                 "PING\nHost: example.com\nSKU ADD code=HTTP-2 name=x weight_g=1 length_mm=1 width_mm=1 height_mm=1\n"
             )
@@ -416,15 +416,15 @@ struct AdminServerTests {
         defer { Task { await fixture.stop() } }
 
         try await onThread {
-            let a = try AdminClient(host: "127.0.0.1", port: fixture.port)
+            let a = try AdminClient(host: "127.0.0.1", port: fixture.port, timeout: 600)
             #expect(a.greeting == "OK orderly protocol=1 auth=none")
             _ = try a.request("WAREHOUSE ADD code=K-W name=W lat=50 lon=10 line1=x city=y country=DE")
             _ = try a.request("SKU ADD code=K-1 name=S weight_g=1 length_mm=1 width_mm=1 height_mm=1")
             _ = try a.request("STOCK RECEIVE warehouse=1 sku=1 qty=50")
-            let b = try AdminClient(host: "127.0.0.1", port: fixture.port)
-            let third = try AdminClient(host: "127.0.0.1", port: fixture.port)
+            let b = try AdminClient(host: "127.0.0.1", port: fixture.port, timeout: 600)
+            let third = try AdminClient(host: "127.0.0.1", port: fixture.port, timeout: 600)
             #expect(third.greeting.hasPrefix("OK"))
-            let refused = try AdminClient(host: "127.0.0.1", port: fixture.port)
+            let refused = try AdminClient(host: "127.0.0.1", port: fixture.port, timeout: 600)
             #expect(refused.greeting.hasPrefix("ERR MAX_CLIENTS"))
             #expect(try refused.readLine() == nil)
             // Half-close: every reply still comes.
@@ -435,7 +435,7 @@ struct AdminServerTests {
             #expect(try b.readLine() == nil)
             // Killed mid-command: the order is all there or not at all.
             for index in 0..<20 {
-                let victim = try AdminClient(host: "127.0.0.1", port: fixture.port)
+                let victim = try AdminClient(host: "127.0.0.1", port: fixture.port, timeout: 600)
                 try victim.send(
                     "ORDER CREATE channel=web external_id=K-\(index) currency=EUR lines=K-1:1:100 name=A line1=B city=C country=DE postal=1 lat=50 lon=10 token=tok_authorized\n"
                 )
@@ -473,7 +473,7 @@ struct AdminServerLimitTests {
         defer { Task { await fixture.stop() } }
         try await onThread {
             // Never authenticates: closed after the auth timeout, with a reason.
-            let slow = try AdminClient(host: "127.0.0.1", port: fixture.port, timeout: 10)
+            let slow = try AdminClient(host: "127.0.0.1", port: fixture.port, timeout: 600)
             #expect(try slow.readLine()?.hasPrefix("ERR NOAUTH") == true)
             #expect(try slow.readLine() == nil)
         }
@@ -498,11 +498,11 @@ struct AdminServerLimitTests {
         let server = fixture.server
         // The client lives on one thread; the shutdown happens while it is connected.
         let result = try await onThread { () throws -> (String?, Bool) in
-            let client = try AdminClient(host: "127.0.0.1", port: port)
+            let client = try AdminClient(host: "127.0.0.1", port: port, timeout: 600)
             guard try client.request("PING") == ["OK pong=true"] else { return ("no pong", false) }
             server.shutdown()
             let afterShutdown = try client.readLine()
-            let refused = (try? AdminClient(host: "127.0.0.1", port: port)) == nil
+            let refused = (try? AdminClient(host: "127.0.0.1", port: port, timeout: 600)) == nil
             return (afterShutdown, refused)
         }
         try await fixture.running.value  // run() returned: connections closed

@@ -74,7 +74,8 @@ final class ServerFixture: Sendable {
     }
 
     /// A client, authenticated as `user` unless nil. Blocking calls: use it inside `onThread`.
-    func client(_ user: String? = "adm", timeout: Double = 20) throws -> AdminClient {
+    /// The read timeout is a hang guard (10 minutes), not a verdict on how fast a loaded machine answers.
+    func client(_ user: String? = "adm", timeout: Double = 600) throws -> AdminClient {
         let client = try AdminClient(host: "127.0.0.1", port: port, timeout: timeout)
         if let user {
             let reply = try client.request("AUTH \(user) \(Self.secrets[user]!)")

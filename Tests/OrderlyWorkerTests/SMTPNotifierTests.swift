@@ -98,7 +98,7 @@ final class SMTPSink {
             host: "127.0.0.1",
             port: sink.port,
             from: "orders@shop.example",
-            timeout: 10,
+            timeout: 600,  // a hang guard: aiosmtpd on a loaded machine may be slow to answer
             fallback: NeverNotifier()
         )
         // A line starting with a dot must survive SMTP's dot-stuffing; the lone dot ends nothing early.
