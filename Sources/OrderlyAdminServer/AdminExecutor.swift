@@ -85,7 +85,7 @@ public struct AdminExecutor: Sendable {
 
     /// Whether any enabled principal exists (the callback flavour, for the event loop).
     func principalsExist(_ completion: @escaping @Sendable (Result<Bool, any Error>) -> Void) {
-        database.pool.withConnection({ try AdminPrincipalStore.count($0) > 0 }, completion: completion)
+        database.pool.withConnection({ try AdminPrincipalStore.anyEnabled($0) }, completion: completion)
     }
 
     /// `work` for a dev-mode connection: first a look at the principals table, on the same connection.
@@ -94,7 +94,7 @@ public struct AdminExecutor: Sendable {
         devMode: Bool
     ) -> @Sendable (PostgresConnection) throws -> Outcome {
         { connection in
-            if devMode, try AdminPrincipalStore.count(connection) > 0 { return .devModeEnded }
+            if devMode, try AdminPrincipalStore.anyEnabled(connection) { return .devModeEnded }
             return .reply(try work(connection))
         }
     }
@@ -102,7 +102,7 @@ public struct AdminExecutor: Sendable {
     public func run(_ command: BoundCommand, principal: AdminPrincipal?, devMode: Bool = false) async -> Outcome {
         if devMode {
             do {
-                if try await database.pool.withConnection({ try AdminPrincipalStore.count($0) > 0 }) {
+                if try await database.pool.withConnection({ try AdminPrincipalStore.anyEnabled($0) }) {
                     return .devModeEnded
                 }
             } catch {
@@ -358,13 +358,23 @@ public struct AdminExecutor: Sendable {
         }
     }
 
-    /// The ids of a stock command's warehouse and SKU references, in one round trip when both are ids.
-    func stockRow(_ c: BoundCommand, warehouse: String = "warehouse") async throws -> (warehouse: Int64, sku: Int64) {
-        let (w, s) = (Self.reference(c, warehouse), Self.reference(c, "sku"))
-        if case .id(let wid)? = w, case .id(let sid)? = s { return (wid, sid) }  // the foreign keys name a missing one
+    /// The ids a stock command's warehouse arguments and its SKU name, codes looked up on one
+    /// connection; when every one is an id already, no lookup at all (the foreign keys name a
+    /// missing one).
+    func stockRow(
+        _ c: BoundCommand,
+        warehouses: [String] = ["warehouse"]
+    ) async throws -> (
+        warehouses: [Int64], sku: Int64
+    ) {
+        let (w, s) = (warehouses.map { Self.reference(c, $0) }, Self.reference(c, "sku"))
+        func id(_ reference: CatalogStore.Reference?) -> Int64? {
+            if case .id(let id)? = reference { id } else { nil }
+        }
+        if let sku = id(s), case let ids = w.compactMap(id), ids.count == w.count { return (ids, sku) }
         return try await database.pool.withConnection { connection in
             (
-                try w.map { try CatalogStore.warehouseID(connection, $0) } ?? 0,
+                try w.map { try $0.map { try CatalogStore.warehouseID(connection, $0) } ?? 0 },
                 try s.map { try CatalogStore.skuID(connection, $0) } ?? 0
             )
         }
@@ -433,7 +443,7 @@ public struct AdminExecutor: Sendable {
             let row = try await stockRow(c)
             return Self.stock(
                 try await inventory(principal).receive(
-                    warehouse: row.warehouse,
+                    warehouse: row.warehouses[0],
                     sku: row.sku,
                     quantity: c.int("qty") ?? 0,
                     note: c.text("note"),
@@ -447,7 +457,7 @@ public struct AdminExecutor: Sendable {
             let row = try await stockRow(c)
             return Self.stock(
                 try await inventory(principal).adjust(
-                    warehouse: row.warehouse,
+                    warehouse: row.warehouses[0],
                     sku: row.sku,
                     delta: c.int("delta") ?? 0,
                     reason: reason,
@@ -459,7 +469,7 @@ public struct AdminExecutor: Sendable {
             let row = try await stockRow(c)
             return Self.stock(
                 try await inventory(principal).count(
-                    warehouse: row.warehouse,
+                    warehouse: row.warehouses[0],
                     sku: row.sku,
                     counted: c.int("counted") ?? 0,
                     reason: c.text("reason").flatMap(StockReason.init(rawValue:)) ?? .correction,
@@ -467,16 +477,15 @@ public struct AdminExecutor: Sendable {
                 )
             )
         case "STOCK TRANSFER":
-            let from = try await stockRow(c, warehouse: "from")
-            let to = try await stockRow(c, warehouse: "to")
+            let row = try await stockRow(c, warehouses: ["from", "to"])
             let reply: @Sendable ((from: InventoryRow, to: InventoryRow)) -> AdminReply = {
                 .rows([Self.stockFields($0.from), Self.stockFields($0.to)])
             }
             return reply(
                 try await inventory(principal).transfer(
-                    sku: from.sku,
-                    from: from.warehouse,
-                    to: to.warehouse,
+                    sku: row.sku,
+                    from: row.warehouses[0],
+                    to: row.warehouses[1],
                     quantity: c.int("qty") ?? 0,
                     alongside: idem?.storing(reply)
                 )
@@ -493,17 +502,17 @@ public struct AdminExecutor: Sendable {
             }
             return .rows(rows.map(Self.stockFields))
         case "RATE ADD":
-            let origin = try await Self.reference(c, "origin").asyncMap { reference in
-                try await pool.withConnection { try CatalogStore.warehouseID($0, reference) }
-            }
-            let reply: @Sendable ((Int64, String, String)) -> AdminReply = { rate in
-                .ok(AdminField("id", rate.0), AdminField("carrier", rate.1), AdminField("service", rate.2))
+            let originReference = Self.reference(c, "origin")
+            let reply: @Sendable ((id: Int64, carrier: String, service: String)) -> AdminReply = { rate in
+                .ok(AdminField("id", rate.id), AdminField("carrier", rate.carrier), AdminField("service", rate.service))
             }
             return try await write(
                 idem,
                 reply: reply,
                 body: { connection in
-                    let id = try AdminQueries.addRate(
+                    // The origin's code is looked up in the rate's own transaction.
+                    let origin = try originReference.map { try CatalogStore.warehouseID(connection, $0) }
+                    return try AdminQueries.addRate(
                         connection,
                         carrier: c.text("carrier") ?? "",
                         service: c.text("service") ?? "",
@@ -515,10 +524,6 @@ public struct AdminExecutor: Sendable {
                         priceMinor: c.int("price") ?? 0,
                         currency: c.text("currency") ?? "",
                         transitDays: c.int("days") ?? 0
-                    )
-                    return (
-                        id, AdminQueries.carrierCode(c.text("carrier") ?? ""),
-                        AdminQueries.serviceName(c.text("service") ?? "")
                     )
                 }
             )
@@ -791,12 +796,5 @@ struct IdempotencyRecord: Sendable {
                 )
             ]
         }
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }

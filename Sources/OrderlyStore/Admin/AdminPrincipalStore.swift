@@ -41,6 +41,13 @@ public enum AdminPrincipalStore {
         )
     }
 
+    /// Whether any enabled principal exists: what ends a loopback server's dev mode.
+    public static func anyEnabled(_ connection: PostgresConnection) throws -> Bool {
+        try connection.query(
+            PostgresStatement.cached("SELECT EXISTS (SELECT 1 FROM admin_principals WHERE disabled_at IS NULL)")
+        ).scalar(Bool.self)
+    }
+
     public static func count(_ connection: PostgresConnection) throws -> Int64 {
         try connection.query("SELECT count(*) FROM admin_principals WHERE disabled_at IS NULL").scalar(Int64.self)
     }

@@ -68,13 +68,14 @@ public enum AdminQueries {
         priceMinor: Int64,
         currency: String,
         transitDays: Int64
-    ) throws -> Int64 {
+    ) throws -> (id: Int64, carrier: String, service: String) {
         guard maxGrams > minGrams else { throw OrderlyError(.badArgument, "max_g must be above min_g") }
         guard CurrencyCode(currency) != nil else {
             throw OrderlyError(.badArgument, "currency '\(currency)' is not ISO 4217")
         }
+        let (carrier, service) = (carrierCode(carrier), serviceName(service))
         do {
-            return try connection.query(
+            let id = try connection.query(
                 """
                 WITH carrier AS (
                     INSERT INTO carriers (code, name, tracking_prefix) VALUES ($1, $1, upper(left($1 || 'XX', 2)))
@@ -86,11 +87,9 @@ public enum AdminQueries {
                 SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM carrier
                 RETURNING id
                 """,
-                [
-                    carrierCode(carrier), serviceName(service), origin, country, zone, minGrams, maxGrams, priceMinor,
-                    currency, transitDays,
-                ]
+                [carrier, service, origin, country, zone, minGrams, maxGrams, priceMinor, currency, transitDays]
             ).scalar(Int64.self)
+            return (id, carrier, service)
         } catch let error as PostgresError where error.code == .foreignKeyViolation {
             throw OrderlyError(
                 .notFound,
@@ -103,8 +102,8 @@ public enum AdminQueries {
 
     /// Carrier codes and service names are case-insensitive: codes are stored upper-case (as the
     /// `carriers` CHECK wants, like every other code), services lower-case; RATE ADD echoes both.
-    public static func carrierCode(_ text: String) -> String { text.uppercased() }
-    public static func serviceName(_ text: String) -> String { text.lowercased() }
+    static func carrierCode(_ text: String) -> String { text.uppercased() }
+    static func serviceName(_ text: String) -> String { text.lowercased() }
 
     public static func rates(_ connection: PostgresConnection, country: String?) throws -> [Row] {
         try rows(
