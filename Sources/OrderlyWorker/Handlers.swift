@@ -184,7 +184,7 @@ public enum StandardJobs {
             },
             TransactionalJob("notify") { job, args, tx in
                 let id = try args.require(args.notificationID, "notification_id")
-                guard let message = try OutboxStore.lock(tx, id: id), message.status == "pending" else { return }
+                guard let message = try OutboxStore.lock(tx, id: id), message.status == .pending else { return }
                 do {
                     try notifier.send(message)
                     try OutboxStore.markSent(tx, id: id)

@@ -20,7 +20,7 @@ public struct LogNotifier: Notifier {
         logger.info(
             "notification",
             metadata: [
-                "notification": "\(message.id)", "kind": "\(message.kind)", "channel": "\(message.channel)",
+                "notification": "\(message.id)", "kind": "\(message.kind.rawValue)", "channel": "\(message.channel)",
                 "to": "\(message.recipient)", "subject": "\(message.subject)", "body": "\(message.body)",
             ]
         )
@@ -102,7 +102,7 @@ public struct SMTPNotifier: Notifier {
             "Message-ID: <notification-\(message.id)@\(heloName)>",
             "MIME-Version: 1.0",
             "Content-Type: text/plain; charset=utf-8",
-            "X-Orderly-Kind: \(message.kind)",
+            "X-Orderly-Kind: \(message.kind.rawValue)",
         ]
         let body: String
         if ascii {

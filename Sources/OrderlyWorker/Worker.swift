@@ -350,7 +350,7 @@ public final class Worker: Service, Sendable {
             let state = try? await database.pool.withConnection { connection in
                 try connection.transaction { tx in
                     let state = try JobQueue.fail(tx, job, worker: worker, error: message, retryInSeconds: delay)
-                    if state == "discarded", let onDiscard {
+                    if state == .discarded, let onDiscard {
                         // In the discard's transaction, so a crash cannot discard the job and skip its
                         // consequence; a failing hook is logged and does not keep the job alive.
                         do {
@@ -368,7 +368,7 @@ public final class Worker: Service, Sendable {
             logger.info(
                 "job failed",
                 metadata: [
-                    "job": "\(job.id)", "kind": "\(job.kind)", "state": "\(state.flatMap { $0 } ?? "?")",
+                    "job": "\(job.id)", "kind": "\(job.kind)", "state": "\(state.flatMap { $0 }?.rawValue ?? "?")",
                     "error": "\(message)",
                 ]
             )

@@ -95,14 +95,14 @@ struct JobQueueTests {
         let first = try #require(
             try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "w", leaseSeconds: 30).first
         )
-        #expect(try JobQueue.fail(connection, first, worker: "w", error: "boom 1", retryInSeconds: 3600) == "retryable")
+        #expect(try JobQueue.fail(connection, first, worker: "w", error: "boom 1", retryInSeconds: 3600) == .retryable)
         // Backing off: not claimable yet.
         #expect(try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "w", leaseSeconds: 30).isEmpty)
         try connection.execute("UPDATE jobs SET run_at = now() WHERE id = $1", [id])
         let second = try JobQueue.claim(connection, queues: [queue], limit: 1, worker: "w", leaseSeconds: 30)
         #expect(second.first?.attempt == 2)
         let job = try #require(second.first)
-        #expect(try JobQueue.fail(connection, job, worker: "w", error: "boom 2", retryInSeconds: 0) == "discarded")
+        #expect(try JobQueue.fail(connection, job, worker: "w", error: "boom 2", retryInSeconds: 0) == .discarded)
         let row = try connection.query("SELECT last_error, jsonb_array_length(errors) FROM jobs WHERE id = $1", [id])
         #expect(try row[0].decode(String.self, at: 0) == "boom 2")
         #expect(try row[0].decode(Int32.self, at: 1) == 2)

@@ -177,4 +177,37 @@ struct SchemaMatchesCoreTests {
     @Test func paymentStatusesMatch() throws {
         #expect(try allowedValues("orders_payment_status") == Set(PaymentStatus.allCases.map(\.rawValue)))
     }
+
+    @Test func shipmentStatusesMatchTheirStateMachine() throws {
+        #expect(try allowedValues("shipments_status") == Set(ShipmentStatus.allCases.map(\.rawValue)))
+    }
+
+    @Test func pickListStatusesAndMethodsMatch() throws {
+        #expect(try allowedValues("pick_lists_status") == Set(PickListStatus.allCases.map(\.rawValue)))
+        #expect(try allowedValues("pick_lists_method_check") == Set(PickMethod.allCases.map(\.rawValue)))
+    }
+
+    @Test func notificationStatusesAndKindsMatch() throws {
+        #expect(try allowedValues("notifications_status_check") == Set(NotificationStatus.allCases.map(\.rawValue)))
+        #expect(try allowedValues("notifications_kind_check") == Set(NotificationKind.allCases.map(\.rawValue)))
+    }
+
+    @Test func jobStatesMatch() throws {
+        #expect(try allowedValues("jobs_state") == Set(JobState.allCases.map(\.rawValue)))
+        // The unique-key index and the claim index name the same sets as JobState's.
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        func indexValues(_ name: String) throws -> Set<String> {
+            let definition = try connection.query(
+                "SELECT pg_get_expr(indpred, indrelid) FROM pg_index WHERE indexrelid = $1::regclass",
+                [name]
+            ).scalar(String.self)
+            return Set(
+                definition.split(separator: "'").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+            )
+        }
+        #expect(try indexValues("jobs_unique_key") == Set(JobState.pending.map(\.rawValue)))
+        #expect(try indexValues("jobs_claimable") == Set(JobState.claimable.map(\.rawValue)))
+        #expect(try indexValues("jobs_finished") == Set(JobState.finished.map(\.rawValue)))
+    }
 }

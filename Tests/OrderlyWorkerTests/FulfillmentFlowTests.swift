@@ -274,11 +274,12 @@ struct FulfillmentFlowTests {
 
     func waitForMessages(_ setup: Setup, orderID: Int64, count: Int) async throws -> [String] {
         for _ in 0..<12_000 {
-            let kinds = setup.notifier.sent.withLock { $0.filter { $0.orderID == orderID }.map(\.kind) }.sorted()
+            let kinds = setup.notifier.sent.withLock { $0.filter { $0.orderID == orderID }.map(\.kind.rawValue) }
+                .sorted()
             if kinds.count >= count { return kinds }
             try await Task.sleep(for: .milliseconds(50))
         }
-        return setup.notifier.sent.withLock { $0.filter { $0.orderID == orderID }.map(\.kind) }.sorted()
+        return setup.notifier.sent.withLock { $0.filter { $0.orderID == orderID }.map(\.kind.rawValue) }.sorted()
     }
 
     @Test func batchAndZonePickingPlanTheirLists() async throws {

@@ -83,12 +83,12 @@ final class SMTPSink {
         OutboxEntry(
             id: id,
             orderID: 7,
-            kind: "order_shipped",
+            kind: .orderShipped,
             channel: "email",
             recipient: recipient,
             subject: subject,
             body: body,
-            status: "pending"
+            status: .pending
         )
     }
 

@@ -7,7 +7,7 @@ enum FulfillmentMessages {
         let tracking = shipment.trackingNumber ?? "(none)"
         let carrier = [shipment.carrierCode, shipment.service].compactMap { $0 }.joined(separator: " ")
         return OutboxMessage(
-            kind: "order_shipped",
+            kind: .orderShipped,
             recipient: email,
             subject: complete
                 ? "Your order \(order.externalID) has shipped"
@@ -29,7 +29,7 @@ enum FulfillmentMessages {
         switch event {
         case .delivered:
             return OutboxMessage(
-                kind: "order_delivered",
+                kind: .orderDelivered,
                 recipient: email,
                 subject: "Your parcel of order \(order.externalID) was delivered",
                 body: "Parcel \(tracking) of order \(order.externalID) was delivered\(detail).",
@@ -37,7 +37,7 @@ enum FulfillmentMessages {
             )
         case .delayed:
             return OutboxMessage(
-                kind: "order_delayed",
+                kind: .orderDelayed,
                 recipient: email,
                 subject: "Your parcel of order \(order.externalID) is delayed",
                 body: "The carrier reports parcel \(tracking) of order \(order.externalID) delayed\(detail). "
@@ -46,7 +46,7 @@ enum FulfillmentMessages {
             )
         case .lost:
             return OutboxMessage(
-                kind: "order_delayed",
+                kind: .orderDelayed,
                 recipient: email,
                 subject: "A problem with your parcel of order \(order.externalID)",
                 body: "The carrier reports parcel \(tracking) of order \(order.externalID) lost\(detail). "

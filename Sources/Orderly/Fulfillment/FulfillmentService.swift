@@ -3,13 +3,6 @@ import LibPQ
 import OrderlyCore
 import OrderlyStore
 
-/// What a carrier (or an admin on its behalf) reports about a shipped parcel.
-public enum CarrierEvent: String, Sendable, CaseIterable {
-    case delivered
-    case delayed
-    case lost
-}
-
 /// Fulfillment: pick → pack → label → ship → deliver. Each step runs in the transaction the worker
 /// completes its job in (DESIGN.md invariant 5), takes the order's row lock first, and does nothing if
 /// its work is already done or no longer wanted (cancelled order, shipment moved on): a rerun after a
@@ -36,9 +29,6 @@ public struct FulfillmentService: Sendable {
     var store: FulfillmentStore { FulfillmentStore(actor: actor) }
     var orders: OrderStore { OrderStore(actor: actor) }
 
-    /// Order statuses in which reserved stock is picked: reserved ones, and those already being fulfilled.
-    static let pickable = OrderService.fulfilling.union([.reserved, .partiallyReserved])
-
     // MARK: Pick
 
     /// Turns the order's unshipped reservations at a warehouse into a shipment and puts it on pick
@@ -55,7 +45,7 @@ public struct FulfillmentService: Sendable {
         guard let order = try orders.decodeOrder(read[0], lines: read[1]) else {
             throw OrderlyError(.notFound, "order \(orderID) does not exist")
         }
-        guard Self.pickable.contains(order.status) else { return nil }
+        guard OrderStatus.pickable.contains(order.status) else { return nil }
         guard let warehouse = try store.decodeWarehouse(read[2]) else {
             throw OrderlyError(.notFound, "warehouse \(warehouseID) does not exist")
         }
@@ -161,7 +151,7 @@ public struct FulfillmentService: Sendable {
         guard let list = try store.decodePickList(read[0], lines: read[1]) else {
             throw OrderlyError(.notFound, "pick list \(listID) does not exist")
         }
-        guard list.status == "open" else { return }
+        guard list.status == .open else { return }
         // A shipment line is on a list once, so it names the pick line.
         let pickLine = Dictionary(
             list.lines.map { ($0.shipmentLineID, $0.id) },
@@ -199,10 +189,10 @@ public struct FulfillmentService: Sendable {
         guard let list = try store.decodePickList(read[0], lines: read[1]) else {
             throw OrderlyError(.notFound, "pick list \(listID) does not exist")
         }
-        guard list.status == "in_progress" || list.status == "open" else {
+        guard PickListStatus.confirmable.contains(list.status) else {
             throw OrderlyError(
                 .conflict,
-                "pick list \(listID) is \(list.status); only a list being walked can be confirmed"
+                "pick list \(listID) is \(list.status.rawValue); only a list being walked can be confirmed"
             )
         }
         var remaining = picked
@@ -240,7 +230,7 @@ public struct FulfillmentService: Sendable {
     @discardableResult
     public func pack(_ tx: PostgresConnection, orderID: Int64, shipmentID: Int64) throws -> Int64 {
         let (order, shipment) = try locked(tx, orderID: orderID, shipmentID: shipmentID)
-        guard shipment.status == "picked" else { return 0 }
+        guard ShipmentStateMachine.next(from: shipment.status, on: .pack) != nil else { return 0 }
         for line in shipment.lines where !line.reservationActive || line.reservationQuantity != line.quantity {
             throw OrderlyError(
                 .conflict,
@@ -253,13 +243,12 @@ public struct FulfillmentService: Sendable {
         }
         let weight = shipment.lines.reduce(Int64(0)) { $0 + $1.picked * $1.unitWeightGrams }
         let missing = try tx.query(store.pack(shipment: shipment, weightGrams: weight)).scalar(Int64.self)
-        let others = try tx.query(store.otherShipmentStatuses(orderID: orderID, except: shipmentID))
-            .map { try $0.decode(String.self, at: 0) }
+        let others = try store.otherShipmentStatuses(tx, orderID: orderID, except: shipmentID)
         // Packed once no shipment is still being picked and something is packed (a shipment whose
         // every unit was short leaves the order picking while its units are routed again).
-        let somethingPacked = weight > 0 || others.contains { ["packed", "labelled"].contains($0) }
+        let somethingPacked = weight > 0 || others.contains { ShipmentStatus.packedToLeave.contains($0) }
         if order.status == .picking, somethingPacked,
-            !others.contains(where: { ["planned", "picking", "picked"].contains($0) })
+            !others.contains(where: { ShipmentStatus.beingPicked.contains($0) })
         {
             try move(tx, order, .pack, reason: "every shipment is packed")
         }
@@ -273,7 +262,7 @@ public struct FulfillmentService: Sendable {
     /// discarded with this message).
     public func label(_ tx: PostgresConnection, orderID: Int64, shipmentID: Int64) throws {
         let (order, shipment) = try locked(tx, orderID: orderID, shipmentID: shipmentID)
-        guard shipment.status == "packed" else { return }
+        guard ShipmentStateMachine.next(from: shipment.status, on: .label) != nil else { return }
         guard let warehouse = try store.warehouse(tx, id: shipment.warehouseID) else {
             throw OrderlyError(.notFound, "warehouse \(shipment.warehouseID) does not exist")
         }
@@ -331,7 +320,7 @@ public struct FulfillmentService: Sendable {
     /// order moves to shipped or partially shipped, and the customer gets the tracking number.
     public func ship(_ tx: PostgresConnection, orderID: Int64, shipmentID: Int64) throws {
         let (order, shipment) = try locked(tx, orderID: orderID, shipmentID: shipmentID)
-        guard shipment.status == "labelled" else { return }
+        guard ShipmentStateMachine.next(from: shipment.status, on: .ship) != nil else { return }
         let leaving = shipment.lines.filter { $0.packed > 0 }
         for line in leaving where !line.reservationActive || line.reservationQuantity != line.packed {
             throw OrderlyError(
@@ -367,7 +356,7 @@ public struct FulfillmentService: Sendable {
             )
         }
         let results = try tx.pipeline(statements)
-        if moves { try OrderService.expectMoved(results[2], orderID) }
+        if moves { try OrderStore.expectMoved(results[2], orderID) }
     }
 
     // MARK: Delivery and exceptions
@@ -376,35 +365,27 @@ public struct FulfillmentService: Sendable {
     /// once every parcel is delivered; delayed or lost put the order in `exception`. Each notifies the
     /// customer once. Repeating an event already recorded changes nothing.
     public func carrierEvent(_ tx: PostgresConnection, shipmentID: Int64, event: CarrierEvent, note: String?) throws {
-        let owner = try tx.query(
-            PostgresStatement.cached("SELECT order_id FROM shipments WHERE id = $1", [shipmentID])
-        )
-        guard let orderID = try owner.first?.decode(Int64.self, at: 0) else {
+        guard let orderID = try store.orderID(tx, shipmentID: shipmentID) else {
             throw OrderlyError(.notFound, "shipment \(shipmentID) does not exist")
         }
         let (order, shipment) = try locked(tx, orderID: orderID, shipmentID: shipmentID)
-        let allowedFrom: Set<String> =
-            switch event {
-            case .delivered: ["shipped", "delayed"]
-            case .delayed: ["shipped"]
-            case .lost: ["shipped", "delayed"]
-            }
-        if shipment.status == event.rawValue { return }
-        guard allowedFrom.contains(shipment.status) else {
+        let change = event.shipmentEvent
+        // Reporting what is already recorded changes nothing.
+        if shipment.status == event.status { return }
+        guard let target = ShipmentStateMachine.next(from: shipment.status, on: change) else {
             throw OrderlyError(
                 .conflict,
-                "shipment \(shipmentID) is \(shipment.status); \(event.rawValue) needs one that is "
-                    + allowedFrom.sorted().joined(separator: " or ")
+                "shipment \(shipmentID) is \(shipment.status.rawValue); \(event.rawValue) needs one that is "
+                    + ShipmentStateMachine.sources(of: change).map(\.rawValue).joined(separator: " or ")
             )
         }
-        try tx.execute(store.carrierStatus(shipmentID: shipmentID, status: event.rawValue))
+        try tx.execute(store.carrierStatus(shipmentID: shipmentID, status: target))
         let detail = note.map { ": " + $0 } ?? ""
         switch event {
         case .delivered:
-            let others = try tx.query(store.otherShipmentStatuses(orderID: orderID, except: shipmentID))
-                .map { try $0.decode(String.self, at: 0) }
+            let others = try store.otherShipmentStatuses(tx, orderID: orderID, except: shipmentID)
             let allShipped = order.lines.allSatisfy { $0.shipped + $0.cancelled == $0.quantity }
-            if allShipped, others.allSatisfy({ $0 == "delivered" || $0 == "cancelled" }),
+            if allShipped, others.allSatisfy({ ShipmentStatus.settled.contains($0) }),
                 order.status == .shipped || order.status == .exception
             {
                 try move(tx, order, .deliver, reason: "shipment \(shipmentID) delivered" + detail)
@@ -458,7 +439,7 @@ public struct FulfillmentService: Sendable {
     ) async throws -> T {
         let service = self
         return try await database.pool.withConnection { connection in
-            try connection.retrying(OrderService.retryPolicy(service.policy), when: OrderService.isRetryable) { _ in
+            try connection.retrying(service.policy.retryPolicy, when: isRetryable) { _ in
                 try connection.transaction { tx in try body(tx, service) }
             }
         }
@@ -487,7 +468,7 @@ public struct FulfillmentService: Sendable {
     }
 
     func move(_ tx: PostgresConnection, _ order: OrderRecord, _ event: OrderEvent, reason: String) throws {
-        try OrderService.expectMoved(try tx.query(moveStatement(order, event, reason: reason)), order.id)
+        try OrderStore.expectMoved(try tx.query(moveStatement(order, event, reason: reason)), order.id)
     }
 }
 

@@ -55,12 +55,17 @@ extension OrderService {
                 statements.append(
                     store.enqueueMessage(
                         orderID: orderID,
-                        Messages.cancelled(orderID: orderID, externalID: order.externalID, email: email, reason: reason)
+                        CustomerMessages.cancelled(
+                            orderID: orderID,
+                            externalID: order.externalID,
+                            email: email,
+                            reason: reason
+                        )
                     )
                 )
             }
             let outcome = Self.outcome(order, status: .cancelled, holdReason: nil, reserved: 0)
-            try Self.expectMoved(
+            try OrderStore.expectMoved(
                 try tx.commit(after: statements, returning: outcome, alongside: alongside)[2],
                 orderID
             )
@@ -82,7 +87,7 @@ extension OrderService {
         return try await withLockedOrder(orderID, lockReservations: .none) { tx, store, order in
             let move = try OrderMove.checked(.hold, from: order.status, reason: note)
             let outcome = Self.outcome(order, status: .onHold, holdReason: reason, reserved: order.unitsReserved)
-            try Self.expectMoved(
+            try OrderStore.expectMoved(
                 try tx.commit(
                     after: [store.move(orderID: orderID, move, holdReason: reason)],
                     returning: outcome,
@@ -132,7 +137,10 @@ extension OrderService {
             return false
         }
         let move = try OrderMove.checked(event, from: order.status, reason: String(note.prefix(500)))
-        try Self.expectMoved(try tx.query(store.move(orderID: orderID, move, holdReason: .fulfillmentFailed)), orderID)
+        try OrderStore.expectMoved(
+            try tx.query(store.move(orderID: orderID, move, holdReason: .fulfillmentFailed)),
+            orderID
+        )
         return true
     }
 
@@ -158,7 +166,7 @@ extension OrderService {
                 returning: outcome,
                 alongside: alongside
             )
-            try Self.expectMoved(results[0], orderID)
+            try OrderStore.expectMoved(results[0], orderID)
             return outcome
         }
     }
@@ -205,7 +213,7 @@ extension OrderService {
                     reason: "re-evaluated: no rule holds it",
                     data: data
                 )
-                try Self.expectMoved(
+                try OrderStore.expectMoved(
                     try tx.commit(after: [store.move(orderID: orderID, move, holdReason: nil)])[0],
                     orderID
                 )
@@ -217,7 +225,7 @@ extension OrderService {
                 reason: "re-evaluated: " + findings.map(\.description).joined(separator: "; "),
                 data: data
             )
-            try Self.expectMoved(
+            try OrderStore.expectMoved(
                 try tx.commit(after: [store.move(orderID: orderID, move, holdReason: first.reason)])[0],
                 orderID
             )
@@ -232,7 +240,7 @@ extension OrderService {
     private func releaseOnly(_ orderID: Int64, reason: String, data: String) async throws {
         _ = try await withLockedOrder(orderID, lockReservations: .none) { tx, store, order in
             let move = try OrderMove.checked(.release, from: order.status, reason: reason, data: data)
-            try Self.expectMoved(
+            try OrderStore.expectMoved(
                 try tx.commit(after: [store.move(orderID: orderID, move, holdReason: nil)])[0],
                 orderID
             )
@@ -364,7 +372,7 @@ extension OrderService {
         let store = self.store
         let policy = self.policy
         return try await database.pool.withConnection { connection in
-            try connection.retrying(Self.retryPolicy(policy)) { _ in
+            try connection.retrying(policy.retryPolicy) { _ in
                 try connection.transaction { tx in
                     var statements = store.orderStatements(orderID, lock: true)
                     if lockReservations != .none {
@@ -418,12 +426,6 @@ extension OrderService {
             holdFindings: [],
             unitsReserved: reserved
         )
-    }
-
-    static func expectMoved(_ rows: PostgresRows, _ orderID: Int64) throws {
-        guard rows.count == 1 else {
-            throw OrderlyError(.conflict, "order \(orderID) changed status under its lock")
-        }
     }
 
     static func checkReason(_ reason: String) throws -> String {

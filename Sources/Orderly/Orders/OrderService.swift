@@ -82,7 +82,7 @@ public struct OrderService: Sendable {
         let store = self.store
         let policy = self.policy
         return try await database.pool.withConnection { connection in
-            try connection.retrying(Self.retryPolicy(policy), when: Self.isRetryable) { attempt in
+            try connection.retrying(policy.retryPolicy, when: isRetryable) { attempt in
                 let snapshot = try RoutingSnapshot.read(
                     connection,
                     skuCodes: OrderValidator.skuCodes(of: order),
@@ -119,7 +119,7 @@ public struct OrderService: Sendable {
         lastAttempt: Bool,
         alongside: CommitAlongside<OrderOutcome>?
     ) throws -> OrderOutcome {
-        let capture = OrderMove(event: OrderStateMachine.captureEvent, from: nil, to: .received, reason: nil)
+        let capture = OrderMove.capture
         let payment = order.order.payment == nil ? nil : verdict
         do {
             guard findings.isEmpty else {
@@ -164,7 +164,12 @@ public struct OrderService: Sendable {
             let wanted = order.lines.map {
                 WantedLine(lineID: 0, skuID: $0.sku.id, open: $0.quantity, weight: $0.sku.weightGrams)
             }
-            let routed = Routed(wanted: wanted, destination: destination, snapshot: snapshot, strategy: strategy)
+            let routed = RoutedReservation(
+                wanted: wanted,
+                destination: destination,
+                snapshot: snapshot,
+                strategy: strategy
+            )
             return try connection.transaction { tx in
                 // [BEGIN, lock the plan's rows]; then the re-check here.
                 var fitted = routed
@@ -172,16 +177,18 @@ public struct OrderService: Sendable {
                     let locked = try store.decodeStock(tx.pipeline([store.lockStock(routed.rows)])[0])
                     fitted = try routed.fitted(to: locked, lastAttempt: lastAttempt)
                 }
-                let decision = try decide(
-                    status: .received,
-                    alreadyReserved: 0,
-                    lines: wanted,
+                let decision = try ReservationDecision.decide(
+                    ReservationDecision.Order(
+                        status: .received,
+                        alreadyReserved: 0,
+                        lines: wanted,
+                        paymentSecured: verdict.status.isSecured,
+                        email: order.order.email,
+                        externalID: order.order.externalID,
+                        id: nil
+                    ),
                     routed: fitted,
                     channel: channel,
-                    paymentSecured: verdict.status.isSecured,
-                    email: order.order.email,
-                    externalID: order.order.externalID,
-                    orderID: nil,
                     attempt: attempt
                 )
                 let statement: PostgresStatement
@@ -256,20 +263,13 @@ public struct OrderService: Sendable {
 
     // MARK: Reserving an order already captured
 
-    /// Statuses `reserve(orderID:)` routes open units in.
-    static let reservable: Set<OrderStatus> = Set<OrderStatus>([.received, .backordered, .partiallyReserved]).union(
-        fulfilling
-    )
-    /// Being fulfilled: reserving more units does not move the order.
-    static let fulfilling: Set<OrderStatus> = [.picking, .packed, .partiallyShipped]
-
     /// Routes and reserves an order's open units: one released from hold, or a backorder whose stock
     /// has arrived. Three round trips, as for `place`.
     public func reserve(orderID: Int64) async throws -> OrderOutcome {
         let store = self.store
         let policy = self.policy
         return try await database.pool.withConnection { connection in
-            try connection.retrying(Self.retryPolicy(policy), when: Self.isRetryable) { attempt in
+            try connection.retrying(policy.retryPolicy, when: isRetryable) { attempt in
                 try Self.reserveOnce(connection, store: store, policy: policy, orderID: orderID, attempt: attempt)
             }
         }
@@ -288,7 +288,7 @@ public struct OrderService: Sendable {
         guard let seen = try store.decodeOrder(read[0], lines: read[1]) else {
             throw OrderlyError(.notFound, "order \(orderID) does not exist")
         }
-        guard Self.reservable.contains(seen.status) else {
+        guard OrderStatus.reservable.contains(seen.status) else {
             throw IllegalTransition(from: seen.status, event: .reserve)
         }
         let snapshot = try RoutingSnapshot.decode(Array(read[2...]))
@@ -302,7 +302,7 @@ public struct OrderService: Sendable {
         let wanted = seen.lines.map {
             WantedLine(lineID: $0.id, skuID: $0.skuID, open: $0.open, weight: $0.unitWeightGrams)
         }
-        let routed = Routed(wanted: wanted, destination: destination, snapshot: snapshot, strategy: strategy)
+        let routed = RoutedReservation(wanted: wanted, destination: destination, snapshot: snapshot, strategy: strategy)
         return try connection.transaction { tx in
             let results = try tx.pipeline(store.orderStatements(orderID, lock: true) + [store.lockStock(routed.rows)])
             guard let current = try store.decodeOrder(results[0], lines: results[1]), current == seen else {
@@ -324,141 +324,28 @@ public struct OrderService: Sendable {
         }
     }
 
-    /// What a reservation comes to once the rows are locked and the plan fits them.
-    enum Decision {
-        /// The channel rejects a short order: this cancel move, nothing reserved.
-        case reject(OrderMove)
-        /// Reserve: the writes, and units reserved per SKU.
-        case reserve(ReservationWrite, [Int64: Int64])
-
-        func outcome(orderID: Int64, from status: OrderStatus, plan: Routed) -> OrderOutcome {
-            switch self {
-            case .reject(let move):
-                return OrderOutcome(
-                    orderID: orderID,
-                    status: move.to,
-                    holdReason: nil,
-                    replayed: false,
-                    plan: nil,
-                    shortage: plan.shortage,
-                    holdFindings: [],
-                    unitsReserved: 0
-                )
-            case .reserve(let write, let reserved):
-                return OrderOutcome(
-                    orderID: orderID,
-                    status: write.move?.to ?? status,
-                    holdReason: nil,
-                    replayed: false,
-                    plan: plan.plan,
-                    shortage: plan.shortage,
-                    holdFindings: [],
-                    unitsReserved: reserved.values.reduce(0, +)
-                )
-            }
-        }
-    }
-
-    /// Decides the move (reserve, reserve partially, backorder, or the channel's rejection), the
-    /// reservation rows and the customer's message for a plan that fits its locked rows.
-    static func decide(
-        status: OrderStatus,
-        alreadyReserved: Int64,
-        lines: [WantedLine],
-        routed: Routed,
-        channel: ChannelPolicy,
-        paymentSecured: Bool,
-        email: String?,
-        externalID: String,
-        orderID: Int64?,
-        attempt: Int
-    ) throws -> Decision {
-        let allocations = routed.allocations.map {
-            Allocation(warehouseID: $0.warehouse, skuID: $0.sku, quantity: $0.units)
-        }
-        var reservedBySKU: [Int64: Int64] = [:]
-        for allocation in allocations { reservedBySKU[allocation.skuID, default: 0] += allocation.quantity }
-        let reserved = allocations.reduce(Int64(0)) { $0 + $1.quantity }
-        let short = routed.shortage.values.reduce(Int64(0), +)
-        let shortageText = routed.shortage.keys.sorted().map { "SKU \($0) short \(routed.shortage[$0] ?? 0)" }
-            .joined(separator: ", ")
-
-        // An order already being fulfilled keeps its status: units it gets now (a short pick routed
-        // elsewhere, a backorder filled) join it, and what cannot be had stays backordered.
-        let fulfilling = Self.fulfilling.contains(status)
-        if short > 0 && channel.onShortage == .reject && !fulfilling {
-            return .reject(
-                try OrderMove.checked(
-                    .cancel,
-                    from: status,
-                    reason: "insufficient stock: " + shortageText,
-                    data: DecisionJSON.plan(nil, shortage: routed.shortage)
-                )
-            )
-        }
-        let event: OrderEvent? =
-            if fulfilling {
-                nil
-            } else if short == 0 {
-                .reserve
-            } else if reserved + alreadyReserved > 0 {
-                reserved > 0 || status != .partiallyReserved ? .reservePartially : nil
-            } else {
-                status == .received ? .backorder : nil
-            }
-        let planJSON = DecisionJSON.plan(routed.plan, shortage: routed.shortage)
-        let move = try event.map {
-            try OrderMove.checked(
-                $0,
-                from: status,
-                reason: short > 0 ? "backordered: " + shortageText : nil,
-                data: planJSON
-            )
-        }
-        let message: OutboxMessage? = email.flatMap { email in
-            fulfilling && short == 0
-                ? nil
-                : short == 0
-                    ? Messages.confirmed(externalID: externalID, email: email)
-                    : Messages.backordered(externalID: externalID, email: email)
-        }
-        let write = ReservationWrite(
-            orderID: orderID ?? 0,
-            allocations: allocations,
-            expiresInSeconds: paymentSecured ? nil : channel.unpaidReservationSeconds,
-            strategy: routed.strategy,
-            rule: routed.plan?.rule ?? "no stock to reserve",
-            candidatesJSON: DecisionJSON.candidates(routed.plan, input: routed.input),
-            planJSON: planJSON,
-            attempt: attempt,
-            backordered: lines.map { ($0.lineID, $0.open - (reservedBySKU[$0.skuID] ?? 0)) },
-            move: move,
-            enqueuePicks: paymentSecured,
-            message: message
-        )
-        return .reserve(write, reservedBySKU)
-    }
-
     /// Step 2's writes for an order already captured, sent with COMMIT.
     private static func commitReservation(
         _ tx: PostgresConnection,
         store: OrderStore,
         order: OrderRecord,
         lines: [WantedLine],
-        routed: Routed,
+        routed: RoutedReservation,
         channel: ChannelPolicy,
         attempt: Int
     ) throws -> OrderOutcome {
-        let decision = try decide(
-            status: order.status,
-            alreadyReserved: order.unitsReserved,
-            lines: lines,
+        let decision = try ReservationDecision.decide(
+            ReservationDecision.Order(
+                status: order.status,
+                alreadyReserved: order.unitsReserved,
+                lines: lines,
+                paymentSecured: order.paymentStatus.isSecured,
+                email: order.email,
+                externalID: order.externalID,
+                id: order.id
+            ),
             routed: routed,
             channel: channel,
-            paymentSecured: order.paymentStatus.isSecured,
-            email: order.email,
-            externalID: order.externalID,
-            orderID: order.id,
             attempt: attempt
         )
         switch decision {
@@ -472,7 +359,7 @@ public struct OrderService: Sendable {
                 statements.append(
                     store.enqueueMessage(
                         orderID: order.id,
-                        Messages.cancelled(
+                        CustomerMessages.cancelled(
                             orderID: order.id,
                             externalID: order.externalID,
                             email: email,
@@ -481,7 +368,7 @@ public struct OrderService: Sendable {
                     )
                 )
             }
-            try expectMoved(try tx.commit(after: statements)[2], order.id)
+            try OrderStore.expectMoved(try tx.commit(after: statements)[2], order.id)
         case .reserve(let write, _):
             let result = try tx.commit(after: [store.reserve(write)])
             if write.move != nil, try result[0][0].decode(Int64.self, "moved") != 1 {
@@ -491,90 +378,55 @@ public struct OrderService: Sendable {
         return decision.outcome(orderID: order.id, from: order.status, plan: routed)
     }
 
-    static func retryPolicy(_ policy: OrderPolicy) -> RetryPolicy {
-        RetryPolicy(maxAttempts: policy.reservationAttempts, baseDelay: .milliseconds(1), maxDelay: .milliseconds(50))
-    }
-
-    static func isRetryable(_ error: any Error) -> Bool {
-        error is StalePlan || (error as? PostgresError)?.isRetryable == true
-    }
 }
-
-/// A line as routing wants it: its open units.
-struct WantedLine: Hashable, Sendable {
-    var lineID: Int64
-    var skuID: Int64
-    var open: Int64
-    var weight: Int64
-}
-
-/// The plan did not fit the rows under their locks (stock moved since the unlocked read): read again.
-struct StalePlan: Error {}
 
 /// (channel, external id) was captured before: the insert stored nothing.
 struct Replayed: Error {}
 
-/// A routing decision for the open units, and the (warehouse, SKU, units) rows it takes.
-struct Routed: Sendable {
-    var input: RoutingInput
-    var strategy: String
-    var plan: RoutingPlan?
-    var shortage: [Int64: Int64]
-    var allocations: [(warehouse: Int64, sku: Int64, units: Int64)]
-    private let routing: any RoutingStrategy
+extension ReservationDecision {
+    func outcome(orderID: Int64, from status: OrderStatus, plan: RoutedReservation) -> OrderOutcome {
+        switch self {
+        case .reject(let move):
+            return OrderOutcome(
+                orderID: orderID,
+                status: move.to,
+                holdReason: nil,
+                replayed: false,
+                plan: nil,
+                shortage: plan.shortage,
+                holdFindings: [],
+                unitsReserved: 0
+            )
+        case .reserve(let write, _):
+            return OrderOutcome(
+                orderID: orderID,
+                status: write.move?.to ?? status,
+                holdReason: nil,
+                replayed: false,
+                plan: plan.plan,
+                shortage: plan.shortage,
+                holdFindings: [],
+                unitsReserved: unitsReserved
+            )
+        }
+    }
+}
 
+extension RoutedReservation {
+    /// Plans `wanted` over what the unlocked read saw.
     init(
         wanted: [WantedLine],
         destination: RoutingDestination,
         snapshot: RoutingSnapshot,
         strategy: any RoutingStrategy
     ) {
-        let input = RoutingInput(
-            lines: wanted.filter { $0.open > 0 }.map {
-                RoutingLine(skuID: $0.skuID, quantity: $0.open, unitWeightGrams: $0.weight)
-            },
+        self.init(
+            wanted: wanted,
             destination: destination,
             warehouses: snapshot.warehouses,
             available: snapshot.available,
-            rates: snapshot.rates
+            rates: snapshot.rates,
+            strategy: strategy
         )
-        self.init(input: input, strategy: strategy)
-    }
-
-    init(input: RoutingInput, strategy: any RoutingStrategy) {
-        self.input = input
-        self.routing = strategy
-        self.strategy = strategy.name
-        let (fillable, shortage) = input.fillable()
-        let plan = fillable.lines.isEmpty ? nil : strategy.plan(fillable)
-        self.plan = plan
-        if plan == nil {
-            // The strategy could not place even the fillable part (say, `nearest` alone with no
-            // warehouse holding everything): all of it is short.
-            var all: [Int64: Int64] = [:]
-            for line in input.lines { all[line.skuID, default: 0] += line.quantity }
-            self.shortage = all
-        } else {
-            self.shortage = shortage
-        }
-        self.allocations = (plan?.shipments ?? []).flatMap { shipment in
-            shipment.units.sorted { $0.key < $1.key }.map { (shipment.warehouseID, $0.key, $0.value) }
-        }
-    }
-
-    /// The inventory rows to lock.
-    var rows: [(warehouseID: Int64, skuID: Int64)] { allocations.map { ($0.warehouse, $0.sku) } }
-
-    /// The plan if it still fits the locked rows. If not: stale (read again), or on the last attempt a
-    /// new plan from the locked rows alone, which fits by construction (the rest is short).
-    func fitted(to locked: [LockedStock], lastAttempt: Bool) throws -> Routed {
-        var available: [Int64: [Int64: Int64]] = [:]
-        for row in locked { available[row.warehouseID, default: [:]][row.skuID] = row.availableToPromise }
-        let fits = allocations.allSatisfy { (available[$0.warehouse]?[$0.sku] ?? 0) >= $0.units }
-        if fits { return self }
-        guard lastAttempt else { throw StalePlan() }
-        var input = self.input
-        input.available = available
-        return Routed(input: input, strategy: routing)
     }
 }

@@ -30,7 +30,7 @@ public struct ShipmentRecord: Hashable, Sendable {
     public var id: Int64
     public var orderID: Int64
     public var warehouseID: Int64
-    public var status: String
+    public var status: ShipmentStatus
     public var trackingNumber: String?
     public var carrierCode: String?
     public var service: String?
@@ -72,7 +72,7 @@ public struct PickListRecord: Hashable, Sendable {
     public var warehouseID: Int64
     public var method: PickMethod
     public var zone: String?
-    public var status: String
+    public var status: PickListStatus
     public var lines: [PickListLineRecord]
 }
 
@@ -102,7 +102,6 @@ public struct FulfillmentStore: Sendable {
 
     public func decodeWarehouse(_ rows: PostgresRows) throws -> WarehouseFulfillment? {
         guard let row = rows.first else { return nil }
-        let method = try row.decode(String.self, at: 9)
         return WarehouseFulfillment(
             id: try row.decode(Int64.self, at: 0),
             code: try row.decode(String.self, at: 1),
@@ -115,7 +114,7 @@ public struct FulfillmentStore: Sendable {
                 [try row.decode(String?.self, at: 7), try row.decode(String.self, at: 2)].compactMap { $0 }
                     .joined(separator: " "),
             ].filter { !$0.isEmpty },
-            pickMethod: PickMethod(rawValue: method) ?? .single,
+            pickMethod: try row.decode(PickMethod.self, at: 9),
             scannerConfirmation: try row.decode(Bool.self, at: 10),
             batchSize: Int(try row.decode(Int32.self, at: 11)),
             batchWindowSeconds: Int(try row.decode(Int32.self, at: 12))
@@ -190,7 +189,7 @@ public struct FulfillmentStore: Sendable {
             id: try row.decode(Int64.self, at: 0),
             orderID: try row.decode(Int64.self, at: 1),
             warehouseID: try row.decode(Int64.self, at: 2),
-            status: try row.decode(String.self, at: 3),
+            status: try row.decode(ShipmentStatus.self, at: 3),
             trackingNumber: try row.decode(String?.self, at: 4),
             carrierCode: try row.decode(String?.self, at: 5),
             service: try row.decode(String?.self, at: 6),
@@ -212,12 +211,24 @@ public struct FulfillmentStore: Sendable {
         )
     }
 
+    /// The order a shipment belongs to; nil when there is no such shipment.
+    public func orderID(_ connection: PostgresConnection, shipmentID: Int64) throws -> Int64? {
+        try connection.query(PostgresStatement.cached("SELECT order_id FROM shipments WHERE id = $1", [shipmentID]))
+            .first?.decode(Int64.self, at: 0)
+    }
+
     /// Statuses of the order's shipments other than `except`.
-    public func otherShipmentStatuses(orderID: Int64, except shipmentID: Int64) -> PostgresStatement {
-        PostgresStatement.cached(
-            "SELECT status FROM shipments WHERE order_id = $1 AND id <> $2 ORDER BY id",
-            [orderID, shipmentID]
-        )
+    public func otherShipmentStatuses(
+        _ connection: PostgresConnection,
+        orderID: Int64,
+        except shipmentID: Int64
+    ) throws -> [ShipmentStatus] {
+        try connection.query(
+            PostgresStatement.cached(
+                "SELECT status FROM shipments WHERE order_id = $1 AND id <> $2 ORDER BY id",
+                [orderID, shipmentID]
+            )
+        ).map { try $0.decode(ShipmentStatus.self, at: 0) }
     }
 
     // MARK: Picking
@@ -344,9 +355,9 @@ public struct FulfillmentStore: Sendable {
         return PickListRecord(
             id: try row.decode(Int64.self, at: 0),
             warehouseID: try row.decode(Int64.self, at: 1),
-            method: PickMethod(rawValue: try row.decode(String.self, at: 2)) ?? .single,
+            method: try row.decode(PickMethod.self, at: 2),
             zone: try row.decode(String?.self, at: 3),
-            status: try row.decode(String.self, at: 4),
+            status: try row.decode(PickListStatus.self, at: 4),
             lines: try lines.map { line in
                 PickListLineRecord(
                     id: try line.decode(Int64.self, at: 0),
@@ -623,7 +634,7 @@ public struct FulfillmentStore: Sendable {
     }
 
     /// A carrier's news about a shipped parcel: delivered, delayed or lost.
-    public func carrierStatus(shipmentID: Int64, status: String) -> PostgresStatement {
+    public func carrierStatus(shipmentID: Int64, status: ShipmentStatus) -> PostgresStatement {
         PostgresStatement.cached(
             """
             UPDATE shipments SET status = $2, updated_at = now(),

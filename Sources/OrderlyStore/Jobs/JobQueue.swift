@@ -217,7 +217,7 @@ public enum JobQueue {
         worker: String,
         error: String,
         retryInSeconds: Double
-    ) throws -> String? {
+    ) throws -> JobState? {
         let rows = try connection.query(
             """
             UPDATE jobs
@@ -231,7 +231,7 @@ public enum JobQueue {
             """,
             [job.id, worker, String(error.prefix(2000)), retryInSeconds, Int64(job.attempt)]
         )
-        return try rows.first?.decode(String.self, at: 0)
+        return try rows.first?.decode(JobState.self, at: 0)
     }
 
     /// Extends the leases this worker holds. Returns how many it still held.

@@ -1,26 +1,27 @@
 import LibPQ
+import OrderlyCore
 
 /// A customer (or operations) message waiting in the outbox.
 public struct OutboxEntry: Hashable, Sendable {
     public var id: Int64
     public var orderID: Int64?
-    public var kind: String
+    public var kind: NotificationKind
     /// email, sms, webhook or log.
     public var channel: String
     public var recipient: String
     public var subject: String
     public var body: String
-    public var status: String
+    public var status: NotificationStatus
 
     public init(
         id: Int64,
         orderID: Int64?,
-        kind: String,
+        kind: NotificationKind,
         channel: String,
         recipient: String,
         subject: String,
         body: String,
-        status: String
+        status: NotificationStatus
     ) {
         self.id = id
         self.orderID = orderID
@@ -50,12 +51,12 @@ public enum OutboxStore {
         return OutboxEntry(
             id: try row.decode(Int64.self, at: 0),
             orderID: try row.decode(Int64?.self, at: 1),
-            kind: try row.decode(String.self, at: 2),
+            kind: try row.decode(NotificationKind.self, at: 2),
             channel: try row.decode(String.self, at: 3),
             recipient: try row.decode(String.self, at: 4),
             subject: try row.decode(String.self, at: 5),
             body: try row.decode(String.self, at: 6),
-            status: try row.decode(String.self, at: 7)
+            status: try row.decode(NotificationStatus.self, at: 7)
         )
     }
 

@@ -2,130 +2,6 @@ import Foundation
 import LibPQ
 import OrderlyCore
 
-/// One (warehouse, SKU, units) row of a reservation; the SKU names the order's line (one line per SKU).
-public struct Allocation: Hashable, Sendable {
-    public var warehouseID: Int64
-    public var skuID: Int64
-    public var quantity: Int64
-
-    public init(warehouseID: Int64, skuID: Int64, quantity: Int64) {
-        self.warehouseID = warehouseID
-        self.skuID = skuID
-        self.quantity = quantity
-    }
-}
-
-/// A status move with its audit row: `order_events` gets one row per move, in the same statement.
-public struct OrderMove: Hashable, Sendable {
-    public var event: String
-    public var from: OrderStatus?
-    public var to: OrderStatus
-    public var reason: String?
-    /// A JSON object with whatever explains the move (hold findings, shortages, ...).
-    public var data: String
-
-    public init(event: String, from: OrderStatus?, to: OrderStatus, reason: String?, data: String = "{}") {
-        self.event = event
-        self.from = from
-        self.to = to
-        self.reason = reason
-        self.data = data
-    }
-
-    /// A move the state machine allows, or its typed refusal.
-    public static func checked(
-        _ event: OrderEvent,
-        from: OrderStatus,
-        reason: String?,
-        data: String = "{}"
-    ) throws(IllegalTransition) -> OrderMove {
-        OrderMove(
-            event: event.rawValue,
-            from: from,
-            to: try OrderStateMachine.next(from: from, on: event),
-            reason: reason,
-            data: data
-        )
-    }
-}
-
-/// A customer notification for the outbox, written with its cause.
-public struct OutboxMessage: Hashable, Sendable {
-    public var kind: String
-    public var recipient: String
-    public var subject: String
-    public var body: String
-    /// One message per cause, e.g. `order_confirmed:order:42`.
-    public var dedupeKey: String
-
-    public init(kind: String, recipient: String, subject: String, body: String, dedupeKey: String) {
-        self.kind = kind
-        self.recipient = recipient
-        self.subject = subject
-        self.body = body
-        self.dedupeKey = dedupeKey
-    }
-}
-
-/// Everything step 2 of the reservation protocol writes, after the rows are locked and re-checked.
-public struct ReservationWrite: Sendable {
-    public var orderID: Int64
-    public var allocations: [Allocation]
-    /// Seconds the reservations last (unpaid orders); nil for no expiry.
-    public var expiresInSeconds: Int64?
-    public var strategy: String
-    public var rule: String
-    public var candidatesJSON: String
-    public var planJSON: String
-    public var attempt: Int
-    /// Each line's backordered units after this reservation.
-    public var backordered: [(lineID: Int64, units: Int64)]
-    public var move: OrderMove?
-    /// Enqueue the first fulfillment jobs (a pick per warehouse); false while payment is pending.
-    public var enqueuePicks: Bool
-    /// The customer's message; its `dedupeKey` is a prefix to which the order id is appended.
-    public var message: OutboxMessage?
-
-    public init(
-        orderID: Int64,
-        allocations: [Allocation],
-        expiresInSeconds: Int64?,
-        strategy: String,
-        rule: String,
-        candidatesJSON: String,
-        planJSON: String,
-        attempt: Int,
-        backordered: [(lineID: Int64, units: Int64)],
-        move: OrderMove?,
-        enqueuePicks: Bool,
-        message: OutboxMessage?
-    ) {
-        self.orderID = orderID
-        self.allocations = allocations
-        self.expiresInSeconds = expiresInSeconds
-        self.strategy = strategy
-        self.rule = rule
-        self.candidatesJSON = candidatesJSON
-        self.planJSON = planJSON
-        self.attempt = attempt
-        self.backordered = backordered
-        self.move = move
-        self.enqueuePicks = enqueuePicks
-        self.message = message
-    }
-}
-
-/// An inventory row as re-read under its lock.
-public struct LockedStock: Hashable, Sendable {
-    public var warehouseID: Int64
-    public var skuID: Int64
-    public var onHand: Int64
-    public var reserved: Int64
-    public var safetyStock: Int64
-
-    public var availableToPromise: Int64 { max(0, onHand - reserved - safetyStock) }
-}
-
 /// The SQL of orders: capture, locks, the reservation write, releases and moves. Each function builds
 /// statements for the caller's transaction, so services can pipeline them: round trips are the cost
 /// that matters here, and a statement that needs no answer before the next never waits for one.
@@ -443,7 +319,7 @@ public struct OrderStore: Sendable {
             write.strategy, write.rule, write.candidatesJSON, write.planJSON, Int64(write.attempt),
             write.expiresInSeconds, write.backordered.map(\.lineID), write.backordered.map(\.units),
             write.move?.from?.rawValue, write.move?.to.rawValue, write.move?.event, write.move?.reason,
-            write.move?.data ?? "{}", write.enqueuePicks, write.message?.kind, write.message?.recipient,
+            write.move?.data ?? "{}", write.enqueuePicks, write.message?.kind.rawValue, write.message?.recipient,
             write.message?.subject, write.message?.body, write.message?.dedupeKey,
         ]
     }
@@ -562,6 +438,13 @@ public struct OrderStore: Sendable {
         )
     }
 
+    /// Checks a move statement's result: its order was moved (it was still in the move's `from`).
+    public static func expectMoved(_ rows: PostgresRows, _ orderID: Int64) throws {
+        guard rows.count == 1 else {
+            throw OrderlyError(.conflict, "order \(orderID) changed status under its lock")
+        }
+    }
+
     /// A status move and its event row; `holdReason` is set on hold and cleared otherwise (the schema
     /// requires a reason exactly while held). Row: the event id, or no row if the order was not in
     /// `move.from` (the caller holds the order's lock, so that means a bug, and it throws).
@@ -591,7 +474,7 @@ public struct OrderStore: Sendable {
             INSERT INTO notifications (order_id, kind, recipient, subject, body, dedupe_key)
             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING
             """,
-            [orderID, message.kind, message.recipient, message.subject, message.body, message.dedupeKey]
+            [orderID, message.kind.rawValue, message.recipient, message.subject, message.body, message.dedupeKey]
         )
     }
 

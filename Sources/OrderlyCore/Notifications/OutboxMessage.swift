@@ -1,0 +1,73 @@
+/// Where a notification stands. Raw values are what `notifications.status` stores.
+public enum NotificationStatus: String, CaseIterable, Sendable, Hashable {
+    /// Waiting for the worker's outbox job to send it.
+    case pending
+    case sent
+    /// Given up on after its attempts; an admin can resend it.
+    case failed
+}
+
+/// What a notification is about. Raw values are what `notifications.kind` stores.
+public enum NotificationKind: String, CaseIterable, Sendable, Hashable {
+    case orderConfirmed = "order_confirmed"
+    case orderShipped = "order_shipped"
+    case orderDelayed = "order_delayed"
+    case orderDelivered = "order_delivered"
+    case orderBackordered = "order_backordered"
+    case orderCancelled = "order_cancelled"
+    case returnReceived = "return_received"
+    case refundIssued = "refund_issued"
+    case lowStock = "low_stock"
+}
+
+/// A customer notification for the outbox, written with its cause.
+public struct OutboxMessage: Hashable, Sendable {
+    public var kind: NotificationKind
+    public var recipient: String
+    public var subject: String
+    public var body: String
+    /// One message per cause, e.g. `order_confirmed:order:42`.
+    public var dedupeKey: String
+
+    public init(kind: NotificationKind, recipient: String, subject: String, body: String, dedupeKey: String) {
+        self.kind = kind
+        self.recipient = recipient
+        self.subject = subject
+        self.body = body
+        self.dedupeKey = dedupeKey
+    }
+}
+
+/// The customer messages an order's reservation writes to the outbox (the worker sends them). Those
+/// written with a reservation carry a dedupe key prefix, to which the statement appends the order id.
+public enum CustomerMessages {
+    public static func confirmed(externalID: String, email: String) -> OutboxMessage {
+        OutboxMessage(
+            kind: .orderConfirmed,
+            recipient: email,
+            subject: "Your order \(externalID) is confirmed",
+            body: "Thank you. Every item of order \(externalID) is reserved for you and will ship soon.",
+            dedupeKey: "order_confirmed:order:"
+        )
+    }
+
+    public static func backordered(externalID: String, email: String) -> OutboxMessage {
+        OutboxMessage(
+            kind: .orderBackordered,
+            recipient: email,
+            subject: "Part of your order \(externalID) is backordered",
+            body: "Some items of order \(externalID) are out of stock; we will ship them as soon as they arrive.",
+            dedupeKey: "order_backordered:order:"
+        )
+    }
+
+    public static func cancelled(orderID: Int64, externalID: String, email: String, reason: String) -> OutboxMessage {
+        OutboxMessage(
+            kind: .orderCancelled,
+            recipient: email,
+            subject: "Your order \(externalID) is cancelled",
+            body: "Order \(externalID) is cancelled: \(reason).",
+            dedupeKey: "order_cancelled:order:\(orderID)"
+        )
+    }
+}
