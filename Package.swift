@@ -186,9 +186,20 @@ let package = Package(
             ],
             swiftSettings: strictSwift6
         ),
+        // `orderly worker` with test hooks (a probe job kind, pauses in jobs' transactions), which the
+        // worker process tests run; `orderly` itself has none.
+        .executableTarget(
+            name: "orderly-test-worker",
+            dependencies: ["LibPQ", "OrderlyCommands", "OrderlyCore", "OrderlyWorker"],
+            path: "Tests/OrderlyTestWorker",
+            swiftSettings: strictSwift6
+        ),
         .testTarget(
             name: "OrderlyWorkerTests",
-            dependencies: ["LibPQ", "Orderly", "OrderlyCore", "OrderlyStore", "OrderlyTestSupport", "OrderlyWorker"],
+            dependencies: [
+                "LibPQ", "Orderly", "OrderlyCore", "OrderlyStore", "OrderlyTestSupport", "OrderlyWorker",
+                "orderly-test-worker",
+            ],
             swiftSettings: strictSwift6
         ),
         .testTarget(

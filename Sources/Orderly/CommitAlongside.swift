@@ -30,6 +30,18 @@ extension PostgresConnection {
         return Array(try commit(after: last + extra).prefix(last.count))
     }
 
+    /// `commit(after:returning:alongside:)` for a batch: its results, read by slot.
+    @discardableResult
+    func commit<V>(
+        after last: PostgresBatch,
+        returning value: V,
+        alongside: CommitAlongside<V>?
+    ) throws -> PostgresBatchResults {
+        var batch = last
+        batch.add(try alongside?.statements(value) ?? [])
+        return try commit(after: batch)
+    }
+
     /// Ends a service call's transaction on `value` with the caller's statements and COMMIT in one
     /// round trip; without any, leaves the COMMIT to the enclosing `transaction`.
     public func finish<V>(_ value: V, alongside: CommitAlongside<V>?) throws -> V {

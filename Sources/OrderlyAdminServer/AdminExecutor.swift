@@ -281,13 +281,12 @@ public struct AdminExecutor: Sendable {
             let store = OrderStore(actor: "admin")
             return { connection in
                 // The order, its lines and what it waits for: one round trip.
-                let read = try connection.pipeline(
-                    store.orderStatements(id, lock: false) + [store.waitFactsStatement(orderID: id)]
+                let (order, facts) = try connection.pipeline(
+                    store.order(id, lock: false),
+                    store.waitFacts(orderID: id)
                 )
-                guard let order = try store.decodeOrder(read[0], lines: read[1]) else {
-                    throw OrderlyError(.notFound, "order \(id) does not exist")
-                }
-                let waits = try store.decodeWaitFacts(read[2], orderID: id).map(OrderWaits.describe) ?? []
+                guard let order else { throw OrderlyError(.notFound, "order \(id) does not exist") }
+                let waits = facts.map(OrderWaits.describe) ?? []
                 return Self.orderReply(order, waitingFor: waits)
             }
         case "ORDER LIST":
@@ -316,7 +315,7 @@ public struct AdminExecutor: Sendable {
             let store = OrderStore(actor: "admin")
             return { connection in
                 let history = try AdminQueries.timeline(connection, orderID: id)
-                let waits = try store.waitFacts(connection, orderID: id).map(OrderWaits.describe) ?? []
+                let waits = try connection.run(store.waitFacts(orderID: id)).map(OrderWaits.describe) ?? []
                 // Last, what comes next: what the order is waiting for now.
                 let next: [AdminQueries.Row] = (waits.isEmpty ? ["nothing"] : waits).map {
                     [("at", .null), ("source", .text("waiting")), ("what", .text($0)), ("detail", .text(""))]

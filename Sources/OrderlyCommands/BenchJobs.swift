@@ -3,6 +3,7 @@ import Foundation
 import LibPQ
 import Logging
 import Orderly
+import OrderlyCore
 import OrderlyDevCluster
 import OrderlyStore
 import OrderlyWorker
@@ -146,7 +147,7 @@ extension BenchCommand {
         func enqueueOneByOne(_ connection: PostgresConnection) throws -> Double {
             let started = ContinuousClock.now
             for _ in 0..<single {
-                _ = try JobQueue.enqueue(connection, NewJob(queue: "bench", kind: "noop"))
+                _ = try JobQueue.enqueue(connection, OrderlyCore.Jobs.Noop.self, .init())
             }
             let rate = Double(single) / (ContinuousClock.now - started).seconds
             try connection.execute("TRUNCATE jobs")
@@ -154,7 +155,7 @@ extension BenchCommand {
         }
 
         func enqueueBulk(_ connection: PostgresConnection) throws -> Double {
-            let batch = (0..<jobs).map { _ in NewJob(queue: "bench", kind: "noop") }
+            let batch = (0..<jobs).map { _ in NewJob(OrderlyCore.Jobs.Noop.self, .init()) }
             let started = ContinuousClock.now
             let inserted = try JobQueue.enqueue(connection, batch)
             let rate = Double(inserted) / (ContinuousClock.now - started).seconds
@@ -172,7 +173,7 @@ extension BenchCommand {
         ) async throws
             -> (rate: Double, cpu: (server: Double?, client: Double))
         {
-            _ = try JobQueue.enqueue(connection, (0..<jobs).map { _ in NewJob(queue: "bench", kind: "noop") })
+            _ = try JobQueue.enqueue(connection, (0..<jobs).map { _ in NewJob(OrderlyCore.Jobs.Noop.self, .init()) })
             try connection.execute("VACUUM ANALYZE jobs")
             var logger = Logger(label: "orderly.bench.worker")
             logger.logLevel = .error
@@ -197,7 +198,7 @@ extension BenchCommand {
                 return Worker(
                     database: OrderlyDatabase(pool: pool),
                     listenerConfiguration: nil,
-                    handlers: [TransactionalJob("noop", batchable: true) { _, _, _ in done.add() }],
+                    handlers: [TransactionalJob(OrderlyCore.Jobs.Noop.self, batchable: true) { _, _, _ in done.add() }],
                     configuration: settings,
                     logger: logger
                 )

@@ -8,8 +8,8 @@ import OrderlyWorker
 import ServiceLifecycle
 
 /// `orderly worker`: drains the job queue (fulfillment, notifications, alerts, sweeps).
-struct WorkerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct WorkerCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run jobs: pick, pack, label, ship, carrier events, notifications, alerts, sweeps.",
         discussion: """
@@ -76,7 +76,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Channel of low-stock alerts: email, sms, webhook or log.")
     var alertsChannel = "log"
 
-    func validate() throws {
+    public func validate() throws {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1...256") }
         guard leaseSeconds >= 1, leaseSeconds <= 86_400 else {
             throw ValidationError("--lease-seconds must be 1...86400")
@@ -103,8 +103,9 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("--alerts-to must be an e-mail address when --alerts-channel is email")
         }
         guard SMTPNotifier.isAddress(mailFrom) else { throw ValidationError("--mail-from must be an e-mail address") }
-        if let pause = ProcessInfo.processInfo.environment["ORDERLY_WORKER_PAUSE"] { _ = try Self.pauses(pause) }
     }
+
+    public init() {}
 
     var queueList: [String] { queues.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
@@ -115,21 +116,21 @@ struct WorkerCommand: AsyncParsableCommand {
         return (String(text[..<colon]), port)
     }
 
-    /// ORDERLY_WORKER_PAUSE=kind:ms[,kind:ms]: fault injection for crash tests (a job of that kind
-    /// sleeps inside its transaction after its effects, before its completion).
-    static func pauses(_ text: String) throws -> [String: Duration] {
-        var result: [String: Duration] = [:]
-        for item in text.split(separator: ",") {
-            let parts = item.split(separator: ":")
-            guard parts.count == 2, let ms = Int(parts[1]), (0...600_000).contains(ms) else {
-                throw ValidationError("ORDERLY_WORKER_PAUSE must be kind:milliseconds[,kind:milliseconds]")
-            }
-            result[String(parts[0])] = .milliseconds(ms)
+    /// What a test build of the worker adds (`orderly-test-worker`, in Tests/): handlers of its own job
+    /// kinds and pauses inside jobs' transactions. `orderly worker` has none.
+    public struct TestHooks: Sendable {
+        public var handlers: [any JobHandler]
+        public var pauses: [String: Duration]
+
+        public init(handlers: [any JobHandler] = [], pauses: [String: Duration] = [:]) {
+            self.handlers = handlers
+            self.pauses = pauses
         }
-        return result
     }
 
-    func run() async throws {
+    public func run() async throws { try await run(hooks: TestHooks()) }
+
+    public func run(hooks: TestHooks) async throws {
         let logger = CommandLogging.logger("orderly.worker")
         let (configuration, _) = try database.resolve(logger: logger)
         let orderly = try await OrderlyDatabase.open(
@@ -148,9 +149,7 @@ struct WorkerCommand: AsyncParsableCommand {
         )
         if let id { settings.id = id }
         settings.heartbeatPath = heartbeatFile
-        if let pause = ProcessInfo.processInfo.environment["ORDERLY_WORKER_PAUSE"] {
-            settings.pauseInTransaction = try Self.pauses(pause)
-        }
+        settings.pauseInTransaction = hooks.pauses
         let actor = "worker:" + settings.id
         let log = LogNotifier(logger: logger)
         let notifier: any Notifier =
@@ -174,12 +173,10 @@ struct WorkerCommand: AsyncParsableCommand {
             ),
             logger: logger
         )
-        var transactional = handlers.transactional
-        if ProcessInfo.processInfo.environment["ORDERLY_WORKER_PROBE"] == "1" { transactional.append(ProbeJob()) }
         let worker = Worker(
             database: orderly,
             listenerConfiguration: configuration,
-            handlers: transactional,
+            handlers: handlers.transactional + hooks.handlers,
             idempotentHandlers: handlers.idempotent,
             configuration: settings,
             onDiscard: StandardJobs.onDiscard(orders: orders),
@@ -200,24 +197,5 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         logger.info("worker stopped", metadata: ["id": "\(settings.id)"])
         await orderly.pool.close()
-    }
-}
-
-/// Test hook (ORDERLY_WORKER_PROBE=1): a `probe` job inserts (job id, attempt, worker) into the table
-/// `worker_probe`, which the test creates, in the job's transaction, so a test can count each job's
-/// effects across processes. With args {"fail": true} it fails after writing, so its write must roll
-/// back.
-struct ProbeJob: JobHandler {
-    let kind = "probe"
-    let batchable = true
-
-    func perform(_ job: ClaimedJob, in transaction: PostgresConnection) throws {
-        try transaction.execute(
-            "INSERT INTO worker_probe (job_id, attempt, worker) VALUES ($1, $2, $3)",
-            [job.id, Int64(job.attempt), ProcessInfo.processInfo.processIdentifier.description]
-        )
-        if job.args.contains("\"fail\": true") || job.args.contains("\"fail\":true") {
-            throw WorkerError("probe asked to fail")
-        }
     }
 }

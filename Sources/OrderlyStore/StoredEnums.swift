@@ -11,3 +11,5 @@ extension NotificationStatus: PostgresTextEnum {}
 extension NotificationKind: PostgresTextEnum {}
 extension JobState: PostgresTextEnum {}
 extension PickMethod: PostgresTextEnum {}
+extension SalesChannel: PostgresTextEnum {}
+extension PaymentStatus: PostgresTextEnum {}

@@ -14,75 +14,42 @@ public protocol IdempotentJobHandler: Sendable {
     func perform(_ job: ClaimedJob) async throws
 }
 
-/// A transactional handler from a closure.
+/// The transactional handler of a job kind, handed the job's decoded arguments. Arguments that do
+/// not decode as the kind's fail the job (`JobArgumentsMismatch`), to be retried and then discarded.
 public struct TransactionalJob: JobHandler {
     public let kind: String
     public let batchable: Bool
-    let body: @Sendable (ClaimedJob, JobArguments, PostgresConnection) throws -> Void
+    let body: @Sendable (ClaimedJob, PostgresConnection) throws -> Void
 
-    public init(
-        _ kind: String,
+    public init<Kind: JobKind>(
+        _ kind: Kind.Type,
         batchable: Bool = false,
-        _ body: @escaping @Sendable (ClaimedJob, JobArguments, PostgresConnection) throws -> Void
+        _ body: @escaping @Sendable (Kind.Arguments, ClaimedJob, PostgresConnection) throws -> Void
     ) {
-        self.kind = kind
+        self.kind = Kind.name
         self.batchable = batchable
-        self.body = body
+        self.body = { job, tx in try body(try Kind.decode(job.args), job, tx) }
     }
 
     public func perform(_ job: ClaimedJob, in transaction: PostgresConnection) throws {
-        try body(job, try JobArguments(job), transaction)
+        try body(job, transaction)
     }
 }
 
-/// An idempotent handler from a closure.
+/// The idempotent handler of a job kind, handed the job's decoded arguments.
 public struct IdempotentJob: IdempotentJobHandler {
     public let kind: String
-    let body: @Sendable (ClaimedJob, JobArguments) async throws -> Void
+    let body: @Sendable (ClaimedJob) async throws -> Void
 
-    public init(_ kind: String, _ body: @escaping @Sendable (ClaimedJob, JobArguments) async throws -> Void) {
-        self.kind = kind
-        self.body = body
+    public init<Kind: JobKind>(
+        _ kind: Kind.Type,
+        _ body: @escaping @Sendable (Kind.Arguments, ClaimedJob) async throws -> Void
+    ) {
+        self.kind = Kind.name
+        self.body = { job in try await body(try Kind.decode(job.args), job) }
     }
 
-    public func perform(_ job: ClaimedJob) async throws { try await body(job, try JobArguments(job)) }
-}
-
-/// The ids a job's `args` carry; `require` names a missing one.
-public struct JobArguments: Decodable, Sendable {
-    public var orderID: Int64?
-    public var warehouseID: Int64?
-    public var shipmentID: Int64?
-    public var pickListID: Int64?
-    public var notificationID: Int64?
-    public var skuID: Int64?
-    public var event: String?
-    public var note: String?
-
-    enum CodingKeys: String, CodingKey {
-        case orderID = "order_id"
-        case warehouseID = "warehouse_id"
-        case shipmentID = "shipment_id"
-        case pickListID = "pick_list_id"
-        case notificationID = "notification_id"
-        case skuID = "sku_id"
-        case event, note
-    }
-
-    init(_ job: ClaimedJob) throws {
-        do {
-            self = try JSONDecoder().decode(JobArguments.self, from: Data(job.args.utf8))
-        } catch {
-            throw WorkerError(
-                "job \(job.id) (\(job.kind)): its args are not what the kind needs: \(job.args.prefix(200))"
-            )
-        }
-    }
-
-    public func require(_ value: Int64?, _ name: String) throws -> Int64 {
-        guard let value else { throw WorkerError("the job's args lack \(name)") }
-        return value
-    }
+    public func perform(_ job: ClaimedJob) async throws { try await body(job) }
 }
 
 /// How long finished jobs are kept before the `prune_jobs` sweep deletes them.
@@ -109,14 +76,11 @@ public struct AlertRoute: Sendable {
 }
 
 extension StandardJobs {
-    /// The fulfillment job kinds whose failure for good stops an order.
-    public static let fulfillmentKinds: Set<String> = ["pick", "pack", "label", "ship", "reroute"]
-
     /// Holds the order of a fulfillment job discarded for good (`fulfillment_failed`), so it is seen
     /// (ORDER LIST status=on_hold, ORDER SHOW's waiting_for) instead of stuck mid-fulfillment.
     public static func onDiscard(orders: OrderService) -> DiscardHook {
         { job, error, tx in
-            guard fulfillmentKinds.contains(job.kind), let orderID = try JobArguments(job).orderID else { return }
+            guard let orderID = Jobs.fulfillmentOrder(kind: job.kind, args: job.args) else { return }
             try orders.holdForFailedFulfillment(
                 tx,
                 orderID: orderID,
@@ -140,50 +104,26 @@ public enum StandardJobs {
         logger: Logger
     ) -> (transactional: [any JobHandler], idempotent: [any IdempotentJobHandler]) {
         let transactional: [any JobHandler] = [
-            TransactionalJob("pick") { _, args, tx in
-                try fulfillment.pick(
-                    tx,
-                    orderID: try args.require(args.orderID, "order_id"),
-                    warehouseID: try args.require(args.warehouseID, "warehouse_id")
-                )
+            TransactionalJob(Jobs.Pick.self) { args, _, tx in
+                try fulfillment.pick(tx, orderID: args.orderID, warehouseID: args.warehouseID)
             },
-            TransactionalJob("pick_batch") { _, args, tx in
-                try fulfillment.walkBatch(tx, listID: try args.require(args.pickListID, "pick_list_id"))
+            TransactionalJob(Jobs.PickBatch.self) { args, _, tx in
+                try fulfillment.walkBatch(tx, listID: args.pickListID)
             },
-            TransactionalJob("pack") { _, args, tx in
-                try fulfillment.pack(
-                    tx,
-                    orderID: try args.require(args.orderID, "order_id"),
-                    shipmentID: try args.require(args.shipmentID, "shipment_id")
-                )
+            TransactionalJob(Jobs.Pack.self) { args, _, tx in
+                try fulfillment.pack(tx, orderID: args.orderID, shipmentID: args.shipmentID)
             },
-            TransactionalJob("label") { _, args, tx in
-                try fulfillment.label(
-                    tx,
-                    orderID: try args.require(args.orderID, "order_id"),
-                    shipmentID: try args.require(args.shipmentID, "shipment_id")
-                )
+            TransactionalJob(Jobs.Label.self) { args, _, tx in
+                try fulfillment.label(tx, orderID: args.orderID, shipmentID: args.shipmentID)
             },
-            TransactionalJob("ship") { _, args, tx in
-                try fulfillment.ship(
-                    tx,
-                    orderID: try args.require(args.orderID, "order_id"),
-                    shipmentID: try args.require(args.shipmentID, "shipment_id")
-                )
+            TransactionalJob(Jobs.Ship.self) { args, _, tx in
+                try fulfillment.ship(tx, orderID: args.orderID, shipmentID: args.shipmentID)
             },
-            TransactionalJob("carrier_event") { _, args, tx in
-                guard let event = args.event.flatMap(CarrierEvent.init(rawValue:)) else {
-                    throw WorkerError("carrier_event needs event delivered, delayed or lost")
-                }
-                try fulfillment.carrierEvent(
-                    tx,
-                    shipmentID: try args.require(args.shipmentID, "shipment_id"),
-                    event: event,
-                    note: args.note
-                )
+            TransactionalJob(Jobs.CarrierNews.self) { args, _, tx in
+                try fulfillment.carrierEvent(tx, shipmentID: args.shipmentID, event: args.event, note: args.note)
             },
-            TransactionalJob("notify") { job, args, tx in
-                let id = try args.require(args.notificationID, "notification_id")
+            TransactionalJob(Jobs.Notify.self) { args, job, tx in
+                let id = args.notificationID
                 guard let message = try OutboxStore.lock(tx, id: id), message.status == .pending else { return }
                 do {
                     try notifier.send(message)
@@ -197,28 +137,27 @@ public enum StandardJobs {
                     try OutboxStore.markFailed(tx, id: id, attempts: job.attempt, error: "\(error)")
                 }
             },
-            TransactionalJob("low_stock") { _, args, tx in
+            TransactionalJob(Jobs.LowStock.self) { args, _, tx in
                 try tx.execute(
                     OutboxStore.lowStockAlert(
-                        warehouseID: try args.require(args.warehouseID, "warehouse_id"),
-                        skuID: try args.require(args.skuID, "sku_id"),
+                        warehouseID: args.warehouseID,
+                        skuID: args.skuID,
                         recipient: alerts.recipient,
                         channel: alerts.channel
                     )
                 )
             },
-            TransactionalJob("noop", batchable: true) { _, _, _ in },
+            TransactionalJob(Jobs.Noop.self, batchable: true) { _, _, _ in },
         ]
         let idempotent: [any IdempotentJobHandler] = [
-            IdempotentJob("reroute") { _, args in
-                let orderID = try args.require(args.orderID, "order_id")
+            IdempotentJob(Jobs.Reroute.self) { args, _ in
                 do {
-                    _ = try await orders.reserve(orderID: orderID)
+                    _ = try await orders.reserve(orderID: args.orderID)
                 } catch is IllegalTransition {
                     // Cancelled, held or delivered meanwhile: nothing to route.
                 }
             },
-            IdempotentJob("retry_backorders") { _, args in
+            IdempotentJob(Jobs.RetryBackorders.self) { args, _ in
                 try await retryBackorders(
                     orders: orders,
                     fulfillment: fulfillment,
@@ -227,10 +166,10 @@ public enum StandardJobs {
                     logger: logger
                 )
             },
-            IdempotentJob("expire_reservations") { _, _ in
+            IdempotentJob(Jobs.ExpireReservations.self) { _, _ in
                 _ = try await orders.expireUnpaidReservations(limit: sweepLimit)
             },
-            IdempotentJob("prune_jobs") { _, _ in
+            IdempotentJob(Jobs.PruneJobs.self) { _, _ in
                 // In slices of 10,000, each its own statement, so no long transaction holds the table.
                 while try await fulfillment.pruneJobs(retention.completedSeconds, retention.discardedSeconds) == 10_000
                 {}
@@ -259,8 +198,24 @@ public enum StandardJobs {
         }
     }
 
-    /// The sweeps every worker schedules (one pending job each across all workers: the unique key).
-    public static let sweeps: [(kind: String, queue: String)] = [
-        ("expire_reservations", "maintenance"), ("retry_backorders", "maintenance"), ("prune_jobs", "maintenance"),
+    /// The sweeps every worker schedules, on the `maintenance` queue (one pending job each across all
+    /// workers: the unique key `sweep:<kind>`).
+    public static let sweeps: [NewJob] = [
+        NewJob(Jobs.ExpireReservations.self, .init()).asSweep,
+        NewJob(Jobs.RetryBackorders.self, .init(skuID: nil)).asSweep,
+        NewJob(Jobs.PruneJobs.self, .init()).asSweep,
     ]
+}
+
+extension NewJob {
+    /// The job as a sweep: on `maintenance`, after other work (priority 200), at most one pending
+    /// across workers (`sweep:<kind>`), 3 attempts (the next sweep comes anyway).
+    var asSweep: NewJob {
+        var sweep = self
+        sweep.queue = "maintenance"
+        sweep.priority = 200
+        sweep.uniqueKey = "sweep:\(kind)"
+        sweep.maxAttempts = 3
+        return sweep
+    }
 }

@@ -44,7 +44,8 @@ public struct WorkerConfiguration: Sendable {
     /// How often each sweep (expiry, backorders) is enqueued; nil schedules none.
     public var sweepInterval: Duration?
     /// Fault injection for crash tests: jobs of these kinds sleep this long inside their transaction,
-    /// after their effects and before their completion (set from ORDERLY_WORKER_PAUSE, see `orderly worker`).
+    /// after their effects and before their completion (`orderly-test-worker` sets it from
+    /// ORDERLY_WORKER_PAUSE; `orderly worker` never does).
     public var pauseInTransaction: [String: Duration] = [:]
     /// A file whose modification time the claim loop renews (at most once a second): a container's
     /// health check reads its age. Nil writes none.
@@ -227,9 +228,7 @@ public final class Worker: Service, Sendable {
 
     /// One pending job per sweep across all workers (the unique key); whoever is due enqueues it.
     private func scheduleSweeps() async {
-        let jobs = StandardJobs.sweeps.filter { configuration.queues.contains($0.queue) }.map {
-            NewJob(queue: $0.queue, kind: $0.kind, priority: 200, uniqueKey: "sweep:\($0.kind)", maxAttempts: 3)
-        }
+        let jobs = StandardJobs.sweeps.filter { configuration.queues.contains($0.queue) }
         do {
             _ = try await database.pool.withConnection { try JobQueue.enqueue($0, jobs) }
         } catch {

@@ -50,10 +50,10 @@ struct OrderWaitsTests {
                 $0.missingRates = [.init(warehouse: "BER-1", country: "AT", grams: 700)]
                 $0.scannerLists = [(id: 3, warehouse: "BER-1")]
                 $0.jobs = [
-                    .init(id: 11, kind: "pick", state: "available"),
-                    .init(id: 12, kind: "notify", state: "discarded", lastError: "relay down"),
+                    .init(id: 11, kind: "pick", state: .available),
+                    .init(id: 12, kind: "notify", state: .discarded, lastError: "relay down"),
                 ]
-                $0.inTransit = [.init(shipment: 4, status: "shipped", carrier: "DHL", tracking: "RR1DE")]
+                $0.inTransit = [.init(shipment: 4, status: .shipped, carrier: "DHL", tracking: "RR1DE")]
             }
         )
         #expect(

@@ -219,6 +219,7 @@ struct FulfillmentFlowTests {
         #expect(shipped == "shipped", "\(errorsAfter)")
         #expect(try await setup.status(heavyOrder.orderID) == "on_hold")
         #expect(try await setup.check() == [])
+        try await expectJobsMatchTheirKinds(setup.pool)
         worker.shutdown()
         try await running.value
     }
@@ -268,6 +269,7 @@ struct FulfillmentFlowTests {
         #expect(sentKinds == ["order_confirmed", "order_delivered", "order_shipped"])
         #expect(setup.notifier.sent.withLock { $0.contains { $0.body.contains(tracking) } })
         #expect(try await setup.check() == [])
+        try await expectJobsMatchTheirKinds(setup.pool)
         worker.shutdown()
         try await running.value
     }
@@ -364,6 +366,7 @@ struct FulfillmentFlowTests {
         )
         #expect(try zones.map { try $0.decode(String.self, at: 0) } == ["A", "B"])
         #expect(try await setup.check() == [])
+        try await expectJobsMatchTheirKinds(setup.pool)
         worker.shutdown()
         try await running.value
     }
@@ -380,6 +383,7 @@ struct FulfillmentFlowTests {
         let kinds = try await waitForMessages(setup, orderID: placed.orderID, count: 3)
         #expect(kinds.contains("order_backordered") && kinds.contains("order_shipped"))
         #expect(try await setup.check() == [])
+        try await expectJobsMatchTheirKinds(setup.pool)
         worker.shutdown()
         try await running.value
     }
@@ -412,6 +416,7 @@ struct FulfillmentFlowTests {
                 .scalar(Int64.self) == 0
         )
         #expect(try await setup.check() == [])
+        try await expectJobsMatchTheirKinds(setup.pool)
         worker.shutdown()
         try await running.value
     }
@@ -422,5 +427,53 @@ struct FulfillmentFlowTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         return nil
+    }
+}
+
+/// Every job in the database is what its kind's definition says: a known kind, args that decode as the
+/// kind's arguments, and the kind's queue, priority, attempts and unique key (sweeps: on `maintenance`,
+/// unique as `sweep:<kind>`). Jobs written by SQL (the reservation's picks, packing's labels, the
+/// notification trigger) are checked against the Swift definitions this way.
+func expectJobsMatchTheirKinds(_ pool: PostgresPool) async throws {
+    let rows = try await pool.query(
+        "SELECT id, queue, kind, args::text, priority::int8, max_attempts::int8, unique_key FROM jobs ORDER BY id"
+    )
+    #expect(!rows.isEmpty)
+    for row in rows {
+        let id = try row.decode(Int64.self, at: 0)
+        let kind = try row.decode(String.self, at: 2)
+        guard let definition = Jobs.all.first(where: { $0.name == kind }) else {
+            Issue.record("job \(id): kind \(kind) has no definition")
+            continue
+        }
+        let stored = StoredJob(
+            queue: try row.decode(String.self, at: 1),
+            args: try row.decode(String.self, at: 3),
+            priority: Int(try row.decode(Int64.self, at: 4)),
+            maxAttempts: Int(try row.decode(Int64.self, at: 5)),
+            uniqueKey: try row.decode(String?.self, at: 6)
+        )
+        if let mismatch = stored.mismatch(definition) { Issue.record("job \(id) (\(kind)): \(mismatch)") }
+    }
+}
+
+struct StoredJob {
+    var queue: String
+    var args: String
+    var priority: Int
+    var maxAttempts: Int
+    var uniqueKey: String?
+
+    func mismatch<Kind: JobKind>(_ kind: Kind.Type) -> String? {
+        let arguments: Kind.Arguments
+        do { arguments = try Kind.decode(args) } catch { return "\(error)" }
+        if uniqueKey == "sweep:\(Kind.name)" {
+            return queue == "maintenance" && priority == 200 && maxAttempts == 3 ? nil : "not scheduled as a sweep"
+        }
+        let expected = (Kind.queue, Kind.priority, Kind.uniqueKey(arguments))
+        let actual = (queue, priority, uniqueKey)
+        if expected != actual { return "stored \(actual), its kind says \(expected)" }
+        // A discarded job made available again (release, JOB RETRY) gets attempts beyond its kind's.
+        return maxAttempts >= Kind.maxAttempts ? nil : "\(maxAttempts) attempts, its kind says \(Kind.maxAttempts)"
     }
 }

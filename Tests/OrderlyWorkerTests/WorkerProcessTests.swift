@@ -16,17 +16,21 @@ final class WorkerProcess {
     let process = Process()
     let log: URL
 
-    static var binary: URL {
+    static func binary(_ name: String) -> URL {
         URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("orderly")
+            .appendingPathComponent(name)
     }
 
+    /// `orderly worker`, or with test hooks in the environment (ORDERLY_WORKER_PROBE, ORDERLY_WORKER_PAUSE)
+    /// `orderly-test-worker`, which is `orderly worker` with them.
     init(conninfo: String, id: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
         log = FileManager.default.temporaryDirectory.appendingPathComponent("orderly-worker-\(id)-\(UUID()).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.executableURL = Self.binary
+        let hooked = environment.keys.contains { $0.hasPrefix("ORDERLY_WORKER_") }
+        process.executableURL = Self.binary(hooked ? "orderly-test-worker" : "orderly")
         process.arguments =
-            ["worker", "--database-url", conninfo, "--id", id, "--poll-seconds", "0.2", "--sweep-seconds", "0"]
+            (hooked ? [] : ["worker"])
+            + ["--database-url", conninfo, "--id", id, "--poll-seconds", "0.2", "--sweep-seconds", "0"]
             + arguments
         var env = ProcessInfo.processInfo.environment
         env["ORDERLY_LOG_LEVEL"] = "warning"
@@ -143,11 +147,8 @@ struct WorkerProcessTests {
         try await setup.pool.withConnection { connection in
             _ = try JobQueue.enqueue(
                 connection,
-                NewJob(
-                    queue: "fulfillment",
-                    kind: "carrier_event",
-                    args: #"{"shipment_id": \#(shipmentID), "event": "delivered", "note": "front door"}"#
-                )
+                Jobs.CarrierNews.self,
+                .init(shipmentID: shipmentID, event: .delivered, note: "front door")
             )
         }
         #expect(try await setup.waitFor(placed.orderID, "delivered", seconds: 600) == "delivered")

@@ -36,35 +36,25 @@ public struct FulfillmentService: Sendable {
     @discardableResult
     public func pick(_ tx: PostgresConnection, orderID: Int64, warehouseID: Int64) throws -> Int64? {
         // One round trip: the order's lock, then the warehouse and the reservations to pick (locked).
-        let read = try tx.pipeline(
-            orders.orderStatements(orderID, lock: true) + [
-                store.warehouseStatement(warehouseID),
-                store.unshippedReservations(orderID: orderID, warehouseID: warehouseID),
-            ]
+        let (order, warehouse, unshipped) = try tx.pipeline(
+            orders.order(orderID, lock: true),
+            store.warehouse(warehouseID),
+            store.unshippedReservations(orderID: orderID, warehouseID: warehouseID)
         )
-        guard let order = try orders.decodeOrder(read[0], lines: read[1]) else {
-            throw OrderlyError(.notFound, "order \(orderID) does not exist")
-        }
+        guard let order else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
         guard OrderStatus.pickable.contains(order.status) else { return nil }
-        guard let warehouse = try store.decodeWarehouse(read[2]) else {
-            throw OrderlyError(.notFound, "warehouse \(warehouseID) does not exist")
-        }
-        let unshipped = try store.decodeUnshipped(read[3])
+        guard let warehouse else { throw OrderlyError(.notFound, "warehouse \(warehouseID) does not exist") }
         guard !unshipped.isEmpty else { return nil }
-        let created = try tx.query(
+        let created = try tx.run(
             store.createShipment(
                 orderID: orderID,
                 warehouseID: warehouseID,
                 reservationIDs: unshipped.map(\.reservationID)
             )
         )
-        guard let shipmentID = try created.first?.decode(Int64.self, at: 0) else {
-            throw OrderlyError(.conflict, "order \(orderID): no shipment lines were written")
-        }
-        let lineOf = Dictionary(
-            try created.map { (try $0.decode(Int64.self, at: 2), try $0.decode(Int64.self, at: 1)) },
-            uniquingKeysWith: { first, _ in first }
-        )
+        guard let created else { throw OrderlyError(.conflict, "order \(orderID): no shipment lines were written") }
+        let shipmentID = created.id
+        let lineOf = created.lineOfReservation
         let items = unshipped.compactMap { r -> PickItem? in
             guard let line = lineOf[r.reservationID] else { return nil }
             return PickItem(
@@ -80,7 +70,7 @@ public struct FulfillmentService: Sendable {
         switch warehouse.pickMethod {
         case .single, .zone:
             for list in PickPlanner.plan(warehouse.pickMethod, items: items) {
-                let id = try tx.query(
+                let id = try tx.run(
                     store.createPickList(
                         warehouseID: warehouseID,
                         method: warehouse.pickMethod,
@@ -88,7 +78,7 @@ public struct FulfillmentService: Sendable {
                         open: false,
                         items: list.items
                     )
-                ).scalar(Int64.self)
+                )
                 if !warehouse.scannerConfirmation { try confirmInFull(tx, listID: id) }
             }
         case .batch:
@@ -104,22 +94,21 @@ public struct FulfillmentService: Sendable {
     /// is full, with a job that walks it when its window closes); a batch that reaches its size is
     /// walked now.
     func addToBatch(_ tx: PostgresConnection, warehouse: WarehouseFulfillment, items: [PickItem]) throws {
-        let open = try tx.pipeline([
-            store.lockBatching(warehouseID: warehouse.id), store.openBatch(warehouseID: warehouse.id),
-        ])[1]
+        var batch = PostgresBatch()
+        batch.add(store.lockBatching(warehouseID: warehouse.id))
+        let gathering = batch.add(store.openBatch(warehouseID: warehouse.id))
+        let open = try tx.pipeline(batch)[gathering]
         // Positions are provisional until the batch is walked and renumbered.
         let provisional = PickPlanner.walk(items).enumerated().map { ($0.offset + 1, $0.element) }
         let listID: Int64
         let shipments: Int64
-        if let row = open.first, try row.decode(Int64.self, at: 1) < Int64(warehouse.batchSize) {
-            listID = try row.decode(Int64.self, at: 0)
-            shipments = try row.decode(Int64.self, at: 1)
+        if let open, open.shipments < Int64(warehouse.batchSize) {
+            listID = open.id
+            shipments = open.shipments
             try tx.execute(store.addPickLines(listID: listID, items: provisional))
         } else {
-            if let row = open.first {
-                try walkBatch(tx, listID: try row.decode(Int64.self, at: 0), warehouse: warehouse)
-            }
-            listID = try tx.query(
+            if let open { try walkBatch(tx, listID: open.id, warehouse: warehouse) }
+            listID = try tx.run(
                 store.createPickList(
                     warehouseID: warehouse.id,
                     method: .batch,
@@ -127,17 +116,13 @@ public struct FulfillmentService: Sendable {
                     open: true,
                     items: provisional
                 )
-            ).scalar(Int64.self)
+            )
             shipments = 0
             try JobQueue.enqueue(
                 tx,
-                NewJob(
-                    queue: "fulfillment",
-                    kind: "pick_batch",
-                    args: #"{"pick_list_id": \#(listID), "warehouse_id": \#(warehouse.id)}"#,
-                    delaySeconds: Double(warehouse.batchWindowSeconds),
-                    uniqueKey: "pick_batch:list:\(listID)"
-                )
+                Jobs.PickBatch.self,
+                .init(pickListID: listID, warehouseID: warehouse.id),
+                delaySeconds: Double(warehouse.batchWindowSeconds)
             )
         }
         if shipments + 1 >= Int64(warehouse.batchSize) { try walkBatch(tx, listID: listID, warehouse: warehouse) }
@@ -147,8 +132,7 @@ public struct FulfillmentService: Sendable {
     /// auto-confirming warehouse the full picks are confirmed at once. Nothing if already walked.
     public func walkBatch(_ tx: PostgresConnection, listID: Int64, warehouse known: WarehouseFulfillment? = nil) throws
     {
-        let read = try tx.pipeline(store.pickListStatements(listID))
-        guard let list = try store.decodePickList(read[0], lines: read[1]) else {
+        guard let list = try tx.run(store.pickList(listID)) else {
             throw OrderlyError(.notFound, "pick list \(listID) does not exist")
         }
         guard list.status == .open else { return }
@@ -177,7 +161,7 @@ public struct FulfillmentService: Sendable {
 
     /// An auto-confirming warehouse's list: every line picked in full, without reading it back.
     func confirmInFull(_ tx: PostgresConnection, listID: Int64) throws {
-        try tx.execute(store.confirmPickList(listID: listID, lineIDs: [], picked: []))
+        _ = try tx.run(store.confirmPickList(listID: listID, lineIDs: [], picked: []))
     }
 
     /// Confirms a walked pick list: `picked` maps SKU codes to the units a picker found (SKUs not named
@@ -185,8 +169,7 @@ public struct FulfillmentService: Sendable {
     /// walk order, so in a batch the first shipments on the walk are served first. Returns the
     /// shipments that became picked (all their lists done).
     public func confirm(_ tx: PostgresConnection, listID: Int64, picked: [String: Int64]) throws -> [Int64] {
-        let read = try tx.pipeline(store.pickListStatements(listID))
-        guard let list = try store.decodePickList(read[0], lines: read[1]) else {
+        guard let list = try tx.run(store.pickList(listID)) else {
             throw OrderlyError(.notFound, "pick list \(listID) does not exist")
         }
         guard PickListStatus.confirmable.contains(list.status) else {
@@ -216,10 +199,7 @@ public struct FulfillmentService: Sendable {
             remaining[line.skuCode] = left - take
             quantities.append(take)
         }
-        let ready = try tx.query(
-            store.confirmPickList(listID: listID, lineIDs: list.lines.map(\.id), picked: quantities)
-        )
-        return try ready.map { try $0.decode(Int64.self, at: 0) }
+        return try tx.run(store.confirmPickList(listID: listID, lineIDs: list.lines.map(\.id), picked: quantities))
     }
 
     // MARK: Pack
@@ -242,7 +222,7 @@ public struct FulfillmentService: Sendable {
             _ = try tx.query(store.lockShipmentStock(warehouseID: shipment.warehouseID, skuIDs: short.map(\.skuID)))
         }
         let weight = shipment.lines.reduce(Int64(0)) { $0 + $1.picked * $1.unitWeightGrams }
-        let missing = try tx.query(store.pack(shipment: shipment, weightGrams: weight)).scalar(Int64.self)
+        let missing = try tx.run(store.pack(shipment: shipment, weightGrams: weight))
         let others = try store.otherShipmentStatuses(tx, orderID: orderID, except: shipmentID)
         // Packed once no shipment is still being picked and something is packed (a shipment whose
         // every unit was short leaves the order picking while its units are routed again).
@@ -279,10 +259,7 @@ public struct FulfillmentService: Sendable {
         let available: [any Carrier] =
             try carriers ?? [
                 RateTableCarrier(
-                    rates: try store.decodeRates(
-                        try tx.query(store.rates(destinationCountry: order.shipTo.country, weightGrams: weight)),
-                        destinationCountry: order.shipTo.country
-                    )
+                    rates: try tx.run(store.rates(destinationCountry: order.shipTo.country, weightGrams: weight))
                 )
             ]
         var offers: [(carrier: any Carrier, quote: CarrierQuote)] = []
@@ -296,7 +273,7 @@ public struct FulfillmentService: Sendable {
                 "no carrier rate from \(warehouse.code) to \(order.shipTo.country) for \(weight) g"
             )
         }
-        let serial = try tx.query(store.nextTrackingSerial()).scalar(Int64.self)
+        let serial = try tx.run(store.nextTrackingSerial())
         let to = order.shipTo
         let label = try carrier.label(
             for: parcel,
@@ -333,13 +310,12 @@ public struct FulfillmentService: Sendable {
         let complete = order.lines.allSatisfy { $0.shipped + (shipped[$0.id] ?? 0) + $0.cancelled == $0.quantity }
         let event: OrderEvent = complete ? .ship : .shipPartially
         // One round trip: lock the stock rows (in order), consume, move the order, tell the customer.
-        var statements = [
-            store.lockShipmentStock(warehouseID: shipment.warehouseID, skuIDs: leaving.map(\.skuID)),
-            store.ship(shipment: shipment),
-        ]
-        let moves = (try? OrderStateMachine.next(from: order.status, on: event)) != nil
-        if moves {
-            statements.append(
+        var batch = PostgresBatch()
+        batch.add(store.lockShipmentStock(warehouseID: shipment.warehouseID, skuIDs: leaving.map(\.skuID)))
+        batch.add(store.ship(shipment: shipment))
+        var moved: PostgresBatch.Slot<Void>?
+        if (try? OrderStateMachine.next(from: order.status, on: event)) != nil {
+            moved = batch.add(
                 try moveStatement(
                     order,
                     event,
@@ -348,15 +324,15 @@ public struct FulfillmentService: Sendable {
             )
         }
         if let email = order.email {
-            statements.append(
+            batch.add(
                 orders.enqueueMessage(
                     orderID: orderID,
                     FulfillmentMessages.shipped(order: order, shipment: shipment, email: email, complete: complete)
                 )
             )
         }
-        let results = try tx.pipeline(statements)
-        if moves { try OrderStore.expectMoved(results[2], orderID) }
+        let results = try tx.pipeline(batch)
+        if let moved { try results[moved] }
     }
 
     // MARK: Delivery and exceptions
@@ -449,17 +425,15 @@ public struct FulfillmentService: Sendable {
 
     /// The order's lock, then the shipment's (both read), in one round trip.
     func locked(_ tx: PostgresConnection, orderID: Int64, shipmentID: Int64) throws -> (OrderRecord, ShipmentRecord) {
-        let read = try tx.pipeline(orders.orderStatements(orderID, lock: true) + store.shipmentStatements(shipmentID))
-        guard let order = try orders.decodeOrder(read[0], lines: read[1]) else {
-            throw OrderlyError(.notFound, "order \(orderID) does not exist")
-        }
-        guard let shipment = try store.decodeShipment(read[2], lines: read[3]), shipment.orderID == orderID else {
+        let (order, shipment) = try tx.pipeline(orders.order(orderID, lock: true), store.shipment(shipmentID))
+        guard let order else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
+        guard let shipment, shipment.orderID == orderID else {
             throw OrderlyError(.notFound, "order \(orderID) has no shipment \(shipmentID)")
         }
         return (order, shipment)
     }
 
-    func moveStatement(_ order: OrderRecord, _ event: OrderEvent, reason: String) throws -> PostgresStatement {
+    func moveStatement(_ order: OrderRecord, _ event: OrderEvent, reason: String) throws -> PostgresQuery<Void> {
         orders.move(
             orderID: order.id,
             try OrderMove.checked(event, from: order.status, reason: reason),
@@ -468,7 +442,7 @@ public struct FulfillmentService: Sendable {
     }
 
     func move(_ tx: PostgresConnection, _ order: OrderRecord, _ event: OrderEvent, reason: String) throws {
-        try OrderStore.expectMoved(try tx.query(moveStatement(order, event, reason: reason)), order.id)
+        try tx.run(moveStatement(order, event, reason: reason))
     }
 }
 

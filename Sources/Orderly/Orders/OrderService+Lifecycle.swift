@@ -46,13 +46,12 @@ extension OrderService {
         let reason = try Self.checkReason(reason)
         return try await withLockedOrder(orderID, lockReservations: .all) { tx, store, order in
             let move = try OrderMove.checked(.cancel, from: order.status, reason: reason)
-            var statements = [
-                store.release(orderID: orderID, expiredOnly: false),
-                store.cancelRest(orderID: orderID),
-                store.move(orderID: orderID, move, holdReason: nil),
-            ]
+            var batch = PostgresBatch()
+            batch.add(store.release(orderID: orderID, expiredOnly: false))
+            batch.add(store.cancelRest(orderID: orderID))
+            let moved = batch.add(store.move(orderID: orderID, move, holdReason: nil))
             if let email = order.email {
-                statements.append(
+                batch.add(
                     store.enqueueMessage(
                         orderID: orderID,
                         CustomerMessages.cancelled(
@@ -65,10 +64,7 @@ extension OrderService {
                 )
             }
             let outcome = Self.outcome(order, status: .cancelled, holdReason: nil, reserved: 0)
-            try OrderStore.expectMoved(
-                try tx.commit(after: statements, returning: outcome, alongside: alongside)[2],
-                orderID
-            )
+            try tx.commit(after: batch, returning: outcome, alongside: alongside)[moved]
             return outcome
         }
     }
@@ -87,14 +83,9 @@ extension OrderService {
         return try await withLockedOrder(orderID, lockReservations: .none) { tx, store, order in
             let move = try OrderMove.checked(.hold, from: order.status, reason: note)
             let outcome = Self.outcome(order, status: .onHold, holdReason: reason, reserved: order.unitsReserved)
-            try OrderStore.expectMoved(
-                try tx.commit(
-                    after: [store.move(orderID: orderID, move, holdReason: reason)],
-                    returning: outcome,
-                    alongside: alongside
-                )[0],
-                orderID
-            )
+            var batch = PostgresBatch()
+            let moved = batch.add(store.move(orderID: orderID, move, holdReason: reason))
+            try tx.commit(after: batch, returning: outcome, alongside: alongside)[moved]
             return outcome
         }
     }
@@ -126,8 +117,7 @@ extension OrderService {
     @discardableResult
     public func holdForFailedFulfillment(_ tx: PostgresConnection, orderID: Int64, note: String) throws -> Bool {
         let store = self.store
-        let read = try tx.pipeline(store.orderStatements(orderID, lock: true))
-        guard let order = try store.decodeOrder(read[0], lines: read[1]) else { return false }
+        guard let order = try tx.run(store.order(orderID, lock: true)) else { return false }
         let event: OrderEvent
         if OrderStateMachine.moves[.holdFulfillment]?[order.status] != nil {
             event = .holdFulfillment
@@ -137,10 +127,7 @@ extension OrderService {
             return false
         }
         let move = try OrderMove.checked(event, from: order.status, reason: String(note.prefix(500)))
-        try OrderStore.expectMoved(
-            try tx.query(store.move(orderID: orderID, move, holdReason: .fulfillmentFailed)),
-            orderID
-        )
+        try tx.run(store.move(orderID: orderID, move, holdReason: .fulfillmentFailed))
         return true
     }
 
@@ -159,14 +146,10 @@ extension OrderService {
             else { return nil }
             let move = try OrderMove.checked(event, from: .onHold, reason: "released: " + note)
             let outcome = Self.outcome(order, status: before, holdReason: nil, reserved: order.unitsReserved)
-            let results = try tx.commit(
-                after: [
-                    store.move(orderID: orderID, move, holdReason: nil), JobQueue.retryDiscarded(orderID: orderID),
-                ],
-                returning: outcome,
-                alongside: alongside
-            )
-            try OrderStore.expectMoved(results[0], orderID)
+            var batch = PostgresBatch()
+            let moved = batch.add(store.move(orderID: orderID, move, holdReason: nil))
+            batch.add(JobQueue.retryDiscarded(orderID: orderID))
+            try tx.commit(after: batch, returning: outcome, alongside: alongside)[moved]
             return outcome
         }
     }
@@ -213,10 +196,7 @@ extension OrderService {
                     reason: "re-evaluated: no rule holds it",
                     data: data
                 )
-                try OrderStore.expectMoved(
-                    try tx.commit(after: [store.move(orderID: orderID, move, holdReason: nil)])[0],
-                    orderID
-                )
+                try tx.commit(after: store.move(orderID: orderID, move, holdReason: nil))
                 return nil
             }
             let move = try OrderMove.checked(
@@ -225,10 +205,7 @@ extension OrderService {
                 reason: "re-evaluated: " + findings.map(\.description).joined(separator: "; "),
                 data: data
             )
-            try OrderStore.expectMoved(
-                try tx.commit(after: [store.move(orderID: orderID, move, holdReason: first.reason)])[0],
-                orderID
-            )
+            try tx.commit(after: store.move(orderID: orderID, move, holdReason: first.reason))
             var outcome = Self.outcome(order, status: .onHold, holdReason: first.reason, reserved: order.unitsReserved)
             outcome.holdFindings = findings
             return outcome
@@ -240,10 +217,7 @@ extension OrderService {
     private func releaseOnly(_ orderID: Int64, reason: String, data: String) async throws {
         _ = try await withLockedOrder(orderID, lockReservations: .none) { tx, store, order in
             let move = try OrderMove.checked(.release, from: order.status, reason: reason, data: data)
-            try OrderStore.expectMoved(
-                try tx.commit(after: [store.move(orderID: orderID, move, holdReason: nil)])[0],
-                orderID
-            )
+            try tx.commit(after: store.move(orderID: orderID, move, holdReason: nil))
             return Self.outcome(order, status: .received, holdReason: nil, reserved: order.unitsReserved)
         }
     }
@@ -256,18 +230,20 @@ extension OrderService {
     @discardableResult
     public func recordPayment(_ orderID: Int64, verdict: PaymentVerdict) async throws -> OrderOutcome {
         let outcome = try await withLockedOrder(orderID, lockReservations: .none) { tx, store, order in
-            var statements = [
+            var batch = PostgresBatch()
+            batch.add(
                 store.recordPayment(
                     orderID: orderID,
                     currency: order.currency,
                     amountMinor: order.totalMinor,
                     verdict: verdict
                 )
-            ]
+            )
             // Only the first time: a later capture after an authorization must not pick twice.
             if verdict.status.isSecured && !order.paymentStatus.isSecured {
-                statements.append(store.paymentSecured(orderID: orderID))
+                batch.add(store.paymentSecured(orderID: orderID))
             }
+            var moved: PostgresBatch.Slot<Void>?
             var status = order.status
             var holdReason = order.holdReason
             if verdict.status == .failed,
@@ -278,11 +254,12 @@ extension OrderService {
                     from: order.status,
                     reason: "payment failed: \(verdict.message ?? "no reason given")"
                 )
-                statements.append(store.move(orderID: orderID, move, holdReason: .paymentFailed))
+                moved = batch.add(store.move(orderID: orderID, move, holdReason: .paymentFailed))
                 status = .onHold
                 holdReason = .paymentFailed
             }
-            try tx.commit(after: statements)
+            let results = try tx.commit(after: batch)
+            if let moved { try results[moved] }
             return Self.outcome(order, status: status, holdReason: holdReason, reserved: order.unitsReserved)
         }
         if verdict.status.isSecured, outcome.status == .onHold,
@@ -308,15 +285,16 @@ extension OrderService {
                 guard !order.paymentStatus.isSecured, order.status != .onHold || order.unitsReserved > 0 else {
                     return false
                 }
-                var statements = [
-                    store.release(orderID: orderID, expiredOnly: true)
-                ]
+                var batch = PostgresBatch()
+                let released = batch.add(store.release(orderID: orderID, expiredOnly: true))
+                var moved: PostgresBatch.Slot<Void>?
                 if order.status != .onHold {
                     let move = try OrderMove.checked(.hold, from: order.status, reason: "unpaid: reservation expired")
-                    statements.append(store.move(orderID: orderID, move, holdReason: .paymentPending))
+                    moved = batch.add(store.move(orderID: orderID, move, holdReason: .paymentPending))
                 }
-                let results = try tx.commit(after: statements)
-                return try results[0].scalar(Int64.self) > 0
+                let results = try tx.commit(after: batch)
+                if let moved { try results[moved] }
+                return try results[released] > 0
             }
             if done { expired += 1 }
         }
@@ -332,13 +310,12 @@ extension OrderService {
     ) async throws -> [(name: String, plan: RoutingPlan?)] {
         let store = self.store
         let (order, snapshot) = try await database.pool.withConnection { connection in
-            let read = try connection.pipeline(
-                store.orderStatements(orderID, lock: false) + RoutingSnapshot.statements(orderID: orderID)
+            let (order, snapshot) = try connection.pipeline(
+                store.order(orderID, lock: false),
+                RoutingSnapshot.query(orderID: orderID)
             )
-            guard let order = try store.decodeOrder(read[0], lines: read[1]) else {
-                throw OrderlyError(.notFound, "order \(orderID) does not exist")
-            }
-            return (order, try RoutingSnapshot.decode(Array(read[2...])))
+            guard let order else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
+            return (order, snapshot)
         }
         let names = strategies ?? RoutingRegistry.strategies.keys.sorted() + [policy.channel(order.channel).routing]
         let input = RoutingInput(
@@ -374,14 +351,14 @@ extension OrderService {
         return try await database.pool.withConnection { connection in
             try connection.retrying(policy.retryPolicy) { _ in
                 try connection.transaction { tx in
-                    var statements = store.orderStatements(orderID, lock: true)
+                    var batch = PostgresBatch()
+                    let read = batch.add(store.order(orderID, lock: true))
                     if lockReservations != .none {
-                        statements.append(
+                        batch.add(
                             store.lockReservedStock(orderID: orderID, expiredOnly: lockReservations == .expired)
                         )
                     }
-                    let results = try tx.pipeline(statements)
-                    guard let order = try store.decodeOrder(results[0], lines: results[1]) else {
+                    guard let order = try tx.pipeline(batch)[read] else {
                         throw OrderlyError(.notFound, "order \(orderID) does not exist")
                     }
                     return try body(tx, store, order)

@@ -83,10 +83,8 @@ public struct OrderService: Sendable {
         let policy = self.policy
         return try await database.pool.withConnection { connection in
             try connection.retrying(policy.retryPolicy, when: isRetryable) { attempt in
-                let snapshot = try RoutingSnapshot.read(
-                    connection,
-                    skuCodes: OrderValidator.skuCodes(of: order),
-                    country: order.shipTo.country
+                let snapshot = try connection.run(
+                    RoutingSnapshot.query(skuCodes: OrderValidator.skuCodes(of: order), country: order.shipTo.country)
                 )
                 let validated = try policy.validator.validate(order, catalog: snapshot.catalog)
                 return try Self.placeOnce(
@@ -138,10 +136,10 @@ public struct OrderService: Sendable {
                     paymentStatus: verdict.status,
                     events: [capture, hold]
                 )
-                func outcome(_ rows: [PostgresRows]) throws -> OrderOutcome {
-                    guard let row = rows[0].first else { throw Replayed() }
+                func outcome(_ inserted: Int64?) throws -> OrderOutcome {
+                    guard let orderID = inserted else { throw Replayed() }
                     return OrderOutcome(
-                        orderID: try row.decode(Int64.self, "order_id"),
+                        orderID: orderID,
                         status: .onHold,
                         holdReason: findings[0].reason,
                         replayed: false,
@@ -151,9 +149,9 @@ public struct OrderService: Sendable {
                         unitsReserved: 0
                     )
                 }
-                guard let alongside else { return try outcome(connection.pipeline([insert])) }
+                guard let alongside else { return try outcome(connection.run(insert)) }
                 return try connection.transaction { tx in
-                    try tx.finish(try outcome(tx.pipeline([insert])), alongside: alongside)
+                    try tx.finish(try outcome(tx.run(insert)), alongside: alongside)
                 }
             }
             let destination = RoutingDestination(
@@ -174,7 +172,7 @@ public struct OrderService: Sendable {
                 // [BEGIN, lock the plan's rows]; then the re-check here.
                 var fitted = routed
                 if !routed.rows.isEmpty {
-                    let locked = try store.decodeStock(tx.pipeline([store.lockStock(routed.rows)])[0])
+                    let locked = try tx.run(store.lockStock(routed.rows))
                     fitted = try routed.fitted(to: locked, lastAttempt: lastAttempt)
                 }
                 let decision = try ReservationDecision.decide(
@@ -191,7 +189,7 @@ public struct OrderService: Sendable {
                     channel: channel,
                     attempt: attempt
                 )
-                let statement: PostgresStatement
+                let statement: PostgresQuery<Int64?>
                 switch decision {
                 case .reject(let move):
                     statement = store.insertOrder(
@@ -224,19 +222,12 @@ public struct OrderService: Sendable {
                 // [the writes, COMMIT]: if the order existed, nothing was written. With statements to
                 // commit alongside, which need the order's id: [the writes], then [them, COMMIT].
                 guard let alongside else {
-                    guard let row = try tx.commit(after: [statement])[0].first else { throw Replayed() }
-                    return decision.outcome(
-                        orderID: try row.decode(Int64.self, "order_id"),
-                        from: .received,
-                        plan: fitted
-                    )
+                    let inserted: Int64? = try tx.commit(after: statement)
+                    guard let orderID = inserted else { throw Replayed() }
+                    return decision.outcome(orderID: orderID, from: .received, plan: fitted)
                 }
-                guard let row = try tx.pipeline([statement])[0].first else { throw Replayed() }
-                let outcome = decision.outcome(
-                    orderID: try row.decode(Int64.self, "order_id"),
-                    from: .received,
-                    plan: fitted
-                )
+                guard let orderID = try tx.run(statement) else { throw Replayed() }
+                let outcome = decision.outcome(orderID: orderID, from: .received, plan: fitted)
                 return try tx.finish(outcome, alongside: alongside)
             }
         } catch is Replayed {
@@ -282,16 +273,14 @@ public struct OrderService: Sendable {
         orderID: Int64,
         attempt: Int
     ) throws -> OrderOutcome {
-        let read = try connection.pipeline(
-            store.orderStatements(orderID, lock: false) + RoutingSnapshot.statements(orderID: orderID)
+        let (read, snapshot) = try connection.pipeline(
+            store.order(orderID, lock: false),
+            RoutingSnapshot.query(orderID: orderID)
         )
-        guard let seen = try store.decodeOrder(read[0], lines: read[1]) else {
-            throw OrderlyError(.notFound, "order \(orderID) does not exist")
-        }
+        guard let seen = read else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
         guard OrderStatus.reservable.contains(seen.status) else {
             throw IllegalTransition(from: seen.status, event: .reserve)
         }
-        let snapshot = try RoutingSnapshot.decode(Array(read[2...]))
         let channel = policy.channel(seen.channel)
         let strategy = try RoutingRegistry.strategy(named: channel.routing)
         let destination = RoutingDestination(
@@ -304,14 +293,11 @@ public struct OrderService: Sendable {
         }
         let routed = RoutedReservation(wanted: wanted, destination: destination, snapshot: snapshot, strategy: strategy)
         return try connection.transaction { tx in
-            let results = try tx.pipeline(store.orderStatements(orderID, lock: true) + [store.lockStock(routed.rows)])
-            guard let current = try store.decodeOrder(results[0], lines: results[1]), current == seen else {
+            let (current, locked) = try tx.pipeline(store.order(orderID, lock: true), store.lockStock(routed.rows))
+            guard current == seen, let current else {
                 throw StalePlan()  // the order changed between the read and the lock: read again
             }
-            let fitted = try routed.fitted(
-                to: try store.decodeStock(results[2]),
-                lastAttempt: attempt >= policy.reservationAttempts
-            )
+            let fitted = try routed.fitted(to: locked, lastAttempt: attempt >= policy.reservationAttempts)
             return try commitReservation(
                 tx,
                 store: store,
@@ -350,13 +336,12 @@ public struct OrderService: Sendable {
         )
         switch decision {
         case .reject(let move):
-            var statements = [
-                store.release(orderID: order.id, expiredOnly: false),
-                store.cancelRest(orderID: order.id),
-                store.move(orderID: order.id, move, holdReason: nil),
-            ]
+            var batch = PostgresBatch()
+            batch.add(store.release(orderID: order.id, expiredOnly: false))
+            batch.add(store.cancelRest(orderID: order.id))
+            let moved = batch.add(store.move(orderID: order.id, move, holdReason: nil))
             if let email = order.email {
-                statements.append(
+                batch.add(
                     store.enqueueMessage(
                         orderID: order.id,
                         CustomerMessages.cancelled(
@@ -368,10 +353,9 @@ public struct OrderService: Sendable {
                     )
                 )
             }
-            try OrderStore.expectMoved(try tx.commit(after: statements)[2], order.id)
+            try tx.commit(after: batch)[moved]
         case .reserve(let write, _):
-            let result = try tx.commit(after: [store.reserve(write)])
-            if write.move != nil, try result[0][0].decode(Int64.self, "moved") != 1 {
+            if try !tx.commit(after: store.reserve(write)), write.move != nil {
                 throw OrderlyError(.conflict, "order \(order.id) changed status during its reservation")
             }
         }

@@ -39,7 +39,7 @@ public enum ShipmentEvent: String, CaseIterable, Sendable, Hashable {
 }
 
 /// What a carrier (or an admin on its behalf) reports about a shipped parcel.
-public enum CarrierEvent: String, Sendable, CaseIterable {
+public enum CarrierEvent: String, Sendable, CaseIterable, Codable {
     case delivered
     case delayed
     case lost

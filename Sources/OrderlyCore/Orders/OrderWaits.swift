@@ -17,19 +17,19 @@ public struct OrderWaitFacts: Hashable, Sendable {
     public struct Job: Hashable, Sendable {
         public var id: Int64
         public var kind: String
-        /// available, scheduled, retryable, running or discarded.
-        public var state: String
+        /// Pending (available, scheduled, retryable, running) or discarded.
+        public var state: JobState
         public var lastError: String?
-        public init(id: Int64, kind: String, state: String, lastError: String? = nil) {
+        public init(id: Int64, kind: String, state: JobState, lastError: String? = nil) {
             (self.id, self.kind, self.state, self.lastError) = (id, kind, state, lastError)
         }
     }
     public struct Parcel: Hashable, Sendable {
         public var shipment: Int64
-        public var status: String
+        public var status: ShipmentStatus
         public var carrier: String?
         public var tracking: String?
-        public init(shipment: Int64, status: String, carrier: String? = nil, tracking: String? = nil) {
+        public init(shipment: Int64, status: ShipmentStatus, carrier: String? = nil, tracking: String? = nil) {
             (self.shipment, self.status, self.carrier, self.tracking) = (shipment, status, carrier, tracking)
         }
     }
@@ -124,19 +124,19 @@ public enum OrderWaits {
                 "a picker: pick list \(list.id) at \(list.warehouse) awaits its counts (PICKLIST CONFIRM \(list.id))"
             )
         }
-        for job in facts.jobs where job.state == "discarded" {
+        for job in facts.jobs where job.state == .discarded {
             let error = job.lastError.map { ": \($0)" } ?? ""
             waits.append("a retry: \(job.kind) job \(job.id) failed for good\(error) (JOBS RETRY \(job.id))")
         }
-        let pending = facts.jobs.filter { $0.state != "discarded" }
+        let pending = facts.jobs.filter { $0.state != .discarded }
         if !pending.isEmpty {
-            let list = pending.map { "\($0.kind) job \($0.id) \($0.state)" }.joined(separator: ", ")
+            let list = pending.map { "\($0.kind) job \($0.id) \($0.state.rawValue)" }.joined(separator: ", ")
             waits.append("the worker: \(list) (is `orderly worker` running? JOBS LIST shows the queue)")
         }
         for parcel in facts.inTransit {
             let how = [parcel.carrier, parcel.tracking].compactMap { $0 }.joined(separator: " ")
             waits.append(
-                "delivery: shipment \(parcel.shipment) \(parcel.status)\(how.isEmpty ? "" : " (\(how))") "
+                "delivery: shipment \(parcel.shipment) \(parcel.status.rawValue)\(how.isEmpty ? "" : " (\(how))") "
                     + "(SHIPMENT DELIVER \(parcel.shipment), or the carrier's event)"
             )
         }

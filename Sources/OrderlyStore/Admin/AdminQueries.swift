@@ -298,6 +298,15 @@ public enum AdminQueries {
         )
     }
 
+    static let resendJob = JobQueue.enqueueSQL(
+        Jobs.Notify.self,
+        args: """
+            array_agg(jsonb_build_object('notification_id', id) \
+            || CASE WHEN order_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('order_id', order_id) END)
+            """,
+        keys: "array_agg('notify:' || id)"
+    )
+
     /// Sends a failed notification again: pending, with a new notify job. Returns its status.
     public static func resendNotification(_ connection: PostgresConnection, id: Int64) throws -> String {
         let rows = try connection.query(
@@ -307,17 +316,9 @@ public enum AdminQueries {
                 WHERE id = $1 AND status = 'failed'
                 RETURNING id, order_id
             ), job AS (
-                INSERT INTO jobs (queue, kind, args, unique_key, max_attempts)
-                SELECT 'notifications', 'notify',
-                       jsonb_build_object('notification_id', id) || CASE WHEN order_id IS NULL THEN '{}'::jsonb
-                                                                     ELSE jsonb_build_object('order_id', order_id) END,
-                       'notify:' || id, 10
-                FROM again
-                ON CONFLICT (unique_key)
-                    WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
-                DO NOTHING
+                SELECT \(resendJob) FROM again
             )
-            SELECT 'pending' FROM again
+            SELECT 'pending' FROM again WHERE (SELECT count(*) FROM job) >= 0
             """,
             [id]
         )

@@ -25,6 +25,12 @@ public struct UnshippedReservation: Hashable, Sendable {
     public var zone: String?
 }
 
+/// A shipment just created for reservations: its id, and its line for each reservation.
+public struct NewShipment: Hashable, Sendable {
+    public var id: Int64
+    public var lineOfReservation: [Int64: Int64]
+}
+
 /// A shipment and its lines as the fulfillment steps read them (under the order's lock).
 public struct ShipmentRecord: Hashable, Sendable {
     public var id: Int64
@@ -86,21 +92,24 @@ public struct FulfillmentStore: Sendable {
     // MARK: Reading
 
     public func warehouse(_ connection: PostgresConnection, id: Int64) throws -> WarehouseFulfillment? {
-        try decodeWarehouse(connection.query(warehouseStatement(id)))
+        try connection.run(warehouse(id))
     }
 
-    public func warehouseStatement(_ id: Int64) -> PostgresStatement {
-        PostgresStatement.cached(
-            """
-            SELECT id, code, country::text, name, address_line1, address_line2, city, region, postal_code,
-                   pick_method, pick_confirmation = 'scanner', batch_size, batch_window_seconds
-            FROM warehouses WHERE id = $1
-            """,
-            [id]
+    public func warehouse(_ id: Int64) -> PostgresQuery<WarehouseFulfillment?> {
+        PostgresQuery(
+            PostgresStatement.cached(
+                """
+                SELECT id, code, country::text, name, address_line1, address_line2, city, region, postal_code,
+                       pick_method, pick_confirmation = 'scanner', batch_size, batch_window_seconds
+                FROM warehouses WHERE id = $1
+                """,
+                [id]
+            ),
+            decode: Self.decodeWarehouse
         )
     }
 
-    public func decodeWarehouse(_ rows: PostgresRows) throws -> WarehouseFulfillment? {
+    static func decodeWarehouse(_ rows: PostgresRows) throws -> WarehouseFulfillment? {
         guard let row = rows.first else { return nil }
         return WarehouseFulfillment(
             id: try row.decode(Int64.self, at: 0),
@@ -123,25 +132,28 @@ public struct FulfillmentStore: Sendable {
 
     /// The order's active reservations at a warehouse that no live shipment carries, locked (take the
     /// order's lock first). Rows: see `decodeUnshipped`.
-    public func unshippedReservations(orderID: Int64, warehouseID: Int64) -> PostgresStatement {
-        PostgresStatement.cached(
-            """
-            SELECT r.id, r.order_line_id, r.sku_id, s.code, r.quantity, i.bin_location, i.zone
-            FROM reservations r
-            JOIN skus s ON s.id = r.sku_id
-            JOIN inventory i ON i.warehouse_id = r.warehouse_id AND i.sku_id = r.sku_id
-            WHERE r.order_id = $1 AND r.warehouse_id = $2 AND r.status = 'active'
-              AND NOT EXISTS (
-                  SELECT 1 FROM shipment_lines sl JOIN shipments sh ON sh.id = sl.shipment_id
-                  WHERE sl.reservation_id = r.id AND sh.status <> 'cancelled')
-            ORDER BY r.id
-            FOR UPDATE OF r
-            """,
-            [orderID, warehouseID]
+    public func unshippedReservations(orderID: Int64, warehouseID: Int64) -> PostgresQuery<[UnshippedReservation]> {
+        PostgresQuery(
+            PostgresStatement.cached(
+                """
+                SELECT r.id, r.order_line_id, r.sku_id, s.code, r.quantity, i.bin_location, i.zone
+                FROM reservations r
+                JOIN skus s ON s.id = r.sku_id
+                JOIN inventory i ON i.warehouse_id = r.warehouse_id AND i.sku_id = r.sku_id
+                WHERE r.order_id = $1 AND r.warehouse_id = $2 AND r.status = 'active'
+                  AND NOT EXISTS (
+                      SELECT 1 FROM shipment_lines sl JOIN shipments sh ON sh.id = sl.shipment_id
+                      WHERE sl.reservation_id = r.id AND sh.status <> 'cancelled')
+                ORDER BY r.id
+                FOR UPDATE OF r
+                """,
+                [orderID, warehouseID]
+            ),
+            decode: Self.decodeUnshipped
         )
     }
 
-    public func decodeUnshipped(_ rows: PostgresRows) throws -> [UnshippedReservation] {
+    static func decodeUnshipped(_ rows: PostgresRows) throws -> [UnshippedReservation] {
         try rows.map { row in
             UnshippedReservation(
                 reservationID: try row.decode(Int64.self, at: 0),
@@ -176,14 +188,16 @@ public struct FulfillmentStore: Sendable {
         """
 
     /// The shipment (row locked) and its lines; run after the order's lock.
-    public func shipmentStatements(_ id: Int64) -> [PostgresStatement] {
-        [
-            PostgresStatement.cached(Self.shipmentQuery + " FOR UPDATE OF sh", [id]),
-            PostgresStatement.cached(Self.shipmentLinesQuery, [id]),
-        ]
+    public func shipment(_ id: Int64) -> PostgresQuery<ShipmentRecord?> {
+        PostgresQuery(
+            statements: [
+                PostgresStatement.cached(Self.shipmentQuery + " FOR UPDATE OF sh", [id]),
+                PostgresStatement.cached(Self.shipmentLinesQuery, [id]),
+            ]
+        ) { results in try Self.decodeShipment(results[0], lines: results[1]) }
     }
 
-    public func decodeShipment(_ shipment: PostgresRows, lines: PostgresRows) throws -> ShipmentRecord? {
+    static func decodeShipment(_ shipment: PostgresRows, lines: PostgresRows) throws -> ShipmentRecord? {
         guard let row = shipment.first else { return nil }
         return ShipmentRecord(
             id: try row.decode(Int64.self, at: 0),
@@ -235,38 +249,60 @@ public struct FulfillmentStore: Sendable {
 
     /// A shipment in `picking` for the reservations, one line each. Rows: (shipment id, line id,
     /// reservation id), in reservation order.
-    public func createShipment(orderID: Int64, warehouseID: Int64, reservationIDs: [Int64]) -> PostgresStatement {
-        PostgresStatement.cached(
-            """
-            WITH sh AS (
-                INSERT INTO shipments (order_id, warehouse_id, status) VALUES ($1, $2, 'picking') RETURNING id
-            ), line AS (
-                INSERT INTO shipment_lines (shipment_id, order_line_id, sku_id, reservation_id, quantity)
-                SELECT sh.id, r.order_line_id, r.sku_id, r.id, r.quantity
-                FROM sh, reservations r WHERE r.id = ANY($3::int8[]) AND r.order_id = $1
-                ORDER BY r.id
-                RETURNING shipment_id, id, reservation_id
-            )
-            SELECT shipment_id, id, reservation_id FROM line ORDER BY reservation_id
-            """,
-            [orderID, warehouseID, reservationIDs]
+    public func createShipment(
+        orderID: Int64,
+        warehouseID: Int64,
+        reservationIDs: [Int64]
+    ) -> PostgresQuery<NewShipment?> {
+        PostgresQuery(
+            PostgresStatement.cached(
+                """
+                WITH sh AS (
+                    INSERT INTO shipments (order_id, warehouse_id, status) VALUES ($1, $2, 'picking') RETURNING id
+                ), line AS (
+                    INSERT INTO shipment_lines (shipment_id, order_line_id, sku_id, reservation_id, quantity)
+                    SELECT sh.id, r.order_line_id, r.sku_id, r.id, r.quantity
+                    FROM sh, reservations r WHERE r.id = ANY($3::int8[]) AND r.order_id = $1
+                    ORDER BY r.id
+                    RETURNING shipment_id, id, reservation_id
+                )
+                SELECT shipment_id, id, reservation_id FROM line ORDER BY reservation_id
+                """,
+                [orderID, warehouseID, reservationIDs]
+            ),
+            decode: Self.decodeNewShipment
         )
+    }
+
+    static func decodeNewShipment(_ rows: PostgresRows) throws -> NewShipment? {
+        guard let first = rows.first else { return nil }
+        var lines: [Int64: Int64] = [:]
+        for row in rows {
+            let (_, line, reservation) = try row.decode((Int64, Int64, Int64).self)
+            lines[reservation] = lines[reservation] ?? line
+        }
+        return NewShipment(id: try first.decode(Int64.self, at: 0), lineOfReservation: lines)
     }
 
     /// The warehouse's batch list still gathering shipments, locked, with how many it holds.
     /// Row: (list id, shipments), or none. Take `lockBatching` first.
-    public func openBatch(warehouseID: Int64) -> PostgresStatement {
-        PostgresStatement.cached(
-            """
-            SELECT p.id,
-                   (SELECT count(DISTINCT sl.shipment_id) FROM pick_list_lines pl
-                    JOIN shipment_lines sl ON sl.id = pl.shipment_line_id WHERE pl.pick_list_id = p.id)::int8
-            FROM pick_lists p
-            WHERE p.warehouse_id = $1 AND p.method = 'batch' AND p.status = 'open'
-            ORDER BY p.id LIMIT 1
-            FOR UPDATE
-            """,
-            [warehouseID]
+    public func openBatch(warehouseID: Int64) -> PostgresQuery<(id: Int64, shipments: Int64)?> {
+        PostgresQuery(
+            PostgresStatement.cached(
+                """
+                SELECT p.id,
+                       (SELECT count(DISTINCT sl.shipment_id) FROM pick_list_lines pl
+                        JOIN shipment_lines sl ON sl.id = pl.shipment_line_id WHERE pl.pick_list_id = p.id)::int8
+                FROM pick_lists p
+                WHERE p.warehouse_id = $1 AND p.method = 'batch' AND p.status = 'open'
+                ORDER BY p.id LIMIT 1
+                FOR UPDATE
+                """,
+                [warehouseID]
+            ),
+            decode: { rows in
+                try rows.first.map { try $0.decode((Int64, Int64).self) }.map { (id: $0.0, shipments: $0.1) }
+            }
         )
     }
 
@@ -311,10 +347,12 @@ public struct FulfillmentStore: Sendable {
         zone: String?,
         open: Bool,
         items: [(sequence: Int, item: PickItem)]
-    ) -> PostgresStatement {
-        PostgresStatement.cached(
-            Self.createPickListSQL,
-            [warehouseID] + Self.pickLineBindings(items) + [method.rawValue, zone, open]
+    ) -> PostgresQuery<Int64> {
+        .scalar(
+            PostgresStatement.cached(
+                Self.createPickListSQL,
+                [warehouseID] + Self.pickLineBindings(items) + [method.rawValue, zone, open]
+            )
         )
     }
 
@@ -327,8 +365,8 @@ public struct FulfillmentStore: Sendable {
     }
 
     /// A pick list and its lines, the list locked.
-    public func pickListStatements(_ id: Int64) -> [PostgresStatement] {
-        [
+    public func pickList(_ id: Int64) -> PostgresQuery<PickListRecord?> {
+        PostgresQuery(statements: [
             PostgresStatement.cached(
                 "SELECT id, warehouse_id, method, zone, status FROM pick_lists WHERE id = $1 FOR UPDATE",
                 [id]
@@ -347,10 +385,10 @@ public struct FulfillmentStore: Sendable {
                 """,
                 [id]
             ),
-        ]
+        ]) { results in try Self.decodePickList(results[0], lines: results[1]) }
     }
 
-    public func decodePickList(_ list: PostgresRows, lines: PostgresRows) throws -> PickListRecord? {
+    static func decodePickList(_ list: PostgresRows, lines: PostgresRows) throws -> PickListRecord? {
         guard let row = list.first else { return nil }
         return PickListRecord(
             id: try row.decode(Int64.self, at: 0),
@@ -394,47 +432,66 @@ public struct FulfillmentStore: Sendable {
     /// whole list without reading it) and completes the list, if it is being walked; then every
     /// shipment on it whose lists are all completed (zone picking consolidates) moves from `picking`
     /// to `picked` and gets its pack job. Rows: the shipments that became picked, with their orders.
-    public func confirmPickList(listID: Int64, lineIDs: [Int64], picked: [Int64]) -> PostgresStatement {
-        PostgresStatement.cached(
-            """
-            WITH confirm AS (
-                UPDATE pick_list_lines pl SET quantity_picked = coalesce(u.picked, pl.quantity)
-                FROM pick_list_lines x
-                LEFT JOIN unnest($2::int8[], $3::int8[]) AS u(id, picked) ON u.id = x.id
-                WHERE pl.id = x.id AND x.pick_list_id = $1
-                  AND EXISTS (SELECT 1 FROM pick_lists WHERE id = $1 AND status IN ('open', 'in_progress'))
-            ), list AS (
-                UPDATE pick_lists SET status = 'completed', completed_at = now()
-                WHERE id = $1 AND status IN ('open', 'in_progress')
-                RETURNING id
-            ), candidates AS (
-                SELECT DISTINCT sl.shipment_id FROM pick_list_lines pl
-                JOIN shipment_lines sl ON sl.id = pl.shipment_line_id
-                WHERE pl.pick_list_id = $1 AND EXISTS (SELECT 1 FROM list)
-            ), ready AS (
-                UPDATE shipments sh SET status = 'picked', updated_at = now()
-                FROM candidates c
-                WHERE sh.id = c.shipment_id AND sh.status = 'picking'
-                  AND NOT EXISTS (
-                      SELECT 1 FROM shipment_lines sl
-                      JOIN pick_list_lines pl ON pl.shipment_line_id = sl.id
-                      JOIN pick_lists p ON p.id = pl.pick_list_id
-                      WHERE sl.shipment_id = sh.id AND p.id <> $1 AND p.status <> 'completed')
-                RETURNING sh.id, sh.order_id
-            ), pack AS (
-                INSERT INTO jobs (queue, kind, args, unique_key)
-                SELECT 'fulfillment', 'pack', jsonb_build_object('order_id', order_id, 'shipment_id', id),
-                       'pack:shipment:' || id
-                FROM ready
-                ON CONFLICT (unique_key)
-                    WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
-                DO NOTHING
-            )
-            SELECT id, order_id FROM ready ORDER BY id
-            """,
-            [listID, lineIDs, picked]
+    public func confirmPickList(listID: Int64, lineIDs: [Int64], picked: [Int64]) -> PostgresQuery<[Int64]> {
+        PostgresQuery(
+            PostgresStatement.cached(
+                """
+                WITH confirm AS (
+                    UPDATE pick_list_lines pl SET quantity_picked = coalesce(u.picked, pl.quantity)
+                    FROM pick_list_lines x
+                    LEFT JOIN unnest($2::int8[], $3::int8[]) AS u(id, picked) ON u.id = x.id
+                    WHERE pl.id = x.id AND x.pick_list_id = $1
+                      AND EXISTS (SELECT 1 FROM pick_lists WHERE id = $1 AND status IN ('open', 'in_progress'))
+                ), list AS (
+                    UPDATE pick_lists SET status = 'completed', completed_at = now()
+                    WHERE id = $1 AND status IN ('open', 'in_progress')
+                    RETURNING id
+                ), candidates AS (
+                    SELECT DISTINCT sl.shipment_id FROM pick_list_lines pl
+                    JOIN shipment_lines sl ON sl.id = pl.shipment_line_id
+                    WHERE pl.pick_list_id = $1 AND EXISTS (SELECT 1 FROM list)
+                ), ready AS (
+                    UPDATE shipments sh SET status = 'picked', updated_at = now()
+                    FROM candidates c
+                    WHERE sh.id = c.shipment_id AND sh.status = 'picking'
+                      AND NOT EXISTS (
+                          SELECT 1 FROM shipment_lines sl
+                          JOIN pick_list_lines pl ON pl.shipment_line_id = sl.id
+                          JOIN pick_lists p ON p.id = pl.pick_list_id
+                          WHERE sl.shipment_id = sh.id AND p.id <> $1 AND p.status <> 'completed')
+                    RETURNING sh.id, sh.order_id
+                ), pack AS (
+                    SELECT \(Self.enqueuePacks) FROM ready
+                )
+                SELECT id, order_id FROM ready WHERE (SELECT count(*) FROM pack) >= 0 ORDER BY id
+                """,
+                [listID, lineIDs, picked]
+            ),
+            decode: { rows in try rows.map { try $0.decode(Int64.self, at: 0) } }
         )
     }
+
+    // The jobs these statements enqueue (JobQueue.enqueueSQL: the kinds' definitions, one SQL function).
+    static let enqueuePacks = JobQueue.enqueueSQL(
+        Jobs.Pack.self,
+        args: "array_agg(jsonb_build_object('order_id', order_id, 'shipment_id', id) ORDER BY id)",
+        keys: "array_agg('pack:shipment:' || id ORDER BY id)"
+    )
+    static let enqueueLabel = JobQueue.enqueueSQL(
+        Jobs.Label.self,
+        args: "ARRAY[jsonb_build_object('order_id', $9::int8, 'shipment_id', $1::int8)]",
+        keys: "ARRAY['label:shipment:' || $1]"
+    )
+    static let enqueueReroute = JobQueue.enqueueSQL(
+        Jobs.Reroute.self,
+        args: "ARRAY[jsonb_build_object('order_id', $9::int8, 'shipment_id', $1::int8)]",
+        keys: "ARRAY['reroute:order:' || $9]"
+    )
+    static let enqueueShip = JobQueue.enqueueSQL(
+        Jobs.Ship.self,
+        args: "array_agg(jsonb_build_object('order_id', order_id, 'shipment_id', id))",
+        keys: "array_agg('ship:shipment:' || id)"
+    )
 
     // MARK: Packing
 
@@ -455,89 +512,84 @@ public struct FulfillmentStore: Sendable {
     /// shrinks to what was picked (or is released), and the order line's reserved units go down, so
     /// routing sees them open again. The shipment is packed with its weight, or cancelled if nothing
     /// was picked. Row: units short.
-    public func pack(shipment: ShipmentRecord, weightGrams: Int64) -> PostgresStatement {
+    public func pack(shipment: ShipmentRecord, weightGrams: Int64) -> PostgresQuery<Int64> {
         let lines = shipment.lines
-        return PostgresStatement.cached(
-            """
-            WITH u AS (
-                SELECT * FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[])
-                    AS u(line_id, order_line_id, sku_id, reservation_id, quantity, picked)
-            ), packed AS (
-                UPDATE shipment_lines sl SET quantity_picked = u.picked, quantity_packed = u.picked
-                FROM u WHERE sl.id = u.line_id AND sl.shipment_id = $1
-            ), short AS (
-                SELECT sku_id, reservation_id, order_line_id, quantity - picked AS units, picked
-                FROM u WHERE picked < quantity
-            ), per_row AS (
-                SELECT sku_id, sum(units)::int8 AS units FROM short GROUP BY sku_id
-            ), inv AS (
-                UPDATE inventory i SET on_hand = i.on_hand - p.units, reserved = i.reserved - p.units, updated_at = now()
-                FROM per_row p WHERE i.warehouse_id = $8 AND i.sku_id = p.sku_id
-            ), ledger AS (
-                INSERT INTO inventory_ledger (warehouse_id, sku_id, on_hand_delta, reserved_delta, reason, note,
-                                              order_id, shipment_id, actor)
-                SELECT $8, sku_id, -units, -units, 'lost', 'short pick', $9, $1, $10 FROM per_row
-            ), res AS (
-                UPDATE reservations r
-                SET quantity = CASE WHEN s.picked > 0 THEN s.picked ELSE r.quantity END,
-                    status = CASE WHEN s.picked > 0 THEN 'active' ELSE 'released' END,
-                    closed_at = CASE WHEN s.picked > 0 THEN NULL ELSE now() END
-                FROM short s WHERE r.id = s.reservation_id AND r.status = 'active'
-            ), order_line AS (
-                UPDATE order_lines l SET quantity_reserved = l.quantity_reserved - s.units
-                FROM (SELECT order_line_id, sum(units)::int AS units FROM short GROUP BY 1) s
-                WHERE l.id = s.order_line_id
-            ), sh AS (
-                UPDATE shipments SET status = CASE WHEN $11::int8 > 0 THEN 'packed' ELSE 'cancelled' END,
-                    weight_grams = CASE WHEN $11::int8 > 0 THEN $11::int8 END,
-                    packed_at = now(), updated_at = now()
-                WHERE id = $1 AND status = 'picked'
-            ), label AS (
-                INSERT INTO jobs (queue, kind, args, unique_key)
-                SELECT 'fulfillment', 'label', jsonb_build_object('order_id', $9::int8, 'shipment_id', $1::int8),
-                       'label:shipment:' || $1
-                WHERE $11::int8 > 0
-                ON CONFLICT (unique_key)
-                    WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
-                DO NOTHING
-            ), reroute AS (
-                INSERT INTO jobs (queue, kind, args, unique_key)
-                SELECT 'fulfillment', 'reroute', jsonb_build_object('order_id', $9::int8, 'shipment_id', $1::int8),
-                       'reroute:order:' || $9
-                WHERE EXISTS (SELECT 1 FROM short)
-                ON CONFLICT (unique_key)
-                    WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
-                DO NOTHING
+        return .scalar(
+            PostgresStatement.cached(
+                """
+                WITH u AS (
+                    SELECT * FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[])
+                        AS u(line_id, order_line_id, sku_id, reservation_id, quantity, picked)
+                ), packed AS (
+                    UPDATE shipment_lines sl SET quantity_picked = u.picked, quantity_packed = u.picked
+                    FROM u WHERE sl.id = u.line_id AND sl.shipment_id = $1
+                ), short AS (
+                    SELECT sku_id, reservation_id, order_line_id, quantity - picked AS units, picked
+                    FROM u WHERE picked < quantity
+                ), per_row AS (
+                    SELECT sku_id, sum(units)::int8 AS units FROM short GROUP BY sku_id
+                ), inv AS (
+                    UPDATE inventory i SET on_hand = i.on_hand - p.units, reserved = i.reserved - p.units, updated_at = now()
+                    FROM per_row p WHERE i.warehouse_id = $8 AND i.sku_id = p.sku_id
+                ), ledger AS (
+                    INSERT INTO inventory_ledger (warehouse_id, sku_id, on_hand_delta, reserved_delta, reason, note,
+                                                  order_id, shipment_id, actor)
+                    SELECT $8, sku_id, -units, -units, 'lost', 'short pick', $9, $1, $10 FROM per_row
+                ), res AS (
+                    UPDATE reservations r
+                    SET quantity = CASE WHEN s.picked > 0 THEN s.picked ELSE r.quantity END,
+                        status = CASE WHEN s.picked > 0 THEN 'active' ELSE 'released' END,
+                        closed_at = CASE WHEN s.picked > 0 THEN NULL ELSE now() END
+                    FROM short s WHERE r.id = s.reservation_id AND r.status = 'active'
+                ), order_line AS (
+                    UPDATE order_lines l SET quantity_reserved = l.quantity_reserved - s.units
+                    FROM (SELECT order_line_id, sum(units)::int AS units FROM short GROUP BY 1) s
+                    WHERE l.id = s.order_line_id
+                ), sh AS (
+                    UPDATE shipments SET status = CASE WHEN $11::int8 > 0 THEN 'packed' ELSE 'cancelled' END,
+                        weight_grams = CASE WHEN $11::int8 > 0 THEN $11::int8 END,
+                        packed_at = now(), updated_at = now()
+                    WHERE id = $1 AND status = 'picked'
+                ), label AS (
+                    SELECT \(Self.enqueueLabel) WHERE $11::int8 > 0
+                ), reroute AS (
+                    SELECT \(Self.enqueueReroute) WHERE EXISTS (SELECT 1 FROM short)
+                )
+                SELECT coalesce(sum(units), 0)::int8 FROM short
+                WHERE (SELECT count(*) FROM label) + (SELECT count(*) FROM reroute) >= 0
+                """,
+                [
+                    shipment.id, lines.map(\.id), lines.map(\.orderLineID), lines.map(\.skuID),
+                    lines.map { $0.reservationID ?? 0 }, lines.map(\.quantity), lines.map(\.picked),
+                    shipment.warehouseID,
+                    shipment.orderID, actor, weightGrams,
+                ]
             )
-            SELECT coalesce(sum(units), 0)::int8 FROM short
-            """,
-            [
-                shipment.id, lines.map(\.id), lines.map(\.orderLineID), lines.map(\.skuID),
-                lines.map { $0.reservationID ?? 0 }, lines.map(\.quantity), lines.map(\.picked), shipment.warehouseID,
-                shipment.orderID, actor, weightGrams,
-            ]
         )
     }
 
     // MARK: Labelling
 
     /// The active rates to a destination country for a weight, with their carriers.
-    public func rates(destinationCountry: String, weightGrams: Int64) -> PostgresStatement {
-        PostgresStatement.cached(
-            """
-            SELECT r.carrier_id, c.code, c.tracking_prefix, r.service, r.price_minor, r.currency::text,
-                   r.transit_days, r.origin_warehouse_id, r.destination_zone,
-                   r.min_weight_grams::int8, r.max_weight_grams::int8
-            FROM shipping_rates r JOIN carriers c ON c.id = r.carrier_id
-            WHERE r.active AND c.active AND r.destination_country = $1
-              AND r.min_weight_grams <= $2 AND $2 < r.max_weight_grams
-            ORDER BY r.id
-            """,
-            [destinationCountry, weightGrams]
+    public func rates(destinationCountry: String, weightGrams: Int64) -> PostgresQuery<[RateTableCarrier.Rate]> {
+        PostgresQuery(
+            PostgresStatement.cached(
+                """
+                SELECT r.carrier_id, c.code, c.tracking_prefix, r.service, r.price_minor, r.currency::text,
+                       r.transit_days, r.origin_warehouse_id, r.destination_zone,
+                       r.min_weight_grams::int8, r.max_weight_grams::int8
+                FROM shipping_rates r JOIN carriers c ON c.id = r.carrier_id
+                WHERE r.active AND c.active AND r.destination_country = $1
+                  AND r.min_weight_grams <= $2 AND $2 < r.max_weight_grams
+                ORDER BY r.id
+                """,
+                [destinationCountry, weightGrams]
+            ),
+            decode: { rows in try Self.decodeRates(rows, destinationCountry: destinationCountry) }
         )
     }
 
-    public func decodeRates(_ rows: PostgresRows, destinationCountry: String) throws -> [RateTableCarrier.Rate] {
+    static func decodeRates(_ rows: PostgresRows, destinationCountry: String) throws -> [RateTableCarrier.Rate] {
         try rows.map { row in
             RateTableCarrier.Rate(
                 quote: CarrierQuote(
@@ -558,8 +610,8 @@ public struct FulfillmentStore: Sendable {
         }
     }
 
-    public func nextTrackingSerial() -> PostgresStatement {
-        PostgresStatement.cached("SELECT nextval('tracking_serial')")
+    public func nextTrackingSerial() -> PostgresQuery<Int64> {
+        .scalar(PostgresStatement.cached("SELECT nextval('tracking_serial')"))
     }
 
     /// The label bought: carrier, service, tracking number, document and cost; the ship job.
@@ -576,13 +628,7 @@ public struct FulfillmentStore: Sendable {
                 WHERE id = $1 AND status = 'packed'
                 RETURNING id, order_id
             )
-            INSERT INTO jobs (queue, kind, args, unique_key)
-            SELECT 'fulfillment', 'ship', jsonb_build_object('order_id', order_id, 'shipment_id', id),
-                   'ship:shipment:' || id
-            FROM sh
-            ON CONFLICT (unique_key)
-                WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
-            DO NOTHING
+            SELECT \(Self.enqueueShip) FROM sh
             """,
             [
                 shipment.id, quote.carrierID, quote.service, label.trackingNumber, label.document, quote.priceMinor,

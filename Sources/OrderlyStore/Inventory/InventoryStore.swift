@@ -97,31 +97,21 @@ public struct InventoryStore: Sendable {
     /// Stock arrived: a `retry_backorders` job for the SKU, at most one pending (its unique key). The
     /// worker reserves the waiting orders' units, oldest order first.
     func enqueueBackorderRetry(_ connection: PostgresConnection, sku: Int64) throws {
+        let job = NewJob(Jobs.RetryBackorders.self, .init(skuID: sku))
         try connection.execute(
-            """
-            INSERT INTO jobs (queue, kind, args, unique_key)
-            SELECT 'fulfillment', 'retry_backorders', jsonb_build_object('sku_id', $1::int8), $2
-            WHERE EXISTS (SELECT 1 FROM order_lines WHERE sku_id = $1 AND quantity_backordered > 0)
-            ON CONFLICT (unique_key)
-                WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
-            DO NOTHING
-            """,
-            [sku, "retry_backorders:sku:\(sku)"]
+            PostgresStatement.cached(
+                """
+                SELECT orderly_enqueue_job($1, $2, $3::jsonb, $4, 0, $5::int4, $6::int4)
+                WHERE EXISTS (SELECT 1 FROM order_lines WHERE sku_id = $7 AND quantity_backordered > 0)
+                """,
+                [job.queue, job.kind, job.args, job.uniqueKey, Int64(job.priority), Int64(job.maxAttempts), sku]
+            )
         )
     }
 
     /// A `low_stock` job for the worker, at most one pending per row (the jobs' unique key).
     func enqueueLowStock(_ connection: PostgresConnection, row: InventoryRow) throws {
-        try connection.execute(
-            """
-            INSERT INTO jobs (queue, kind, args, unique_key)
-            VALUES ('alerts', 'low_stock', jsonb_build_object('warehouse_id', $1::int8, 'sku_id', $2::int8), $3)
-            ON CONFLICT (unique_key)
-                WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
-            DO NOTHING
-            """,
-            [row.warehouseID, row.skuID, "low_stock:\(row.warehouseID):\(row.skuID)"]
-        )
+        try JobQueue.enqueue(connection, Jobs.LowStock.self, .init(warehouseID: row.warehouseID, skuID: row.skuID))
     }
 
     /// Records a cycle count and books the variance, if any, with `reason`.

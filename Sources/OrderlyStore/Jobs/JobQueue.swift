@@ -31,6 +31,32 @@ public struct NewJob: Sendable {
         self.uniqueKey = uniqueKey
         self.maxAttempts = maxAttempts
     }
+
+    /// A job of a kind Orderly defines, with the kind's queue, priority, attempts and key.
+    public init<Kind: JobKind>(_ kind: Kind.Type, _ arguments: Kind.Arguments, delaySeconds: Double = 0) {
+        self.init(
+            queue: Kind.queue,
+            kind: Kind.name,
+            args: Kind.encode(arguments),
+            priority: Kind.priority,
+            delaySeconds: delaySeconds,
+            uniqueKey: Kind.uniqueKey(arguments),
+            maxAttempts: Kind.maxAttempts
+        )
+    }
+
+    /// Jobs enqueued by one statement share these.
+    struct Group: Hashable {
+        var queue: String
+        var kind: String
+        var delaySeconds: Double
+        var priority: Int
+        var maxAttempts: Int
+    }
+
+    var group: Group {
+        Group(queue: queue, kind: kind, delaySeconds: delaySeconds, priority: priority, maxAttempts: maxAttempts)
+    }
 }
 
 /// A claimed job.
@@ -56,55 +82,78 @@ public enum JobQueue {
     /// pending job has the unique key.
     @discardableResult
     public static func enqueue(_ connection: PostgresConnection, _ job: NewJob) throws -> Int64? {
-        let rows = try connection.query(
-            """
-            WITH inserted AS (
-                INSERT INTO jobs (queue, kind, args, priority, state, run_at, unique_key, max_attempts)
-                VALUES ($1, $2, $3::jsonb, $4::smallint, CASE WHEN $5::float8 > 0 THEN 'scheduled' ELSE 'available' END,
-                        now() + make_interval(secs => $5::float8), $6, $7)
-                ON CONFLICT (unique_key)
-                    WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
-                DO NOTHING
-                RETURNING id
+        try connection.query(
+            PostgresStatement.cached(
+                "SELECT orderly_enqueue_job($1, $2, $3::jsonb, $4, $5::float8, $6::int4, $7::int4)",
+                [
+                    job.queue, job.kind, job.args, job.uniqueKey, job.delaySeconds, Int64(job.priority),
+                    Int64(job.maxAttempts),
+                ]
             )
-            SELECT id FROM inserted
-            """,
-            [
-                job.queue, job.kind, job.args, Int64(job.priority), job.delaySeconds, job.uniqueKey,
-                Int64(job.maxAttempts),
-            ]
-        )
-        return try rows.first?.decode(Int64.self, at: 0)
+        ).scalar(Int64?.self)
     }
 
-    /// Enqueues many in one statement (one NOTIFY per queue). Returns how many were inserted (a pending
-    /// job's unique key skips its duplicate).
+    /// Enqueues a job of a kind Orderly defines, with the kind's queue, priority, attempts and key.
+    @discardableResult
+    public static func enqueue<Kind: JobKind>(
+        _ connection: PostgresConnection,
+        _ kind: Kind.Type,
+        _ arguments: Kind.Arguments,
+        delaySeconds: Double = 0
+    ) throws -> Int64? {
+        try enqueue(connection, NewJob(kind, arguments, delaySeconds: delaySeconds))
+    }
+
+    /// Enqueues many, in their order: one statement per run of jobs sharing queue, kind, delay,
+    /// priority and attempts (usually one for the lot; one NOTIFY per queue). Returns how many were
+    /// inserted (a pending job's unique key skips its duplicate).
     @discardableResult
     public static func enqueue(_ connection: PostgresConnection, _ jobs: [NewJob]) throws -> Int {
-        guard !jobs.isEmpty else { return 0 }
-        let inserted = try connection.query(
-            """
-            WITH inserted AS (
-                INSERT INTO jobs (queue, kind, args, priority, state, run_at, unique_key, max_attempts)
-                SELECT queue, kind, args::jsonb, priority::smallint,
-                       CASE WHEN delay::float8 > 0 THEN 'scheduled' ELSE 'available' END,
-                       now() + make_interval(secs => delay::float8), unique_key, max_attempts
-                FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::int8[])
-                    WITH ORDINALITY AS j(queue, kind, args, priority, delay, unique_key, max_attempts, n)
-                ORDER BY n
-                ON CONFLICT (unique_key)
-                    WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'running', 'retryable')
-                DO NOTHING
-                RETURNING 1
-            )
-            SELECT count(*) FROM inserted
-            """,
-            [
-                jobs.map(\.queue), jobs.map(\.kind), jobs.map(\.args), jobs.map { Int64($0.priority) },
-                jobs.map { String($0.delaySeconds) }, jobs.map(\.uniqueKey), jobs.map { Int64($0.maxAttempts) },
-            ]
-        ).scalar(Int64.self)
+        var groups: [[NewJob]] = []
+        for job in jobs {
+            if let last = groups.last?.last, last.group == job.group {
+                groups[groups.count - 1].append(job)
+            } else {
+                groups.append([job])
+            }
+        }
+        var inserted: Int64 = 0
+        for group in groups {
+            let first = group[0]
+            inserted += try connection.query(
+                PostgresStatement.cached(
+                    """
+                    SELECT count(*) FROM orderly_enqueue_jobs($1, $2, $3::text[]::jsonb[], $4::text[], $5::float8,
+                                                              $6::int4, $7::int4)
+                    """,
+                    [
+                        first.queue, first.kind, group.map(\.args), group.map(\.uniqueKey), first.delaySeconds,
+                        Int64(first.priority), Int64(first.maxAttempts),
+                    ]
+                )
+            ).scalar(Int64.self)
+        }
         return Int(inserted)
+    }
+
+    /// The SQL expression that enqueues jobs of `kind` from inside a statement (a CTE's SELECT list):
+    /// `args` and `keys` are SQL array expressions (`array_agg(...)`), over the rows of the query the
+    /// expression is in. The kind's name and queue come from its definition. A CTE holding it runs only
+    /// if the statement reads it: select `count(*)` from it.
+    public static func enqueueSQL<Kind: JobKind>(
+        _ kind: Kind.Type,
+        args: String,
+        keys: String,
+        delaySeconds: String = "0"
+    ) -> String {
+        precondition(
+            [Kind.name, Kind.queue].allSatisfy { $0.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "_" } },
+            "job kind and queue names are [a-z0-9_]"
+        )
+        return """
+            orderly_enqueue_jobs('\(Kind.queue)', '\(Kind.name)', \(args), \(keys), \(delaySeconds), \
+            \(Kind.priority), \(Kind.maxAttempts))
+            """
     }
 
     /// Claims up to `limit` due jobs of `queues` for `worker`, highest priority (lowest number) first,

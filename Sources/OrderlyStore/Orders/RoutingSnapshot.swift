@@ -30,38 +30,34 @@ public struct RoutingSnapshot: Sendable {
 
     /// Two statements, sent as one pipeline (one round trip, one implicit transaction, so both see
     /// the same moment).
-    public static func statements(skuCodes: [String], country: String) -> [PostgresStatement] {
-        [
-            PostgresStatement.cached(stockQuery + "\nWHERE s.code = ANY($1::text[])", [skuCodes]),
-            PostgresStatement.cached(rateQuery + "\nAND r.destination_country = $1", [country]),
-        ]
+    public static func query(skuCodes: [String], country: String) -> PostgresQuery<RoutingSnapshot> {
+        PostgresQuery(
+            statements: [
+                PostgresStatement.cached(stockQuery + "\nWHERE s.code = ANY($1::text[])", [skuCodes]),
+                PostgresStatement.cached(rateQuery + "\nAND r.destination_country = $1", [country]),
+            ],
+            decode: decode
+        )
     }
 
     /// The same, for an order already stored: its SKUs and its shipping country.
-    public static func statements(orderID: Int64) -> [PostgresStatement] {
-        [
-            PostgresStatement.cached(
-                stockQuery + "\nWHERE s.id IN (SELECT sku_id FROM order_lines WHERE order_id = $1)",
-                [orderID]
-            ),
-            PostgresStatement.cached(
-                rateQuery + "\nAND r.destination_country = (SELECT ship_country FROM orders WHERE id = $1)",
-                [orderID]
-            ),
-        ]
+    public static func query(orderID: Int64) -> PostgresQuery<RoutingSnapshot> {
+        PostgresQuery(
+            statements: [
+                PostgresStatement.cached(
+                    stockQuery + "\nWHERE s.id IN (SELECT sku_id FROM order_lines WHERE order_id = $1)",
+                    [orderID]
+                ),
+                PostgresStatement.cached(
+                    rateQuery + "\nAND r.destination_country = (SELECT ship_country FROM orders WHERE id = $1)",
+                    [orderID]
+                ),
+            ],
+            decode: decode
+        )
     }
 
-    public static func read(
-        _ connection: PostgresConnection,
-        skuCodes: [String],
-        country: String
-    ) throws
-        -> RoutingSnapshot
-    {
-        try decode(connection.pipeline(statements(skuCodes: skuCodes, country: country)))
-    }
-
-    public static func decode(_ results: [PostgresRows]) throws -> RoutingSnapshot {
+    static func decode(_ results: [PostgresRows]) throws -> RoutingSnapshot {
         var snapshot = RoutingSnapshot(catalog: [:], warehouses: [], available: [:], rates: [])
         var seenWarehouses = Set<Int64>()
         for row in results[0] {

@@ -1,0 +1,88 @@
+import LibPQ
+import OrderlyTestSupport
+import Testing
+
+/// Statements written with interpolated values, and typed queries, pipelines and batches.
+@Suite struct StatementInterpolationTests {
+    @Test func valuesBecomeNumberedParameters() {
+        let id: Int64 = 7
+        let note: String? = nil
+        let statement: PostgresStatement = "SELECT \(id)::int8, \(note)::text, \("it's")::text WHERE \(true)"
+        #expect(statement.sql == "SELECT $1::int8, $2::text, $3::text WHERE $4")
+        #expect(statement.bindings.count == 4)
+        #expect(statement.cached)
+    }
+
+    @Test func unescapedTextIsInsertedAsItIs() {
+        let statement: PostgresStatement = "SELECT * FROM \(unescaped: "\"orders\"") WHERE id = \(Int64(1))"
+        #expect(statement.sql == "SELECT * FROM \"orders\" WHERE id = $1")
+    }
+
+    @Test func aFragmentIsRenumberedAfterTheParametersBeforeIt() {
+        let fragment: PostgresStatement = "b = \(Int64(2)) AND c = '$1' AND \"$2\" = \(Int64(3))"
+        let statement: PostgresStatement = "SELECT 1 WHERE a = \(Int64(1)) AND \(fragment) AND d = \(Int64(4))"
+        // Quoted text keeps its dollar signs; only parameters move.
+        #expect(statement.sql == "SELECT 1 WHERE a = $1 AND b = $2 AND c = '$1' AND \"$2\" = $3 AND d = $4")
+        #expect(statement.bindings.count == 4)
+    }
+}
+
+@Suite(.database)
+struct TypedQueryTests {
+    @Test func queriesDecodeTheirOwnResultsInOnePipeline() throws {
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        let two = PostgresQuery<Int64>.scalar("SELECT \(Int64(1)) + 1")
+        let words = PostgresQuery<[String]>.rows("SELECT unnest(\(["a", "b"])::text[])") {
+            try $0.decode(String.self, at: 0)
+        }
+        let pair = PostgresQuery<(Int64, String?)?>.first("SELECT \(Int64(5))::int8, NULL::text") {
+            try $0.decode((Int64, String?).self)
+        }
+        let before = connection.roundTrips
+        let (sum, letters, row) = try connection.pipeline(two, words, pair)
+        #expect(connection.roundTrips == before + 1)
+        #expect(sum == 2)
+        #expect(letters == ["a", "b"])
+        #expect(row?.0 == 5 && row?.1 == nil)
+    }
+
+    @Test func aQueryOfSeveralStatementsReadsThemTogether() throws {
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        let both = PostgresQuery<Int64>.scalar("SELECT 40::int8").and(PostgresQuery<Int64>.scalar("SELECT 2::int8")) {
+            $0 + $1
+        }
+        #expect(both.statements.count == 2)
+        #expect(try connection.run(both) == 42)
+        let (answer, again) = try connection.pipeline(both, both.map { $0 * 2 })
+        #expect(answer == 42 && again == 84)
+    }
+
+    @Test func aTupleOfTheWrongWidthIsADecodingError() throws {
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        let rows = try connection.query("SELECT 1::int8, 2::int8")
+        #expect(throws: PostgresError.self) { try rows[0].decode((Int64, Int64, Int64).self) }
+        #expect(throws: PostgresError.self) { try rows[0].decode((Int64, String).self) }
+    }
+
+    @Test func aBatchIsReadBySlot() throws {
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        let table = "batch_\(UInt32.random(in: 0...UInt32.max))"
+        try connection.execute("CREATE TABLE \(table) (id int8 PRIMARY KEY)")
+        let result: (Int64, Int) = try connection.transaction { tx in
+            var batch = PostgresBatch()
+            batch.add("INSERT INTO \(unescaped: table) VALUES (1), (2)" as PostgresStatement)
+            let count = batch.add(PostgresQuery<Int64>.scalar("SELECT count(*) FROM \(unescaped: table)"))
+            let deleted = batch.add(
+                PostgresQuery<Int>.command("DELETE FROM \(unescaped: table) WHERE id = \(Int64(1))")
+            )
+            let results = try tx.commit(after: batch)
+            return (try results[count], try results[deleted])
+        }
+        #expect(result == (2, 1))
+        #expect(try connection.query("SELECT count(*) FROM \(table)").scalar(Int64.self) == 1)
+    }
+}
