@@ -209,7 +209,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OrderlyTests",
-            dependencies: ["LibPQ", "Orderly", "OrderlyCore", "OrderlyStore", "OrderlyTestSupport"],
+            dependencies: ["LibPQ", "Orderly", "OrderlyCore", "OrderlyRouting", "OrderlyStore", "OrderlyTestSupport"],
             swiftSettings: strictSwift6
         ),
         .testTarget(

@@ -20,19 +20,25 @@ public struct AdminPrincipal: Hashable, Sendable {
 /// nothing half-done remains).
 public struct AdminExecutor: Sendable {
     let database: OrderlyDatabase
+    let components: OrderlyComponents
     let logger: Logger
 
-    public init(database: OrderlyDatabase, logger: Logger) {
+    public init(database: OrderlyDatabase, components: OrderlyComponents = .standard, logger: Logger) {
         self.database = database
+        self.components = components
         self.logger = logger
     }
 
     func orders(_ principal: AdminPrincipal?) -> OrderService {
-        OrderService(database: database, actor: "admin:" + (principal?.name ?? "local"))
+        OrderService(database: database, actor: "admin:" + (principal?.name ?? "local"), components: components)
     }
 
     func fulfillment(_ principal: AdminPrincipal?) -> FulfillmentService {
-        FulfillmentService(database: database, actor: "admin:" + (principal?.name ?? "local"))
+        FulfillmentService(
+            database: database,
+            actor: "admin:" + (principal?.name ?? "local"),
+            components: components
+        )
     }
 
     /// `picked=SKU:QTY[,...]`: each SKU once, quantities whole and not negative.

@@ -14,6 +14,7 @@ import Synchronization
 public final class AdminServer: Service, Sendable {
     let configuration: AdminServerConfiguration
     let database: OrderlyDatabase
+    let components: OrderlyComponents
     let logger: Logger
     let group: any EventLoopGroup
     private let bound = Mutex<(any Channel)?>(nil)
@@ -24,11 +25,13 @@ public final class AdminServer: Service, Sendable {
     public init(
         configuration: AdminServerConfiguration,
         database: OrderlyDatabase,
+        components: OrderlyComponents = .standard,
         logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
         self.database = database
+        self.components = components
         self.logger = logger
         self.group = group
     }
@@ -54,7 +57,7 @@ public final class AdminServer: Service, Sendable {
         }
         let shared = AdminServerShared(
             configuration: configuration,
-            executor: AdminExecutor(database: database, logger: logger),
+            executor: AdminExecutor(database: database, components: components, logger: logger),
             logger: logger
         )
         let configuration = self.configuration

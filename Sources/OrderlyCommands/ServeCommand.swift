@@ -43,7 +43,10 @@ struct ServeCommand: AsyncParsableCommand {
         let orderly = try await OrderlyDatabase.open(configuration: configuration, logger: logger)
         var settings = AdminServerConfiguration(host: host, port: port)
         settings.maximumClients = maxClients
-        let server = AdminServer(configuration: settings, database: orderly, logger: logger)
+        // The composition root: what this process routes, holds, quotes and verifies with, decided here.
+        let components = OrderlyComponents.standard
+        try components.validate()
+        let server = AdminServer(configuration: settings, database: orderly, components: components, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )

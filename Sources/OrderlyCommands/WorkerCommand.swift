@@ -161,10 +161,13 @@ public struct WorkerCommand: AsyncParsableCommand {
             } else {
                 log
             }
-        let orders = OrderService(database: orderly, actor: actor)
+        // The composition root: what this process routes, holds, quotes and verifies with, decided here.
+        let components = OrderlyComponents.standard
+        try components.validate()
+        let orders = OrderService(database: orderly, actor: actor, components: components)
         let handlers = StandardJobs.handlers(
             orders: orders,
-            fulfillment: FulfillmentService(database: orderly, actor: actor),
+            fulfillment: FulfillmentService(database: orderly, actor: actor, components: components),
             notifier: notifier,
             alerts: AlertRoute(recipient: alertsTo, channel: alertsChannel),
             retention: JobRetention(

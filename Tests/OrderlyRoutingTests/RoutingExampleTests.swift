@@ -137,9 +137,11 @@ struct RoutingExampleTests {
     }
 
     @Test func theRegistryKnowsEveryStrategyAndChains() throws {
-        #expect(try RoutingRegistry.strategy(named: "nearest").name == "nearest")
-        #expect(try RoutingRegistry.strategy(named: "nearest>split").name == "nearest>split")
-        #expect(throws: UnknownStrategy(name: "fastest")) { try RoutingRegistry.strategy(named: "nearest>fastest") }
-        #expect(throws: UnknownStrategy(name: "")) { try RoutingRegistry.strategy(named: "") }
+        #expect(try RoutingRegistry.standard.strategy(named: "nearest").name == "nearest")
+        #expect(try RoutingRegistry.standard.strategy(named: "nearest>split").name == "nearest>split")
+        #expect(throws: UnknownStrategy(name: "fastest")) {
+            try RoutingRegistry.standard.strategy(named: "nearest>fastest")
+        }
+        #expect(throws: UnknownStrategy(name: "")) { try RoutingRegistry.standard.strategy(named: "") }
     }
 }

@@ -10,20 +10,16 @@ import OrderlyStore
 public struct FulfillmentService: Sendable {
     let database: OrderlyDatabase
     public let actor: String
-    public let policy: OrderPolicy
+    /// The process's composition root: policy (each channel's carrier rule) and carriers.
+    public let components: OrderlyComponents
+    public var policy: OrderPolicy { components.policy }
     /// Carriers asked for quotes; nil asks the built-in rate-table carrier (the `shipping_rates` rows).
-    public let carriers: [any Carrier]?
+    public var carriers: [any Carrier]? { components.labelCarriers }
 
-    public init(
-        database: OrderlyDatabase,
-        actor: String,
-        policy: OrderPolicy = .standard,
-        carriers: [any Carrier]? = nil
-    ) {
+    public init(database: OrderlyDatabase, actor: String, components: OrderlyComponents = .standard) {
         self.database = database
         self.actor = actor
-        self.policy = policy
-        self.carriers = carriers
+        self.components = components
     }
 
     var store: FulfillmentStore { FulfillmentStore(actor: actor) }

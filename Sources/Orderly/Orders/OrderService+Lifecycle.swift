@@ -317,7 +317,8 @@ extension OrderService {
             guard let order else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
             return (order, snapshot)
         }
-        let names = strategies ?? RoutingRegistry.strategies.keys.sorted() + [policy.channel(order.channel).routing]
+        let routing = components.routing
+        let names = strategies ?? routing.names + [policy.channel(order.channel).routing]
         let input = RoutingInput(
             lines: order.lines.filter { $0.open > 0 }.map {
                 RoutingLine(skuID: $0.skuID, quantity: $0.open, unitWeightGrams: $0.unitWeightGrams)
@@ -331,7 +332,7 @@ extension OrderService {
             available: snapshot.available,
             rates: snapshot.rates
         )
-        return try names.map { name in (name, try RoutingRegistry.strategy(named: name).plan(input)) }
+        return try names.map { name in (name, try routing.strategy(named: name).plan(input)) }
     }
 
     // MARK: Helpers

@@ -29,19 +29,28 @@ public struct OrderOutcome: Sendable {
 public struct OrderService: Sendable {
     let database: OrderlyDatabase
     public let actor: String
-    public let policy: OrderPolicy
-    public let payments: any PaymentVerifier
+    /// The process's composition root: policy, routing strategies, payment verifier.
+    public let components: OrderlyComponents
+    public var policy: OrderPolicy { components.policy }
+    public var payments: any PaymentVerifier { components.payments }
 
+    public init(database: OrderlyDatabase, actor: String, components: OrderlyComponents = .standard) {
+        self.database = database
+        self.actor = actor
+        self.components = components
+    }
+
+    /// The standard components with this policy (and payment verifier).
     public init(
         database: OrderlyDatabase,
         actor: String,
-        policy: OrderPolicy = .standard,
+        policy: OrderPolicy,
         payments: any PaymentVerifier = BuiltinPaymentVerifier()
     ) {
-        self.database = database
-        self.actor = actor
-        self.policy = policy
-        self.payments = payments
+        var components = OrderlyComponents.standard
+        components.policy = policy
+        components.payments = payments
+        self.init(database: database, actor: actor, components: components)
     }
 
     var store: OrderStore { OrderStore(actor: actor) }
@@ -58,7 +67,7 @@ public struct OrderService: Sendable {
         let order = normalized
         let priced = try policy.validator.validateWithoutCatalog(order)
         let channel = policy.channel(order.channel)
-        let strategy = try RoutingRegistry.strategy(named: channel.routing)
+        let strategy = try components.routing.strategy(named: channel.routing)
         let verdict = try await payments.verify(
             PaymentCheck(
                 channel: order.channel,
@@ -258,10 +267,17 @@ public struct OrderService: Sendable {
     /// has arrived. Three round trips, as for `place`.
     public func reserve(orderID: Int64) async throws -> OrderOutcome {
         let store = self.store
-        let policy = self.policy
+        let (policy, routing) = (self.policy, components.routing)
         return try await database.pool.withConnection { connection in
             try connection.retrying(policy.retryPolicy, when: isRetryable) { attempt in
-                try Self.reserveOnce(connection, store: store, policy: policy, orderID: orderID, attempt: attempt)
+                try Self.reserveOnce(
+                    connection,
+                    store: store,
+                    policy: policy,
+                    routing: routing,
+                    orderID: orderID,
+                    attempt: attempt
+                )
             }
         }
     }
@@ -270,6 +286,7 @@ public struct OrderService: Sendable {
         _ connection: PostgresConnection,
         store: OrderStore,
         policy: OrderPolicy,
+        routing: RoutingRegistry,
         orderID: Int64,
         attempt: Int
     ) throws -> OrderOutcome {
@@ -282,7 +299,7 @@ public struct OrderService: Sendable {
             throw IllegalTransition(from: seen.status, event: .reserve)
         }
         let channel = policy.channel(seen.channel)
-        let strategy = try RoutingRegistry.strategy(named: channel.routing)
+        let strategy = try routing.strategy(named: channel.routing)
         let destination = RoutingDestination(
             country: seen.shipTo.country,
             zone: seen.shipTo.region,

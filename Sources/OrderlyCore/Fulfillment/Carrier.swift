@@ -77,6 +77,8 @@ public struct ShippingLabel: Hashable, Sendable {
 /// A carrier integration: quotes for a parcel, and a label for the quote chosen. Implementations that
 /// call a carrier's API block the job's thread; the job's transaction is open meanwhile.
 public protocol Carrier: Sendable {
+    /// The name a process registers it under (`OrderlyComponents.register(carrier:)`).
+    var name: String { get }
     func quotes(for parcel: Parcel) throws -> [CarrierQuote]
     func label(
         for parcel: Parcel,
@@ -109,6 +111,7 @@ public enum CarrierRule: String, Sendable, Hashable, CaseIterable {
 /// The built-in carrier: quotes from rate-table rows (weight brackets per destination), tracking
 /// numbers in the UPU S10 format, labels in ZPL.
 public struct RateTableCarrier: Carrier {
+    public var name: String { "rate_table" }
     public struct Rate: Hashable, Sendable {
         public var quote: CarrierQuote
         public var originWarehouseID: Int64?

@@ -1,0 +1,93 @@
+import OrderlyCore
+import OrderlyRouting
+
+/// The composition root: what a process decides once, at start-up, and hands to every service — the
+/// order policy (channels, validation, hold rules), the routing strategies channels select by name,
+/// the hold rules a policy may name, the carriers asked for quotes and the payment verifier. Nothing
+/// below the services reads a `static` default; a library user registers a strategy, rule or carrier
+/// of their own here and selects it by name.
+///
+///     var components = OrderlyComponents.standard
+///     try components.register(SameDayStrategy())          // routing "same_day>split"
+///     try components.register(holdRule: VelocityRule())
+///     components.policy.holds = try components.holdPolicy(["payment", "velocity", "high_value"])
+///     try components.validate()
+public struct OrderlyComponents: Sendable {
+    public var policy: OrderPolicy
+    public private(set) var routing: RoutingRegistry
+    public private(set) var holdRules: [String: any HoldRule]
+    /// Carriers asked for label quotes, by name. None registered: the built-in rate-table carrier,
+    /// over the `shipping_rates` rows.
+    public private(set) var carriers: [String: any Carrier]
+    public var payments: any PaymentVerifier
+
+    public init(
+        policy: OrderPolicy,
+        routing: RoutingRegistry,
+        holdRules: [any HoldRule],
+        carriers: [any Carrier] = [],
+        payments: any PaymentVerifier
+    ) {
+        self.policy = policy
+        self.routing = routing
+        self.holdRules = Dictionary(holdRules.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        self.carriers = Dictionary(carriers.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        self.payments = payments
+    }
+
+    /// Orderly's own: `OrderPolicy.standard`, the four routing strategies, the standard hold rules,
+    /// the rate-table carrier and the test-token payment verifier.
+    public static var standard: OrderlyComponents {
+        OrderlyComponents(
+            policy: .standard,
+            routing: .standard,
+            holdRules: HoldPolicy.standard.rules,
+            payments: BuiltinPaymentVerifier()
+        )
+    }
+
+    public mutating func register(_ strategy: any RoutingStrategy) throws(RegistrationError) {
+        try routing.register(strategy)
+    }
+
+    public mutating func register(holdRule rule: any HoldRule) throws(RegistrationError) {
+        guard holdRules[rule.name] == nil else {
+            throw RegistrationError("a hold rule named '\(rule.name)' is registered already")
+        }
+        holdRules[rule.name] = rule
+    }
+
+    public mutating func register(carrier: any Carrier) throws(RegistrationError) {
+        guard carriers[carrier.name] == nil else {
+            throw RegistrationError("a carrier named '\(carrier.name)' is registered already")
+        }
+        carriers[carrier.name] = carrier
+    }
+
+    /// A hold policy of registered rules, in precedence order (the first finding names the reason).
+    public func holdPolicy(_ names: [String]) throws(RegistrationError) -> HoldPolicy {
+        var rules: [any HoldRule] = []
+        for name in names {
+            guard let rule = holdRules[name] else {
+                throw RegistrationError(
+                    "unknown hold rule '\(name)' (known: \(holdRules.keys.sorted().joined(separator: ", ")))"
+                )
+            }
+            rules.append(rule)
+        }
+        return HoldPolicy(rules: rules)
+    }
+
+    /// The carriers the label step asks, in name order; nil for the rate table.
+    var labelCarriers: [any Carrier]? {
+        carriers.isEmpty ? nil : carriers.keys.sorted().compactMap { carriers[$0] }
+    }
+
+    /// Every channel's routing names registered strategies: checked at start-up, not at the first
+    /// order of a channel.
+    public func validate() throws(UnknownStrategy) {
+        for channel in SalesChannel.allCases {
+            _ = try routing.strategy(named: policy.channel(channel).routing)
+        }
+    }
+}
