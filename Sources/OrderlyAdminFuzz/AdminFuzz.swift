@@ -39,10 +39,11 @@ func exercise(_ line: some Collection<UInt8>) {
     do {
         let bound = try CommandTable.standard.bind(request)
         if bound.spec.verb == "HELP" {
-            _ = try CommandTable.standard.help(verb: bound.text("verb"), sub: bound.text("sub")).encoded(
-                .text,
-                tag: nil
-            )
+            _ = try CommandTable.standard.help(verb: bound.text(optional: "verb"), sub: bound.text(optional: "sub"))
+                .encoded(
+                    .text,
+                    tag: nil
+                )
         }
     } catch {
         _ = AdminReply.error(error).encoded(.text, tag: request.tag)

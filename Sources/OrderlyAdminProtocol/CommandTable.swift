@@ -45,9 +45,80 @@ public struct BoundCommand: Hashable, Sendable {
     public var tag: String?
     public var arguments: [String: ArgumentValue]
 
-    public func int(_ name: String) -> Int64? { arguments[name]?.int }
-    public func text(_ name: String) -> String? { arguments[name]?.text }
-    public func bool(_ name: String) -> Bool? { arguments[name]?.bool }
+}
+
+/// Typed, throwing access to a bound command's arguments. Binding has checked each value against the
+/// table, so a handler asking for an argument the table does not declare, as required when it is
+/// optional, or as another type, is a mismatch between handler and table: it throws INTERNAL naming
+/// it, never a default that hides it.
+extension BoundCommand {
+    public func int(required name: String) throws(AdminError) -> Int64 {
+        try read(name, required: true, "an int") { $0.int }!
+    }
+
+    public func int(optional name: String) throws(AdminError) -> Int64? {
+        try read(name, required: false, "an int") { $0.int }
+    }
+
+    public func text(required name: String) throws(AdminError) -> String {
+        try read(name, required: true, "text") { $0.text }!
+    }
+
+    public func text(optional name: String) throws(AdminError) -> String? {
+        try read(name, required: false, "text") { $0.text }
+    }
+
+    public func bool(optional name: String) throws(AdminError) -> Bool? {
+        try read(name, required: false, "a bool") { $0.bool }
+    }
+
+    /// A `decimal` argument (kept as the text the client sent, so it is parsed once, here).
+    public func decimal(required name: String) throws(AdminError) -> Double {
+        try read(name, required: true, "a decimal") { $0.text.flatMap(Double.init) }!
+    }
+
+    public func decimal(optional name: String) throws(AdminError) -> Double? {
+        try read(name, required: false, "a decimal") { $0.text.flatMap(Double.init) }
+    }
+
+    /// Any argument's value as bound (a `reference` binds an id as int, a code as text).
+    public func value(required name: String) throws(AdminError) -> ArgumentValue {
+        try read(name, required: true, "a value") { $0 }!
+    }
+
+    public func value(optional name: String) throws(AdminError) -> ArgumentValue? {
+        try read(name, required: false, "a value") { $0 }
+    }
+
+    public func lines(required name: String) throws(AdminError) -> [LineArgument] {
+        try read(name, required: true, "lines") { $0.lines }!
+    }
+
+    private func read<T>(
+        _ name: String,
+        required: Bool,
+        _ kind: String,
+        _ value: (ArgumentValue) -> T?
+    ) throws(AdminError) -> T? {
+        guard let declared = spec.arguments.first(where: { $0.name == name }) else {
+            throw AdminError(.internal, "\(spec.name) reads '\(name)', which its table entry does not declare")
+        }
+        guard declared.required == required else {
+            throw AdminError(
+                .internal,
+                "\(spec.name) reads '\(name)' as \(required ? "required" : "optional"); its table entry says "
+                    + (declared.required ? "required" : "optional")
+            )
+        }
+        guard let raw = arguments[name] else {
+            if required { throw AdminError(.internal, "\(spec.name): required '\(name)' was not bound") }
+            return nil
+        }
+        guard let typed = value(raw) else {
+            throw AdminError(.internal, "\(spec.name) reads '\(name)' as \(kind); its table entry binds another type")
+        }
+        return typed
+    }
 }
 
 /// Every command of the protocol.

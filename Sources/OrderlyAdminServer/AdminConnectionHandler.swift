@@ -278,6 +278,20 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
             return
         }
         let tag = command.tag
+        do throws(AdminError) {
+            try dispatch(command, tag: tag, context)
+        } catch {
+            write(context, .error(error), tag: tag)
+        }
+    }
+
+    /// One bound command: the connection's own (PING, QUIT, HELLO, HELP, AUTH) here; the rest, once
+    /// authenticated and allowed, to the executor.
+    private func dispatch(
+        _ command: BoundCommand,
+        tag: String?,
+        _ context: ChannelHandlerContext
+    ) throws(AdminError) {
         switch command.spec.name {
         case "PING":
             write(context, .ok(AdminField("pong", true)), tag: tag)
@@ -285,7 +299,9 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
             write(context, .ok(AdminField("bye", true)), tag: tag)
             closeAfterFlush(context)
         case "HELLO":
-            if let requested = command.text("format").flatMap(AdminFormat.init(rawValue:)) { format = requested }
+            if let requested = try command.text(optional: "format").flatMap(AdminFormat.init(rawValue:)) {
+                format = requested
+            }
             write(
                 context,
                 .ok(
@@ -298,37 +314,18 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
                 tag: tag
             )
         case "HELP":
-            do {
-                write(context, try shared.table.help(verb: command.text("verb"), sub: command.text("sub")), tag: tag)
-            } catch {
-                write(context, .error(error), tag: tag)
-            }
+            let (verb, sub) = (try command.text(optional: "verb"), try command.text(optional: "sub"))
+            write(context, try shared.table.help(verb: verb, sub: sub), tag: tag)
         case "AUTH":
-            authenticate(command, context)
+            try authenticate(command, context)
         default:
-            guard authenticated else {
-                write(context, .error(AdminError(.noAuth, "AUTH first; HELP lists what runs before it")), tag: tag)
-                return
-            }
-            let role = principal?.role ?? .admin
-            if let needed = command.spec.role, role < needed {
-                write(
-                    context,
-                    .error(
-                        AdminError(
-                            .forbidden,
-                            "\(command.spec.name) needs the \(needed.rawValue) role; you are \(role.rawValue)"
-                        )
-                    ),
-                    tag: tag
-                )
-                return
-            }
+            guard authenticated else { throw AdminError(.noAuth, "AUTH first; HELP lists what runs before it") }
+            try AdminExecutor.authorize(command, principal: principal)
             run(command, context)
         }
     }
 
-    private func authenticate(_ command: BoundCommand, _ context: ChannelHandlerContext) {
+    private func authenticate(_ command: BoundCommand, _ context: ChannelHandlerContext) throws(AdminError) {
         if let principal {
             // One principal per connection: a second AUTH would silently change who the log says acted.
             write(
@@ -343,8 +340,8 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
             )
             return
         }
-        let user = command.text("user") ?? ""
-        let secret = command.text("secret") ?? ""
+        let user = try command.text(required: "user")
+        let secret = try command.text(required: "secret")
         let keys = AuthThrottle.keys(user: user, peer: peer)
         if let wait = shared.throttle.delay(for: keys) {
             // Refused without checking the secret: guesses cost the guesser time, not the server CPU.
@@ -409,7 +406,13 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
         shared.runningCommands.add(1, ordering: .relaxed)
         // The command runs to its end even if the client goes away: its transaction commits or rolls
         // back as a whole, never half.
-        if let work = executor.connectionWork(command) {
+        let work: ConnectionWork?
+        do {
+            work = try executor.connectionWork(command)
+        } catch {
+            work = { _ in .error(error) }
+        }
+        if let work {
             // A read that is one piece of work on a connection: event loop → connection thread → event loop.
             executor.database.pool.withConnection(AdminExecutor.guarded(work, devMode: recheck)) { result in
                 shared.runningCommands.subtract(1, ordering: .relaxed)

@@ -23,17 +23,17 @@ struct CommandTableTests {
     @Test func positionalAndNamedArguments() throws {
         let show = try bind("order show 42")
         #expect(show.spec.name == "ORDER SHOW")
-        #expect(show.int("id") == 42)
-        #expect(try bind("ORDER SHOW id=42").int("id") == 42)
+        #expect(try show.int(required: "id") == 42)
+        #expect(try bind("ORDER SHOW id=42").int(required: "id") == 42)
         let cancel = try bind(#"@c1 ORDER CANCEL 7 reason="customer asked" idem=k-1"#)
         #expect(cancel.tag == "c1")
-        #expect(cancel.text("reason") == "customer asked")
-        #expect(cancel.text("idem") == "k-1")
+        #expect(try cancel.text(required: "reason") == "customer asked")
+        #expect(try cancel.text(optional: "idem") == "k-1")
         let create = try bind(
             "ORDER CREATE channel=web external_id=A-1 currency=EUR lines=SKU-1:2:1999,SKU-2:1:500 name=Ada line1=x city=Berlin country=DE"
         )
         #expect(create.arguments["lines"]?.lines?.map(\.quantity) == [2, 1])
-        #expect(try bind("AUTH alice s3cret").text("secret") == "s3cret")
+        #expect(try bind("AUTH alice s3cret").text(required: "secret") == "s3cret")
     }
 
     @Test(arguments: [

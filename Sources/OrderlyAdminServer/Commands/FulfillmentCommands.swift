@@ -1,0 +1,69 @@
+import Orderly
+import OrderlyAdminProtocol
+import OrderlyCore
+import OrderlyStore
+
+/// SHIPMENT and PICKLIST: parcels, carriers' news, and the pickers' lists.
+extension AdminCommandRegistry {
+    mutating func registerFulfillmentCommands() {
+        read("SHIPMENT LIST") { c throws(AdminError) in
+            let (order, status, limit) = (
+                try c.int(optional: "order"), try c.text(optional: "status"), try c.int(optional: "limit") ?? 100
+            )
+            return { AdminReplies.rows(try AdminQueries.shipments($0, order: order, status: status, limit: limit)) }
+        }
+        read("SHIPMENT SHOW") { c throws(AdminError) in
+            let id = try c.int(required: "id")
+            return { AdminReplies.rows(try AdminQueries.shipment($0, id: id)) }
+        }
+        call("SHIPMENT DELIVER") { call in
+            try await call.reportCarrierEvent(.delivered)
+        }
+        call("SHIPMENT EXCEPTION") { call in
+            let kind = try call.command.text(required: "kind")
+            guard let event = CarrierEvent(rawValue: kind), event != .delivered else {
+                throw AdminError(.internal, "SHIPMENT EXCEPTION: the table allows a kind '\(kind)' it cannot report")
+            }
+            return try await call.reportCarrierEvent(event)
+        }
+        read("PICKLIST LIST") { c throws(AdminError) in
+            let (warehouse, status, limit) = (
+                try AdminReplies.reference(c, optional: "warehouse"), try c.text(optional: "status"),
+                Int(try c.int(optional: "limit") ?? 100)
+            )
+            return { connection in
+                let warehouseID = try warehouse.map { try CatalogStore.warehouseID(connection, $0) }
+                return AdminReplies.rows(
+                    try AdminQueries.pickLists(connection, warehouse: warehouseID, status: status, limit: limit)
+                )
+            }
+        }
+        read("PICKLIST SHOW") { c throws(AdminError) in
+            let id = try c.int(required: "id")
+            return { AdminReplies.rows(try AdminQueries.pickList($0, id: id)) }
+        }
+        call("PICKLIST CONFIRM") { call in
+            let id = try call.command.int(required: "id")
+            let picked = try AdminReplies.pickedCounts(try call.command.text(optional: "picked"))
+            let reply: @Sendable ([Int64]) -> AdminReply = { ready in
+                .ok(
+                    AdminField("id", id),
+                    AdminField("status", PickListStatus.completed.rawValue),
+                    AdminField("shipments_picked", ready.map(String.init).joined(separator: ","))
+                )
+            }
+            return reply(try await call.fulfillment.confirmPickList(id, picked: picked, alongside: call.storing(reply)))
+        }
+    }
+}
+
+extension AdminCall {
+    /// `SHIPMENT DELIVER` / `SHIPMENT EXCEPTION`: the shipment's status after the event.
+    func reportCarrierEvent(_ event: CarrierEvent) async throws -> AdminReply {
+        let (id, note) = (try command.int(required: "id"), try command.text(optional: "note"))
+        let reply: @Sendable (String) -> AdminReply = { .ok(AdminField("id", id), AdminField("status", $0)) }
+        return reply(
+            try await fulfillment.report(event, shipmentID: id, note: note, alongside: storing(reply))
+        )
+    }
+}

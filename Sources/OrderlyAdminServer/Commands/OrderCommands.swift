@@ -1,0 +1,113 @@
+import Orderly
+import OrderlyAdminProtocol
+import OrderlyCore
+import OrderlyStore
+
+/// ORDER: capture, what an order is and waits for, holds, cancels and routing previews.
+extension AdminCommandRegistry {
+    mutating func registerOrderCommands() {
+        call("ORDER CREATE") { call in
+            let order = try AdminCall.newOrder(call.command)
+            return AdminReplies.outcome(
+                try await call.orders.place(order, alongside: call.storing(AdminReplies.outcome))
+            )
+        }
+        read("ORDER SHOW") { c throws(AdminError) in
+            let id = try c.int(required: "id")
+            let store = OrderStore(actor: "admin")
+            return { connection in
+                // The order, its lines and what it waits for: one round trip.
+                let (order, facts) = try connection.pipeline(store.order(id, lock: false), store.waitFacts(orderID: id))
+                guard let order else { throw OrderlyError(.notFound, "order \(id) does not exist") }
+                return AdminReplies.order(order, waitingFor: facts.map(OrderWaits.describe) ?? [])
+            }
+        }
+        read("ORDER LIST") { c throws(AdminError) in
+            let (status, channel, before, limit) = (
+                try c.text(optional: "status"), try c.text(optional: "channel"), try c.int(optional: "before"),
+                try c.int(optional: "limit") ?? 100
+            )
+            return {
+                AdminReplies.rows(
+                    try AdminQueries.orders($0, status: status, channel: channel, before: before, limit: limit)
+                )
+            }
+        }
+        read("ORDER TIMELINE") { c throws(AdminError) in
+            let id = try c.int(required: "id")
+            let store = OrderStore(actor: "admin")
+            return { connection in
+                let history = try AdminQueries.timeline(connection, orderID: id)
+                let waits = try connection.run(store.waitFacts(orderID: id)).map(OrderWaits.describe) ?? []
+                // Last, what comes next: what the order is waiting for now.
+                let next: [AdminQueries.Row] = (waits.isEmpty ? ["nothing"] : waits).map {
+                    [("at", .null), ("source", .text("waiting")), ("what", .text($0)), ("detail", .text(""))]
+                }
+                return AdminReplies.rows(history + next)
+            }
+        }
+        call("ORDER CANCEL") { call in
+            let (id, reason) = (try call.command.int(required: "id"), try call.command.text(required: "reason"))
+            return AdminReplies.outcome(
+                try await call.orders.cancel(id, reason: reason, alongside: call.storing(AdminReplies.outcome))
+            )
+        }
+        call("ORDER HOLD") { call in
+            let (id, note) = (try call.command.int(required: "id"), try call.command.text(required: "note"))
+            return AdminReplies.outcome(
+                try await call.orders.hold(id, note: note, alongside: call.storing(AdminReplies.outcome))
+            )
+        }
+        call("ORDER RELEASE") { call in
+            let (id, note) = (try call.command.int(required: "id"), try call.command.text(required: "note"))
+            return AdminReplies.outcome(
+                try await call.orders.release(id, note: note, alongside: call.storing(AdminReplies.outcome))
+            )
+        }
+        call("ORDER ROUTE") { call in
+            let (id, strategy) = (try call.command.int(required: "id"), try call.command.text(optional: "strategy"))
+            let service = call.orders
+            let order = try await service.order(id)
+            let plans = try await service.preview(order.id, strategies: strategy.map { [$0] })
+            return .rows(plans.flatMap { name, plan in AdminReplies.routeRows(name, plan, order: order) })
+        }
+    }
+}
+
+extension AdminCall {
+    /// `ORDER CREATE`'s arguments as a capture.
+    static func newOrder(_ c: BoundCommand) throws(AdminError) -> NewOrder {
+        let (lat, lon) = (try c.decimal(optional: "lat"), try c.decimal(optional: "lon"))
+        guard (lat == nil) == (lon == nil) else { throw AdminError(.badArgument, "lat and lon go together") }
+        guard let channel = SalesChannel(rawValue: try c.text(required: "channel")) else {
+            throw AdminError(.internal, "ORDER CREATE: the table allows a channel SalesChannel does not have")
+        }
+        let (method, token) = (try c.text(optional: "method"), try c.text(optional: "token"))
+        return NewOrder(
+            channel: channel,
+            externalID: try c.text(required: "external_id"),
+            currency: try c.text(required: "currency"),
+            lines: try c.lines(required: "lines").map {
+                NewOrderLine(skuCode: $0.sku, quantity: $0.quantity, unitPriceMinor: $0.unitPriceMinor)
+            },
+            shipTo: PostalAddress(
+                name: try c.text(required: "name"),
+                line1: try c.text(required: "line1"),
+                city: try c.text(required: "city"),
+                region: try c.text(optional: "region"),
+                postalCode: try c.text(optional: "postal"),
+                country: try c.text(required: "country"),
+                location: lat.flatMap { lat in lon.map { GeoPoint(latitude: lat, longitude: $0) } }
+            ),
+            billingCountry: try c.text(optional: "billing_country"),
+            email: try c.text(optional: "email"),
+            shippingMinor: try c.int(optional: "shipping") ?? 0,
+            taxMinor: try c.int(optional: "tax") ?? 0,
+            discountMinor: try c.int(optional: "discount") ?? 0,
+            payment: method.map { PaymentDetails(method: $0, token: token) }
+                ?? token.map { PaymentDetails(method: "card", token: $0) },
+            riskScore: try c.int(optional: "risk").map { Int($0) },
+            reviewRequested: try c.bool(optional: "review") ?? false
+        )
+    }
+}
