@@ -50,36 +50,41 @@ extension PostgresStatement: ExpressibleByStringInterpolation {
             bindings += fragment.bindings
         }
 
-        /// `$n` → `$(n + offset)` outside quoted literals, identifiers and dollar-quoted bodies.
+        /// `$n` → `$(n + offset)` outside quoted literals and identifiers. Works on the UTF-8 bytes:
+        /// `$`, digits and quotes are ASCII, which no byte of a multi-byte character can be.
         static func renumber(_ sql: String, by offset: Int) -> String {
             guard offset > 0 else { return sql }
-            var out = ""
-            out.reserveCapacity(sql.utf8.count + 8)
-            var scalars = sql.unicodeScalars[...]
-            var quote: Unicode.Scalar?
-            while let scalar = scalars.popFirst() {
+            let bytes = Array(sql.utf8)
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + 16)
+            var quote: UInt8?
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += 1
                 if let open = quote {
-                    out.unicodeScalars.append(scalar)
-                    if scalar == open { quote = nil }
+                    out.append(byte)
+                    if byte == open { quote = nil }
                     continue
                 }
-                if scalar == "'" || scalar == "\"" {
-                    quote = scalar
-                    out.unicodeScalars.append(scalar)
+                if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") {
+                    quote = byte
+                    out.append(byte)
                     continue
                 }
-                guard scalar == "$", let first = scalars.first, ("0"..."9").contains(first) else {
-                    out.unicodeScalars.append(scalar)
+                guard byte == UInt8(ascii: "$"), index < bytes.count, (48...57).contains(bytes[index]) else {
+                    out.append(byte)
                     continue
                 }
-                var digits = ""
-                while let next = scalars.first, ("0"..."9").contains(next) {
-                    digits.unicodeScalars.append(next)
-                    scalars.removeFirst()
+                var number = 0
+                while index < bytes.count, (48...57).contains(bytes[index]) {
+                    number = number * 10 + Int(bytes[index] - 48)
+                    index += 1
                 }
-                out += "$\((Int(digits) ?? 0) + offset)"
+                out.append(UInt8(ascii: "$"))
+                out += Array(String(number + offset).utf8)
             }
-            return out
+            return String(decoding: out, as: UTF8.self)
         }
     }
 }
