@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOExtras
 import OrderlyAdminProtocol
 import Synchronization
 
@@ -11,7 +12,6 @@ final class AdminServerShared: Sendable {
     let logger: Logger
     let throttle: AuthThrottle
     let clients = Atomic<Int>(0)
-    let runningCommands = Atomic<Int>(0)
 
     init(configuration: AdminServerConfiguration, executor: AdminExecutor, logger: Logger) {
         self.configuration = configuration
@@ -41,16 +41,12 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
 
     private let shared: AdminServerShared
     private var queue = CircularBuffer<ByteBuffer>()
-    private var busy = false
+    /// Who it acts as, whether a command runs, whether it is closing: the state machine decides, this
+    /// handler does the I/O.
+    private var state = AdminConnectionState()
     private var format = AdminFormat.text
-    private var principal: AdminPrincipal?
-    /// No principal exists (as far as the last look at the table knows) on a loopback server.
-    private var devMode = false
     private var authFailures = 0
     private var authTimer: Scheduled<Void>?
-    private var closing = false
-    private var inputClosed = false
-    private var readHeld = false
     private var counted = false
     /// Pure commands this connection may still answer before it yields the event loop.
     private var turnBudget: Int
@@ -62,7 +58,11 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
         self.turnBudget = shared.configuration.commandsPerTurn
     }
 
-    private var authenticated: Bool { principal != nil || devMode }
+    private var authenticated: Bool { state.authenticated }
+    private var principal: AdminPrincipal? { state.principal }
+    private var devMode: Bool { state.devMode }
+    private var busy: Bool { state.busy }
+    private var closing: Bool { state.closing }
 
     // MARK: Connection life
 
@@ -80,23 +80,25 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
             return
         }
         context.fireChannelActive()
-        guard shared.devModeAllowed else {
+        guard state.activated(devModeAllowed: shared.devModeAllowed) == .lookUpPrincipals else {
             greet(context)
             return
         }
         // Whether this connection needs AUTH is what the principals table says now. Lines that
         // arrive meanwhile wait in the queue.
-        busy = true
         let promise = context.eventLoop.makePromise(of: Bool.self)
         shared.executor.principalsExist { promise.completeWith($0) }
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
-            busy = false
-            guard !closing else { return }
+            var exist: Bool?
             switch result {
-            case .success(let exist): devMode = !exist
+            case .success(let found): exist = found
             case .failure(let error):
                 // Fail closed: without the table, AUTH is required.
                 shared.logger.error("cannot read admin principals", metadata: ["error": "\(error)"])
+            }
+            guard state.principalsLooked(exist: exist) != nil else {
+                if state.closesAfterReply { closeAfterFlush(context) }
+                return
             }
             greet(context)
             process(context)
@@ -125,7 +127,7 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if counted { shared.clients.subtract(1, ordering: .relaxed) }
         counted = false
-        closing = true
+        _ = state.close()
         authTimer?.cancel()
         queue.removeAll()
         context.fireChannelInactive()
@@ -134,28 +136,35 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
             // A half-close (nc -N): answer everything already sent, then close.
-            inputClosed = true
-            finishIfDrained(context)
+            if state.inputClosed(queueEmpty: queue.isEmpty) { closeAfterFlush(context) }
+            return
+        }
+        if event is ChannelShouldQuiesceEvent {
+            // The server shuts down: a running command finishes and its reply is written, lines not
+            // yet run are not, then the connection closes.
+            queue.removeAll()
+            if state.quiesce() { closeAfterFlush(context) }
             return
         }
         if event is ConnectionIdleHandler.Idle {
             // Idle past the timeout: close. A connection whose command is still running (or queued)
             // is not idle, however long the database takes; one whose replies the peer does not read
             // is, whatever waits behind them.
-            if !context.channel.isWritable {
+            switch state.idle(writable: context.channel.isWritable, queueEmpty: queue.isEmpty) {
+            case .closeNow:
                 // Its replies would never flush: close now.
-                closing = true
+                _ = state.close()
                 queue.removeAll()
                 context.close(promise: nil)
-            } else if !busy && queue.isEmpty {
-                closeAfterFlush(context)
+            case .close: closeAfterFlush(context)
+            case .keep: break
             }
             return
         }
         if event is LineDeadlineHandler.Exceeded {
             // A line arriving slower than the deadline (slowloris). Not when the server is the slow
             // one: while a command runs or lines wait, the rest of the line may sit unread.
-            if !busy && queue.isEmpty && !readHeld {
+            if state.lineDeadlineExceeded(queueEmpty: queue.isEmpty) {
                 let seconds = shared.configuration.lineTimeout.nanoseconds / 1_000_000_000
                 write(
                     context,
@@ -196,11 +205,8 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
 
     /// Holds the next read while the queue is full or the peer is not reading its replies.
     func read(context: ChannelHandlerContext) {
-        if queue.count >= shared.configuration.maximumInFlight || !context.channel.isWritable {
-            readHeld = true
-        } else {
-            context.read()
-        }
+        let full = queue.count >= shared.configuration.maximumInFlight
+        if !state.readRequested(queueFull: full, writable: context.channel.isWritable) { context.read() }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -212,16 +218,14 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
     }
 
     private func resumeReading(_ context: ChannelHandlerContext) {
-        if readHeld && queue.count < shared.configuration.maximumInFlight && context.channel.isWritable {
-            readHeld = false
-            context.read()
-        }
+        let full = queue.count >= shared.configuration.maximumInFlight
+        if state.resumeReading(queueFull: full, writable: context.channel.isWritable) { context.read() }
     }
 
     // MARK: Requests
 
     private func process(_ context: ChannelHandlerContext) {
-        while !busy, !closing, context.channel.isWritable, turnBudget > 0, let line = queue.popFirst() {
+        while state.mayRunNext, context.channel.isWritable, turnBudget > 0, let line = queue.popFirst() {
             turnBudget -= 1
             handle(line, context)
         }
@@ -240,14 +244,14 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
     }
 
     private func finishIfDrained(_ context: ChannelHandlerContext) {
-        if inputClosed && queue.isEmpty && !busy && !closing { closeAfterFlush(context) }
+        if state.shouldFinish(queueEmpty: queue.isEmpty) { closeAfterFlush(context) }
     }
 
     private func handle(_ buffer: ByteBuffer, _ context: ChannelHandlerContext) {
         let bytes = buffer.readableBytesView
         // An HTTP header line anywhere means a confused client: stop before running anything more.
         if bytes.count >= 5, bytes.prefix(5).map({ $0 | 0x20 }) == Array("host:".utf8) {
-            closing = true
+            _ = state.close()
             queue.removeAll()
             context.close(promise: nil)
             return
@@ -361,16 +365,18 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
         }
         let executor = shared.executor
         let promise = context.eventLoop.makePromise(of: AdminPrincipal?.self)
-        busy = true
+        state.started()
         promise.completeWithTask { try await executor.authenticate(user: user, secret: secret) }
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
-            busy = false
             turnBudget = shared.configuration.commandsPerTurn
+            if case .success(let principal?) = result {
+                state.authenticated(as: principal)
+            } else {
+                state.authFailed()
+            }
             switch result {
             case .success(let principal?):
                 shared.throttle.succeeded(keys)
-                self.principal = principal
-                devMode = false
                 authTimer?.cancel()
                 write(
                     context,
@@ -384,6 +390,10 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
             case .failure(let error):
                 shared.logger.error("AUTH failed", metadata: ["error": "\(error)"])
                 write(context, .error(AdminError(.internal, "authentication is unavailable")), tag: command.tag)
+            }
+            if state.closesAfterReply {
+                closeAfterFlush(context)
+                return
             }
             process(context)
         }
@@ -402,8 +412,7 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
         // takes its rights away at once.
         let recheck = principal == nil
         let promise = context.eventLoop.makePromise(of: AdminExecutor.Outcome.self)
-        busy = true
-        shared.runningCommands.add(1, ordering: .relaxed)
+        state.started()
         // The command runs to its end even if the client goes away: its transaction commits or rolls
         // back as a whole, never half.
         let work: ConnectionWork?
@@ -415,7 +424,6 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
         if let work {
             // A read that is one piece of work on a connection: event loop → connection thread → event loop.
             executor.database.pool.withConnection(AdminExecutor.guarded(work, devMode: recheck)) { result in
-                shared.runningCommands.subtract(1, ordering: .relaxed)
                 switch result {
                 case .success(let outcome): promise.succeed(outcome)
                 case .failure(let error): promise.succeed(.reply(executor.reply(for: error, command: command)))
@@ -423,18 +431,18 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
             }
         } else {
             promise.completeWithTask {
-                defer { shared.runningCommands.subtract(1, ordering: .relaxed) }
-                return await executor.run(command, principal: principal, devMode: recheck)
+                await executor.run(command, principal: principal, devMode: recheck)
             }
         }
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
-            busy = false
             turnBudget = shared.configuration.commandsPerTurn
-            guard !closing else { return }
+            var ended = false
+            if case .success(.devModeEnded) = result { ended = true }
+            guard state.finished(devModeEnded: ended) != .closed else { return }
+            defer { if state.closesAfterReply { closeAfterFlush(context) } }
             switch result {
             case .success(.reply(let reply)): write(context, reply, tag: command.tag)
             case .success(.devModeEnded):
-                devMode = false
                 write(
                     context,
                     .error(AdminError(.noAuth, "a principal exists now: AUTH first (the server left dev mode)")),
@@ -461,8 +469,7 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
     }
 
     private func closeAfterFlush(_ context: ChannelHandlerContext) {
-        guard !closing else { return }
-        closing = true
+        guard state.close() else { return }
         authTimer?.cancel()
         queue.removeAll()
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()

@@ -17,7 +17,7 @@ public final class AdminServer: Service, Sendable {
     let components: OrderlyComponents
     let logger: Logger
     let group: any EventLoopGroup
-    private let bound = Mutex<(any Channel)?>(nil)
+    private let bound = Mutex<(channel: any Channel, quiesce: ServerQuiescingHelper)?>(nil)
     private let children = Mutex<[ObjectIdentifier: any Channel]>([:])
     private let ready = Mutex<[CheckedContinuation<SocketAddress, any Error>]>([])
     private let address = Mutex<SocketAddress?>(nil)
@@ -61,7 +61,13 @@ public final class AdminServer: Service, Sendable {
             logger: logger
         )
         let configuration = self.configuration
+        let quiesce = ServerQuiescingHelper(group: group)
         let channel = try await ServerBootstrap(group: group)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+            }
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -77,7 +83,7 @@ public final class AdminServer: Service, Sendable {
             }
             .bind(host: configuration.host, port: configuration.port)
             .get()
-        bound.withLock { $0 = channel }
+        bound.withLock { $0 = (channel, quiesce) }
         let local = channel.localAddress
         let waiting = address.withLock { address in
             address = local
@@ -96,18 +102,23 @@ public final class AdminServer: Service, Sendable {
             ]
         )
 
+        let drained = group.next().makePromise(of: Void.self)
         await withGracefulShutdownHandler {
             try? await channel.closeFuture.get()
         } onGracefulShutdown: {
-            channel.close(promise: nil)
+            quiesce.initiateShutdown(promise: nil)
         }
-        // Stopped accepting: let running commands finish, then close every connection.
-        let deadline = ContinuousClock.now + .nanoseconds(configuration.shutdownGrace.nanoseconds)
-        while shared.runningCommands.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
+        // Stopped accepting (swift-nio-extras' quiescing helper closed the listener and told every
+        // connection to quiesce: each finishes its running command, writes the reply and closes).
+        // Whatever is still open after the grace period is closed.
+        quiesce.initiateShutdown(promise: drained)
+        let grace = drained.futureResult.eventLoop.scheduleTask(in: configuration.shutdownGrace) {
+            for child in self.children.withLock({ Array($0.values) }) {
+                child.close(promise: Optional<EventLoopPromise<Void>>.none)
+            }
         }
-        let open = children.withLock { Array($0.values) }
-        for child in open { child.close(promise: Optional<EventLoopPromise<Void>>.none) }
+        try? await drained.futureResult.get()
+        grace.cancel()
         logger.info("admin server stopped")
     }
 
@@ -128,7 +139,7 @@ public final class AdminServer: Service, Sendable {
 
     /// Stops accepting and ends `run()` as a graceful shutdown would (for embedding and tests).
     public func shutdown() {
-        bound.withLock { $0 }?.close(promise: nil)
+        bound.withLock { $0 }?.quiesce.initiateShutdown(promise: nil)
     }
 
     private func track(_ channel: any Channel) {

@@ -333,3 +333,62 @@ struct AdminIdempotencyFaultTests {
         #expect(try await Self.onHand(fixture) == 5)
     }
 }
+
+/// Graceful shutdown through swift-nio-extras' quiescing helper: a running command finishes and its
+/// reply is written, then its connection closes; nothing new is accepted meanwhile.
+@Suite struct QuiescingShutdownTests {
+    @Test func aCommandRunningAtShutdownFinishesAndIsAnswered() async throws {
+        let fixture = try await ServerFixture.start("quiesce", principals: false)
+        let (port, server, database) = (fixture.port, fixture.server, fixture.database)
+        let reply = try await onThread { () throws -> (String?, String?, Bool) in
+            let client = try AdminClient(host: "127.0.0.1", port: port, timeout: 600)
+            func field(_ line: String, _ key: String) -> String {
+                line.split(separator: " ").first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+                    ?? ""
+            }
+            let warehouse = field(
+                try client.request("WAREHOUSE ADD code=Q-1 name=Q lat=50 lon=10 line1=x city=Y country=DE")[0],
+                "id"
+            )
+            let sku = field(
+                try client.request("SKU ADD code=Q-SKU name=S weight_g=1 length_mm=1 width_mm=1 height_mm=1")[0],
+                "id"
+            )
+            _ = try client.request("STOCK RECEIVE warehouse=\(warehouse) sku=\(sku) qty=1")
+            // The test holds the stock row: the next receipt waits for it, inside the server.
+            let holder = try database.connect()
+            defer { holder.close() }
+            try holder.execute("BEGIN")
+            try holder.execute(
+                "SELECT 1 FROM inventory WHERE warehouse_id = $1 AND sku_id = $2 FOR UPDATE",
+                [Int64(warehouse)!, Int64(sku)!]
+            )
+            try client.send(Array("STOCK RECEIVE warehouse=\(warehouse) sku=\(sku) qty=2\n".utf8))
+            // A hang guard, not a verdict: until the server's statement waits on the lock.
+            for _ in 0..<12_000 {
+                let waiting = try holder.query(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                ).scalar(Int64.self)
+                if waiting > 0 { break }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            server.shutdown()
+            // The listener closes at once; the running command does not.
+            var refused = false
+            for _ in 0..<12_000 {
+                if (try? AdminClient(host: "127.0.0.1", port: port, timeout: 600)) == nil {
+                    refused = true
+                    break
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            try holder.execute("COMMIT")
+            return (try client.readLine(), try client.readLine(), refused)
+        }
+        try await fixture.running.value  // run() returned once the connection closed
+        #expect(reply.0?.hasPrefix("OK ") == true && reply.0?.contains("on_hand=3") == true, "\(reply.0 ?? "nil")")
+        #expect(reply.1 == nil)  // then the connection closed
+        #expect(reply.2)
+        await fixture.stop()
+    }
+}
