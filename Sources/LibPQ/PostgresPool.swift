@@ -73,27 +73,11 @@ public final class PostgresPool: Sendable {
     private struct Pooled: Sendable {
         let connection: PostgresConnection
         let thread: ConnectionThread
-        var lastUsed: ContinuousClock.Instant
     }
 
-    private struct Waiter {
-        let id: Int
-        let continuation: CheckedContinuation<Pooled, any Error>
-    }
+    private typealias Waiter = CheckedContinuation<Pooled, any Error>
 
-    private struct State {
-        var idle: [Pooled] = []
-        var open = 0
-        var waiters: [Waiter] = []
-        var nextWaiterID = 0
-        var nextThreadID = 0
-        var closed = false
-        var lastConnectError: PostgresError?
-        var created = 0
-        var discarded = 0
-    }
-
-    private let state = Mutex(State())
+    private let state: Mutex<PoolStateMachine<Pooled, Waiter>>
 
     public init(
         configuration: PostgresConfiguration,
@@ -103,6 +87,16 @@ public final class PostgresPool: Sendable {
         self.configuration = configuration
         self.options = options
         self.logger = logger
+        self.state = Mutex(
+            PoolStateMachine(
+                limits: .init(
+                    maxConnections: options.maxConnections,
+                    idleTimeout: options.idleTimeout,
+                    minIdle: options.minIdle,
+                    pingAfterIdle: options.pingAfterIdle
+                )
+            )
+        )
     }
 
     /// A snapshot of the pool's counters.
@@ -183,13 +177,7 @@ public final class PostgresPool: Sendable {
     /// The most recently used idle connection, if it may be used without a ping and its socket is sound.
     private func takeIdleForImmediateUse() -> Pooled? {
         let now = ContinuousClock.now
-        let taken: Pooled? = state.withLock { state in
-            guard !state.closed, let last = state.idle.last, now - last.lastUsed <= options.pingAfterIdle else {
-                return nil
-            }
-            return state.idle.popLast()
-        }
-        guard let pooled = taken else { return nil }
+        guard let pooled = state.withLock({ $0.takeIdleWithoutPing(now: now) }) else { return nil }
         // The socket check does not block, and the connection is ours alone now.
         guard pooled.connection.isUsable else {
             Task { await self.discard(pooled, reason: "broken before use") }
@@ -221,84 +209,51 @@ public final class PostgresPool: Sendable {
 
     /// Closes idle connections and refuses new work; borrowed connections close when returned.
     public func close() async {
-        let (idle, waiters) = state.withLock { state in
-            state.closed = true
-            defer {
-                state.open -= state.idle.count
-                state.idle = []
-                state.waiters = []
-            }
-            return (state.idle, state.waiters)
-        }
+        let (idle, waiters) = state.withLock { $0.close() }
         for waiter in waiters {
-            waiter.continuation.resume(throwing: PostgresError(code: .poolClosed, message: "the pool was closed"))
+            waiter.resume(throwing: PostgresError(code: .poolClosed, message: "the pool was closed"))
         }
         for pooled in idle { await shut(pooled) }
     }
 
-    // MARK: The state machine
-
-    private enum Decision {
-        case use(Pooled)
-        case create(threadID: Int)
-        case wait
-        case fail(PostgresError)
-    }
+    // MARK: Acting on the state machine's decisions
 
     private func acquire() async throws -> Pooled {
         while true {
             try Task.checkCancellation()
-            let pooled = try await acquireCandidate()
-            if await isHealthy(pooled) {
-                return pooled
+            let now = ContinuousClock.now
+            let outcome = state.withLock { $0.acquire(now: now) }
+            for pooled in outcome.stale { await shut(pooled) }
+            let decision = outcome.0
+            let pooled: Pooled
+            switch decision {
+            case .use(let idle, let ping):
+                guard await isHealthy(idle, ping: ping) else {
+                    await discard(idle, reason: "broken before use")
+                    continue
+                }
+                return idle
+            case .fail(let error):
+                throw error
+            case .create(let threadID):
+                pooled = try await create(threadID: threadID)
+            case .wait:
+                pooled = try await waitForRelease()
             }
+            if pooled.connection.isUsable { return pooled }
             await discard(pooled, reason: "broken before use")
         }
     }
 
-    private func isHealthy(_ pooled: Pooled) async -> Bool {
+    private func isHealthy(_ pooled: Pooled, ping: Bool) async -> Bool {
         // The socket check does not block: fine to run on the caller's thread, the connection is ours.
         guard pooled.connection.isUsable else { return false }
-        guard ContinuousClock.now - pooled.lastUsed > options.pingAfterIdle else { return true }
+        guard ping else { return true }
         do {
             _ = try await pooled.thread.run { try pooled.connection.query("SELECT 1") }
             return true
         } catch {
             return false
-        }
-    }
-
-    private func acquireCandidate() async throws -> Pooled {
-        let now = ContinuousClock.now
-        let (decision, stale): (Decision, [Pooled]) = state.withLock { state in
-            if state.closed { return (.fail(PostgresError(code: .poolClosed, message: "the pool is closed")), []) }
-            // Close connections idle past the timeout (oldest sit at the front), keeping minIdle.
-            var stale: [Pooled] = []
-            while state.idle.count > options.minIdle, let oldest = state.idle.first,
-                now - oldest.lastUsed > options.idleTimeout
-            {
-                stale.append(state.idle.removeFirst())
-                state.open -= 1
-                state.discarded += 1
-            }
-            if let pooled = state.idle.popLast() { return (.use(pooled), stale) }
-            if state.open < options.maxConnections {
-                state.open += 1
-                state.nextThreadID += 1
-                return (.create(threadID: state.nextThreadID), stale)
-            }
-            return (.wait, stale)
-        }
-        for pooled in stale { await shut(pooled) }
-        switch decision {
-        case .use(let pooled):
-            return pooled
-        case .fail(let error):
-            throw error
-        case .create(let threadID):
-            return try await create(threadID: threadID)
-        case .wait:
-            return try await waitForRelease()
         }
     }
 
@@ -310,24 +265,18 @@ public final class PostgresPool: Sendable {
             let connection = try await thread.run {
                 try PostgresConnection(configuration: configuration, logger: logger)
             }
-            state.withLock { $0.created += 1 }
-            return Pooled(connection: connection, thread: thread, lastUsed: .now)
+            state.withLock { $0.connected() }
+            return Pooled(connection: connection, thread: thread)
         } catch {
             thread.stop()
             let failure = error as? PostgresError
-            state.withLock { state in
-                state.open -= 1
-                state.lastConnectError = failure
-            }
+            state.withLock { $0.connectFailed(failure) }
             throw error
         }
     }
 
     private func waitForRelease() async throws -> Pooled {
-        let id = state.withLock { state in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
-        }
+        let id = state.withLock { $0.makeWaiterID() }
         let timeout = options.acquireTimeout
         let timer = Task { [weak self] in
             try await Task.sleep(for: timeout)
@@ -343,13 +292,8 @@ public final class PostgresPool: Sendable {
         }
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Pooled, any Error>) in
-                let closed = state.withLock { state in
-                    if state.closed { return true }
-                    state.waiters.append(Waiter(id: id, continuation: continuation))
-                    return false
-                }
-                if closed {
+            try await withCheckedThrowingContinuation { (continuation: Waiter) in
+                if !state.withLock({ $0.addWaiter(id, continuation) }) {
                     continuation.resume(throwing: PostgresError(code: .poolClosed, message: "the pool is closed"))
                 }
             }
@@ -359,11 +303,7 @@ public final class PostgresPool: Sendable {
     }
 
     private func removeWaiter(_ id: Int, error: any Error) {
-        let waiter = state.withLock { state -> Waiter? in
-            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-            return state.waiters.remove(at: index)
-        }
-        waiter?.continuation.resume(throwing: error)
+        state.withLock { $0.removeWaiter(id) }?.resume(throwing: error)
     }
 
     /// Returns a connection: to the longest waiter, to the idle stack, or closed if it is broken.
@@ -373,19 +313,12 @@ public final class PostgresPool: Sendable {
             Task { await self.discard(pooled, reason: "broken or left in a transaction") }
             return
         }
-        var returned = pooled
-        returned.lastUsed = .now
-        let (waiter, closeIt): (Waiter?, Bool) = state.withLock { state in
-            if state.closed {
-                state.open -= 1
-                return (nil, true)
-            }
-            if !state.waiters.isEmpty { return (state.waiters.removeFirst(), false) }
-            state.idle.append(returned)
-            return (nil, false)
+        let now = ContinuousClock.now
+        switch state.withLock({ $0.release(pooled, now: now) }) {
+        case .handTo(let waiter): waiter.resume(returning: pooled)
+        case .kept: break
+        case .close: Task { await self.shut(pooled) }
         }
-        if let waiter { waiter.continuation.resume(returning: returned) }
-        if closeIt { Task { await self.shut(returned) } }
     }
 
     /// Closes a broken connection and, if someone is waiting, opens a replacement for them.
@@ -395,15 +328,7 @@ public final class PostgresPool: Sendable {
             metadata: ["backend_pid": "\(pooled.connection.backendPID)", "reason": "\(reason)"]
         )
         await shut(pooled)
-        let replacement: Int? = state.withLock { state in
-            state.open -= 1
-            state.discarded += 1
-            guard !state.closed, !state.waiters.isEmpty, state.open < options.maxConnections else { return nil }
-            state.open += 1
-            state.nextThreadID += 1
-            return state.nextThreadID
-        }
-        guard let replacement else { return }
+        guard let replacement = state.withLock({ $0.discard() }) else { return }
         // The replacement goes to the longest waiter through the normal release path.
         if let pooled = try? await create(threadID: replacement) { release(pooled) }
     }
