@@ -155,7 +155,8 @@ struct StoredReply: Codable, Hashable, Sendable {
     var reply: AdminReply {
         get throws {
             guard ok else {
-                return .error(AdminError(AdminError.Code(rawValue: code ?? "INTERNAL"), message ?? ""))
+                guard let code, let message else { throw AdminError(.internal, "a stored error reply has no code") }
+                return .error(AdminError(AdminError.Code(rawValue: code), message))
             }
             let decoded = try (rows ?? []).map { row in try row.map(Self.adminField) }
             switch shape {
