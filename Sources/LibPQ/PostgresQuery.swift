@@ -199,6 +199,7 @@ extension PostgresRow {
 
 extension PostgresConnection {
     /// Runs one query (its statements in one round trip) and reads its result.
+    @discardableResult
     public func run<Result>(_ query: PostgresQuery<Result>) throws -> Result {
         if query.statements.count == 1 { return try query.decode([self.query(query.statements[0])]) }
         return try query.decode(pipeline(query.statements))

@@ -338,7 +338,8 @@ struct AdminIdempotencyFaultTests {
 /// reply is written, then its connection closes; nothing new is accepted meanwhile.
 @Suite struct QuiescingShutdownTests {
     @Test func aCommandRunningAtShutdownFinishesAndIsAnswered() async throws {
-        let fixture = try await ServerFixture.start("quiesce", principals: false)
+        // The grace period is the test's to end (by releasing the lock), not the machine's speed's.
+        let fixture = try await ServerFixture.start("quiesce", principals: false) { $0.shutdownGrace = .hours(1) }
         let (port, server, database) = (fixture.port, fixture.server, fixture.database)
         let reply = try await onThread { () throws -> (String?, String?, Bool) in
             let client = try AdminClient(host: "127.0.0.1", port: port, timeout: 600)
@@ -366,8 +367,12 @@ struct AdminIdempotencyFaultTests {
             try client.send(Array("STOCK RECEIVE warehouse=\(warehouse) sku=\(sku) qty=2\n".utf8))
             // A hang guard, not a verdict: until the server's statement waits on the lock.
             for _ in 0..<12_000 {
+                // This test's database only: other suites share the cluster.
                 let waiting = try holder.query(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                    """
+                    SELECT count(*) FROM pg_stat_activity
+                    WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()
+                    """
                 ).scalar(Int64.self)
                 if waiting > 0 { break }
                 Thread.sleep(forTimeInterval: 0.05)
