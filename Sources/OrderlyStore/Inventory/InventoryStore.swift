@@ -35,23 +35,32 @@ public struct InventoryStore: Sendable {
     /// the insert's foreign keys say which (an existing row implies both exist, since nothing is deleted).
     public func lockRow(_ connection: PostgresConnection, warehouse: Int64, sku: Int64) throws -> InventoryRow {
         do {
-            try connection.execute(
-                "INSERT INTO inventory (warehouse_id, sku_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                [warehouse, sku]
+            try connection.run(
+                .command(
+                    "INSERT INTO inventory (warehouse_id, sku_id) VALUES (\(warehouse), \(sku)) ON CONFLICT DO NOTHING"
+                )
             )
         } catch let error as PostgresError where error.code == .foreignKeyViolation {
             throw error.constraint == "inventory_sku_id_fkey"
                 ? OrderlyError(.notFound, "SKU \(sku) does not exist (SKU LIST shows them)")
                 : OrderlyError(.notFound, "warehouse \(warehouse) does not exist (WAREHOUSE LIST shows them)")
         }
-        let rows = try connection.query(
-            """
-            SELECT warehouse_id, sku_id, on_hand, reserved, reorder_point, safety_stock
-            FROM inventory WHERE warehouse_id = $1 AND sku_id = $2 FOR UPDATE
-            """,
-            [warehouse, sku]
+        let locked = try connection.run(
+            .first(
+                """
+                SELECT warehouse_id, sku_id, on_hand, reserved, reorder_point, safety_stock
+                FROM inventory WHERE warehouse_id = \(warehouse) AND sku_id = \(sku) FOR UPDATE
+                """,
+                Self.decodeRow
+            )
         )
-        return try Self.decodeRow(rows[0])
+        guard let locked else {
+            throw OrderlyError(
+                .conflict,
+                "warehouse \(warehouse) SKU \(sku): the inventory row vanished under its lock"
+            )
+        }
+        return locked
     }
 
     /// Changes on_hand by `delta` with one ledger row; enqueues a low-stock job when the row falls to
@@ -74,16 +83,22 @@ public struct InventoryStore: Sendable {
                     + "cannot move \(delta)"
             )
         }
-        try connection.execute(
-            "UPDATE inventory SET on_hand = $3, updated_at = now() WHERE warehouse_id = $1 AND sku_id = $2",
-            [row.warehouseID, row.skuID, newOnHand]
+        try connection.run(
+            .command(
+                """
+                UPDATE inventory SET on_hand = \(newOnHand), updated_at = now()
+                WHERE warehouse_id = \(row.warehouseID) AND sku_id = \(row.skuID)
+                """
+            )
         )
-        try connection.execute(
-            """
-            INSERT INTO inventory_ledger (warehouse_id, sku_id, on_hand_delta, reason, note, transfer_id, actor)
-            VALUES ($1, $2, $3, $4, $5, $6::uuid, $7)
-            """,
-            [row.warehouseID, row.skuID, delta, reason.rawValue, note, transferID, actor]
+        try connection.run(
+            .command(
+                """
+                INSERT INTO inventory_ledger (warehouse_id, sku_id, on_hand_delta, reason, note, transfer_id, actor)
+                VALUES (\(row.warehouseID), \(row.skuID), \(delta), \(reason.rawValue), \(note), \(transferID)::uuid,
+                        \(actor))
+                """
+            )
         )
         var updated = row
         updated.onHand = newOnHand
@@ -98,13 +113,13 @@ public struct InventoryStore: Sendable {
     /// worker reserves the waiting orders' units, oldest order first.
     func enqueueBackorderRetry(_ connection: PostgresConnection, sku: Int64) throws {
         let job = NewJob(Jobs.RetryBackorders.self, .init(skuID: sku))
-        try connection.execute(
-            PostgresStatement.cached(
+        try connection.run(
+            .command(
                 """
-                SELECT orderly_enqueue_job($1, $2, $3::jsonb, $4, 0, $5::int4, $6::int4)
-                WHERE EXISTS (SELECT 1 FROM order_lines WHERE sku_id = $7 AND quantity_backordered > 0)
-                """,
-                [job.queue, job.kind, job.args, job.uniqueKey, Int64(job.priority), Int64(job.maxAttempts), sku]
+                SELECT orderly_enqueue_job(\(job.queue), \(job.kind), \(job.args)::jsonb, \(job.uniqueKey), 0,
+                                           \(Int64(job.priority))::int4, \(Int64(job.maxAttempts))::int4)
+                WHERE EXISTS (SELECT 1 FROM order_lines WHERE sku_id = \(sku) AND quantity_backordered > 0)
+                """
             )
         )
     }
@@ -128,16 +143,22 @@ public struct InventoryStore: Sendable {
             )
         }
         let variance = counted - row.onHand
-        try connection.execute(
-            """
-            INSERT INTO cycle_counts (warehouse_id, sku_id, expected, counted, variance_reason, actor)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            """,
-            [row.warehouseID, row.skuID, row.onHand, counted, variance == 0 ? nil : reason.rawValue, actor]
+        let varianceReason = variance == 0 ? nil : reason.rawValue
+        try connection.run(
+            .command(
+                """
+                INSERT INTO cycle_counts (warehouse_id, sku_id, expected, counted, variance_reason, actor)
+                VALUES (\(row.warehouseID), \(row.skuID), \(row.onHand), \(counted), \(varianceReason), \(actor))
+                """
+            )
         )
-        try connection.execute(
-            "UPDATE inventory SET last_counted_at = now() WHERE warehouse_id = $1 AND sku_id = $2",
-            [row.warehouseID, row.skuID]
+        try connection.run(
+            .command(
+                """
+                UPDATE inventory SET last_counted_at = now()
+                WHERE warehouse_id = \(row.warehouseID) AND sku_id = \(row.skuID)
+                """
+            )
         )
         guard variance != 0 else { return row }
         return try moveOnHand(connection, row: row, delta: variance, reason: reason, note: "cycle count")
@@ -149,12 +170,13 @@ public struct InventoryStore: Sendable {
         reorderPoint: Int64,
         safetyStock: Int64
     ) throws -> InventoryRow {
-        try connection.execute(
-            """
-            UPDATE inventory SET reorder_point = $3, safety_stock = $4, updated_at = now()
-            WHERE warehouse_id = $1 AND sku_id = $2
-            """,
-            [row.warehouseID, row.skuID, reorderPoint, safetyStock]
+        try connection.run(
+            .command(
+                """
+                UPDATE inventory SET reorder_point = \(reorderPoint), safety_stock = \(safetyStock), updated_at = now()
+                WHERE warehouse_id = \(row.warehouseID) AND sku_id = \(row.skuID)
+                """
+            )
         )
         var updated = row
         updated.reorderPoint = reorderPoint
@@ -164,13 +186,15 @@ public struct InventoryStore: Sendable {
 
     /// Every row holding `sku`, in warehouse order, without locks (for availability and routing).
     public func rows(_ connection: PostgresConnection, sku: Int64) throws -> [InventoryRow] {
-        try connection.query(
-            """
-            SELECT warehouse_id, sku_id, on_hand, reserved, reorder_point, safety_stock
-            FROM inventory WHERE sku_id = $1 ORDER BY warehouse_id
-            """,
-            [sku]
-        ).map(Self.decodeRow)
+        try connection.run(
+            .rows(
+                """
+                SELECT warehouse_id, sku_id, on_hand, reserved, reorder_point, safety_stock
+                FROM inventory WHERE sku_id = \(sku) ORDER BY warehouse_id
+                """,
+                Self.decodeRow
+            )
+        )
     }
 
     static func decodeRow(_ row: PostgresRow) throws -> InventoryRow {
