@@ -64,35 +64,34 @@ public struct NewSKU: Sendable {
 public enum CatalogStore {
     public static func createWarehouse(_ connection: PostgresConnection, _ warehouse: NewWarehouse) throws -> Int64 {
         try mapConflicts("warehouse \(warehouse.code)") {
-            try connection.query(
-                """
-                INSERT INTO warehouses
-                    (code, name, latitude, longitude, address_line1, city, country, priority, pick_method, ships_to)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                RETURNING id
-                """,
-                [
-                    warehouse.code, warehouse.name, warehouse.location.latitude, warehouse.location.longitude,
-                    warehouse.addressLine1, warehouse.city, warehouse.country, warehouse.priority, warehouse.pickMethod,
-                    warehouse.shipsTo,
-                ]
-            ).scalar(Int64.self)
+            let w = warehouse
+            return try connection.run(
+                .scalar(
+                    """
+                    INSERT INTO warehouses
+                        (code, name, latitude, longitude, address_line1, city, country, priority, pick_method, ships_to)
+                    VALUES (\(w.code), \(w.name), \(w.location.latitude), \(w.location.longitude), \(w.addressLine1),
+                            \(w.city), \(w.country), \(w.priority), \(w.pickMethod), \(w.shipsTo))
+                    RETURNING id
+                    """
+                )
+            )
         }
     }
 
     public static func createSKU(_ connection: PostgresConnection, _ sku: NewSKU) throws -> Int64 {
         try mapConflicts("SKU \(sku.code)") {
-            try connection.query(
-                """
-                INSERT INTO skus (code, name, weight_grams, length_mm, width_mm, height_mm, serial_tracked)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
-                RETURNING id
-                """,
-                [
-                    sku.code, sku.name, sku.weightGrams, sku.dimensionsMillimetres.length,
-                    sku.dimensionsMillimetres.width, sku.dimensionsMillimetres.height, sku.serialTracked,
-                ]
-            ).scalar(Int64.self)
+            let size = sku.dimensionsMillimetres
+            return try connection.run(
+                .scalar(
+                    """
+                    INSERT INTO skus (code, name, weight_grams, length_mm, width_mm, height_mm, serial_tracked)
+                    VALUES (\(sku.code), \(sku.name), \(sku.weightGrams), \(size.length), \(size.width), \(size.height),
+                            \(sku.serialTracked))
+                    RETURNING id
+                    """
+                )
+            )
         }
     }
 
@@ -116,20 +115,20 @@ extension CatalogStore {
 
     /// The warehouse's id; NOT_FOUND (pointing at `WAREHOUSE LIST`) when there is none.
     public static func warehouseID(_ connection: PostgresConnection, _ reference: Reference) throws -> Int64 {
-        let statement =
+        let statement: PostgresStatement =
             switch reference {
-            case .id(let id): PostgresStatement.cached("SELECT id FROM warehouses WHERE id = $1", [id])
-            case .code(let code): PostgresStatement.cached("SELECT id FROM warehouses WHERE code = $1", [code])
+            case .id(let id): "SELECT id FROM warehouses WHERE id = \(id)"
+            case .code(let code): "SELECT id FROM warehouses WHERE code = \(code)"
             }
         return try found(connection.query(statement), reference, "warehouse", listing: "WAREHOUSE LIST")
     }
 
     /// The SKU's id; NOT_FOUND (pointing at `SKU LIST`) when there is none.
     public static func skuID(_ connection: PostgresConnection, _ reference: Reference) throws -> Int64 {
-        let statement =
+        let statement: PostgresStatement =
             switch reference {
-            case .id(let id): PostgresStatement.cached("SELECT id FROM skus WHERE id = $1", [id])
-            case .code(let code): PostgresStatement.cached("SELECT id FROM skus WHERE code = $1", [code])
+            case .id(let id): "SELECT id FROM skus WHERE id = \(id)"
+            case .code(let code): "SELECT id FROM skus WHERE code = \(code)"
             }
         return try found(connection.query(statement), reference, "SKU", listing: "SKU LIST")
     }
