@@ -13,9 +13,10 @@ public struct AdminPrincipalRecord: Hashable, Sendable {
 public enum AdminPrincipalStore {
     public static func create(_ connection: PostgresConnection, name: String, role: String, secretHash: String) throws {
         do {
-            try connection.execute(
-                "INSERT INTO admin_principals (name, role, secret_hash) VALUES ($1, $2, $3)",
-                [name, role, secretHash]
+            try connection.run(
+                .command(
+                    "INSERT INTO admin_principals (name, role, secret_hash) VALUES (\(name), \(role), \(secretHash))"
+                )
             )
         } catch let error as PostgresError where error.code == .uniqueViolation {
             throw OrderlyError(.conflict, "principal \(name) exists")
@@ -28,24 +29,18 @@ public enum AdminPrincipalStore {
     }
 
     public static func find(_ connection: PostgresConnection, name: String) throws -> AdminPrincipalRecord? {
-        let rows = try connection.query(
-            "SELECT name, role, secret_hash, disabled_at IS NOT NULL FROM admin_principals WHERE name = $1",
-            [name]
-        )
-        guard let row = rows.first else { return nil }
-        return AdminPrincipalRecord(
-            name: try row.decode(String.self, at: 0),
-            role: try row.decode(String.self, at: 1),
-            secretHash: try row.decode(String.self, at: 2),
-            disabled: try row.decode(Bool.self, at: 3)
+        try connection.run(
+            .first("SELECT name, role, secret_hash, disabled_at IS NOT NULL FROM admin_principals WHERE name = \(name)")
+            {
+                let (name, role, secretHash, disabled) = try $0.decode((String, String, String, Bool).self)
+                return AdminPrincipalRecord(name: name, role: role, secretHash: secretHash, disabled: disabled)
+            }
         )
     }
 
     /// Whether any enabled principal exists: what ends a loopback server's dev mode.
     public static func anyEnabled(_ connection: PostgresConnection) throws -> Bool {
-        try connection.query(
-            PostgresStatement.cached("SELECT EXISTS (SELECT 1 FROM admin_principals WHERE disabled_at IS NULL)")
-        ).scalar(Bool.self)
+        try connection.run(.scalar("SELECT EXISTS (SELECT 1 FROM admin_principals WHERE disabled_at IS NULL)"))
     }
 
     public static func count(_ connection: PostgresConnection) throws -> Int64 {
@@ -74,15 +69,15 @@ public enum AdminIdempotencyStore {
         key: String,
         requestHash: String
     ) throws -> Lookup {
-        let rows = try connection.query(
-            PostgresStatement.cached(
-                "SELECT request_hash, reply FROM admin_idempotency WHERE principal = $1 AND key = $2",
-                [principal, key]
-            )
+        let stored = try connection.run(
+            .first("SELECT request_hash, reply FROM admin_idempotency WHERE principal = \(principal) AND key = \(key)")
+            {
+                try $0.decode((String, String?).self)
+            }
         )
-        guard let row = rows.first else { return .free }
-        guard try row.decode(String.self, at: 0) == requestHash else { return .mismatch }
-        return try row.decode(String?.self, at: 1).map(Lookup.replay) ?? .unfinished
+        guard let (hash, reply) = stored else { return .free }
+        guard hash == requestHash else { return .mismatch }
+        return reply.map(Lookup.replay) ?? .unfinished
     }
 
     /// Stores a command's reply under its key; runs inside the command's own transaction, so the
@@ -90,13 +85,10 @@ public enum AdminIdempotencyStore {
     /// transaction, this fails with a unique violation on `admin_idempotency_pkey`
     /// (`isKeyTaken`) and the command rolls back.
     public static func record(principal: String, key: String, requestHash: String, reply: String) -> PostgresStatement {
-        PostgresStatement.cached(
-            """
-            INSERT INTO admin_idempotency (principal, key, request_hash, reply, completed_at)
-            VALUES ($1, $2, $3, $4, now())
-            """,
-            [principal, key, requestHash, reply]
-        )
+        """
+        INSERT INTO admin_idempotency (principal, key, request_hash, reply, completed_at)
+        VALUES (\(principal), \(key), \(requestHash), \(reply), now())
+        """
     }
 
     /// The error `record` fails with when a concurrent request with the same key committed first.

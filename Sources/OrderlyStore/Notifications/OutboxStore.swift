@@ -38,17 +38,19 @@ public struct OutboxEntry: Hashable, Sendable {
 public enum OutboxStore {
     /// The notification, locked (one sender at a time), or nil.
     public static func lock(_ connection: PostgresConnection, id: Int64) throws -> OutboxEntry? {
-        let rows = try connection.query(
-            PostgresStatement.cached(
+        try connection.run(
+            .first(
                 """
                 SELECT id, order_id, kind, channel, recipient, subject, body, status
-                FROM notifications WHERE id = $1 FOR UPDATE
+                FROM notifications WHERE id = \(id) FOR UPDATE
                 """,
-                [id]
+                decodeEntry
             )
         )
-        guard let row = rows.first else { return nil }
-        return OutboxEntry(
+    }
+
+    static func decodeEntry(_ row: PostgresRow) throws -> OutboxEntry {
+        OutboxEntry(
             id: try row.decode(Int64.self, at: 0),
             orderID: try row.decode(Int64?.self, at: 1),
             kind: try row.decode(NotificationKind.self, at: 2),
@@ -61,23 +63,25 @@ public enum OutboxStore {
     }
 
     public static func markSent(_ connection: PostgresConnection, id: Int64) throws {
-        try connection.execute(
-            PostgresStatement.cached(
+        try connection.run(
+            .command(
                 """
                 UPDATE notifications SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL
-                WHERE id = $1
-                """,
-                [id]
+                WHERE id = \(id)
+                """
             )
         )
     }
 
     /// A message the job gave up on (its attempts are spent): failed, with the last error.
     public static func markFailed(_ connection: PostgresConnection, id: Int64, attempts: Int, error: String) throws {
-        try connection.execute(
-            PostgresStatement.cached(
-                "UPDATE notifications SET status = 'failed', attempts = $2, last_error = $3 WHERE id = $1 AND status = 'pending'",
-                [id, Int64(attempts), String(error.prefix(2000))]
+        let (attempts, error) = (Int64(attempts), String(error.prefix(2000)))
+        try connection.run(
+            .command(
+                """
+                UPDATE notifications SET status = 'failed', attempts = \(attempts), last_error = \(error)
+                WHERE id = \(id) AND status = 'pending'
+                """
             )
         )
     }
@@ -91,21 +95,18 @@ public enum OutboxStore {
     )
         -> PostgresStatement
     {
-        PostgresStatement.cached(
-            """
-            INSERT INTO notifications (kind, channel, recipient, subject, body, dedupe_key)
-            SELECT 'low_stock', $3, $4,
-                   'Low stock: ' || s.code || ' at ' || w.code,
-                   s.code || ' (' || s.name || ') at ' || w.code || ': ' || (i.on_hand - i.reserved)
-                       || ' available, reorder point ' || i.reorder_point || ', on hand ' || i.on_hand
-                       || ', reserved ' || i.reserved || '.',
-                   'low_stock:' || i.warehouse_id || ':' || i.sku_id || ':' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')
-            FROM inventory i JOIN skus s ON s.id = i.sku_id JOIN warehouses w ON w.id = i.warehouse_id
-            WHERE i.warehouse_id = $1 AND i.sku_id = $2 AND i.on_hand - i.reserved <= i.reorder_point
-            ON CONFLICT (dedupe_key) DO NOTHING
-            RETURNING id
-            """,
-            [warehouseID, skuID, channel, recipient]
-        )
+        """
+        INSERT INTO notifications (kind, channel, recipient, subject, body, dedupe_key)
+        SELECT 'low_stock', \(channel), \(recipient),
+               'Low stock: ' || s.code || ' at ' || w.code,
+               s.code || ' (' || s.name || ') at ' || w.code || ': ' || (i.on_hand - i.reserved)
+                   || ' available, reorder point ' || i.reorder_point || ', on hand ' || i.on_hand
+                   || ', reserved ' || i.reserved || '.',
+               'low_stock:' || i.warehouse_id || ':' || i.sku_id || ':' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+        FROM inventory i JOIN skus s ON s.id = i.sku_id JOIN warehouses w ON w.id = i.warehouse_id
+        WHERE i.warehouse_id = \(warehouseID) AND i.sku_id = \(skuID) AND i.on_hand - i.reserved <= i.reorder_point
+        ON CONFLICT (dedupe_key) DO NOTHING
+        RETURNING id
+        """
     }
 }
