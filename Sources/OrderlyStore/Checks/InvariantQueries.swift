@@ -80,12 +80,11 @@ public enum InvariantQueries {
                    coalesce(array_agg(e.event ORDER BY e.id) FILTER (WHERE e.id IS NOT NULL), '{}'),
                    coalesce(array_agg(coalesce(e.from_status, '') ORDER BY e.id) FILTER (WHERE e.id IS NOT NULL), '{}'),
                    coalesce(array_agg(e.to_status ORDER BY e.id) FILTER (WHERE e.id IS NOT NULL), '{}')
-            FROM (SELECT id, status FROM orders WHERE id > $1 ORDER BY id LIMIT $2) o
+            FROM (SELECT id, status FROM orders WHERE id > \(afterID) ORDER BY id LIMIT \(limit)) o
             LEFT JOIN order_events e ON e.order_id = o.id
             GROUP BY o.id, o.status
             ORDER BY o.id
-            """,
-            [afterID, limit]
+            """ as PostgresStatement
         )
         return try rows.map { row in
             let events = try row.decode([String].self, at: 2)
