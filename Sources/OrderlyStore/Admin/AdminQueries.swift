@@ -49,9 +49,8 @@ public enum AdminQueries {
             connection.query(
                 """
                 SELECT id, code, name, weight_grams AS weight_g, length_mm, width_mm, height_mm, active FROM skus
-                WHERE left(code, length($1)) = $1 ORDER BY code LIMIT $2
-                """,
-                [prefix, limit]
+                WHERE left(code, length(\(prefix))) = \(prefix) ORDER BY code LIMIT \(limit)
+                """ as PostgresStatement
             )
         )
     }
@@ -78,16 +77,15 @@ public enum AdminQueries {
             let id = try connection.query(
                 """
                 WITH carrier AS (
-                    INSERT INTO carriers (code, name, tracking_prefix) VALUES ($1, $1, upper(left($1 || 'XX', 2)))
+                    INSERT INTO carriers (code, name, tracking_prefix) VALUES (\(carrier), \(carrier), upper(left(\(carrier) || 'XX', 2)))
                     ON CONFLICT (code) DO UPDATE SET code = EXCLUDED.code
                     RETURNING id
                 )
                 INSERT INTO shipping_rates (carrier_id, service, origin_warehouse_id, destination_country,
                     destination_zone, min_weight_grams, max_weight_grams, price_minor, currency, transit_days)
-                SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM carrier
+                SELECT id, \(service), \(origin), \(country), \(zone), \(minGrams), \(maxGrams), \(priceMinor), \(currency), \(transitDays) FROM carrier
                 RETURNING id
-                """,
-                [carrier, service, origin, country, zone, minGrams, maxGrams, priceMinor, currency, transitDays]
+                """ as PostgresStatement
             ).scalar(Int64.self)
             return (id, carrier, service)
         } catch let error as PostgresError where error.code == .foreignKeyViolation {
@@ -113,10 +111,9 @@ public enum AdminQueries {
                        r.origin_warehouse_id AS origin, r.min_weight_grams AS min_g, r.max_weight_grams AS max_g,
                        r.price_minor AS price, r.currency, r.transit_days AS days
                 FROM shipping_rates r JOIN carriers c ON c.id = r.carrier_id
-                WHERE r.active AND ($1::text IS NULL OR r.destination_country = $1)
+                WHERE r.active AND (\(country)::text IS NULL OR r.destination_country = \(country))
                 ORDER BY r.destination_country, r.min_weight_grams, r.price_minor, r.id
-                """,
-                [country]
+                """ as PostgresStatement
             )
         )
     }
@@ -135,11 +132,10 @@ public enum AdminQueries {
                 SELECT id, channel, external_id, status, hold_reason, payment_status, currency, total_minor,
                        to_char(placed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS placed_at
                 FROM orders
-                WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR channel = $2)
-                  AND ($3::int8 IS NULL OR id < $3)
-                ORDER BY id DESC LIMIT $4
-                """,
-                [status, channel, before, limit]
+                WHERE (\(status)::text IS NULL OR status = \(status)) AND (\(channel)::text IS NULL OR channel = \(channel))
+                  AND (\(before)::int8 IS NULL OR id < \(before))
+                ORDER BY id DESC LIMIT \(limit)
+                """ as PostgresStatement
             )
         )
     }
@@ -176,9 +172,8 @@ public enum AdminQueries {
                 """
                 SELECT sl.order_line_id AS line, k.code AS sku, sl.quantity AS qty, sl.quantity_picked AS picked,
                        sl.quantity_packed AS packed
-                FROM shipment_lines sl JOIN skus k ON k.id = sl.sku_id WHERE sl.shipment_id = $1 ORDER BY sl.id
-                """,
-                [id]
+                FROM shipment_lines sl JOIN skus k ON k.id = sl.sku_id WHERE sl.shipment_id = \(id) ORDER BY sl.id
+                """ as PostgresStatement
             )
         )
         return shipment + lines
@@ -200,11 +195,10 @@ public enum AdminQueries {
                        (SELECT coalesce(sum(quantity), 0) FROM pick_list_lines WHERE pick_list_id = p.id)::int8 AS units,
                        to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
                 FROM pick_lists p JOIN warehouses w ON w.id = p.warehouse_id
-                WHERE ($1::int8 IS NULL OR p.warehouse_id = $1) AND ($2::text IS NULL OR p.status = $2)
-                  AND ($4::int8 IS NULL OR p.id = $4)
-                ORDER BY p.id DESC LIMIT $3
-                """,
-                [warehouse, status, Int64(limit), id]
+                WHERE (\(warehouse)::int8 IS NULL OR p.warehouse_id = \(warehouse)) AND (\(status)::text IS NULL OR p.status = \(status))
+                  AND (\(id)::int8 IS NULL OR p.id = \(id))
+                ORDER BY p.id DESC LIMIT \(Int64(limit))
+                """ as PostgresStatement
             )
         )
     }
@@ -221,9 +215,8 @@ public enum AdminQueries {
                 FROM pick_list_lines pl
                 JOIN shipment_lines sl ON sl.id = pl.shipment_line_id
                 JOIN skus k ON k.id = pl.sku_id
-                WHERE pl.pick_list_id = $1 ORDER BY pl.walk_sequence, pl.id
-                """,
-                [id]
+                WHERE pl.pick_list_id = \(id) ORDER BY pl.walk_sequence, pl.id
+                """ as PostgresStatement
             )
         )
         return list + lines
@@ -242,7 +235,7 @@ public enum AdminQueries {
                     SELECT created_at AS at, 'event' AS source, 1 AS rank, id,
                            event || ': ' || coalesce(from_status, '-') || ' -> ' || to_status AS what,
                            coalesce(reason || ' ', '') || '(' || actor || ')' AS detail
-                    FROM order_events WHERE order_id = $1
+                    FROM order_events WHERE order_id = \(orderID)
                     UNION ALL
                     SELECT m.at, 'shipment', 2, s.id, 'shipment ' || s.id || ' ' || m.what,
                            CASE m.what WHEN 'created' THEN 'warehouse ' || w.code
@@ -256,20 +249,19 @@ public enum AdminQueries {
                                                ('shipped', s.shipped_at), ('delivered', s.delivered_at),
                                                (s.status, CASE WHEN s.status IN ('delayed', 'lost', 'cancelled')
                                                                THEN s.updated_at END)) AS m(what, at)
-                    WHERE s.order_id = $1 AND m.at IS NOT NULL
+                    WHERE s.order_id = \(orderID) AND m.at IS NOT NULL
                     UNION ALL
                     SELECT created_at, 'job', 3, id, kind || ' job ' || id || ': ' || state,
                            'attempt ' || attempt || '/' || max_attempts || coalesce(' by ' || attempted_by, '')
                                || coalesce(', last error: ' || last_error, '')
-                    FROM jobs WHERE args ? 'order_id' AND (args->>'order_id')::bigint = $1
+                    FROM jobs WHERE args ? 'order_id' AND (args->>'order_id')::bigint = \(orderID)
                     UNION ALL
                     SELECT created_at, 'notification', 4, id, kind || ' to ' || recipient, status
                            || coalesce(' at ' || to_char(sent_at AT TIME ZONE 'UTC', 'HH24:MI:SS'), '')
-                    FROM notifications WHERE order_id = $1
+                    FROM notifications WHERE order_id = \(orderID)
                 ) t
                 ORDER BY t.at, t.rank, t.id
-                """,
-                [orderID]
+                """ as PostgresStatement
             )
         )
     }
@@ -290,10 +282,9 @@ public enum AdminQueries {
                        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
                        to_char(sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS sent_at
                 FROM notifications
-                WHERE ($1::int8 IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)
-                ORDER BY id DESC LIMIT $3
-                """,
-                [order, status, Int64(limit)]
+                WHERE (\(order)::int8 IS NULL OR order_id = \(order)) AND (\(status)::text IS NULL OR status = \(status))
+                ORDER BY id DESC LIMIT \(Int64(limit))
+                """ as PostgresStatement
             )
         )
     }
@@ -356,10 +347,9 @@ public enum AdminQueries {
                 SELECT id, queue, kind, state, attempt, max_attempts, priority, args::text AS args,
                        to_char(run_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS run_at, last_error
                 FROM jobs
-                WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR kind = $2)
-                ORDER BY id DESC LIMIT $3
-                """,
-                [state, kind, limit]
+                WHERE (\(state)::text IS NULL OR state = \(state)) AND (\(kind)::text IS NULL OR kind = \(kind))
+                ORDER BY id DESC LIMIT \(limit)
+                """ as PostgresStatement
             )
         )
     }
@@ -370,10 +360,9 @@ public enum AdminQueries {
             """
             UPDATE jobs SET state = 'available', run_at = now(),
                 max_attempts = greatest(max_attempts, attempt + 1), completed_at = NULL
-            WHERE id = $1 AND state IN ('discarded', 'retryable', 'scheduled', 'cancelled')
+            WHERE id = \(id) AND state IN ('discarded', 'retryable', 'scheduled', 'cancelled')
             RETURNING state
-            """,
-            [id]
+            """ as PostgresStatement
         )
         if let row = rows.first { return try row.decode(String.self, at: 0) }
         try explainJob(connection, id: id, action: "retried")
@@ -384,10 +373,9 @@ public enum AdminQueries {
         let rows = try connection.query(
             """
             UPDATE jobs SET state = 'discarded', completed_at = now()
-            WHERE id = $1 AND state IN ('available', 'scheduled', 'retryable')
+            WHERE id = \(id) AND state IN ('available', 'scheduled', 'retryable')
             RETURNING state
-            """,
-            [id]
+            """ as PostgresStatement
         )
         if let row = rows.first { return try row.decode(String.self, at: 0) }
         try explainJob(connection, id: id, action: "discarded")
