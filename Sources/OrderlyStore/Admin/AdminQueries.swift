@@ -150,9 +150,11 @@ public enum AdminQueries {
     {
         try rows(
             connection.query(
-                shipmentSelect + "\nWHERE ($1::int8 IS NULL OR s.order_id = $1) AND ($2::text IS NULL OR s.status = $2)"
-                    + "\nORDER BY s.id DESC LIMIT $3",
-                [order, status, limit]
+                """
+                \(unescaped: shipmentSelect)
+                WHERE (\(order)::int8 IS NULL OR s.order_id = \(order)) AND (\(status)::text IS NULL OR s.status = \(status))
+                ORDER BY s.id DESC LIMIT \(limit)
+                """ as PostgresStatement
             )
         )
     }
@@ -165,7 +167,9 @@ public enum AdminQueries {
 
     /// The shipment (first row) and its lines (the rest); NOT_FOUND if it does not exist.
     public static func shipment(_ connection: PostgresConnection, id: Int64) throws -> [Row] {
-        let shipment = try rows(connection.query(shipmentSelect + "\nWHERE s.id = $1", [id]))
+        let shipment = try rows(
+            connection.query("\(unescaped: shipmentSelect)\nWHERE s.id = \(id)" as PostgresStatement)
+        )
         guard !shipment.isEmpty else { throw OrderlyError(.notFound, "shipment \(id) does not exist") }
         let lines = try rows(
             connection.query(
@@ -225,7 +229,7 @@ public enum AdminQueries {
     /// Everything that happened to an order, oldest first: its events, its shipments' milestones, its
     /// jobs (with their state and last error) and its notifications.
     public static func timeline(_ connection: PostgresConnection, orderID: Int64) throws -> [Row] {
-        let exists = try connection.query("SELECT 1 FROM orders WHERE id = $1", [orderID])
+        let exists = try connection.query("SELECT 1 FROM orders WHERE id = \(orderID)" as PostgresStatement)
         guard !exists.isEmpty else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
         return try rows(
             connection.query(
@@ -314,7 +318,7 @@ public enum AdminQueries {
             [id]
         )
         if let row = rows.first { return try row.decode(String.self, at: 0) }
-        let current = try connection.query("SELECT status FROM notifications WHERE id = $1", [id])
+        let current = try connection.query("SELECT status FROM notifications WHERE id = \(id)" as PostgresStatement)
         guard let status = try current.first?.decode(String.self, at: 0) else {
             throw OrderlyError(.notFound, "notification \(id) does not exist")
         }
@@ -382,7 +386,7 @@ public enum AdminQueries {
     }
 
     private static func explainJob(_ connection: PostgresConnection, id: Int64, action: String) throws -> Never {
-        let rows = try connection.query("SELECT state FROM jobs WHERE id = $1", [id])
+        let rows = try connection.query("SELECT state FROM jobs WHERE id = \(id)" as PostgresStatement)
         guard let row = rows.first else { throw OrderlyError(.notFound, "job \(id) does not exist") }
         throw OrderlyError(.conflict, "job \(id) is \(try row.decode(String.self, at: 0)) and cannot be \(action)")
     }
