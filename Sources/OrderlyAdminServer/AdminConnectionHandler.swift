@@ -325,7 +325,7 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
         default:
             guard authenticated else { throw AdminError(.noAuth, "AUTH first; HELP lists what runs before it") }
             try AdminExecutor.authorize(command, principal: principal)
-            run(command, context)
+            try run(command, context)
         }
     }
 
@@ -404,8 +404,10 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
         if authFailures >= shared.configuration.maximumAuthFailures { closeAfterFlush(context) }
     }
 
-    private func run(_ command: BoundCommand, _ context: ChannelHandlerContext) {
+    private func run(_ command: BoundCommand, _ context: ChannelHandlerContext) throws(AdminError) {
         let executor = shared.executor
+        // A handler out of step with the table is answered here, without borrowing a connection.
+        let work = try executor.connectionWork(command)
         let principal = self.principal
         let shared = self.shared
         // A dev-mode connection asks the table again with every command: a principal created since
@@ -415,12 +417,6 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
         state.started()
         // The command runs to its end even if the client goes away: its transaction commits or rolls
         // back as a whole, never half.
-        let work: ConnectionWork?
-        do {
-            work = try executor.connectionWork(command)
-        } catch {
-            work = { _ in .error(error) }
-        }
         if let work {
             // A read that is one piece of work on a connection: event loop → connection thread → event loop.
             executor.database.pool.withConnection(AdminExecutor.guarded(work, devMode: recheck)) { result in

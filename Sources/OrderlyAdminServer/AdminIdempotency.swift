@@ -54,9 +54,9 @@ struct IdempotencyMiddleware: AdminMiddleware {
         guard call.command.spec.mutating, let key = try call.command.text(optional: "idem") else {
             return try await next(call)
         }
+        let record = IdempotencyRecord(principal: call.principal?.name ?? "", key: key, command: call.command)
         var keyed = call
-        keyed.idem = IdempotencyRecord(principal: call.principal?.name ?? "", key: key, command: call.command)
-        let record = keyed.idem!
+        keyed.idem = record
         let pool = call.database.pool
         if let earlier = try await Self.lookUp(record, pool: pool) { return earlier }
         do {
