@@ -5,6 +5,13 @@ let strictSwift6: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
 ]
+// Above the store, imports are internal unless a file says `public import`, and a member is seen only
+// where its module is imported: the compiler keeps the arrows of docs/architecture.md.
+let sealed: [SwiftSetting] =
+    strictSwift6 + [
+        .enableUpcomingFeature("InternalImportsByDefault"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+    ]
 
 let package = Package(
     name: "orderly",
@@ -73,12 +80,10 @@ let package = Package(
         .target(
             name: "OrderlyAdminServer",
             dependencies: [
-                "LibPQ",
                 "Orderly",
                 "OrderlyAdminProtocol",
                 "OrderlyCore",
                 "OrderlyRouting",
-                "OrderlyStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
@@ -87,7 +92,7 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSwift6
+            swiftSettings: sealed
         ),
         // A blocking line-oriented TCP client: the admin client's and the SMTP notifier's transport.
         .target(name: "LineSocket", swiftSettings: strictSwift6),
@@ -95,11 +100,11 @@ let package = Package(
         .target(
             name: "OrderlyWorker",
             dependencies: [
-                "LibPQ", "LineSocket", "Orderly", "OrderlyCore", "OrderlyStore",
+                "LineSocket", "Orderly", "OrderlyCore",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSwift6
+            swiftSettings: sealed
         ),
         // Application services: the library a backend team embeds.
         .target(
@@ -164,7 +169,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OrderlyStoreTests",
-            dependencies: ["LibPQ", "OrderlyStore", "OrderlyTestSupport"],
+            dependencies: ["LibPQ", "OrderlyCore", "OrderlyStore", "OrderlyTestSupport"],
             swiftSettings: strictSwift6
         ),
         .testTarget(
@@ -190,7 +195,7 @@ let package = Package(
         // worker process tests run; `orderly` itself has none.
         .executableTarget(
             name: "orderly-test-worker",
-            dependencies: ["LibPQ", "OrderlyCommands", "OrderlyCore", "OrderlyWorker"],
+            dependencies: ["LibPQ", "Orderly", "OrderlyCommands", "OrderlyCore", "OrderlyWorker"],
             path: "Tests/OrderlyTestWorker",
             swiftSettings: strictSwift6
         ),

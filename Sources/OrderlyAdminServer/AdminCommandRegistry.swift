@@ -1,8 +1,8 @@
-import LibPQ
+import Orderly
 import OrderlyAdminProtocol
 
 /// One synchronous piece of database work on a connection, answering a read command.
-typealias ConnectionWork = @Sendable (PostgresConnection) throws -> AdminReply
+typealias ConnectionWork = DatabaseRead<AdminReply>
 
 /// How a command is served.
 enum AdminHandler: Sendable {

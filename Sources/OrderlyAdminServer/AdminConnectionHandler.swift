@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOExtras
+import Orderly
 import OrderlyAdminProtocol
 import Synchronization
 
@@ -419,7 +420,7 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
         // back as a whole, never half.
         if let work {
             // A read that is one piece of work on a connection: event loop → connection thread → event loop.
-            executor.database.pool.withConnection(AdminExecutor.guarded(work, devMode: recheck)) { result in
+            executor.database.read(executor.guarded(work, devMode: recheck)) { result in
                 switch result {
                 case .success(let outcome): promise.succeed(outcome)
                 case .failure(let error): promise.succeed(.reply(executor.reply(for: error, command: command)))

@@ -1,11 +1,9 @@
 import Foundation
-import LibPQ
-import Logging
-import Orderly
-import OrderlyAdminProtocol
+public import Logging
+public import Orderly
+public import OrderlyAdminProtocol
 import OrderlyCore
 import OrderlyRouting
-import OrderlyStore
 
 /// Who a connection authenticated as.
 public struct AdminPrincipal: Hashable, Sendable {
@@ -46,7 +44,7 @@ public struct AdminExecutor: Sendable {
     /// Checks a secret; nil when the user is unknown, disabled or the secret is wrong (one answer for
     /// all three, so AUTH does not reveal which names exist).
     public func authenticate(user: String, secret: String) async throws -> AdminPrincipal? {
-        let record = try await database.pool.withConnection { try AdminPrincipalStore.find($0, name: user) }
+        let record = try await access.principal(named: user)
         guard let record, !record.disabled, let role = AdminRole(rawValue: record.role) else {
             // Spend the same time as a real check.
             _ = PasswordHash.verify(secret, against: Self.decoy)
@@ -71,9 +69,11 @@ public struct AdminExecutor: Sendable {
         }
     }
 
+    var access: AdminAccess { AdminAccess(database: database) }
+
     /// Whether any enabled principal exists (the callback flavour, for the event loop).
     func principalsExist(_ completion: @escaping @Sendable (Result<Bool, any Error>) -> Void) {
-        database.pool.withConnection({ try AdminPrincipalStore.anyEnabled($0) }, completion: completion)
+        database.read(access.anyPrincipalEnabled, completion: completion)
     }
 
     // MARK: Running
@@ -87,24 +87,16 @@ public struct AdminExecutor: Sendable {
     }
 
     /// `work` for a dev-mode connection: first a look at the principals table, on the same connection.
-    static func guarded(
-        _ work: @escaping ConnectionWork,
-        devMode: Bool
-    )
-        -> @Sendable (PostgresConnection) throws ->
-        Outcome
-    {
-        { connection in
-            if devMode, try AdminPrincipalStore.anyEnabled(connection) { return .devModeEnded }
-            return .reply(try work(connection))
-        }
+    func guarded(_ work: ConnectionWork, devMode: Bool) -> DatabaseRead<Outcome> {
+        guard devMode else { return work.map(Outcome.reply) }
+        return access.anyPrincipalEnabled.then { exists in exists ? .just(.devModeEnded) : work.map(Outcome.reply) }
     }
 
     public func run(_ command: BoundCommand, principal: AdminPrincipal?, devMode: Bool = false) async -> Outcome {
         let call = AdminCall(command: command, principal: principal, idem: nil, executor: self)
         if devMode {
             do {
-                if try await database.pool.withConnection({ try AdminPrincipalStore.anyEnabled($0) }) {
+                if try await database.read(access.anyPrincipalEnabled) {
                     return .devModeEnded
                 }
             } catch {
@@ -132,8 +124,7 @@ public struct AdminExecutor: Sendable {
     func handle(_ call: AdminCall) async throws -> AdminReply {
         switch registry.handler(call.command.spec.name) {
         case .read(let make)?:
-            let work = try make(call.command)
-            return try await database.pool.withConnection(work)
+            return try await database.read(try make(call.command))
         case .call(let body)?:
             return try await body(call)
         case nil:
@@ -164,7 +155,7 @@ public struct AdminExecutor: Sendable {
             return .error(AdminError(AdminError.Code(rawValue: IllegalTransition.code), error.description))
         case let error as UnknownStrategy:
             return .error(AdminError(.badArgument, error.description))
-        case let error as PostgresError where error.code == .commitOutcomeUnknown:
+        case _ where DatabaseFailure(error) == .outcomeUnknown:
             logger.warning(
                 "commit outcome unknown",
                 metadata: ["command": "\(command.spec.name)", "error": "\(error)"]
@@ -179,8 +170,7 @@ public struct AdminExecutor: Sendable {
                     "outcome unknown: the database connection broke while the command committed; \(retry)"
                 )
             )
-        case let error as PostgresError
-        where [.connectionLost, .connectionFailed, .poolTimeout, .poolClosed].contains(error.code):
+        case _ where DatabaseFailure(error) != nil:
             logger.warning("database unavailable", metadata: ["command": "\(command.spec.name)", "error": "\(error)"])
             return .error(AdminError(.unavailable, "the database is unavailable; \(unchanged)"))
         default:
@@ -210,22 +200,17 @@ struct AdminCall: Sendable {
 
     var inventory: InventoryService { InventoryService(database: executor.database, actor: actor) }
 
+    var catalog: CatalogService { CatalogService(database: executor.database) }
+
+    var jobs: JobService { JobService(database: executor.database) }
+
+    var notifications: NotificationService { NotificationService(database: executor.database) }
+
     var database: OrderlyDatabase { executor.database }
 
     /// The reply stored for `idem=` with the service call's commit, when the command has a key.
     func storing<V>(_ reply: @escaping @Sendable (V) -> AdminReply) -> CommitAlongside<V>? {
         idem?.storing(reply)
-    }
-
-    /// Runs a write of the handler's own (a single store call) in a transaction, with the idem
-    /// reply stored alongside; returns the reply for its value.
-    func write<V: Sendable>(
-        reply: @escaping @Sendable (V) -> AdminReply,
-        body: @escaping @Sendable (PostgresConnection) throws -> V
-    ) async throws -> AdminReply {
-        let alongside = storing(reply)
-        let value = try await database.pool.transaction { tx in try tx.finish(try body(tx), alongside: alongside) }
-        return reply(value)
     }
 }
 

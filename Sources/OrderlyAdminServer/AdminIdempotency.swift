@@ -1,9 +1,8 @@
 import Crypto
 import Foundation
-import LibPQ
 import Orderly
 import OrderlyAdminProtocol
-import OrderlyStore
+import OrderlyCore
 
 /// A mutating command's `idem=` key: who sent it, the key, and the request's hash.
 struct IdempotencyRecord: Sendable {
@@ -28,15 +27,8 @@ struct IdempotencyRecord: Sendable {
 
     /// Stores the reply the command will send for its value, in the command's own transaction.
     func storing<V>(_ reply: @escaping @Sendable (V) -> AdminReply) -> CommitAlongside<V> {
-        CommitAlongside { value in
-            [
-                AdminIdempotencyStore.record(
-                    principal: principal,
-                    key: key,
-                    requestHash: requestHash,
-                    reply: try StoredReply(reply(value)).encoded()
-                )
-            ]
+        AdminAccess.storing(principal: principal, key: key, requestHash: requestHash) { value in
+            try StoredReply(reply(value)).encoded()
         }
     }
 }
@@ -57,26 +49,23 @@ struct IdempotencyMiddleware: AdminMiddleware {
         let record = IdempotencyRecord(principal: call.principal?.name ?? "", key: key, command: call.command)
         var keyed = call
         keyed.idem = record
-        let pool = call.database.pool
-        if let earlier = try await Self.lookUp(record, pool: pool) { return earlier }
+        let access = call.executor.access
+        if let earlier = try await Self.lookUp(record, in: access) { return earlier }
         do {
             return try await next(keyed)
-        } catch  where AdminIdempotencyStore.isKeyTaken(error) {
-            if let earlier = try await Self.lookUp(record, pool: pool) { return earlier }
+        } catch  where AdminAccess.isKeyTaken(error) {
+            if let earlier = try await Self.lookUp(record, in: access) { return earlier }
             return .error(AdminError(.conflict, "idem=\(key) was taken and then freed; send the request again"))
         }
     }
 
     /// The reply the key already answers with, or nil when it is free.
-    static func lookUp(_ record: IdempotencyRecord, pool: PostgresPool) async throws -> AdminReply? {
-        let lookup = try await pool.withConnection {
-            try AdminIdempotencyStore.lookup(
-                $0,
-                principal: record.principal,
-                key: record.key,
-                requestHash: record.requestHash
-            )
-        }
+    static func lookUp(_ record: IdempotencyRecord, in access: AdminAccess) async throws -> AdminReply? {
+        let lookup = try await access.lookUp(
+            principal: record.principal,
+            key: record.key,
+            requestHash: record.requestHash
+        )
         switch lookup {
         case .free: return nil
         case .replay(let stored): return try StoredReply.decode(stored).reply

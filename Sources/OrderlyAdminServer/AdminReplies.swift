@@ -2,21 +2,20 @@ import Foundation
 import Orderly
 import OrderlyAdminProtocol
 import OrderlyCore
-import OrderlyStore
 
 /// How the admin server writes what the services return, and reads the arguments shared by several
 /// commands.
 enum AdminReplies {
     /// A reference argument (`warehouse=BER-1` or `warehouse=3`) as the catalogue resolves it.
-    static func reference(_ c: BoundCommand, required name: String) throws(AdminError) -> CatalogStore.Reference {
+    static func reference(_ c: BoundCommand, required name: String) throws(AdminError) -> CatalogReference {
         try reference(name, try c.value(required: name))
     }
 
-    static func reference(_ c: BoundCommand, optional name: String) throws(AdminError) -> CatalogStore.Reference? {
+    static func reference(_ c: BoundCommand, optional name: String) throws(AdminError) -> CatalogReference? {
         try c.value(optional: name).map { value throws(AdminError) in try reference(name, value) }
     }
 
-    private static func reference(_ name: String, _ value: ArgumentValue) throws(AdminError) -> CatalogStore.Reference {
+    private static func reference(_ name: String, _ value: ArgumentValue) throws(AdminError) -> CatalogReference {
         switch value {
         case .int(let id): return .id(id)
         case .text(let code): return .code(code)
@@ -158,7 +157,7 @@ enum AdminReplies {
 
     @Sendable static func stock(_ row: InventoryRow) -> AdminReply { .ok(stockFields(row)) }
 
-    static func rows(_ rows: [AdminQueries.Row]) -> AdminReply {
+    static func rows(_ rows: [ReportRow]) -> AdminReply {
         .rows(
             rows.map { row in
                 row.map { name, cell in

@@ -1,11 +1,10 @@
-import Logging
-import NIOCore
+public import Logging
+public import NIOCore
 import NIOExtras
-import NIOPosix
-import Orderly
+public import NIOPosix
+public import Orderly
 import OrderlyAdminProtocol
-import OrderlyStore
-import ServiceLifecycle
+public import ServiceLifecycle
 import Synchronization
 
 /// `orderly serve`: the admin protocol on TCP, as a swift-service-lifecycle `Service`. On graceful
@@ -48,7 +47,7 @@ public final class AdminServer: Service, Sendable {
     }
 
     public func run() async throws {
-        let principals = try await database.pool.withConnection { try AdminPrincipalStore.count($0) }
+        let principals = try await AdminAccess(database: database).principalCount()
         if !configuration.isLoopback && principals == 0 {
             throw AdminServerError(
                 "a server bound to \(configuration.host) requires auth, and no principal exists: "

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// Where the admin server listens and the limits it enforces (docs/admin-protocol.md, "Limits").
 public struct AdminServerConfiguration: Sendable {

@@ -197,7 +197,7 @@ extension BenchCommand {
                 settings.batchSize = batchSize
                 return Worker(
                     database: OrderlyDatabase(pool: pool),
-                    listenerConfiguration: nil,
+                    listens: false,
                     handlers: [TransactionalJob(OrderlyCore.Jobs.Noop.self, batchable: true) { _, _, _ in done.add() }],
                     configuration: settings,
                     logger: logger

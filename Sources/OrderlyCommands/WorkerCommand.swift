@@ -178,7 +178,7 @@ public struct WorkerCommand: AsyncParsableCommand {
         )
         let worker = Worker(
             database: orderly,
-            listenerConfiguration: configuration,
+            listens: true,
             handlers: handlers.transactional + hooks.handlers,
             idempotentHandlers: handlers.idempotent,
             configuration: settings,

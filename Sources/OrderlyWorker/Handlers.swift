@@ -1,9 +1,7 @@
 import Foundation
-import LibPQ
-import Logging
-import Orderly
-import OrderlyCore
-import OrderlyStore
+public import Logging
+public import Orderly
+public import OrderlyCore
 
 /// A job kind whose effects are committed by the work itself, in as many transactions as it needs
 /// (sweeps over many orders, a reservation with its own retries). The job is completed afterwards, so
@@ -19,19 +17,19 @@ public protocol IdempotentJobHandler: Sendable {
 public struct TransactionalJob: JobHandler {
     public let kind: String
     public let batchable: Bool
-    let body: @Sendable (ClaimedJob, PostgresConnection) throws -> Void
+    let body: @Sendable (ClaimedJob, Transaction) throws -> Void
 
     public init<Kind: JobKind>(
         _ kind: Kind.Type,
         batchable: Bool = false,
-        _ body: @escaping @Sendable (Kind.Arguments, ClaimedJob, PostgresConnection) throws -> Void
+        _ body: @escaping @Sendable (Kind.Arguments, ClaimedJob, Transaction) throws -> Void
     ) {
         self.kind = Kind.name
         self.batchable = batchable
         self.body = { job, tx in try body(try Kind.decode(job.args), job, tx) }
     }
 
-    public func perform(_ job: ClaimedJob, in transaction: PostgresConnection) throws {
+    public func perform(_ job: ClaimedJob, in transaction: Transaction) throws {
         try body(job, transaction)
     }
 }
@@ -103,6 +101,8 @@ public enum StandardJobs {
         sweepLimit: Int = 200,
         logger: Logger
     ) -> (transactional: [any JobHandler], idempotent: [any IdempotentJobHandler]) {
+        let notifications = NotificationService(database: fulfillment.database)
+        let jobs = JobService(database: fulfillment.database)
         let transactional: [any JobHandler] = [
             TransactionalJob(Jobs.Pick.self) { args, _, tx in
                 try fulfillment.pick(tx, orderID: args.orderID, warehouseID: args.warehouseID)
@@ -124,27 +124,27 @@ public enum StandardJobs {
             },
             TransactionalJob(Jobs.Notify.self) { args, job, tx in
                 let id = args.notificationID
-                guard let message = try OutboxStore.lock(tx, id: id), message.status == .pending else { return }
-                do {
-                    try notifier.send(message)
-                    try OutboxStore.markSent(tx, id: id)
-                } catch  where job.attempt >= job.maxAttempts {
-                    // The last attempt: the message is marked failed (visible, re-sendable by an admin).
+                // On the last attempt a failure marks the message failed (visible, re-sendable by an admin).
+                try notifications.deliver(
+                    tx,
+                    notificationID: id,
+                    lastAttempt: job.attempt >= job.maxAttempts,
+                    attempt: job.attempt,
+                    send: notifier.send
+                ) { error in
                     logger.warning(
                         "notification failed for good",
                         metadata: ["notification": "\(id)", "error": "\(error)"]
                     )
-                    try OutboxStore.markFailed(tx, id: id, attempts: job.attempt, error: "\(error)")
                 }
             },
             TransactionalJob(Jobs.LowStock.self) { args, _, tx in
-                try tx.execute(
-                    OutboxStore.lowStockAlert(
-                        warehouseID: args.warehouseID,
-                        skuID: args.skuID,
-                        recipient: alerts.recipient,
-                        channel: alerts.channel
-                    )
+                try notifications.alertLowStock(
+                    tx,
+                    warehouseID: args.warehouseID,
+                    skuID: args.skuID,
+                    recipient: alerts.recipient,
+                    channel: alerts.channel
                 )
             },
             TransactionalJob(Jobs.Noop.self, batchable: true) { _, _, _ in },
@@ -171,8 +171,10 @@ public enum StandardJobs {
             },
             IdempotentJob(Jobs.PruneJobs.self) { _, _ in
                 // In slices of 10,000, each its own statement, so no long transaction holds the table.
-                while try await fulfillment.pruneJobs(retention.completedSeconds, retention.discardedSeconds) == 10_000
-                {}
+                while try await jobs.prune(
+                    completedSeconds: retention.completedSeconds,
+                    discardedSeconds: retention.discardedSeconds
+                ) == 10_000 {}
             },
         ]
         return (transactional, idempotent)

@@ -1,7 +1,7 @@
 import Foundation
 import LineSocket
-import Logging
-import OrderlyStore
+public import Logging
+public import OrderlyCore
 
 /// Sends outbox messages. `send` runs inside the notify job's transaction, which marks the message
 /// sent: a crash after the far side accepted it and before the commit sends it again (at least once;

@@ -1,14 +1,13 @@
-import Foundation
-import LibPQ
-import Logging
-import Orderly
-import OrderlyStore
-import ServiceLifecycle
+public import Foundation
+public import Logging
+public import Orderly
+public import OrderlyCore
+public import ServiceLifecycle
 import Synchronization
 
 /// Runs in the transaction that discards a job for good (its retries spent), with the job and its
 /// last error: `StandardJobs.onDiscard` holds the job's order for a person to look at.
-public typealias DiscardHook = @Sendable (ClaimedJob, String, PostgresConnection) throws -> Void
+public typealias DiscardHook = @Sendable (ClaimedJob, String, Transaction) throws -> Void
 
 /// Does one kind of job. `perform` runs inside the transaction that also marks the job completed, so
 /// its effects and the completion commit together, or neither does (DESIGN.md invariant 5).
@@ -19,7 +18,7 @@ public protocol JobHandler: Sendable {
     /// a claimed batch of them in one transaction with one completion: one commit for the lot. If any
     /// fails, the batch is rolled back and each job runs again in its own transaction.
     var batchable: Bool { get }
-    func perform(_ job: ClaimedJob, in transaction: PostgresConnection) throws
+    func perform(_ job: ClaimedJob, in transaction: Transaction) throws
 }
 
 extension JobHandler {
@@ -77,8 +76,9 @@ public struct WorkerConfiguration: Sendable {
 /// jobs, rescues lapsed ones, wakes on NOTIFY with polling as the fallback, and on graceful shutdown
 /// stops claiming and lets running jobs finish.
 public final class Worker: Service, Sendable {
-    let database: OrderlyDatabase
-    let listenerConfiguration: PostgresConfiguration?
+    let jobs: JobService
+    /// Whether the worker wakes on NOTIFY (a connection of its own); polling alone otherwise.
+    let listens: Bool
     let handlers: [String: any JobHandler]
     let idempotentHandlers: [String: any IdempotentJobHandler]
     let configuration: WorkerConfiguration
@@ -91,7 +91,7 @@ public final class Worker: Service, Sendable {
 
     public init(
         database: OrderlyDatabase,
-        listenerConfiguration: PostgresConfiguration?,
+        listens: Bool = true,
         handlers: [any JobHandler],
         idempotentHandlers: [any IdempotentJobHandler] = [],
         configuration: WorkerConfiguration,
@@ -99,8 +99,8 @@ public final class Worker: Service, Sendable {
         logger: Logger
     ) {
         self.onDiscard = onDiscard
-        self.database = database
-        self.listenerConfiguration = listenerConfiguration
+        self.jobs = JobService(database: database)
+        self.listens = listens
         self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { _, last in last })
         self.idempotentHandlers = Dictionary(
             idempotentHandlers.map { ($0.kind, $0) },
@@ -129,14 +129,7 @@ public final class Worker: Service, Sendable {
     }
 
     public func run() async throws {
-        var listener: PostgresListener?
-        if let listenerConfiguration {
-            listener = try await PostgresListener.start(
-                configuration: listenerConfiguration,
-                channels: [JobQueue.channel],
-                logger: logger
-            )
-        }
+        let listener = listens ? try await jobs.wakeUps(logger: logger) : nil
         let events = listener?.events
         let wakeup = self.wakeup
         let listening = Task {
@@ -170,7 +163,7 @@ public final class Worker: Service, Sendable {
             while !stopping.load(ordering: .sequentiallyConsistent) {
                 if ContinuousClock.now - lastRescue > .seconds(max(1, configuration.leaseSeconds / 2)) {
                     lastRescue = .now
-                    _ = try? await database.pool.withConnection { try JobQueue.rescue($0) }
+                    _ = try? await jobs.rescue()
                 }
                 if let path = configuration.heartbeatPath, ContinuousClock.now - lastHeartbeat >= .seconds(1) {
                     lastHeartbeat = .now
@@ -186,13 +179,10 @@ public final class Worker: Service, Sendable {
                 let threshold = max(1, configuration.concurrency / 2)
                 var claimed: [ClaimedJob] = []
                 if free >= threshold || (busy == 0 && free > 0) {
-                    let (queues, id, lease) = (configuration.queues, configuration.id, configuration.leaseSeconds)
                     do {
-                        claimed = try await database.pool.withConnection {
-                            try JobQueue.claim($0, queues: queues, limit: free, worker: id, leaseSeconds: lease)
-                        }
+                        claimed = try await jobs.claim(claim(limit: free))
                         claimsMade.add(1, ordering: .relaxed)
-                    } catch let error as PostgresError where error.code == .poolClosed {
+                    } catch  where DatabaseFailure(error) == .closed {
                         logger.error("the database pool is closed; the worker stops")
                         stopping.store(true, ordering: .sequentiallyConsistent)
                         break
@@ -230,7 +220,7 @@ public final class Worker: Service, Sendable {
     private func scheduleSweeps() async {
         let jobs = StandardJobs.sweeps.filter { configuration.queues.contains($0.queue) }
         do {
-            _ = try await database.pool.withConnection { try JobQueue.enqueue($0, jobs) }
+            try await self.jobs.enqueue(jobs)
         } catch {
             logger.warning("could not schedule sweeps", metadata: ["error": "\(error)"])
         }
@@ -243,10 +233,18 @@ public final class Worker: Service, Sendable {
             let ids = Array(running.withLock { $0 })
             guard !ids.isEmpty else { continue }
             let (id, lease) = (configuration.id, configuration.leaseSeconds)
-            _ = try? await database.pool.withConnection {
-                try JobQueue.extendLeases($0, ids: ids, worker: id, leaseSeconds: lease)
-            }
+            _ = try? await jobs.extendLeases(ids: ids, worker: id, leaseSeconds: lease)
         }
+    }
+
+    /// What this worker claims when `limit` slots are free.
+    private func claim(limit: Int) -> JobService.Claim {
+        JobService.Claim(
+            queues: configuration.queues,
+            limit: limit,
+            worker: configuration.id,
+            leaseSeconds: configuration.leaseSeconds
+        )
     }
 
     /// Batchable jobs in one transaction with one completion; the same transaction claims as many jobs
@@ -254,37 +252,23 @@ public final class Worker: Service, Sendable {
     /// here next. Any failure (a handler's, a lost lease, the commit's) rolls the batch back (and its
     /// claim) and runs each job on its own.
     private func processBatch(_ jobs: [ClaimedJob]) async {
-        let (worker, queues, lease) = (configuration.id, configuration.queues, configuration.leaseSeconds)
         let handlers = self.handlers
         var batch = jobs
         let pauses = configuration.pauseInTransaction
         while !batch.isEmpty {
             let current = batch
             do {
-                let next = try await database.pool.withConnection { connection in
-                    try connection.transaction { tx -> [ClaimedJob] in
-                        for job in current {
-                            guard let handler = handlers[job.kind] else {
-                                throw WorkerError("no handler for job kind '\(job.kind)'")
-                            }
-                            try handler.perform(job, in: tx)
-                            if let pause = pauses[job.kind] { Thread.sleep(forTimeInterval: pause.seconds) }
+                // Decided after the handlers: a shutdown that came while the batch ran claims nothing more.
+                let claimNext: @Sendable () -> JobService.Claim? = { [self] in
+                    stopping.load(ordering: .sequentiallyConsistent) ? nil : claim(limit: current.count)
+                }
+                let next = try await self.jobs.run(current, worker: configuration.id, thenClaim: claimNext) { tx in
+                    for job in current {
+                        guard let handler = handlers[job.kind] else {
+                            throw WorkerError("no handler for job kind '\(job.kind)'")
                         }
-                        // Decided last: a shutdown that came while the batch ran claims nothing more.
-                        let chain = !self.stopping.load(ordering: .sequentiallyConsistent)
-                        var statements = [JobQueue.completion(current, worker: worker)]
-                        if chain {
-                            statements.append(
-                                JobQueue.claimStatement(
-                                    queues: queues,
-                                    limit: current.count,
-                                    worker: worker,
-                                    leaseSeconds: lease
-                                )
-                            )
-                        }
-                        let results = try tx.commit(after: statements)
-                        return results.count > 1 ? try JobQueue.decodeClaimed(results[1]) : []
+                        try handler.perform(job, in: tx)
+                        if let pause = pauses[job.kind] { Thread.sleep(forTimeInterval: pause.seconds) }
                     }
                 }
                 running.withLock { set in
@@ -313,57 +297,37 @@ public final class Worker: Service, Sendable {
         let pause = configuration.pauseInTransaction[job.kind]
         do {
             if let handler = handlers[job.kind] {
-                try await database.pool.withConnection { connection in
-                    do {
-                        try connection.transaction { tx in
-                            try handler.perform(job, in: tx)
-                            if let pause { Thread.sleep(forTimeInterval: pause.seconds) }
-                            // The completion and COMMIT travel together; a lost lease fails both.
-                            try tx.commit(after: [JobQueue.completion(job, worker: worker)])
-                        }
-                    } catch  where JobQueue.isLeaseLost(error) {
-                        throw LeaseLost()
-                    }
+                // The completion and COMMIT travel together; a lost lease fails both.
+                _ = try await jobs.run([job], worker: worker) { tx in
+                    try handler.perform(job, in: tx)
+                    if let pause { Thread.sleep(forTimeInterval: pause.seconds) }
                 }
             } else if let handler = idempotentHandlers[job.kind] {
                 try await handler.perform(job)
-                let completed = try await database.pool.withConnection {
-                    try JobQueue.complete($0, job, worker: worker)
-                }
-                if !completed {
+                if try await !jobs.complete(job, worker: worker) {
                     logger.warning("lease lost after an idempotent job ran", metadata: ["job": "\(job.id)"])
                 }
             } else {
                 throw WorkerError("no handler for job kind '\(job.kind)'")
             }
-        } catch is LeaseLost {
+        } catch is JobService.LeaseLost {
             logger.warning("lease lost; the job's effects were rolled back", metadata: ["job": "\(job.id)"])
         } catch {
-            let delay = JobQueue.backoff(
+            let delay = JobService.backoff(
                 attempt: job.attempt,
                 base: configuration.backoffBase,
                 cap: configuration.backoffCap
             )
             let message = "\(error)"
-            let (onDiscard, logger) = (self.onDiscard, self.logger)
-            let state = try? await database.pool.withConnection { connection in
-                try connection.transaction { tx in
-                    let state = try JobQueue.fail(tx, job, worker: worker, error: message, retryInSeconds: delay)
-                    if state == .discarded, let onDiscard {
-                        // In the discard's transaction, so a crash cannot discard the job and skip its
-                        // consequence; a failing hook is logged and does not keep the job alive.
-                        do {
-                            try tx.savepoint { try onDiscard(job, message, $0) }
-                        } catch {
-                            logger.error(
-                                "after discarding a job",
-                                metadata: ["job": "\(job.id)", "kind": "\(job.kind)", "error": "\(error)"]
-                            )
-                        }
-                    }
-                    return state
-                }
-            }
+            let onDiscard = self.onDiscard.map { hook in { @Sendable (tx: Transaction) in try hook(job, message, tx) } }
+            let state = try? await jobs.fail(
+                job,
+                worker: worker,
+                error: message,
+                retryInSeconds: delay,
+                onDiscard: onDiscard,
+                logger: logger
+            )
             logger.info(
                 "job failed",
                 metadata: [
@@ -374,8 +338,6 @@ public final class Worker: Service, Sendable {
         }
     }
 }
-
-struct LeaseLost: Error {}
 
 extension Duration {
     /// The duration in seconds, as a Double.

@@ -3,6 +3,7 @@ import LibPQ
 import NIOCore
 import OrderlyAdminProtocol
 import OrderlyCommands
+import OrderlyCore
 import OrderlyStore
 import OrderlyTestSupport
 import Testing

@@ -4,6 +4,7 @@ import Logging
 import Orderly
 import OrderlyAdminProtocol
 import OrderlyCommands
+import OrderlyCore
 import OrderlyTestSupport
 import OrderlyWorker
 import Testing
@@ -258,7 +259,7 @@ struct AdminServerTests {
         )
         let worker = Worker(
             database: database,
-            listenerConfiguration: nil,
+            listens: false,
             handlers: handlers.transactional,
             idempotentHandlers: handlers.idempotent,
             configuration: WorkerConfiguration(id: "admin-test", concurrency: 2, pollInterval: .milliseconds(50)),

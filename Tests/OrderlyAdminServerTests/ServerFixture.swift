@@ -4,6 +4,7 @@ import Logging
 import Orderly
 import OrderlyAdminServer
 import OrderlyCommands
+import OrderlyCore
 import OrderlyStore
 import OrderlyTestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import OrderlyCore
 import OrderlyStore
 import OrderlyTestSupport
 import Synchronization

@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import Orderly
 import OrderlyCommands
 import OrderlyCore
 import OrderlyWorker
@@ -37,9 +38,12 @@ struct TestWorker {
     }
 
     static let probe = TransactionalJob(Probe.self, batchable: true) { args, job, tx in
-        try tx.execute(
-            "INSERT INTO worker_probe (job_id, attempt, worker) VALUES ($1, $2, $3)",
-            [job.id, Int64(job.attempt), ProcessInfo.processInfo.processIdentifier.description]
+        // Test support may write SQL on the job's transaction (`package` access); Sources may not.
+        let worker = ProcessInfo.processInfo.processIdentifier.description
+        try tx.connection.run(
+            .command(
+                "INSERT INTO worker_probe (job_id, attempt, worker) VALUES (\(job.id), \(Int64(job.attempt)), \(worker))"
+            )
         )
         if args.fail == true { throw WorkerError("probe asked to fail") }
     }

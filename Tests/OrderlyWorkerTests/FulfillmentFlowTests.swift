@@ -116,7 +116,7 @@ struct FulfillmentFlowTests {
             )
             return Worker(
                 database: database,
-                listenerConfiguration: try? TestDatabase.require().configuration,
+                listens: true,
                 handlers: handlers.transactional,
                 idempotentHandlers: handlers.idempotent,
                 configuration: WorkerConfiguration(

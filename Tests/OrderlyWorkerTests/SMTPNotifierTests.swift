@@ -1,4 +1,5 @@
 import Foundation
+import OrderlyCore
 import OrderlyStore
 import Testing
 

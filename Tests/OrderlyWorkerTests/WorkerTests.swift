@@ -2,6 +2,7 @@ import Foundation
 import LibPQ
 import Logging
 import Orderly
+import OrderlyCore
 import OrderlyStore
 import OrderlyTestSupport
 import OrderlyWorker
@@ -11,8 +12,8 @@ import Testing
 struct EffectHandler: JobHandler {
     let kind = "effect"
     let table: String
-    func perform(_ job: ClaimedJob, in transaction: PostgresConnection) throws {
-        try transaction.execute("INSERT INTO \(table) (job_id) VALUES ($1)", [job.id])
+    func perform(_ job: ClaimedJob, in transaction: Transaction) throws {
+        try transaction.connection.execute("INSERT INTO \(table) (job_id) VALUES ($1)", [job.id])
     }
 }
 
@@ -21,8 +22,8 @@ struct BatchedEffectHandler: JobHandler {
     let kind = "batched"
     let batchable = true
     let table: String
-    func perform(_ job: ClaimedJob, in transaction: PostgresConnection) throws {
-        try transaction.execute("INSERT INTO \(table) (job_id) VALUES ($1)", [job.id])
+    func perform(_ job: ClaimedJob, in transaction: Transaction) throws {
+        try transaction.connection.execute("INSERT INTO \(table) (job_id) VALUES ($1)", [job.id])
         if job.args.contains("fail") { throw WorkerError("this one fails") }
     }
 }
@@ -31,8 +32,8 @@ struct BatchedEffectHandler: JobHandler {
 struct FailingHandler: JobHandler {
     let kind = "failing"
     let table: String
-    func perform(_ job: ClaimedJob, in transaction: PostgresConnection) throws {
-        try transaction.execute("INSERT INTO \(table) (job_id) VALUES ($1)", [-job.id])
+    func perform(_ job: ClaimedJob, in transaction: Transaction) throws {
+        try transaction.connection.execute("INSERT INTO \(table) (job_id) VALUES ($1)", [-job.id])
         throw WorkerError("carrier API said no")
     }
 }
@@ -53,7 +54,7 @@ struct WorkerTests {
         logger.logLevel = .warning
         return Worker(
             database: OrderlyDatabase(pool: pool),
-            listenerConfiguration: try TestDatabase.require().configuration,
+            listens: true,
             handlers: handlers,
             configuration: WorkerConfiguration(
                 id: id,

@@ -20,7 +20,7 @@ public struct InvariantChecker: Sendable {
         (4, "every order's status is what its events replay to"),
     ]
 
-    let database: OrderlyDatabase
+    public let database: OrderlyDatabase
 
     public init(database: OrderlyDatabase) {
         self.database = database

@@ -8,7 +8,7 @@ import OrderlyStore
 /// its work is already done or no longer wanted (cancelled order, shipment moved on): a rerun after a
 /// crash, or a duplicate job, changes nothing.
 public struct FulfillmentService: Sendable {
-    let database: OrderlyDatabase
+    public let database: OrderlyDatabase
     public let actor: String
     /// The process's composition root: policy (each channel's carrier rule) and carriers.
     public let components: OrderlyComponents
@@ -30,7 +30,8 @@ public struct FulfillmentService: Sendable {
     /// Turns the order's unshipped reservations at a warehouse into a shipment and puts it on pick
     /// lists by the warehouse's method. Returns the shipment, or nil when there was nothing to pick.
     @discardableResult
-    public func pick(_ tx: PostgresConnection, orderID: Int64, warehouseID: Int64) throws -> Int64? {
+    public func pick(_ transaction: Transaction, orderID: Int64, warehouseID: Int64) throws -> Int64? {
+        let tx = transaction.connection
         // One round trip: the order's lock, then the warehouse and the reservations to pick (locked).
         let (order, warehouse, unshipped) = try tx.pipeline(
             orders.order(orderID, lock: true),
@@ -103,7 +104,7 @@ public struct FulfillmentService: Sendable {
             shipments = open.shipments
             try tx.execute(store.addPickLines(listID: listID, items: provisional))
         } else {
-            if let open { try walkBatch(tx, listID: open.id, warehouse: warehouse) }
+            if let open { try walkBatch(Transaction(tx), listID: open.id, warehouse: warehouse) }
             listID = try tx.run(
                 store.createPickList(
                     warehouseID: warehouse.id,
@@ -121,13 +122,19 @@ public struct FulfillmentService: Sendable {
                 delaySeconds: Double(warehouse.batchWindowSeconds)
             )
         }
-        if shipments + 1 >= Int64(warehouse.batchSize) { try walkBatch(tx, listID: listID, warehouse: warehouse) }
+        if shipments + 1 >= Int64(warehouse.batchSize) {
+            try walkBatch(Transaction(tx), listID: listID, warehouse: warehouse)
+        }
     }
 
     /// Walks a gathered batch: its lines renumbered in one walk over every shipment's items; in an
     /// auto-confirming warehouse the full picks are confirmed at once. Nothing if already walked.
-    public func walkBatch(_ tx: PostgresConnection, listID: Int64, warehouse known: WarehouseFulfillment? = nil) throws
-    {
+    public func walkBatch(
+        _ transaction: Transaction,
+        listID: Int64,
+        warehouse known: WarehouseFulfillment? = nil
+    ) throws {
+        let tx = transaction.connection
         guard let list = try tx.run(store.pickList(listID)) else {
             throw OrderlyError(.notFound, "pick list \(listID) does not exist")
         }
@@ -164,7 +171,8 @@ public struct FulfillmentService: Sendable {
     /// were picked in full). A SKU's units are credited to its lines in
     /// walk order, so in a batch the first shipments on the walk are served first. Returns the
     /// shipments that became picked (all their lists done).
-    public func confirm(_ tx: PostgresConnection, listID: Int64, picked: [String: Int64]) throws -> [Int64] {
+    public func confirm(_ transaction: Transaction, listID: Int64, picked: [String: Int64]) throws -> [Int64] {
+        let tx = transaction.connection
         guard let list = try tx.run(store.pickList(listID)) else {
             throw OrderlyError(.notFound, "pick list \(listID) does not exist")
         }
@@ -204,7 +212,8 @@ public struct FulfillmentService: Sendable {
     /// to routing (a `reroute` job reserves them elsewhere or backorders them); weight computed; the
     /// label job enqueued. Returns the units short.
     @discardableResult
-    public func pack(_ tx: PostgresConnection, orderID: Int64, shipmentID: Int64) throws -> Int64 {
+    public func pack(_ transaction: Transaction, orderID: Int64, shipmentID: Int64) throws -> Int64 {
+        let tx = transaction.connection
         let (order, shipment) = try locked(tx, orderID: orderID, shipmentID: shipmentID)
         guard ShipmentStateMachine.next(from: shipment.status, on: .pack) != nil else { return 0 }
         for line in shipment.lines where !line.reservationActive || line.reservationQuantity != line.quantity {
@@ -236,7 +245,8 @@ public struct FulfillmentService: Sendable {
     /// Buys a label for a packed shipment from the carrier and service the channel's rule chooses.
     /// No rate for the parcel is an error (the job retries; an admin adds a rate or the job is
     /// discarded with this message).
-    public func label(_ tx: PostgresConnection, orderID: Int64, shipmentID: Int64) throws {
+    public func label(_ transaction: Transaction, orderID: Int64, shipmentID: Int64) throws {
+        let tx = transaction.connection
         let (order, shipment) = try locked(tx, orderID: orderID, shipmentID: shipmentID)
         guard ShipmentStateMachine.next(from: shipment.status, on: .label) != nil else { return }
         guard let warehouse = try store.warehouse(tx, id: shipment.warehouseID) else {
@@ -291,7 +301,8 @@ public struct FulfillmentService: Sendable {
 
     /// The parcel leaves: the reservation is consumed (on_hand and reserved down, ledger `ship`), the
     /// order moves to shipped or partially shipped, and the customer gets the tracking number.
-    public func ship(_ tx: PostgresConnection, orderID: Int64, shipmentID: Int64) throws {
+    public func ship(_ transaction: Transaction, orderID: Int64, shipmentID: Int64) throws {
+        let tx = transaction.connection
         let (order, shipment) = try locked(tx, orderID: orderID, shipmentID: shipmentID)
         guard ShipmentStateMachine.next(from: shipment.status, on: .ship) != nil else { return }
         let leaving = shipment.lines.filter { $0.packed > 0 }
@@ -336,7 +347,8 @@ public struct FulfillmentService: Sendable {
     /// A carrier's news about a shipped parcel. Delivered (from shipped or delayed) delivers the order
     /// once every parcel is delivered; delayed or lost put the order in `exception`. Each notifies the
     /// customer once. Repeating an event already recorded changes nothing.
-    public func carrierEvent(_ tx: PostgresConnection, shipmentID: Int64, event: CarrierEvent, note: String?) throws {
+    public func carrierEvent(_ transaction: Transaction, shipmentID: Int64, event: CarrierEvent, note: String?) throws {
+        let tx = transaction.connection
         guard let orderID = try store.orderID(tx, shipmentID: shipmentID) else {
             throw OrderlyError(.notFound, "shipment \(shipmentID) does not exist")
         }
@@ -387,7 +399,7 @@ public struct FulfillmentService: Sendable {
         alongside: CommitAlongside<[Int64]>? = nil
     ) async throws -> [Int64] {
         try await inTransaction { tx, service in
-            try tx.finish(try service.confirm(tx, listID: listID, picked: picked), alongside: alongside)
+            try tx.finish(try service.confirm(Transaction(tx), listID: listID, picked: picked), alongside: alongside)
         }
     }
 
@@ -401,7 +413,7 @@ public struct FulfillmentService: Sendable {
         alongside: CommitAlongside<String>? = nil
     ) async throws -> String {
         try await inTransaction { tx, service in
-            try service.carrierEvent(tx, shipmentID: shipmentID, event: event, note: note)
+            try service.carrierEvent(Transaction(tx), shipmentID: shipmentID, event: event, note: note)
             return try tx.finish(event.rawValue, alongside: alongside)
         }
     }
@@ -447,12 +459,5 @@ extension FulfillmentService {
     public func fillableBackorders(skuID: Int64?, limit: Int) async throws -> [Int64] {
         let store = self.store
         return try await database.pool.withConnection { try store.fillableBackorders($0, skuID: skuID, limit: limit) }
-    }
-
-    /// One slice (10,000 at most) of finished jobs past their retention deleted; returns how many.
-    public func pruneJobs(_ completedSeconds: Double, _ discardedSeconds: Double) async throws -> Int {
-        try await database.pool.withConnection {
-            try JobQueue.prune($0, completedSeconds: completedSeconds, discardedSeconds: discardedSeconds)
-        }
     }
 }

@@ -8,7 +8,7 @@ import OrderlyStore
 /// Each call is one transaction (retried on 40001/40P01) in which the inventory rows, their ledger
 /// rows and any low-stock job are written together. Bad input is refused before anything is written.
 public struct InventoryService: Sendable {
-    let database: OrderlyDatabase
+    public let database: OrderlyDatabase
     /// Who the ledger says made the changes (an admin principal, `worker`, ...).
     public let actor: String
 

@@ -115,7 +115,8 @@ extension OrderService {
     /// already held, or past the point the job could matter (cancelled, shipped), is left as it is.
     /// Returns whether it held the order.
     @discardableResult
-    public func holdForFailedFulfillment(_ tx: PostgresConnection, orderID: Int64, note: String) throws -> Bool {
+    public func holdForFailedFulfillment(_ transaction: Transaction, orderID: Int64, note: String) throws -> Bool {
+        let tx = transaction.connection
         let store = self.store
         guard let order = try tx.run(store.order(orderID, lock: true)) else { return false }
         let event: OrderEvent

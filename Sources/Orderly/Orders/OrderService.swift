@@ -27,7 +27,7 @@ public struct OrderOutcome: Sendable {
 /// inventory rows] and, after the re-check in Swift, [every write, COMMIT]. Serialization failures,
 /// deadlocks and plans gone stale under the lock are retried within `policy.reservationAttempts`.
 public struct OrderService: Sendable {
-    let database: OrderlyDatabase
+    public let database: OrderlyDatabase
     public let actor: String
     /// The process's composition root: policy, routing strategies, payment verifier.
     public let components: OrderlyComponents

@@ -1,6 +1,6 @@
+import Orderly
 import OrderlyAdminProtocol
 import OrderlyCore
-import OrderlyStore
 
 /// WAREHOUSE, SKU and RATE: the catalogue routing and labels read.
 extension AdminCommandRegistry {
@@ -24,12 +24,10 @@ extension AdminCommandRegistry {
                 shipsTo: shipsTo
             )
             let code = warehouse.code
-            return try await call.write(
-                reply: { .ok(AdminField("id", $0), AdminField("code", code)) },
-                body: { try CatalogStore.createWarehouse($0, warehouse) }
-            )
+            let reply: @Sendable (Int64) -> AdminReply = { .ok(AdminField("id", $0), AdminField("code", code)) }
+            return reply(try await call.catalog.createWarehouse(warehouse, alongside: call.storing(reply)))
         }
-        read("WAREHOUSE LIST") { _ in { AdminReplies.rows(try AdminQueries.warehouses($0)) } }
+        read("WAREHOUSE LIST") { _ in AdminReads.warehouses().map(AdminReplies.rows) }
         call("SKU ADD") { call in
             let c = call.command
             let sku = NewSKU(
@@ -42,53 +40,35 @@ extension AdminCommandRegistry {
                 )
             )
             let code = sku.code
-            return try await call.write(
-                reply: { .ok(AdminField("id", $0), AdminField("code", code)) },
-                body: { try CatalogStore.createSKU($0, sku) }
-            )
+            let reply: @Sendable (Int64) -> AdminReply = { .ok(AdminField("id", $0), AdminField("code", code)) }
+            return reply(try await call.catalog.createSKU(sku, alongside: call.storing(reply)))
         }
         read("SKU LIST") { c throws(AdminError) in
             let (prefix, limit) = (try c.text(optional: "prefix") ?? "", try c.int(optional: "limit") ?? 100)
-            return { AdminReplies.rows(try AdminQueries.skus($0, prefix: prefix, limit: limit)) }
+            return AdminReads.skus(prefix: prefix, limit: limit).map(AdminReplies.rows)
         }
         call("RATE ADD") { call in
             let c = call.command
-            let originReference = try AdminReplies.reference(c, optional: "origin")
-            let (carrier, service, country, zone) = (
-                try c.text(required: "carrier"), try c.text(required: "service"), try c.text(required: "country"),
-                try c.text(optional: "zone")
-            )
-            let (minGrams, maxGrams, price, currency, days) = (
-                try c.int(required: "min_g"), try c.int(required: "max_g"), try c.int(required: "price"),
-                try c.text(required: "currency"), try c.int(required: "days")
+            let rate = CatalogService.NewRate(
+                carrier: try c.text(required: "carrier"),
+                service: try c.text(required: "service"),
+                country: try c.text(required: "country"),
+                zone: try c.text(optional: "zone"),
+                origin: try AdminReplies.reference(c, optional: "origin"),
+                minGrams: try c.int(required: "min_g"),
+                maxGrams: try c.int(required: "max_g"),
+                priceMinor: try c.int(required: "price"),
+                currency: try c.text(required: "currency"),
+                transitDays: try c.int(required: "days")
             )
             let reply: @Sendable ((id: Int64, carrier: String, service: String)) -> AdminReply = { rate in
                 .ok(AdminField("id", rate.id), AdminField("carrier", rate.carrier), AdminField("service", rate.service))
             }
-            return try await call.write(
-                reply: reply,
-                body: { connection in
-                    // The origin's code is looked up in the rate's own transaction.
-                    let origin = try originReference.map { try CatalogStore.warehouseID(connection, $0) }
-                    return try AdminQueries.addRate(
-                        connection,
-                        carrier: carrier,
-                        service: service,
-                        country: country,
-                        zone: zone,
-                        origin: origin,
-                        minGrams: minGrams,
-                        maxGrams: maxGrams,
-                        priceMinor: price,
-                        currency: currency,
-                        transitDays: days
-                    )
-                }
-            )
+            return reply(try await call.catalog.addRate(rate, alongside: call.storing(reply)))
         }
         read("RATE LIST") { c throws(AdminError) in
             let country = try c.text(optional: "country")
-            return { AdminReplies.rows(try AdminQueries.rates($0, country: country)) }
+            return AdminReads.rates(country: country).map(AdminReplies.rows)
         }
     }
 }

@@ -1,7 +1,6 @@
 import Orderly
 import OrderlyAdminProtocol
 import OrderlyCore
-import OrderlyStore
 
 /// SHIPMENT and PICKLIST: parcels, carriers' news, and the pickers' lists.
 extension AdminCommandRegistry {
@@ -10,11 +9,11 @@ extension AdminCommandRegistry {
             let (order, status, limit) = (
                 try c.int(optional: "order"), try c.text(optional: "status"), try c.int(optional: "limit") ?? 100
             )
-            return { AdminReplies.rows(try AdminQueries.shipments($0, order: order, status: status, limit: limit)) }
+            return AdminReads.shipments(order: order, status: status, limit: limit).map(AdminReplies.rows)
         }
         read("SHIPMENT SHOW") { c throws(AdminError) in
             let id = try c.int(required: "id")
-            return { AdminReplies.rows(try AdminQueries.shipment($0, id: id)) }
+            return AdminReads.shipment(id).map(AdminReplies.rows)
         }
         call("SHIPMENT DELIVER") { call in
             try await call.reportCarrierEvent(.delivered)
@@ -31,16 +30,11 @@ extension AdminCommandRegistry {
                 try AdminReplies.reference(c, optional: "warehouse"), try c.text(optional: "status"),
                 Int(try c.int(optional: "limit") ?? 100)
             )
-            return { connection in
-                let warehouseID = try warehouse.map { try CatalogStore.warehouseID(connection, $0) }
-                return AdminReplies.rows(
-                    try AdminQueries.pickLists(connection, warehouse: warehouseID, status: status, limit: limit)
-                )
-            }
+            return AdminReads.pickLists(warehouse: warehouse, status: status, limit: limit).map(AdminReplies.rows)
         }
         read("PICKLIST SHOW") { c throws(AdminError) in
             let id = try c.int(required: "id")
-            return { AdminReplies.rows(try AdminQueries.pickList($0, id: id)) }
+            return AdminReads.pickList(id).map(AdminReplies.rows)
         }
         call("PICKLIST CONFIRM") { call in
             let id = try call.command.int(required: "id")

@@ -1,7 +1,6 @@
 import Orderly
 import OrderlyAdminProtocol
 import OrderlyCore
-import OrderlyStore
 
 /// ORDER: capture, what an order is and waits for, holds, cancels and routing previews.
 extension AdminCommandRegistry {
@@ -13,13 +12,9 @@ extension AdminCommandRegistry {
             )
         }
         read("ORDER SHOW") { c throws(AdminError) in
-            let id = try c.int(required: "id")
-            let store = OrderStore(actor: "admin")
-            return { connection in
-                // The order, its lines and what it waits for: one round trip.
-                let (order, facts) = try connection.pipeline(store.order(id, lock: false), store.waitFacts(orderID: id))
-                guard let order else { throw OrderlyError(.notFound, "order \(id) does not exist") }
-                return AdminReplies.order(order, waitingFor: facts.map(OrderWaits.describe) ?? [])
+            // The order, its lines and what it waits for: one round trip.
+            return AdminReads.order(try c.int(required: "id")).map {
+                AdminReplies.order($0.order, waitingFor: $0.waits.map(OrderWaits.describe) ?? [])
             }
         }
         read("ORDER LIST") { c throws(AdminError) in
@@ -27,20 +22,15 @@ extension AdminCommandRegistry {
                 try c.text(optional: "status"), try c.text(optional: "channel"), try c.int(optional: "before"),
                 try c.int(optional: "limit") ?? 100
             )
-            return {
-                AdminReplies.rows(
-                    try AdminQueries.orders($0, status: status, channel: channel, before: before, limit: limit)
-                )
-            }
+            return AdminReads.orders(status: status, channel: channel, before: before, limit: limit).map(
+                AdminReplies.rows
+            )
         }
         read("ORDER TIMELINE") { c throws(AdminError) in
-            let id = try c.int(required: "id")
-            let store = OrderStore(actor: "admin")
-            return { connection in
-                let history = try AdminQueries.timeline(connection, orderID: id)
-                let waits = try connection.run(store.waitFacts(orderID: id)).map(OrderWaits.describe) ?? []
+            return AdminReads.timeline(orderID: try c.int(required: "id")).map { history, facts in
+                let waits = facts.map(OrderWaits.describe) ?? []
                 // Last, what comes next: what the order is waiting for now.
-                let next: [AdminQueries.Row] = (waits.isEmpty ? ["nothing"] : waits).map {
+                let next: [ReportRow] = (waits.isEmpty ? ["nothing"] : waits).map {
                     [("at", .null), ("source", .text("waiting")), ("what", .text($0)), ("detail", .text(""))]
                 }
                 return AdminReplies.rows(history + next)

@@ -1,7 +1,6 @@
-import LibPQ
 import Orderly
 import OrderlyAdminProtocol
-import OrderlyStore
+import OrderlyCore
 
 /// STOCK: receipts, adjustments, counts, transfers and what is where.
 extension AdminCommandRegistry {
@@ -77,35 +76,16 @@ extension AdminCommandRegistry {
         read("STOCK SHOW") { c throws(AdminError) in
             let sku = try AdminReplies.reference(c, required: "sku")
             let warehouse = try AdminReplies.reference(c, optional: "warehouse")
-            return { connection in
-                // A SKU or warehouse that does not exist is NOT_FOUND, not an empty list.
-                let skuID = try CatalogStore.skuID(connection, sku)
-                let warehouseID = try warehouse.map { try CatalogStore.warehouseID(connection, $0) }
-                let rows = try InventoryStore(actor: "admin").rows(connection, sku: skuID).filter {
-                    warehouseID == nil || $0.warehouseID == warehouseID
-                }
-                return .rows(rows.map(AdminReplies.stockFields))
-            }
+            return AdminReads.stock(sku: sku, warehouse: warehouse).map { .rows($0.map(AdminReplies.stockFields)) }
         }
     }
 }
 
 extension AdminCall {
-    /// The ids a stock command's warehouse arguments and its SKU name, codes looked up on one
-    /// connection; when every one is an id already, no lookup at all (the foreign keys name a
-    /// missing one).
+    /// The ids a stock command's warehouse arguments and its SKU name (codes looked up on one
+    /// connection, ids taken as they are).
     func stockRow(warehouses names: [String] = ["warehouse"]) async throws -> (warehouses: [Int64], sku: Int64) {
         let w = try names.map { name throws(AdminError) in try AdminReplies.reference(command, required: name) }
-        let s = try AdminReplies.reference(command, required: "sku")
-        func id(_ reference: CatalogStore.Reference) -> Int64? {
-            if case .id(let id) = reference { id } else { nil }
-        }
-        if let sku = id(s), case let ids = w.compactMap(id), ids.count == w.count { return (ids, sku) }
-        return try await database.pool.withConnection { connection in
-            (
-                try w.map { try CatalogStore.warehouseID(connection, $0) },
-                try CatalogStore.skuID(connection, s)
-            )
-        }
+        return try await catalog.ids(warehouses: w, sku: try AdminReplies.reference(command, required: "sku"))
     }
 }

@@ -1,14 +1,6 @@
 import LibPQ
 import OrderlyCore
 
-/// A principal of the admin protocol, as stored (the secret only as its hash).
-public struct AdminPrincipalRecord: Hashable, Sendable {
-    public var name: String
-    public var role: String
-    public var secretHash: String
-    public var disabled: Bool
-}
-
 /// `admin_principals`: created by `orderly admin-user add`, read by `AUTH`.
 public enum AdminPrincipalStore {
     public static func create(_ connection: PostgresConnection, name: String, role: String, secretHash: String) throws {
@@ -50,18 +42,7 @@ public enum AdminPrincipalStore {
 
 /// `admin_idempotency`: claims keys before a mutating admin command runs and keeps its reply after.
 public enum AdminIdempotencyStore {
-    /// What a key says before its command runs.
-    public enum Lookup: Sendable, Equatable {
-        /// Never used: run the command, with `record` in its transaction.
-        case free
-        /// The same request committed before: its reply.
-        case replay(String)
-        /// Claimed by a server older than the one-transaction protocol that stopped before storing a
-        /// reply: its outcome is unknown.
-        case unfinished
-        /// The key was used for another request.
-        case mismatch
-    }
+    public typealias Lookup = IdempotencyLookup
 
     public static func lookup(
         _ connection: PostgresConnection,

@@ -4,16 +4,7 @@ import OrderlyCore
 /// The SQL behind the admin protocol's listing and job commands. Each is one statement; rows come
 /// back as (column, text or integer) pairs for the reply writer, in the order the SELECT names them.
 public enum AdminQueries {
-    /// A row as the admin protocol prints it.
-    public typealias Row = [(String, AdminCell)]
-
-    /// One cell: text, an integer, a flag, or NULL.
-    public enum AdminCell: Sendable, Hashable {
-        case text(String)
-        case int(Int64)
-        case bool(Bool)
-        case null
-    }
+    public typealias Row = ReportRow
 
     /// Reads every column of every row by its type: int2/4/8 as integers, bool as flags, the rest as text.
     public static func rows(_ result: PostgresRows) throws -> [Row] {

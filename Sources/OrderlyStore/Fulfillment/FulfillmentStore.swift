@@ -1,19 +1,6 @@
 import LibPQ
 import OrderlyCore
 
-/// A warehouse's fulfillment settings.
-public struct WarehouseFulfillment: Hashable, Sendable {
-    public var id: Int64
-    public var code: String
-    public var country: String
-    public var addressLines: [String]
-    public var pickMethod: PickMethod
-    /// True when a picker confirms lists (`PICKLIST CONFIRM`); false confirms full picks at once.
-    public var scannerConfirmation: Bool
-    public var batchSize: Int
-    public var batchWindowSeconds: Int
-}
-
 /// A reservation no live shipment carries yet: what a pick job turns into a shipment.
 public struct UnshippedReservation: Hashable, Sendable {
     public var reservationID: Int64

@@ -1,26 +1,6 @@
 import LibPQ
 import OrderlyCore
 
-/// Why stock moved, as `inventory_ledger.reason` stores it.
-public enum StockReason: String, CaseIterable, Sendable {
-    case receive, adjust, count, damaged, lost, found, correction
-    case transferOut = "transfer_out"
-    case transferIn = "transfer_in"
-}
-
-/// One inventory row as the services see it.
-public struct InventoryRow: Hashable, Sendable {
-    public var warehouseID: Int64
-    public var skuID: Int64
-    public var onHand: Int64
-    public var reserved: Int64
-    public var reorderPoint: Int64
-    public var safetyStock: Int64
-
-    /// Available to promise: on hand, less reserved, less safety stock, never below zero.
-    public var availableToPromise: Int64 { max(0, onHand - reserved - safetyStock) }
-}
-
 /// The SQL of stock changes. Every function runs inside the caller's transaction and writes its
 /// ledger rows there, so a row and its ledger always move together (invariant 2). Rows are locked
 /// in (warehouse_id, sku_id) order, as everywhere in Orderly.

@@ -2,49 +2,7 @@ import Foundation
 import LibPQ
 import OrderlyCore
 
-/// A job to enqueue. `args` is a JSON object.
-public struct NewJob: Sendable {
-    public var queue: String
-    public var kind: String
-    public var args: String
-    public var priority: Int
-    /// Seconds from now before it may run (0: at once).
-    public var delaySeconds: Double
-    /// At most one pending job per key (a unique job).
-    public var uniqueKey: String?
-    public var maxAttempts: Int
-
-    public init(
-        queue: String = "default",
-        kind: String,
-        args: String = "{}",
-        priority: Int = 100,
-        delaySeconds: Double = 0,
-        uniqueKey: String? = nil,
-        maxAttempts: Int = 20
-    ) {
-        self.queue = queue
-        self.kind = kind
-        self.args = args
-        self.priority = priority
-        self.delaySeconds = delaySeconds
-        self.uniqueKey = uniqueKey
-        self.maxAttempts = maxAttempts
-    }
-
-    /// A job of a kind Orderly defines, with the kind's queue, priority, attempts and key.
-    public init<Kind: JobKind>(_ kind: Kind.Type, _ arguments: Kind.Arguments, delaySeconds: Double = 0) {
-        self.init(
-            queue: Kind.queue,
-            kind: Kind.name,
-            args: Kind.encode(arguments),
-            priority: Kind.priority,
-            delaySeconds: delaySeconds,
-            uniqueKey: Kind.uniqueKey(arguments),
-            maxAttempts: Kind.maxAttempts
-        )
-    }
-
+extension NewJob {
     /// Jobs enqueued by one statement share these.
     struct Group: Hashable {
         var queue: String
@@ -57,17 +15,7 @@ public struct NewJob: Sendable {
     var group: Group {
         Group(queue: queue, kind: kind, delaySeconds: delaySeconds, priority: priority, maxAttempts: maxAttempts)
     }
-}
 
-/// A claimed job.
-public struct ClaimedJob: Hashable, Sendable {
-    public var id: Int64
-    public var queue: String
-    public var kind: String
-    public var args: String
-    /// This run's attempt number, from 1.
-    public var attempt: Int
-    public var maxAttempts: Int
 }
 
 /// The job queue's SQL (DESIGN.md, "Job queue"). Enqueue runs in the caller's transaction; claims take

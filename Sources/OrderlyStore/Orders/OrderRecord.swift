@@ -2,61 +2,6 @@ import Foundation
 import LibPQ
 import OrderlyCore
 
-/// An order as stored, with its lines.
-public struct OrderRecord: Hashable, Sendable {
-    public var id: Int64
-    public var channel: SalesChannel
-    public var externalID: String
-    public var status: OrderStatus
-    public var holdReason: HoldReason?
-    public var paymentStatus: PaymentStatus
-    public var currency: CurrencyCode
-    public var subtotalMinor: Int64
-    public var totalMinor: Int64
-    public var shipTo: PostalAddress
-    public var billingCountry: String?
-    public var email: String?
-    public var riskScore: Int?
-    public var reviewRequested: Bool
-    public var routingStrategy: String?
-    public var lines: [OrderLineRecord]
-
-    public var total: Money { Money(minorUnits: totalMinor, currency: currency) }
-    /// Units reserved across the lines.
-    public var unitsReserved: Int64 { lines.reduce(0) { $0 + $1.reserved } }
-    public var unitsBackordered: Int64 { lines.reduce(0) { $0 + $1.backordered } }
-}
-
-/// One line of a stored order and where its units stand.
-public struct OrderLineRecord: Hashable, Sendable {
-    public var id: Int64
-    public var lineNo: Int
-    public var skuID: Int64
-    public var skuCode: String
-    public var unitWeightGrams: Int64
-    public var quantity: Int64
-    public var unitPriceMinor: Int64
-    public var reserved: Int64
-    public var backordered: Int64
-    public var shipped: Int64
-    public var cancelled: Int64
-
-    /// Units neither reserved, shipped nor cancelled: what routing still has to place.
-    public var open: Int64 { quantity - reserved - shipped - cancelled }
-}
-
-/// One row of an order's history.
-public struct OrderEventRecord: Hashable, Sendable {
-    public var id: Int64
-    public var event: String
-    public var from: String?
-    public var to: String
-    public var actor: String
-    public var reason: String?
-    public var data: String
-    public var at: Date
-}
-
 extension OrderRecord {
     static let columns = """
         id, channel, external_id, status, hold_reason, payment_status, currency, subtotal_minor, total_minor,

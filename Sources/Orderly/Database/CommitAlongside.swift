@@ -10,7 +10,7 @@ import LibPQ
 public struct CommitAlongside<Value>: Sendable {
     let statements: @Sendable (Value) throws -> [PostgresStatement]
 
-    public init(_ statements: @escaping @Sendable (Value) throws -> [PostgresStatement]) {
+    package init(_ statements: @escaping @Sendable (Value) throws -> [PostgresStatement]) {
         self.statements = statements
     }
 }
@@ -44,8 +44,18 @@ extension PostgresConnection {
 
     /// Ends a service call's transaction on `value` with the caller's statements and COMMIT in one
     /// round trip; without any, leaves the COMMIT to the enclosing `transaction`.
-    public func finish<V>(_ value: V, alongside: CommitAlongside<V>?) throws -> V {
+    func finish<V>(_ value: V, alongside: CommitAlongside<V>?) throws -> V {
         if let alongside { try commit(after: try alongside.statements(value)) }
         return value
+    }
+}
+
+extension OrderlyDatabase {
+    /// One piece of store work in its own transaction, the caller's statements committed alongside.
+    func write<V: Sendable>(
+        alongside: CommitAlongside<V>?,
+        _ body: @escaping @Sendable (PostgresConnection) throws -> V
+    ) async throws -> V {
+        try await pool.transaction { tx in try tx.finish(try body(tx), alongside: alongside) }
     }
 }

@@ -1,0 +1,99 @@
+import LibPQ
+import OrderlyCore
+import OrderlyStore
+
+/// The reads behind the admin protocol's listings and SHOW commands, each one piece of work on one
+/// connection (`DatabaseRead`), which the admin server runs from its event loop without a task.
+/// Listings come back as rows of (column, cell) pairs in the order their query names them.
+public enum AdminReads {
+    public static func warehouses() -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { try AdminQueries.warehouses($0) }
+    }
+
+    public static func skus(prefix: String, limit: Int64) -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { try AdminQueries.skus($0, prefix: prefix, limit: limit) }
+    }
+
+    public static func rates(country: String?) -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { try AdminQueries.rates($0, country: country) }
+    }
+
+    /// Orders newest first, keyset-paged by id.
+    public static func orders(
+        status: String?,
+        channel: String?,
+        before: Int64?,
+        limit: Int64
+    ) -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { try AdminQueries.orders($0, status: status, channel: channel, before: before, limit: limit) }
+    }
+
+    /// The order with its lines and what it waits for, in one round trip; NOT_FOUND when there is none.
+    public static func order(_ id: Int64) -> DatabaseRead<(order: OrderRecord, waits: OrderWaitFacts?)> {
+        let store = OrderStore(actor: "admin")
+        return DatabaseRead { connection in
+            let (order, facts) = try connection.pipeline(store.order(id, lock: false), store.waitFacts(orderID: id))
+            guard let order else { throw OrderlyError(.notFound, "order \(id) does not exist") }
+            return (order, facts)
+        }
+    }
+
+    /// The order's history (events, shipments, notifications, jobs) in time order, and what it waits for.
+    public static func timeline(orderID: Int64) -> DatabaseRead<(history: [ReportRow], waits: OrderWaitFacts?)> {
+        let store = OrderStore(actor: "admin")
+        return DatabaseRead { connection in
+            (
+                try AdminQueries.timeline(connection, orderID: orderID),
+                try connection.run(store.waitFacts(orderID: orderID))
+            )
+        }
+    }
+
+    public static func shipments(order: Int64?, status: String?, limit: Int64) -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { try AdminQueries.shipments($0, order: order, status: status, limit: limit) }
+    }
+
+    public static func shipment(_ id: Int64) -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { try AdminQueries.shipment($0, id: id) }
+    }
+
+    /// Pick lists, of one warehouse if given (NOT_FOUND when it does not exist).
+    public static func pickLists(
+        warehouse: CatalogReference?,
+        status: String?,
+        limit: Int
+    ) -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { connection in
+            let warehouseID = try warehouse.map { try CatalogStore.warehouseID(connection, $0) }
+            return try AdminQueries.pickLists(connection, warehouse: warehouseID, status: status, limit: limit)
+        }
+    }
+
+    public static func pickList(_ id: Int64) -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { try AdminQueries.pickList($0, id: id) }
+    }
+
+    /// A SKU's inventory rows, of one warehouse if given; a SKU or warehouse that does not exist is
+    /// NOT_FOUND, not an empty list.
+    public static func stock(sku: CatalogReference, warehouse: CatalogReference?) -> DatabaseRead<[InventoryRow]> {
+        DatabaseRead { connection in
+            let skuID = try CatalogStore.skuID(connection, sku)
+            let warehouseID = try warehouse.map { try CatalogStore.warehouseID(connection, $0) }
+            return try InventoryStore(actor: "admin").rows(connection, sku: skuID).filter {
+                warehouseID == nil || $0.warehouseID == warehouseID
+            }
+        }
+    }
+
+    public static func notifications(order: Int64?, status: String?, limit: Int) -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { try AdminQueries.notifications($0, order: order, status: status, limit: limit) }
+    }
+
+    public static func jobStats() -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { try AdminQueries.jobStats($0) }
+    }
+
+    public static func jobs(state: String?, kind: String?, limit: Int64) -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { try AdminQueries.jobs($0, state: state, kind: kind, limit: limit) }
+    }
+}

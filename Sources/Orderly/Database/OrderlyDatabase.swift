@@ -1,0 +1,70 @@
+import LibPQ
+import Logging
+import OrderlyStore
+
+/// Orderly's handle on its database: a connection pool over a schema this binary knows. The pool is
+/// Orderly's own (`package`): callers go through the services, `read(_:)` and `transaction(_:)`.
+///
+/// Opening one refuses a database whose schema is behind (pending migrations) or ahead (migrations
+/// this binary does not know), so services never run against tables they do not expect.
+public struct OrderlyDatabase: Sendable {
+    package let pool: PostgresPool
+
+    package init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// Opens a pool and checks the schema version.
+    public static func open(
+        configuration: PostgresConfiguration,
+        options: PostgresPoolOptions = PostgresPoolOptions(),
+        logger: Logger
+    ) async throws -> OrderlyDatabase {
+        let pool = PostgresPool(configuration: configuration, options: options, logger: logger)
+        do {
+            let report = try await pool.withConnection { try Migrator().status(on: $0) }
+            guard report.pending.isEmpty else {
+                throw SchemaNotCurrent(pending: report.pending)
+            }
+        } catch {
+            await pool.close()
+            throw error
+        }
+        return OrderlyDatabase(pool: pool)
+    }
+
+    /// Closes the pool's connections; calls after it fail (`DatabaseFailure.closed`).
+    public func close() async {
+        await pool.close()
+    }
+
+    /// Runs a read on a borrowed connection.
+    public func read<Value>(_ read: DatabaseRead<Value>) async throws -> Value {
+        try await pool.withConnection(read.work)
+    }
+
+    /// Runs a read from event-loop code without a task: on an idle connection's thread when one is at
+    /// hand (`completion` is then called there), else through the pool's async path. `completion` is
+    /// called exactly once.
+    public func read<Value>(
+        _ read: DatabaseRead<Value>,
+        completion: @escaping @Sendable (Result<Value, any Error>) -> Void
+    ) {
+        pool.withConnection(read.work, completion: completion)
+    }
+
+    /// Runs `body` in one transaction (retried whole on a serialization failure or deadlock): service
+    /// calls that take a `Transaction` commit together, or not at all.
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (Transaction) throws -> T) async throws -> T {
+        try await pool.transaction { try body(Transaction($0)) }
+    }
+}
+
+/// The database has migrations this binary would apply: run `orderly migrate` first.
+public struct SchemaNotCurrent: Error, CustomStringConvertible, Sendable {
+    public var pending: [Int]
+    public var description: String {
+        "the database schema is not current (pending migrations: \(pending.map(String.init).joined(separator: ", "))); "
+            + "run `orderly migrate`"
+    }
+}
