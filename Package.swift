@@ -116,13 +116,12 @@ let package = Package(
                 "OrderlyStore",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSwift6
+            swiftSettings: sealed
         ),
         // The command-line interface, as a library so tests can run the commands.
         .target(
             name: "OrderlyCommands",
             dependencies: [
-                "LibPQ",
                 "LineSocket",
                 "Orderly",
                 "OrderlyAdminProtocol",
@@ -131,16 +130,32 @@ let package = Package(
                 "OrderlyWorker",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "OrderlyDevCluster",
-                "OrderlyStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: sealed
+        ),
+        // `orderly bench`: figures beside pgbench on the same cluster. Its SQL (seeding, pgbench scripts,
+        // the peer queue's) is its own; nothing else outside the store writes any.
+        .target(
+            name: "OrderlyBenchmarks",
+            dependencies: [
+                "LibPQ", "Orderly", "OrderlyAdminServer", "OrderlyCommands", "OrderlyCore", "OrderlyDevCluster",
+                "OrderlyStore", "OrderlyWorker", "LineSocket",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSwift6
         ),
         .executableTarget(
             name: "orderly",
-            dependencies: ["OrderlyCommands"],
+            dependencies: [
+                "OrderlyBenchmarks", "OrderlyCommands",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strictSwift6
         ),
         // Build-time tool: turns sql/migrations/*.sql into Swift source, so a deployed binary needs no source tree.

@@ -1,5 +1,5 @@
-import OrderlyCore
-import OrderlyRouting
+public import OrderlyCore
+public import OrderlyRouting
 
 /// The composition root: what a process decides once, at start-up, and hands to every service — the
 /// order policy (channels, validation, hold rules), the routing strategies channels select by name,

@@ -3,7 +3,6 @@ import Foundation
 import Orderly
 import OrderlyAdminServer
 import OrderlyCore
-import OrderlyStore
 
 /// `orderly admin-user add`: creates a principal of the admin protocol (never over the wire).
 struct AdminUserCommand: AsyncParsableCommand {
@@ -51,18 +50,14 @@ struct AdminUserCommand: AsyncParsableCommand {
                 throw ValidationError("the secret must be at least 12 characters (ORDERLY_ADMIN_SECRET or stdin)")
             }
             let hash = try PasswordHash.make(secret)
-            let (configuration, _) = try database.resolve(logger: logger)
-            let orderly = try await OrderlyDatabase.open(configuration: configuration, logger: logger)
-            let (name, role) = (self.name, self.role)
+            let orderly = try await OrderlyDatabase.open(url: try database.resolve(logger: logger).url, logger: logger)
             do {
-                try await orderly.pool.withConnection {
-                    try AdminPrincipalStore.create($0, name: name, role: role, secretHash: hash)
-                }
+                try await AdminAccess(database: orderly).createPrincipal(name: name, role: role, secretHash: hash)
             } catch let error as OrderlyError {
-                await orderly.pool.close()
+                await orderly.close()
                 throw ValidationError(error.message)
             }
-            await orderly.pool.close()
+            await orderly.close()
             print("created \(name) (\(role))")
         }
     }

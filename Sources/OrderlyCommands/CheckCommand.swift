@@ -20,16 +20,15 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = CommandLogging.logger("orderly.check")
-        let (configuration, _) = try database.resolve(logger: logger)
-        let orderly = try await OrderlyDatabase.open(configuration: configuration, logger: logger)
+        let orderly = try await OrderlyDatabase.open(url: try database.resolve(logger: logger).url, logger: logger)
         let report: InvariantChecker.Report
         do {
             report = try await InvariantChecker(database: orderly).run()
         } catch {
-            await orderly.pool.close()
+            await orderly.close()
             throw error
         }
-        await orderly.pool.close()
+        await orderly.close()
         for line in Self.lines(violations: report.violations, ordersChecked: report.ordersChecked) { print(line) }
         if !report.isClean { throw ExitCode(1) }
     }

@@ -1,11 +1,10 @@
 import ArgumentParser
 import Foundation
-import LibPQ
-import Logging
-import OrderlyDevCluster
+package import Logging
+package import OrderlyDevCluster
 
 /// Where the database is: the options every command that talks to PostgreSQL shares.
-struct DatabaseOptions: ParsableArguments {
+package struct DatabaseOptions: ParsableArguments {
     @Option(
         name: .customLong("database-url"),
         help: ArgumentHelp(
@@ -16,32 +15,35 @@ struct DatabaseOptions: ParsableArguments {
     )
     var databaseURL: String?
 
+    package init() {}
+
     /// libpq environment variables that, when set, mean "a database is configured".
     static let libpqVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGSERVICE", "PGUSER"]
 
-    enum Source: Equatable {
+    package enum Source: Equatable {
         case explicit
         case libpqEnvironment
         case privateCluster(LocalCluster.Info)
     }
 
     /// Decides which database to use, starting the private cluster when nothing else is configured.
-    func resolve(logger: Logger) throws -> (PostgresConfiguration, Source) {
+    /// The URL is a postgresql:// URL or libpq conninfo; empty means libpq's PG* variables.
+    package func resolve(logger: Logger) throws -> (url: String, source: Source) {
         let environment = ProcessInfo.processInfo.environment
         if let url = databaseURL ?? environment["DATABASE_URL"], !url.isEmpty {
-            return (PostgresConfiguration(conninfo: url), .explicit)
+            return (url, .explicit)
         }
         if Self.libpqVariables.contains(where: { environment[$0] != nil }) {
-            return (PostgresConfiguration(conninfo: ""), .libpqEnvironment)
+            return ("", .libpqEnvironment)
         }
         let info = try LocalCluster.forCurrentDirectory(logger: logger).start()
-        return (PostgresConfiguration(conninfo: info.conninfo), .privateCluster(info))
+        return (info.conninfo, .privateCluster(info))
     }
 }
 
 /// Logging for the executable: swift-log to stderr at the level `ORDERLY_LOG_LEVEL` names (default info).
-enum CommandLogging {
-    static func logger(_ label: String) -> Logger {
+package enum CommandLogging {
+    package static func logger(_ label: String) -> Logger {
         var logger = Logger(label: label)
         let level = ProcessInfo.processInfo.environment["ORDERLY_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
         logger.logLevel = level ?? .info

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import LibPQ
 import Logging
-import OrderlyStore
+import Orderly
+import OrderlyDevCluster
 
 /// `orderly migrate`: applies pending migrations; `--status` only reports.
 struct MigrateCommand: AsyncParsableCommand {
@@ -30,54 +30,24 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = CommandLogging.logger("orderly.migrate")
-        let (configuration, source) = try database.resolve(logger: logger)
+        let (url, source) = try database.resolve(logger: logger)
         if case .privateCluster(let info) = source {
             print("using the private PostgreSQL cluster: \(info.url)")
         }
-        let connection = try Self.connect(configuration, waitingUpTo: waitSeconds, logger: logger)
-        defer { connection.close() }
-        let migrator = Migrator(logger: logger)
+        let schema = Schema(url: url, logger: logger)
+        let seconds = waitSeconds
+        let waiting: (String) -> Void = { print("waiting for PostgreSQL (up to \(seconds) s): \($0)") }
         if status {
-            let report = try migrator.status(on: connection)
-            for migration in migrator.migrations {
-                let state = report.pending.contains(migration.version) ? "pending" : "applied"
-                print("\(migration.fileStem)  \(state)")
-            }
-            if !report.pending.isEmpty { throw ExitCode(1) }
+            let entries = try schema.status(waitingUpTo: seconds, onWaiting: waiting)
+            for entry in entries { print("\(entry.name)  \(entry.applied ? "applied" : "pending")") }
+            if entries.contains(where: { !$0.applied }) { throw ExitCode(1) }
             return
         }
-        let report = try migrator.migrate(on: connection)
+        let report = try schema.migrate(waitingUpTo: seconds, onWaiting: waiting)
         if report.applied.isEmpty {
-            print("schema is current (\(report.alreadyApplied.count) migrations applied)")
+            print("schema is current (\(report.alreadyApplied) migrations applied)")
         } else {
-            for version in report.applied {
-                let name = migrator.migrations.first { $0.version == version }?.fileStem ?? String(version)
-                print("applied \(name)")
-            }
-        }
-    }
-
-    /// A connection, retried once a second while the server refuses or is starting up, for up to
-    /// `seconds`: a container's database can pass its health check before it accepts connections.
-    static func connect(
-        _ configuration: PostgresConfiguration,
-        waitingUpTo seconds: Int,
-        logger: Logger
-    ) throws
-        -> PostgresConnection
-    {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        var said = false
-        while true {
-            do {
-                return try PostgresConnection(configuration: configuration, logger: logger)
-            } catch let error as PostgresError where error.code == .connectionFailed && ContinuousClock.now < deadline {
-                if !said {
-                    print("waiting for PostgreSQL (up to \(seconds) s): \(error.message)")
-                    said = true
-                }
-                Thread.sleep(forTimeInterval: 1)
-            }
+            for name in report.applied { print("applied \(name)") }
         }
     }
 }

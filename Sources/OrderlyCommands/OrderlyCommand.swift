@@ -1,6 +1,7 @@
-import ArgumentParser
+public import ArgumentParser
 
-/// `orderly`: the one executable. Each process of the design is a subcommand.
+/// `orderly`: the one executable. Each process of the design is a subcommand; the executable adds
+/// `bench` (OrderlyBenchmarks, the one target besides the store that writes SQL of its own).
 public struct OrderlyCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "orderly",
@@ -16,7 +17,7 @@ public struct OrderlyCommand: AsyncParsableCommand {
         version: OrderlyVersion.current,
         subcommands: [
             MigrateCommand.self, ServeCommand.self, AdminCommand.self, AdminUserCommand.self, CheckCommand.self,
-            DevCommand.self, BenchCommand.self, WorkerCommand.self,
+            DevCommand.self, WorkerCommand.self,
         ]
     )
 

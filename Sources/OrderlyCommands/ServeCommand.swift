@@ -3,6 +3,7 @@ import Logging
 import Orderly
 import OrderlyAdminServer
 import ServiceLifecycle
+import UnixSignals
 
 /// `orderly serve`: the admin protocol server.
 struct ServeCommand: AsyncParsableCommand {
@@ -39,8 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = CommandLogging.logger("orderly.serve")
-        let (configuration, _) = try database.resolve(logger: logger)
-        let orderly = try await OrderlyDatabase.open(configuration: configuration, logger: logger)
+        let orderly = try await OrderlyDatabase.open(url: try database.resolve(logger: logger).url, logger: logger)
         var settings = AdminServerConfiguration(host: host, port: port)
         settings.maximumClients = maxClients
         // The composition root: what this process routes, holds, quotes and verifies with, decided here.
@@ -53,9 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
-            await orderly.pool.close()
+            await orderly.close()
             throw error
         }
-        await orderly.pool.close()
+        await orderly.close()
     }
 }

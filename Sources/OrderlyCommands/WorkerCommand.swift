@@ -1,11 +1,10 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
-import LibPQ
 import Logging
 import Orderly
-import OrderlyStore
-import OrderlyWorker
+public import OrderlyWorker
 import ServiceLifecycle
+import UnixSignals
 
 /// `orderly worker`: drains the job queue (fulfillment, notifications, alerts, sweeps).
 public struct WorkerCommand: AsyncParsableCommand {
@@ -132,10 +131,9 @@ public struct WorkerCommand: AsyncParsableCommand {
 
     public func run(hooks: TestHooks) async throws {
         let logger = CommandLogging.logger("orderly.worker")
-        let (configuration, _) = try database.resolve(logger: logger)
         let orderly = try await OrderlyDatabase.open(
-            configuration: configuration,
-            options: PostgresPoolOptions(maxConnections: concurrency + 3),
+            url: try database.resolve(logger: logger).url,
+            poolSize: concurrency + 3,
             logger: logger
         )
         var settings = WorkerConfiguration(
@@ -195,10 +193,10 @@ public struct WorkerCommand: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
-            await orderly.pool.close()
+            await orderly.close()
             throw error
         }
         logger.info("worker stopped", metadata: ["id": "\(settings.id)"])
-        await orderly.pool.close()
+        await orderly.close()
     }
 }

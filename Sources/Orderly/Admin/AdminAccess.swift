@@ -1,5 +1,5 @@
 import LibPQ
-import OrderlyCore
+public import OrderlyCore
 import OrderlyStore
 
 /// Who may use the admin protocol (`admin_principals`) and what their `idem=` keys answer

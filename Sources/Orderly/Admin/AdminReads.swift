@@ -1,5 +1,5 @@
 import LibPQ
-import OrderlyCore
+public import OrderlyCore
 import OrderlyStore
 
 /// The reads behind the admin protocol's listings and SHOW commands, each one piece of work on one

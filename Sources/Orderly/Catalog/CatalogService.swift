@@ -1,4 +1,5 @@
-import OrderlyCore
+import LibPQ
+public import OrderlyCore
 import OrderlyStore
 
 /// The catalogue routing and labels read: warehouses, SKUs and shipping rates.

@@ -1,6 +1,6 @@
 import LibPQ
 import OrderlyCore
-import OrderlyStore
+package import OrderlyStore
 
 /// Verifies DESIGN.md's invariants 1-4 on a live database, in one REPEATABLE READ READ ONLY
 /// transaction so every check sees the same snapshot.
@@ -52,7 +52,7 @@ public struct InvariantChecker: Sendable {
 
     /// Invariant 4 for one order: one capture event first, then moves the state machine allows, each
     /// starting where the last ended, ending at the order's status.
-    public static func historyProblem(_ history: InvariantQueries.OrderHistory) -> String? {
+    package static func historyProblem(_ history: InvariantQueries.OrderHistory) -> String? {
         guard let first = history.events.first else { return "has no events" }
         guard first.event == OrderStateMachine.captureEvent, first.from == nil,
             first.to == OrderStateMachine.initial.rawValue

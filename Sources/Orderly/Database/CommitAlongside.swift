@@ -1,4 +1,4 @@
-import LibPQ
+package import LibPQ
 
 /// Statements a caller commits together with a service call, built from the value the call is about
 /// to return: they run on the call's connection, in its transaction, after its own writes, and go to

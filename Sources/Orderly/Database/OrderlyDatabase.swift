@@ -1,5 +1,5 @@
-import LibPQ
-import Logging
+package import LibPQ
+public import Logging
 import OrderlyStore
 
 /// Orderly's handle on its database: a connection pool over a schema this binary knows. The pool is
@@ -14,8 +14,17 @@ public struct OrderlyDatabase: Sendable {
         self.pool = pool
     }
 
+    /// Opens a pool on the database at `url` (a postgresql:// URL or libpq conninfo; empty: libpq's
+    /// PG* variables) of at most `poolSize` connections (nil: the pool's default), and checks the
+    /// schema version.
+    public static func open(url: String, poolSize: Int? = nil, logger: Logger) async throws -> OrderlyDatabase {
+        var options = PostgresPoolOptions()
+        if let poolSize { options.maxConnections = max(1, poolSize) }
+        return try await open(configuration: PostgresConfiguration(conninfo: url), options: options, logger: logger)
+    }
+
     /// Opens a pool and checks the schema version.
-    public static func open(
+    package static func open(
         configuration: PostgresConfiguration,
         options: PostgresPoolOptions = PostgresPoolOptions(),
         logger: Logger

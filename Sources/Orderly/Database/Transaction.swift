@@ -1,4 +1,4 @@
-import LibPQ
+package import LibPQ
 
 /// An open transaction, as services take it: the job runner hands one to a job's handler, and
 /// `OrderlyDatabase.transaction(_:)` to a caller composing several service calls into one commit.

@@ -1,6 +1,6 @@
 import Foundation
 import LibPQ
-import OrderlyCore
+public import OrderlyCore
 import OrderlyStore
 
 /// Fulfillment: pick → pack → label → ship → deliver. Each step runs in the transaction the worker

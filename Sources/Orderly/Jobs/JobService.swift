@@ -1,6 +1,6 @@
 import LibPQ
-import Logging
-import OrderlyCore
+public import Logging
+public import OrderlyCore
 import OrderlyStore
 
 /// The job queue as a worker (and an admin) uses it: claims with leases, runs in the transaction that

@@ -1,5 +1,5 @@
 import LibPQ
-import OrderlyCore
+public import OrderlyCore
 import OrderlyStore
 
 /// The outbox: customer messages and operations alerts, sent by the `notify` job.

@@ -1,6 +1,6 @@
 import Foundation
 import LibPQ
-import OrderlyCore
+public import OrderlyCore
 import OrderlyRouting
 import OrderlyStore
 

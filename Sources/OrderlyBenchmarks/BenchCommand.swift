@@ -1,11 +1,14 @@
 import ArgumentParser
 import Foundation
 import LibPQ
+import OrderlyCommands
 import OrderlyDevCluster
 
 /// `orderly bench`: load generators that print figures next to a reference tool run on the same cluster.
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct BenchCommand: AsyncParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print figures next to pgbench on the same cluster.",
         subcommands: [RoundTrip.self, Reserve.self, Admin.self, Jobs.self]
@@ -47,7 +50,7 @@ struct BenchCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = CommandLogging.logger("orderly.bench")
-            let (configuration, _) = try database.resolve(logger: logger)
+            let configuration = PostgresConfiguration(conninfo: try database.resolve(logger: logger).url)
             print("clients  client             statements/s     p50 µs     p99 µs")
             for count in try clientCounts {
                 let ours = try await orderlyRun(configuration: configuration, clients: count, hopPerStatement: true)

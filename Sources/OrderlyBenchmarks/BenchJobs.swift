@@ -3,6 +3,7 @@ import Foundation
 import LibPQ
 import Logging
 import Orderly
+import OrderlyCommands
 import OrderlyCore
 import OrderlyDevCluster
 import OrderlyStore
@@ -70,7 +71,7 @@ extension BenchCommand {
 
         func run() async throws {
             var logger = CommandLogging.logger("orderly.bench")
-            let (server, _) = try database.resolve(logger: logger)
+            let server = PostgresConfiguration(conninfo: try database.resolve(logger: logger).url)
             logger.logLevel = .warning
             let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
             let ours = "orderly_bench_jobs_\(suffix)"

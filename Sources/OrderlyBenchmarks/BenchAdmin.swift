@@ -5,6 +5,7 @@ import Logging
 import NIOPosix
 import Orderly
 import OrderlyAdminServer
+import OrderlyCommands
 import OrderlyCore
 import OrderlyDevCluster
 
@@ -60,7 +61,7 @@ extension BenchCommand {
 
         func run() async throws {
             let logger = CommandLogging.logger("orderly.bench")
-            let (server, _) = try database.resolve(logger: logger)
+            let server = PostgresConfiguration(conninfo: try database.resolve(logger: logger).url)
             let scratch = "orderly_bench_admin_\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
             let seeded = try BenchDatabase.create(server: server, name: scratch, skus: 100, logger: logger)
             defer { try? BenchDatabase.drop(server: server, name: scratch, logger: logger) }
