@@ -183,6 +183,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one parameterized statement and returns its rows.
     ///
     /// Values are only ever sent as parameters (`$1`, `$2`, ...), never pasted into the SQL text.
+    ///
+    /// Text only: a literal with `\(value)`s given here is Swift's own interpolation, pasted into the
+    /// SQL. Write a statement with interpolated parameters as a `PostgresStatement` or a query instead.
     @discardableResult
     public func query(_ sql: String, _ bindings: [any PostgresEncodable] = []) throws -> PostgresRows {
         if pendingBegin != nil || committedEarly {
@@ -204,6 +207,9 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Runs one parameterized statement and returns how many rows it touched.
+    ///
+    /// Text only: a literal with `\(value)`s given here is Swift's own interpolation, pasted into the
+    /// SQL. Write a statement with interpolated parameters as a `PostgresStatement` or a query instead.
     @discardableResult
     public func execute(_ sql: String, _ bindings: [any PostgresEncodable] = []) throws -> Int {
         try query(sql, bindings).affectedRows
@@ -400,7 +406,7 @@ public final class PostgresConnection: @unchecked Sendable {
         // Nothing sent means nothing to commit; an early commit already ended it.
         if pendingBegin == nil && !committedEarly {
             do {
-                try execute("COMMIT")
+                try execute("COMMIT", [])
             } catch {
                 throw committing(error)
             }
@@ -449,9 +455,9 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         savepointCounter += 1
         let name = "orderly_sp_\(savepointCounter)"
-        try execute("SAVEPOINT \(name)")
+        try execute("SAVEPOINT " + name, [])
         let value = try runUndoable(body, undo: "ROLLBACK TO SAVEPOINT \(name)", scope: "savepoint")
-        try execute("RELEASE SAVEPOINT \(name)")
+        try execute("RELEASE SAVEPOINT " + name, [])
         return value
     }
 

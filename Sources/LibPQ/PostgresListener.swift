@@ -60,7 +60,7 @@ public final class PostgresListener: Sendable {
                 do {
                     let connection = try PostgresConnection(configuration: configuration, logger: logger)
                     for channel in channels {
-                        try connection.execute("LISTEN \(try connection.quoteIdentifier(channel))")
+                        try connection.execute("LISTEN \(identifier: channel)")
                     }
                     continuation.resume()
                     listener.run(connection)
@@ -183,11 +183,11 @@ public final class PostgresListener: Sendable {
             do {
                 switch command {
                 case .listen(let channel, let reply):
-                    try connection.execute("LISTEN \(try connection.quoteIdentifier(channel))")
+                    try connection.execute("LISTEN \(identifier: channel)")
                     state.withLock { if !$0.channels.contains(channel) { $0.channels.append(channel) } }
                     reply.resume()
                 case .unlisten(let channel, let reply):
-                    try connection.execute("UNLISTEN \(try connection.quoteIdentifier(channel))")
+                    try connection.execute("UNLISTEN \(identifier: channel)")
                     state.withLock { $0.channels.removeAll { $0 == channel } }
                     reply.resume()
                 }
@@ -207,7 +207,7 @@ public final class PostgresListener: Sendable {
         do {
             let connection = try PostgresConnection(configuration: configuration, logger: logger)
             for channel in state.withLock({ $0.channels }) {
-                try connection.execute("LISTEN \(try connection.quoteIdentifier(channel))")
+                try connection.execute("LISTEN \(identifier: channel)")
             }
             logger.info("listener reconnected")
             return connection

@@ -203,6 +203,15 @@ public final class PostgresPool: Sendable {
 
     /// Runs one statement on a borrowed connection.
     @discardableResult
+    public func query(_ statement: PostgresStatement) async throws -> PostgresRows {
+        try await withConnection { try $0.query(statement) }
+    }
+
+    /// Runs one statement on a borrowed connection.
+    ///
+    /// Text only: a literal with `\(value)`s given here is Swift's own interpolation, pasted into the
+    /// SQL. Write a statement with interpolated parameters as a `PostgresStatement` or a query instead.
+    @discardableResult
     public func query(_ sql: String, _ bindings: [any PostgresEncodable] = []) async throws -> PostgresRows {
         try await withConnection { try $0.query(sql, bindings) }
     }
@@ -250,7 +259,7 @@ public final class PostgresPool: Sendable {
         guard pooled.connection.isUsable else { return false }
         guard ping else { return true }
         do {
-            _ = try await pooled.thread.run { try pooled.connection.query("SELECT 1") }
+            _ = try await pooled.thread.run { try pooled.connection.query("SELECT 1", []) }
             return true
         } catch {
             return false

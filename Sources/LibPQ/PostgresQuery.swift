@@ -6,19 +6,21 @@
 ///     let statement: PostgresStatement = "SELECT name FROM skus WHERE id = \(id) AND active = \(true)"
 ///
 /// A statement built this way is `cached` (prepared once per connection): its text depends only on the
-/// code that wrote it, not on the values.
+/// code that wrote it, not on the values; unless it names an `\(identifier:)` (a table a test made, a
+/// database), whose text differs from call to call.
 extension PostgresStatement: ExpressibleByStringInterpolation {
     public init(stringLiteral value: String) {
         self.init(value, [], cached: true)
     }
 
     public init(stringInterpolation: StringInterpolation) {
-        self.init(stringInterpolation.sql, stringInterpolation.bindings, cached: true)
+        self.init(stringInterpolation.sql, stringInterpolation.bindings, cached: stringInterpolation.cached)
     }
 
     public struct StringInterpolation: StringInterpolationProtocol {
         var sql: String
         var bindings: [any PostgresEncodable]
+        var cached = true
 
         public init(literalCapacity: Int, interpolationCount: Int) {
             sql = ""
@@ -44,10 +46,18 @@ extension PostgresStatement: ExpressibleByStringInterpolation {
         /// SQL text the code owns (an identifier it quoted, a clause it chose), inserted as it is.
         public mutating func appendInterpolation(unescaped text: String) { sql += text }
 
+        /// A name (a table, a database, a channel) as a quoted identifier: `"name"`, any `"` doubled.
+        /// The statement is not cached: its text changes with the name.
+        public mutating func appendInterpolation(identifier name: String) {
+            sql += "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+            cached = false
+        }
+
         /// Another statement's SQL, its `$n` renumbered after the parameters so far.
         public mutating func appendInterpolation(_ fragment: PostgresStatement) {
             sql += Self.renumber(fragment.sql, by: bindings.count)
             bindings += fragment.bindings
+            cached = cached && fragment.cached
         }
 
         /// `$n` → `$(n + offset)` outside quoted literals and identifiers. Works on the UTF-8 bytes:

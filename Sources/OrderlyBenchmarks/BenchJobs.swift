@@ -78,11 +78,11 @@ extension BenchCommand {
             let theirs = "pgqueuer_bench_\(suffix)"
             let admin = try PostgresConnection(configuration: server, logger: logger)
             defer {
-                _ = try? admin.execute("DROP DATABASE IF EXISTS \(try admin.quoteIdentifier(ours)) WITH (FORCE)")
-                _ = try? admin.execute("DROP DATABASE IF EXISTS \(try admin.quoteIdentifier(theirs)) WITH (FORCE)")
+                _ = try? admin.execute("DROP DATABASE IF EXISTS \(identifier: ours) WITH (FORCE)")
+                _ = try? admin.execute("DROP DATABASE IF EXISTS \(identifier: theirs) WITH (FORCE)")
                 admin.close()
             }
-            try admin.execute("CREATE DATABASE \(try admin.quoteIdentifier(ours))")
+            try admin.execute("CREATE DATABASE \(identifier: ours)")
             let configuration = server.with(database: ours)
             let connection = try PostgresConnection(configuration: configuration, logger: logger)
             defer { connection.close() }
@@ -90,7 +90,7 @@ extension BenchCommand {
 
             var reference: Reference?
             if let pgqueuer {
-                try admin.execute("CREATE DATABASE \(try admin.quoteIdentifier(theirs))")
+                try admin.execute("CREATE DATABASE \(identifier: theirs)")
                 reference = try Reference(directory: pgqueuer, server: server.with(database: theirs))
                 try reference?.install()
             }

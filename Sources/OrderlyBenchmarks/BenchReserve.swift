@@ -243,7 +243,7 @@ enum BenchDatabase {
     static func create(server: PostgresConfiguration, name: String, skus: Int, logger: Logger) throws -> Seeded {
         let admin = try PostgresConnection(configuration: server, logger: logger)
         defer { admin.close() }
-        try admin.execute("CREATE DATABASE \(try admin.quoteIdentifier(name))")
+        try admin.execute("CREATE DATABASE \(identifier: name)")
         let connection = try PostgresConnection(configuration: server.with(database: name), logger: logger)
         defer { connection.close() }
         try Migrator(logger: logger).migrate(on: connection)
@@ -286,7 +286,7 @@ enum BenchDatabase {
     static func drop(server: PostgresConfiguration, name: String, logger: Logger) throws {
         let admin = try PostgresConnection(configuration: server, logger: logger)
         defer { admin.close() }
-        try admin.execute("DROP DATABASE IF EXISTS \(try admin.quoteIdentifier(name)) WITH (FORCE)")
+        try admin.execute("DROP DATABASE IF EXISTS \(identifier: name) WITH (FORCE)")
     }
 }
 

@@ -259,7 +259,7 @@ public struct LocalCluster: Sendable {
         let exists = try connection.query("SELECT 1 FROM pg_database WHERE datname = $1", [info.database]).count > 0
         if !exists {
             // CREATE DATABASE takes no parameters; the name is ours and fixed ("orderly").
-            try connection.execute("CREATE DATABASE \(try connection.quoteIdentifier(info.database))")
+            try connection.execute("CREATE DATABASE \(identifier: info.database)")
         }
     }
 

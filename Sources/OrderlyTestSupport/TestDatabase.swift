@@ -63,7 +63,7 @@ public struct TestDatabase: Sendable {
         let admin = try PostgresConnection(configuration: server, logger: TestServer.logger)
         defer { admin.close() }
         // CREATE DATABASE takes no parameters; the name is built above from letters, digits and _.
-        try admin.execute("CREATE DATABASE \(try admin.quoteIdentifier(name))")
+        try admin.execute("CREATE DATABASE \(identifier: name)")
         let database = TestDatabase(name: name, configuration: server.with(database: name))
         if migrated {
             let connection = try database.connect()
@@ -77,7 +77,7 @@ public struct TestDatabase: Sendable {
     public func drop() throws {
         let admin = try PostgresConnection(configuration: try TestServer.shared(), logger: TestServer.logger)
         defer { admin.close() }
-        try admin.execute("DROP DATABASE IF EXISTS \(try admin.quoteIdentifier(name)) WITH (FORCE)")
+        try admin.execute("DROP DATABASE IF EXISTS \(identifier: name) WITH (FORCE)")
     }
 }
 

@@ -11,11 +11,11 @@ struct PipelineTests {
         table = "pipe_\(UInt32.random(in: 0...UInt32.max))"
         let connection = try TestDatabase.require().connect()
         defer { connection.close() }
-        try connection.execute("CREATE TABLE \(table) (id int PRIMARY KEY, note text NOT NULL)")
+        try connection.execute("CREATE TABLE \(identifier: table) (id int PRIMARY KEY, note text NOT NULL)")
     }
 
     func count(_ connection: PostgresConnection) throws -> Int64 {
-        try connection.query("SELECT count(*) FROM \(table)").scalar(Int64.self)
+        try connection.query("SELECT count(*) FROM \(identifier: table)").scalar(Int64.self)
     }
 
     @Test func resultsComeBackInOrder() throws {
@@ -69,7 +69,7 @@ struct PipelineTests {
         let connection = try TestDatabase.require().connect()
         defer { connection.close() }
         let rows = try connection.transaction { tx in
-            _ = try tx.query("SELECT count(*) FROM \(table)")
+            _ = try tx.query("SELECT count(*) FROM \(identifier: table)")
             return try tx.commit(after: [
                 PostgresStatement("INSERT INTO \(table) VALUES ($1, $2) RETURNING id", [30, "a"]),
                 PostgresStatement("INSERT INTO \(table) VALUES ($1, $2) RETURNING id", [31, "b"]),

@@ -184,7 +184,7 @@ struct PoolTests {
         let pool = database.makePool(PostgresPoolOptions(maxConnections: 1))
         let marker = "cancel-me-\(UInt32.random(in: 0...UInt32.max))"
         // The marker in a comment makes the statement's text unique in pg_stat_activity.
-        let sleeper = Task { try await pool.query("SELECT pg_sleep(30) /* \(marker) */") }
+        let sleeper = Task { try await pool.query("SELECT pg_sleep(30) /* " + marker + " */", []) }
         // Cancel only once the server is really running it.
         let admin = try database.connect()
         defer { admin.close() }
@@ -206,7 +206,7 @@ struct PoolTests {
         let writer = Task {
             try await pool.transaction { tx in
                 try tx.execute("INSERT INTO cancelled_writes VALUES ($1)", [marker])
-                try tx.execute("SELECT pg_sleep(30) /* \(marker) */")
+                try tx.execute("SELECT pg_sleep(30) /* " + marker + " */", [])
             }
         }
         let admin = try database.connect()

@@ -71,7 +71,7 @@ struct TypedQueryTests {
         let connection = try TestDatabase.require().connect()
         defer { connection.close() }
         let table = "batch_\(UInt32.random(in: 0...UInt32.max))"
-        try connection.execute("CREATE TABLE \(table) (id int8 PRIMARY KEY)")
+        try connection.execute("CREATE TABLE \(identifier: table) (id int8 PRIMARY KEY)")
         let result: (Int64, Int) = try connection.transaction { tx in
             var batch = PostgresBatch()
             batch.add("INSERT INTO \(unescaped: table) VALUES (1), (2)" as PostgresStatement)
@@ -83,6 +83,6 @@ struct TypedQueryTests {
             return (try results[count], try results[deleted])
         }
         #expect(result == (2, 1))
-        #expect(try connection.query("SELECT count(*) FROM \(table)").scalar(Int64.self) == 1)
+        #expect(try connection.query("SELECT count(*) FROM \(identifier: table)").scalar(Int64.self) == 1)
     }
 }

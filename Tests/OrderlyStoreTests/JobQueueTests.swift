@@ -170,7 +170,7 @@ struct JobQueueTests {
         let connection = try connect()
         defer { connection.close() }
         let effects = "effects_\(queue)"
-        try connection.execute("CREATE TABLE \(effects) (job_id bigint PRIMARY KEY)")
+        try connection.execute("CREATE TABLE \(identifier: effects) (job_id bigint PRIMARY KEY)")
         let queue = self.queue
         _ = try JobQueue.enqueue(connection, (0..<1000).map { _ in NewJob(queue: queue, kind: "effect") })
         let database = try TestDatabase.require()
@@ -206,7 +206,7 @@ struct JobQueueTests {
             return try await group.reduce(0, +)
         }
         #expect(done == 1000)
-        #expect(try connection.query("SELECT count(*) FROM \(effects)").scalar(Int64.self) == 1000)
+        #expect(try connection.query("SELECT count(*) FROM \(identifier: effects)").scalar(Int64.self) == 1000)
         let states = try connection.query("SELECT count(*) FROM jobs WHERE queue = $1 AND state = 'completed'", [queue])
         #expect(try states.scalar(Int64.self) == 1000)
     }

@@ -91,7 +91,7 @@ struct WorkerTests {
         let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 12))
         defer { Task { await pool.close() } }
         let table = "effects_\(queue)"
-        try await pool.query("CREATE TABLE \(table) (job_id bigint PRIMARY KEY)")
+        try await pool.query("CREATE TABLE \(identifier: table) (job_id bigint PRIMARY KEY)")
         let queue = self.queue
         try await pool.withConnection { connection in
             _ = try JobQueue.enqueue(connection, (0..<600).map { _ in NewJob(queue: queue, kind: "effect") })
@@ -107,14 +107,14 @@ struct WorkerTests {
         workers.forEach { $0.shutdown() }
         for task in running { try await task.value }
         #expect(completed == 600)
-        #expect(try await pool.query("SELECT count(*) FROM \(table)").scalar(Int64.self) == 600)
+        #expect(try await pool.query("SELECT count(*) FROM \(identifier: table)").scalar(Int64.self) == 600)
     }
 
     @Test func batchesCommitTogetherAndAFailureInOneRunsTheOthersAlone() async throws {
         let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 12))
         defer { Task { await pool.close() } }
         let table = "batched_\(queue)"
-        try await pool.query("CREATE TABLE \(table) (job_id bigint NOT NULL)")
+        try await pool.query("CREATE TABLE \(identifier: table) (job_id bigint NOT NULL)")
         let queue = self.queue
         try await pool.withConnection { connection in
             var jobs = (0..<300).map { _ in NewJob(queue: queue, kind: "batched") }
@@ -139,7 +139,7 @@ struct WorkerTests {
         #expect(states == ["completed=300", "discarded=1"])
         // Every completed job's effect once; the failing job's writes never committed.
         let effects = try await pool.query(
-            "SELECT count(*), count(DISTINCT job_id) FROM \(table)"
+            "SELECT count(*), count(DISTINCT job_id) FROM \(identifier: table)"
         )
         #expect(try effects[0].decode(Int64.self, at: 0) == 300)
         #expect(try effects[0].decode(Int64.self, at: 1) == 300)
@@ -149,7 +149,7 @@ struct WorkerTests {
         let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 6))
         defer { Task { await pool.close() } }
         let table = "failing_\(queue)"
-        try await pool.query("CREATE TABLE \(table) (job_id bigint PRIMARY KEY)")
+        try await pool.query("CREATE TABLE \(identifier: table) (job_id bigint PRIMARY KEY)")
         let queue = self.queue
         let id = try await pool.withConnection { connection in
             try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "failing", maxAttempts: 3))
@@ -172,14 +172,14 @@ struct WorkerTests {
         #expect(try row[0].decode(Int32.self, at: 0) == 3)
         #expect(try row[0].decode(String.self, at: 1).contains("carrier API said no"))
         #expect(try row[0].decode(Int32.self, at: 2) == 3)
-        #expect(try await pool.query("SELECT count(*) FROM \(table)").scalar(Int64.self) == 0)
+        #expect(try await pool.query("SELECT count(*) FROM \(identifier: table)").scalar(Int64.self) == 0)
     }
 
     @Test func aNotifyWakesAnIdleWorkerBeforeItsPoll() async throws {
         let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 6))
         defer { Task { await pool.close() } }
         let table = "notify_\(queue)"
-        try await pool.query("CREATE TABLE \(table) (job_id bigint PRIMARY KEY)")
+        try await pool.query("CREATE TABLE \(identifier: table) (job_id bigint PRIMARY KEY)")
         // Polls once a day: once its first (empty) claim is made, only the NOTIFY can make it run the job.
         let runner = try worker(pool, id: "n", handlers: [EffectHandler(table: table)], poll: .seconds(86_400))
         let task = Task { try await runner.run() }

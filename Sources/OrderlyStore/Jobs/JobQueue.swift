@@ -30,15 +30,15 @@ public enum JobQueue {
     /// pending job has the unique key.
     @discardableResult
     public static func enqueue(_ connection: PostgresConnection, _ job: NewJob) throws -> Int64? {
-        try connection.query(
-            PostgresStatement.cached(
-                "SELECT orderly_enqueue_job($1, $2, $3::jsonb, $4, $5::float8, $6::int4, $7::int4)",
-                [
-                    job.queue, job.kind, job.args, job.uniqueKey, job.delaySeconds, Int64(job.priority),
-                    Int64(job.maxAttempts),
-                ]
+        let (priority, attempts) = (Int64(job.priority), Int64(job.maxAttempts))
+        return try connection.run(
+            PostgresQuery<Int64?>.scalar(
+                """
+                SELECT orderly_enqueue_job(\(job.queue), \(job.kind), \(job.args)::jsonb, \(job.uniqueKey),
+                                           \(job.delaySeconds)::float8, \(priority)::int4, \(attempts)::int4)
+                """
             )
-        ).scalar(Int64?.self)
+        )
     }
 
     /// Enqueues a job of a kind Orderly defines, with the kind's queue, priority, attempts and key.
@@ -68,18 +68,17 @@ public enum JobQueue {
         var inserted: Int64 = 0
         for group in groups {
             let first = group[0]
-            inserted += try connection.query(
-                PostgresStatement.cached(
+            let (args, keys) = (group.map(\.args), group.map(\.uniqueKey))
+            let (priority, attempts) = (Int64(first.priority), Int64(first.maxAttempts))
+            inserted += try connection.run(
+                PostgresQuery<Int64>.scalar(
                     """
-                    SELECT count(*) FROM orderly_enqueue_jobs($1, $2, $3::text[]::jsonb[], $4::text[], $5::float8,
-                                                              $6::int4, $7::int4)
-                    """,
-                    [
-                        first.queue, first.kind, group.map(\.args), group.map(\.uniqueKey), first.delaySeconds,
-                        Int64(first.priority), Int64(first.maxAttempts),
-                    ]
+                    SELECT count(*) FROM orderly_enqueue_jobs(\(first.queue), \(first.kind), \(args)::text[]::jsonb[],
+                                                              \(keys)::text[], \(first.delaySeconds)::float8,
+                                                              \(priority)::int4, \(attempts)::int4)
+                    """
                 )
-            ).scalar(Int64.self)
+            )
         }
         return Int(inserted)
     }
@@ -130,29 +129,27 @@ public enum JobQueue {
     )
         -> PostgresStatement
     {
-        PostgresStatement.cached(
-            """
+        let limit = Int64(limit)
+        return """
             WITH next AS (
                 SELECT j.id
-                FROM unnest($1::text[]) AS q(name)
+                FROM unnest(\(queues)::text[]) AS q(name)
                 CROSS JOIN LATERAL (
                     SELECT id, priority, run_at FROM jobs
                     WHERE queue = q.name AND state IN ('available', 'scheduled', 'retryable') AND run_at <= now()
                     ORDER BY priority, run_at, id
-                    LIMIT $2
+                    LIMIT \(limit)
                     FOR UPDATE SKIP LOCKED
                 ) j
                 ORDER BY j.priority, j.run_at, j.id
-                LIMIT $2
+                LIMIT \(limit)
             )
             UPDATE jobs j
-            SET state = 'running', attempt = j.attempt + 1, attempted_at = now(), attempted_by = $3,
-                lease_expires_at = now() + make_interval(secs => $4::float8)
+            SET state = 'running', attempt = j.attempt + 1, attempted_at = now(), attempted_by = \(worker),
+                lease_expires_at = now() + make_interval(secs => \(leaseSeconds)::float8)
             FROM next WHERE j.id = next.id
             RETURNING j.id, j.queue, j.kind, j.args::text, j.attempt, j.max_attempts
-            """,
-            [queues, Int64(limit), worker, leaseSeconds]
-        )
+            """
     }
 
     public static func decodeClaimed(_ rows: PostgresRows) throws -> [ClaimedJob] {
@@ -173,13 +170,13 @@ public enum JobQueue {
     /// must then roll back, so the effects are not applied twice. The attempt is part of the check: a
     /// worker whose lease lapsed and that claimed the same job again cannot complete the old attempt.
     public static func complete(_ connection: PostgresConnection, _ job: ClaimedJob, worker: String) throws -> Bool {
-        try connection.execute(
-            PostgresStatement.cached(
+        let attempt = Int64(job.attempt)
+        return try connection.run(
+            .command(
                 """
                 UPDATE jobs SET state = 'completed', completed_at = now(), lease_expires_at = NULL
-                WHERE id = $1 AND state = 'running' AND attempted_by = $2 AND attempt = $3
-                """,
-                [job.id, worker, Int64(job.attempt)]
+                WHERE id = \(job.id) AND state = 'running' AND attempted_by = \(worker) AND attempt = \(attempt)
+                """
             )
         ) == 1
     }
@@ -188,16 +185,14 @@ public enum JobQueue {
     /// (SQLSTATE `OJ001`, see `isLeaseLost`) when the worker no longer holds the job, so it can be sent
     /// together with COMMIT: the effects cannot commit without the completion.
     public static func completion(_ job: ClaimedJob, worker: String) -> PostgresStatement {
-        PostgresStatement.cached("SELECT orderly_complete_job($1, $2, $3::int4)", [job.id, worker, Int64(job.attempt)])
+        "SELECT orderly_complete_job(\(job.id), \(worker), \(Int64(job.attempt))::int4)"
     }
 
     /// `completion` for jobs run together in one transaction: all complete, or the statement fails.
     public static func completion(_ jobs: [ClaimedJob], worker: String) -> PostgresStatement {
         if jobs.count == 1, let job = jobs.first { return completion(job, worker: worker) }
-        return PostgresStatement.cached(
-            "SELECT orderly_complete_jobs($1, $2, $3::int4[])",
-            [jobs.map(\.id), worker, jobs.map { Int64($0.attempt) }]
-        )
+        let (ids, attempts) = (jobs.map(\.id), jobs.map { Int64($0.attempt) })
+        return "SELECT orderly_complete_jobs(\(ids), \(worker), \(attempts)::int4[])"
     }
 
     /// The error `completion` raises when the lease was lost.
@@ -215,20 +210,22 @@ public enum JobQueue {
         error: String,
         retryInSeconds: Double
     ) throws -> JobState? {
-        let rows = try connection.query(
-            """
-            UPDATE jobs
-            SET state = CASE WHEN attempt >= max_attempts THEN 'discarded' ELSE 'retryable' END,
-                run_at = CASE WHEN attempt >= max_attempts THEN run_at ELSE now() + make_interval(secs => $4::float8) END,
-                completed_at = CASE WHEN attempt >= max_attempts THEN now() END,
-                lease_expires_at = NULL, last_error = $3,
-                errors = errors || jsonb_build_object('attempt', attempt, 'at', now(), 'error', $3)
-            WHERE id = $1 AND state = 'running' AND attempted_by = $2 AND attempt = $5
-            RETURNING state
-            """,
-            [job.id, worker, String(error.prefix(2000)), retryInSeconds, Int64(job.attempt)]
+        let (message, attempt) = (String(error.prefix(2000)), Int64(job.attempt))
+        return try connection.run(
+            .first(
+                """
+                UPDATE jobs
+                SET state = CASE WHEN attempt >= max_attempts THEN 'discarded' ELSE 'retryable' END,
+                    run_at = CASE WHEN attempt >= max_attempts THEN run_at
+                                  ELSE now() + make_interval(secs => \(retryInSeconds)::float8) END,
+                    completed_at = CASE WHEN attempt >= max_attempts THEN now() END,
+                    lease_expires_at = NULL, last_error = \(message),
+                    errors = errors || jsonb_build_object('attempt', attempt, 'at', now(), 'error', \(message)::text)
+                WHERE id = \(job.id) AND state = 'running' AND attempted_by = \(worker) AND attempt = \(attempt)
+                RETURNING state
+                """
+            ) { try $0.decode(JobState.self, at: 0) }
         )
-        return try rows.first?.decode(JobState.self, at: 0)
     }
 
     /// Extends the leases this worker holds. Returns how many it still held.
@@ -240,12 +237,13 @@ public enum JobQueue {
         leaseSeconds: Double
     ) throws -> Int {
         guard !ids.isEmpty else { return 0 }
-        return try connection.execute(
-            """
-            UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3::float8)
-            WHERE id = ANY($1::int8[]) AND state = 'running' AND attempted_by = $2
-            """,
-            [ids, worker, leaseSeconds]
+        return try connection.run(
+            .command(
+                """
+                UPDATE jobs SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds)::float8)
+                WHERE id = ANY(\(ids)::int8[]) AND state = 'running' AND attempted_by = \(worker)
+                """
+            )
         )
     }
 
@@ -253,21 +251,23 @@ public enum JobQueue {
     /// discarded if their attempts are spent. Any worker may run it. Returns how many.
     @discardableResult
     public static func rescue(_ connection: PostgresConnection, limit: Int = 1000) throws -> Int {
-        try connection.execute(
-            """
-            WITH lapsed AS (
-                SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < now()
-                ORDER BY lease_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
+        let limit = Int64(limit)
+        return try connection.run(
+            .command(
+                """
+                WITH lapsed AS (
+                    SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < now()
+                    ORDER BY lease_expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                )
+                UPDATE jobs j
+                SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'retryable' END,
+                    completed_at = CASE WHEN j.attempt >= j.max_attempts THEN now() END,
+                    lease_expires_at = NULL, run_at = now(),
+                    last_error = 'lease expired: worker ' || coalesce(j.attempted_by, '?') || ' stopped',
+                    errors = j.errors || jsonb_build_object('attempt', j.attempt, 'at', now(), 'error', 'lease expired')
+                FROM lapsed WHERE j.id = lapsed.id
+                """
             )
-            UPDATE jobs j
-            SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'retryable' END,
-                completed_at = CASE WHEN j.attempt >= j.max_attempts THEN now() END,
-                lease_expires_at = NULL, run_at = now(),
-                last_error = 'lease expired: worker ' || coalesce(j.attempted_by, '?') || ' stopped',
-                errors = j.errors || jsonb_build_object('attempt', j.attempt, 'at', now(), 'error', 'lease expired')
-            FROM lapsed WHERE j.id = lapsed.id
-            """,
-            [Int64(limit)]
         )
     }
 
@@ -281,20 +281,21 @@ public enum JobQueue {
         discardedSeconds: Double,
         limit: Int = 10_000
     ) throws -> Int {
-        try connection.execute(
-            PostgresStatement.cached(
+        let limit = Int64(limit)
+        return try connection.run(
+            .command(
                 """
                 DELETE FROM jobs WHERE id IN (
                     SELECT id FROM jobs
                     WHERE state IN ('completed', 'cancelled', 'discarded')
                       AND completed_at < now() - make_interval(secs => CASE WHEN state = 'discarded'
-                                                                           THEN $2::float8 ELSE $1::float8 END)
+                                                                           THEN \(discardedSeconds)::float8
+                                                                           ELSE \(completedSeconds)::float8 END)
                     ORDER BY completed_at
-                    LIMIT $3
+                    LIMIT \(limit)
                     FOR UPDATE SKIP LOCKED
                 )
-                """,
-                [completedSeconds, discardedSeconds, Int64(limit)]
+                """
             )
         )
     }
@@ -310,13 +311,10 @@ extension JobQueue {
     /// Makes an order's discarded jobs available again now (what releasing a `fulfillment_failed`
     /// hold does): each gets one more attempt than it has had.
     public static func retryDiscarded(orderID: Int64) -> PostgresStatement {
-        PostgresStatement.cached(
-            """
-            UPDATE jobs SET state = 'available', run_at = now(),
-                max_attempts = greatest(max_attempts, attempt + 1), completed_at = NULL
-            WHERE state = 'discarded' AND args ? 'order_id' AND (args->>'order_id')::int8 = $1
-            """,
-            [orderID]
-        )
+        """
+        UPDATE jobs SET state = 'available', run_at = now(),
+            max_attempts = greatest(max_attempts, attempt + 1), completed_at = NULL
+        WHERE state = 'discarded' AND args ? 'order_id' AND (args->>'order_id')::int8 = \(orderID)
+        """
     }
 }
