@@ -32,10 +32,10 @@ public struct Migrator: Sendable {
     /// database has migrations this binary does not know (it is older than the schema).
     @discardableResult
     public func migrate(on connection: PostgresConnection) throws -> Report {
-        try connection.execute("SELECT pg_advisory_lock($1)", [Self.lockKey])
+        try connection.run(.command("SELECT pg_advisory_lock(\(Self.lockKey))"))
         defer {
             do {
-                try connection.execute("SELECT pg_advisory_unlock($1)", [Self.lockKey])
+                try connection.run(.command("SELECT pg_advisory_unlock(\(Self.lockKey))"))
             } catch {
                 // The lock is session-level: closing the connection releases it anyway.
                 logger.warning("could not release the migration lock", metadata: ["error": "\(error)"])
@@ -58,13 +58,15 @@ public struct Migrator: Sendable {
             let started = ContinuousClock.now
             try connection.transaction { connection in
                 try connection.executeScript(migration.sql)
-                let elapsed = ContinuousClock.now - started
-                try connection.execute(
-                    """
-                    INSERT INTO orderly_schema_migrations (version, name, checksum, duration_ms)
-                    VALUES ($1, $2, encode(sha256(convert_to($3, 'UTF8')), 'hex'), $4)
-                    """,
-                    [migration.version, migration.name, migration.sql, Int(elapsed.components.seconds * 1000)]
+                let elapsed = Int((ContinuousClock.now - started).components.seconds * 1000)
+                try connection.run(
+                    .command(
+                        """
+                        INSERT INTO orderly_schema_migrations (version, name, checksum, duration_ms)
+                        VALUES (\(migration.version), \(migration.name),
+                                encode(sha256(convert_to(\(migration.sql), 'UTF8')), 'hex'), \(elapsed))
+                        """
+                    )
                 )
             }
             logger.info(
@@ -90,16 +92,16 @@ public struct Migrator: Sendable {
 
     /// Compares what the database recorded with the embedded files; returns the applied versions.
     private func verify(on connection: PostgresConnection) throws -> Set<Int> {
+        let (versions, files) = (migrations.map { Int64($0.version) }, migrations.map(\.sql))
         let rows = try connection.query(
             """
             SELECT m.version, m.name, m.checksum,
                    m.checksum = encode(sha256(convert_to(f.sql, 'UTF8')), 'hex') AS matches,
                    f.sql IS NOT NULL AS known
             FROM orderly_schema_migrations m
-            LEFT JOIN unnest($1::int8[], $2::text[]) AS f(version, sql) ON f.version = m.version
+            LEFT JOIN unnest(\(versions)::int8[], \(files)::text[]) AS f(version, sql) ON f.version = m.version
             ORDER BY m.version
-            """,
-            [migrations.map { Int64($0.version) }, migrations.map(\.sql)]
+            """ as PostgresStatement
         )
         var applied = Set<Int>()
         var changed: [String] = []

@@ -299,14 +299,13 @@ public enum AdminQueries {
             """
             WITH again AS (
                 UPDATE notifications SET status = 'pending', last_error = NULL
-                WHERE id = $1 AND status = 'failed'
+                WHERE id = \(id) AND status = 'failed'
                 RETURNING id, order_id
             ), job AS (
-                SELECT \(resendJob) FROM again
+                SELECT \(unescaped: resendJob) FROM again
             )
             SELECT 'pending' FROM again WHERE (SELECT count(*) FROM job) >= 0
-            """,
-            [id]
+            """ as PostgresStatement
         )
         if let row = rows.first { return try row.decode(String.self, at: 0) }
         let current = try connection.query("SELECT status FROM notifications WHERE id = \(id)" as PostgresStatement)

@@ -93,13 +93,24 @@ public enum JobQueue {
         keys: String,
         delaySeconds: String = "0"
     ) -> String {
+        enqueueSQL(kind, args: "\(unescaped: args)", keys: "\(unescaped: keys)", delaySeconds: delaySeconds).sql
+    }
+
+    /// `enqueueSQL` whose array expressions carry parameters of their own (the order a statement is
+    /// about): a fragment to interpolate into the statement, its parameters renumbered there.
+    public static func enqueueSQL<Kind: JobKind>(
+        _ kind: Kind.Type,
+        args: PostgresStatement,
+        keys: PostgresStatement,
+        delaySeconds: String = "0"
+    ) -> PostgresStatement {
         precondition(
             [Kind.name, Kind.queue].allSatisfy { $0.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "_" } },
             "job kind and queue names are [a-z0-9_]"
         )
         return """
-            orderly_enqueue_jobs('\(Kind.queue)', '\(Kind.name)', \(args), \(keys), \(delaySeconds), \
-            \(Kind.priority), \(Kind.maxAttempts))
+            orderly_enqueue_jobs('\(unescaped: Kind.queue)', '\(unescaped: Kind.name)', \(args), \(keys), \
+            \(unescaped: delaySeconds), \(unescaped: String(Kind.priority)), \(unescaped: String(Kind.maxAttempts)))
             """
     }
 

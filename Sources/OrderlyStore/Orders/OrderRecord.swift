@@ -9,15 +9,20 @@ extension OrderRecord {
         ship_latitude, ship_longitude, billing_country, risk_score, review_requested, routing_strategy
         """
 
-    static let readQuery = "SELECT " + columns + " FROM orders WHERE id = $1"
-    static let lockQuery = readQuery + " FOR UPDATE"
+    /// The order `id`, locked (FOR UPDATE) when `lock` says so.
+    static func read(_ id: Int64, lock: Bool) -> PostgresStatement {
+        "SELECT \(unescaped: columns) FROM orders WHERE id = \(id)\(unescaped: lock ? " FOR UPDATE" : "")"
+    }
 
-    static let lineQuery = """
+    /// The lines of order `id`, in line order.
+    static func lines(_ id: Int64) -> PostgresStatement {
+        """
         SELECT l.id, l.line_no, l.sku_id, s.code, s.weight_grams, l.quantity, l.unit_price_minor,
                l.quantity_reserved, l.quantity_backordered, l.quantity_shipped, l.quantity_cancelled
         FROM order_lines l JOIN skus s ON s.id = l.sku_id
-        WHERE l.order_id = $1 ORDER BY l.line_no
+        WHERE l.order_id = \(id) ORDER BY l.line_no
         """
+    }
 
     static func decode(_ row: PostgresRow, lines: PostgresRows) throws -> OrderRecord {
         func parse<T: RawRepresentable<String>>(_ type: T.Type, _ column: String) throws -> T {

@@ -166,11 +166,11 @@ public struct OrderStore: Sendable {
 
     /// The order with this channel id (the first capture of it).
     public func orderID(_ connection: PostgresConnection, channel: SalesChannel, externalID: String) throws -> Int64? {
-        let rows = try connection.query(
-            "SELECT id FROM orders WHERE channel = $1 AND external_id = $2",
-            [channel.rawValue, externalID]
+        try connection.run(
+            .first("SELECT id FROM orders WHERE channel = \(channel.rawValue) AND external_id = \(externalID)") {
+                try $0.decode(Int64.self, at: 0)
+            }
         )
-        return rows.isEmpty ? nil : try rows[0].decode(Int64.self, at: 0)
     }
 
     // MARK: Reading and locking
@@ -181,8 +181,8 @@ public struct OrderStore: Sendable {
     public func order(_ id: Int64, lock: Bool) -> PostgresQuery<OrderRecord?> {
         PostgresQuery(
             statements: [
-                PostgresStatement.cached(lock ? OrderRecord.lockQuery : OrderRecord.readQuery, [id]),
-                PostgresStatement.cached(OrderRecord.lineQuery, [id]),
+                OrderRecord.read(id, lock: lock),
+                OrderRecord.lines(id),
             ]
         ) { results in
             guard let row = results[0].first else { return nil }
@@ -260,17 +260,19 @@ public struct OrderStore: Sendable {
             ORDER BY w.warehouse_id)
             """
     )
-    static let enqueueHeldBackPicks = JobQueue.enqueueSQL(
-        Jobs.Pick.self,
-        args: """
-            array_agg(jsonb_build_object('order_id', $1::int8, 'warehouse_id', k.warehouse_id, 'decision_id', \
-            k.decision_id) ORDER BY k.decision_id, k.warehouse_id)
-            """,
-        keys: """
-            array_agg('pick:order:' || $1 || ':decision:' || k.decision_id || ':warehouse:' || k.warehouse_id \
-            ORDER BY k.decision_id, k.warehouse_id)
-            """
-    )
+    static func enqueueHeldBackPicks(orderID: Int64) -> PostgresStatement {
+        JobQueue.enqueueSQL(
+            Jobs.Pick.self,
+            args: """
+                array_agg(jsonb_build_object('order_id', \(orderID)::int8, 'warehouse_id', k.warehouse_id, \
+                'decision_id', k.decision_id) ORDER BY k.decision_id, k.warehouse_id)
+                """,
+            keys: """
+                array_agg('pick:order:' || \(orderID) || ':decision:' || k.decision_id || ':warehouse:' \
+                || k.warehouse_id ORDER BY k.decision_id, k.warehouse_id)
+                """
+        )
+    }
     static let runsJobCTEs = "(SELECT count(*) FROM low_stock) + (SELECT count(*) FROM pick) >= 0"
 
     /// The reservation's CTEs, for the order in `target(id)` with lines `target_line(id, sku_id)`;
@@ -357,30 +359,28 @@ public struct OrderStore: Sendable {
     /// `released` or `expired`, reserved -= units with ledger rows, the lines' reserved units down.
     /// The rows must be locked first (`lockReservedStock`). Row: units released.
     public func release(orderID: Int64, expiredOnly: Bool) -> PostgresQuery<Int64> {
-        .scalar(
-            PostgresStatement.cached(
-                """
-                WITH gone AS (
-                    UPDATE reservations SET status = $3, closed_at = now()
-                    WHERE order_id = $1 AND status = 'active' AND (NOT $2::bool OR expires_at <= now())
-                    RETURNING order_line_id, warehouse_id, sku_id, quantity
-                ), per_row AS (
-                    SELECT warehouse_id, sku_id, sum(quantity)::int8 AS quantity FROM gone GROUP BY 1, 2
-                ), inv AS (
-                    UPDATE inventory i SET reserved = i.reserved - p.quantity, updated_at = now()
-                    FROM per_row p WHERE i.warehouse_id = p.warehouse_id AND i.sku_id = p.sku_id
-                ), ledger AS (
-                    INSERT INTO inventory_ledger (warehouse_id, sku_id, reserved_delta, reason, order_id, actor)
-                    SELECT warehouse_id, sku_id, -quantity, $4, $1, $5 FROM per_row
-                ), line AS (
-                    UPDATE order_lines l SET quantity_reserved = l.quantity_reserved - g.quantity
-                    FROM (SELECT order_line_id, sum(quantity)::int AS quantity FROM gone GROUP BY 1) g
-                    WHERE l.id = g.order_line_id
-                )
-                SELECT coalesce(sum(quantity), 0)::int8 FROM per_row
-                """,
-                [orderID, expiredOnly, expiredOnly ? "expired" : "released", expiredOnly ? "expire" : "release", actor]
+        let (status, reason) = expiredOnly ? ("expired", "expire") : ("released", "release")
+        return .scalar(
+            """
+            WITH gone AS (
+                UPDATE reservations SET status = \(status), closed_at = now()
+                WHERE order_id = \(orderID) AND status = 'active' AND (NOT \(expiredOnly)::bool OR expires_at <= now())
+                RETURNING order_line_id, warehouse_id, sku_id, quantity
+            ), per_row AS (
+                SELECT warehouse_id, sku_id, sum(quantity)::int8 AS quantity FROM gone GROUP BY 1, 2
+            ), inv AS (
+                UPDATE inventory i SET reserved = i.reserved - p.quantity, updated_at = now()
+                FROM per_row p WHERE i.warehouse_id = p.warehouse_id AND i.sku_id = p.sku_id
+            ), ledger AS (
+                INSERT INTO inventory_ledger (warehouse_id, sku_id, reserved_delta, reason, order_id, actor)
+                SELECT warehouse_id, sku_id, -quantity, \(reason), \(orderID), \(actor) FROM per_row
+            ), line AS (
+                UPDATE order_lines l SET quantity_reserved = l.quantity_reserved - g.quantity
+                FROM (SELECT order_line_id, sum(quantity)::int AS quantity FROM gone GROUP BY 1) g
+                WHERE l.id = g.order_line_id
             )
+            SELECT coalesce(sum(quantity), 0)::int8 FROM per_row
+            """
         )
     }
 
@@ -388,40 +388,34 @@ public struct OrderStore: Sendable {
     /// jobs cancelled. Row: shipments cancelled.
     public func cancelRest(orderID: Int64) -> PostgresQuery<Int64> {
         .scalar(
-            PostgresStatement.cached(
-                """
-                WITH line AS (
-                    UPDATE order_lines SET quantity_cancelled = quantity - quantity_shipped, quantity_backordered = 0
-                    WHERE order_id = $1
-                ), ship AS (
-                    UPDATE shipments SET status = 'cancelled', updated_at = now()
-                    WHERE order_id = $1 AND status IN ('planned', 'picking', 'picked', 'packed', 'labelled')
-                    RETURNING id
-                ), job AS (
-                    UPDATE jobs SET state = 'cancelled', completed_at = now()
-                    WHERE (args->>'order_id')::int8 = $1 AND args ? 'order_id' AND kind = 'pick'
-                      AND state IN ('available', 'scheduled', 'retryable')
-                )
-                SELECT count(*) FROM ship
-                """,
-                [orderID]
+            """
+            WITH line AS (
+                UPDATE order_lines SET quantity_cancelled = quantity - quantity_shipped, quantity_backordered = 0
+                WHERE order_id = \(orderID)
+            ), ship AS (
+                UPDATE shipments SET status = 'cancelled', updated_at = now()
+                WHERE order_id = \(orderID) AND status IN ('planned', 'picking', 'picked', 'packed', 'labelled')
+                RETURNING id
+            ), job AS (
+                UPDATE jobs SET state = 'cancelled', completed_at = now()
+                WHERE (args->>'order_id')::int8 = \(orderID) AND args ? 'order_id' AND kind = 'pick'
+                  AND state IN ('available', 'scheduled', 'retryable')
             )
+            SELECT count(*) FROM ship
+            """
         )
     }
 
     /// Once payment is secured (for the first time): reservations stop expiring, and each active
     /// reservation's (decision, warehouse) gets its pick job, as the reservation would have enqueued.
     public func paymentSecured(orderID: Int64) -> PostgresStatement {
-        PostgresStatement.cached(
-            """
-            WITH keep AS (
-                UPDATE reservations SET expires_at = NULL WHERE order_id = $1 AND status = 'active'
-                RETURNING decision_id, warehouse_id
-            )
-            SELECT \(Self.enqueueHeldBackPicks) FROM (SELECT DISTINCT decision_id, warehouse_id FROM keep) k
-            """,
-            [orderID]
+        """
+        WITH keep AS (
+            UPDATE reservations SET expires_at = NULL WHERE order_id = \(orderID) AND status = 'active'
+            RETURNING decision_id, warehouse_id
         )
+        SELECT \(Self.enqueueHeldBackPicks(orderID: orderID)) FROM (SELECT DISTINCT decision_id, warehouse_id FROM keep) k
+        """
     }
 
     /// Records a payment event and the order's new payment status.
@@ -440,43 +434,32 @@ public struct OrderStore: Sendable {
             case .pending: "pending"
             default: "failed"
             }
-        return PostgresStatement.cached(
-            """
+        return """
             WITH row AS (
                 INSERT INTO payments (order_id, kind, status, amount_minor, currency, provider, provider_ref, error)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                VALUES (\(orderID), \(kind), \(rowStatus), \(amountMinor), \(currency.code), \(verdict.provider),
+                        \(verdict.reference), \(verdict.message))
             )
-            UPDATE orders SET payment_status = $9, updated_at = now() WHERE id = $1
-            """,
-            [
-                orderID, kind, rowStatus, amountMinor, currency.code, verdict.provider, verdict.reference,
-                verdict.message, verdict.status.rawValue,
-            ]
-        )
+            UPDATE orders SET payment_status = \(verdict.status.rawValue), updated_at = now() WHERE id = \(orderID)
+            """
     }
 
     /// A status move and its event row; `holdReason` is set on hold and cleared otherwise (the schema
     /// requires a reason exactly while held). Reading it throws a conflict if the order was not in
     /// `move.from` (the caller holds the order's lock, so that means a bug).
     public func move(orderID: Int64, _ move: OrderMove, holdReason: HoldReason?) -> PostgresQuery<Void> {
-        PostgresQuery(
-            PostgresStatement.cached(
-                """
-                WITH moved AS (
-                    UPDATE orders SET status = $3, hold_reason = $4, updated_at = now()
-                    WHERE id = $1 AND status = $2
-                    RETURNING id
-                )
-                INSERT INTO order_events (order_id, event, from_status, to_status, actor, reason, data)
-                SELECT id, $5, $2, $3, $6, $7, $8::jsonb FROM moved
+        let (from, to) = (move.from?.rawValue, move.to.rawValue)
+        return PostgresQuery(
+            """
+            WITH moved AS (
+                UPDATE orders SET status = \(to), hold_reason = \(holdReason?.rawValue), updated_at = now()
+                WHERE id = \(orderID) AND status = \(from)
                 RETURNING id
-                """,
-                [
-                    orderID, move.from?.rawValue, move.to.rawValue, holdReason?.rawValue, move.event, actor,
-                    move.reason,
-                    move.data,
-                ]
             )
+            INSERT INTO order_events (order_id, event, from_status, to_status, actor, reason, data)
+            SELECT id, \(move.event), \(from), \(to), \(actor), \(move.reason), \(move.data)::jsonb FROM moved
+            RETURNING id
+            """
         ) { rows in
             guard rows.count == 1 else {
                 throw OrderlyError(.conflict, "order \(orderID) changed status under its lock")
@@ -486,25 +469,25 @@ public struct OrderStore: Sendable {
 
     /// A customer message for the outbox, once per dedupe key.
     public func enqueueMessage(orderID: Int64, _ message: OutboxMessage) -> PostgresStatement {
-        PostgresStatement.cached(
-            """
-            INSERT INTO notifications (order_id, kind, recipient, subject, body, dedupe_key)
-            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING
-            """,
-            [orderID, message.kind.rawValue, message.recipient, message.subject, message.body, message.dedupeKey]
-        )
+        """
+        INSERT INTO notifications (order_id, kind, recipient, subject, body, dedupe_key)
+        VALUES (\(orderID), \(message.kind.rawValue), \(message.recipient), \(message.subject), \(message.body),
+                \(message.dedupeKey))
+        ON CONFLICT (dedupe_key) DO NOTHING
+        """
     }
 
     /// Orders whose unpaid reservations have run out, oldest first.
     public func expiredOrders(_ connection: PostgresConnection, limit: Int) throws -> [Int64] {
-        try connection.query(
-            """
-            SELECT DISTINCT r.order_id FROM reservations r JOIN orders o ON o.id = r.order_id
-            WHERE r.status = 'active' AND r.expires_at <= now() AND o.payment_status NOT IN ('authorized', 'captured')
-            ORDER BY r.order_id LIMIT $1
-            """,
-            [Int64(limit)]
-        ).map { try $0.decode(Int64.self, at: 0) }
+        try connection.run(
+            .rows(
+                """
+                SELECT DISTINCT r.order_id FROM reservations r JOIN orders o ON o.id = r.order_id
+                WHERE r.status = 'active' AND r.expires_at <= now() AND o.payment_status NOT IN ('authorized', 'captured')
+                ORDER BY r.order_id LIMIT \(Int64(limit))
+                """
+            ) { try $0.decode(Int64.self, at: 0) }
+        )
     }
 
     /// The order's history, oldest first.
@@ -512,9 +495,8 @@ public struct OrderStore: Sendable {
         try connection.query(
             """
             SELECT id, event, from_status, to_status, actor, reason, data::text, created_at
-            FROM order_events WHERE order_id = $1 ORDER BY id
-            """,
-            [orderID]
+            FROM order_events WHERE order_id = \(orderID) ORDER BY id
+            """ as PostgresStatement
         ).map { row in
             OrderEventRecord(
                 id: try row.decode(Int64.self, at: 0),
@@ -534,13 +516,10 @@ extension OrderStore {
     /// The status an order was in when a `hold_fulfillment` event last held it.
     public func statusBeforeFulfillmentHold(_ connection: PostgresConnection, orderID: Int64) throws -> OrderStatus? {
         let rows = try connection.query(
-            PostgresStatement.cached(
-                """
-                SELECT from_status FROM order_events WHERE order_id = $1 AND event = 'hold_fulfillment'
-                ORDER BY id DESC LIMIT 1
-                """,
-                [orderID]
-            )
+            """
+            SELECT from_status FROM order_events WHERE order_id = \(orderID) AND event = 'hold_fulfillment'
+            ORDER BY id DESC LIMIT 1
+            """ as PostgresStatement
         )
         return try rows.first.flatMap { try $0.decode(String?.self, at: 0) }.flatMap(OrderStatus.init(rawValue:))
     }
@@ -558,51 +537,48 @@ extension OrderStore {
 
     /// The statement behind `waitFacts`.
     func waitFactsStatement(orderID: Int64) -> PostgresStatement {
-        PostgresStatement.cached(
-            """
-            SELECT 'order' AS fact, o.status AS a, o.hold_reason AS b, o.payment_status AS c, NULL::int8 AS n
-            FROM orders o WHERE o.id = $1
-            UNION ALL
-            SELECT 'hold_note', e.reason, NULL, NULL, NULL FROM (
-                SELECT reason FROM order_events WHERE order_id = $1 AND to_status = 'on_hold'
-                ORDER BY id DESC LIMIT 1) e
-            UNION ALL
-            SELECT 'backordered', s.code, NULL, NULL, l.quantity_backordered::int8
-            FROM order_lines l JOIN skus s ON s.id = l.sku_id
-            WHERE l.order_id = $1 AND l.quantity_backordered > 0
-            UNION ALL
-            SELECT 'reserved_until', to_char(min(r.expires_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                   NULL, NULL, NULL
-            FROM reservations r WHERE r.order_id = $1 AND r.status = 'active' AND r.expires_at IS NOT NULL
-            HAVING count(*) > 0
-            UNION ALL
-            SELECT 'missing_rate', w.code, o.ship_country, NULL, t.grams
-            FROM (SELECT r.warehouse_id, sum(r.quantity::int8 * k.weight_grams)::int8 AS grams
-                  FROM reservations r JOIN skus k ON k.id = r.sku_id
-                  WHERE r.order_id = $1 AND r.status = 'active' GROUP BY r.warehouse_id) t
-            JOIN warehouses w ON w.id = t.warehouse_id JOIN orders o ON o.id = $1
-            WHERE NOT EXISTS (
-                SELECT 1 FROM shipping_rates sr
-                WHERE sr.active AND sr.destination_country = o.ship_country
-                  AND (sr.origin_warehouse_id IS NULL OR sr.origin_warehouse_id = t.warehouse_id)
-                  AND sr.min_weight_grams <= t.grams AND t.grams < sr.max_weight_grams)
-            UNION ALL
-            SELECT 'job', j.kind, j.state, j.last_error, j.id FROM jobs j
-            WHERE j.state IN ('available', 'scheduled', 'retryable', 'running', 'discarded')
-              AND j.args ? 'order_id' AND (j.args->>'order_id')::int8 = $1
-            UNION ALL
-            SELECT DISTINCT 'scanner_list', w.code, NULL, NULL, pl.id
-            FROM pick_lists pl JOIN warehouses w ON w.id = pl.warehouse_id
-            JOIN pick_list_lines pll ON pll.pick_list_id = pl.id
-            JOIN shipment_lines sl ON sl.id = pll.shipment_line_id JOIN shipments sh ON sh.id = sl.shipment_id
-            WHERE sh.order_id = $1 AND pl.status = 'in_progress' AND w.pick_confirmation = 'scanner'
-            UNION ALL
-            SELECT 'in_transit', sh.status, c.code, sh.tracking_number, sh.id
-            FROM shipments sh LEFT JOIN carriers c ON c.id = sh.carrier_id
-            WHERE sh.order_id = $1 AND sh.status IN ('shipped', 'delayed')
-            """,
-            [orderID]
-        )
+        """
+        SELECT 'order' AS fact, o.status AS a, o.hold_reason AS b, o.payment_status AS c, NULL::int8 AS n
+        FROM orders o WHERE o.id = \(orderID)
+        UNION ALL
+        SELECT 'hold_note', e.reason, NULL, NULL, NULL FROM (
+            SELECT reason FROM order_events WHERE order_id = \(orderID) AND to_status = 'on_hold'
+            ORDER BY id DESC LIMIT 1) e
+        UNION ALL
+        SELECT 'backordered', s.code, NULL, NULL, l.quantity_backordered::int8
+        FROM order_lines l JOIN skus s ON s.id = l.sku_id
+        WHERE l.order_id = \(orderID) AND l.quantity_backordered > 0
+        UNION ALL
+        SELECT 'reserved_until', to_char(min(r.expires_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+               NULL, NULL, NULL
+        FROM reservations r WHERE r.order_id = \(orderID) AND r.status = 'active' AND r.expires_at IS NOT NULL
+        HAVING count(*) > 0
+        UNION ALL
+        SELECT 'missing_rate', w.code, o.ship_country, NULL, t.grams
+        FROM (SELECT r.warehouse_id, sum(r.quantity::int8 * k.weight_grams)::int8 AS grams
+              FROM reservations r JOIN skus k ON k.id = r.sku_id
+              WHERE r.order_id = \(orderID) AND r.status = 'active' GROUP BY r.warehouse_id) t
+        JOIN warehouses w ON w.id = t.warehouse_id JOIN orders o ON o.id = \(orderID)
+        WHERE NOT EXISTS (
+            SELECT 1 FROM shipping_rates sr
+            WHERE sr.active AND sr.destination_country = o.ship_country
+              AND (sr.origin_warehouse_id IS NULL OR sr.origin_warehouse_id = t.warehouse_id)
+              AND sr.min_weight_grams <= t.grams AND t.grams < sr.max_weight_grams)
+        UNION ALL
+        SELECT 'job', j.kind, j.state, j.last_error, j.id FROM jobs j
+        WHERE j.state IN ('available', 'scheduled', 'retryable', 'running', 'discarded')
+          AND j.args ? 'order_id' AND (j.args->>'order_id')::int8 = \(orderID)
+        UNION ALL
+        SELECT DISTINCT 'scanner_list', w.code, NULL, NULL, pl.id
+        FROM pick_lists pl JOIN warehouses w ON w.id = pl.warehouse_id
+        JOIN pick_list_lines pll ON pll.pick_list_id = pl.id
+        JOIN shipment_lines sl ON sl.id = pll.shipment_line_id JOIN shipments sh ON sh.id = sl.shipment_id
+        WHERE sh.order_id = \(orderID) AND pl.status = 'in_progress' AND w.pick_confirmation = 'scanner'
+        UNION ALL
+        SELECT 'in_transit', sh.status, c.code, sh.tracking_number, sh.id
+        FROM shipments sh LEFT JOIN carriers c ON c.id = sh.carrier_id
+        WHERE sh.order_id = \(orderID) AND sh.status IN ('shipped', 'delayed')
+        """
     }
 
     func decodeWaitFacts(_ rows: PostgresRows, orderID: Int64) throws -> OrderWaitFacts? {

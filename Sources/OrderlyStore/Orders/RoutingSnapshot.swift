@@ -33,8 +33,8 @@ public struct RoutingSnapshot: Sendable {
     public static func query(skuCodes: [String], country: String) -> PostgresQuery<RoutingSnapshot> {
         PostgresQuery(
             statements: [
-                PostgresStatement.cached(stockQuery + "\nWHERE s.code = ANY($1::text[])", [skuCodes]),
-                PostgresStatement.cached(rateQuery + "\nAND r.destination_country = $1", [country]),
+                "\(unescaped: stockQuery)\nWHERE s.code = ANY(\(skuCodes)::text[])",
+                "\(unescaped: rateQuery)\nAND r.destination_country = \(country)",
             ],
             decode: decode
         )
@@ -44,14 +44,11 @@ public struct RoutingSnapshot: Sendable {
     public static func query(orderID: Int64) -> PostgresQuery<RoutingSnapshot> {
         PostgresQuery(
             statements: [
-                PostgresStatement.cached(
-                    stockQuery + "\nWHERE s.id IN (SELECT sku_id FROM order_lines WHERE order_id = $1)",
-                    [orderID]
-                ),
-                PostgresStatement.cached(
-                    rateQuery + "\nAND r.destination_country = (SELECT ship_country FROM orders WHERE id = $1)",
-                    [orderID]
-                ),
+                "\(unescaped: stockQuery)\nWHERE s.id IN (SELECT sku_id FROM order_lines WHERE order_id = \(orderID))",
+                """
+                \(unescaped: rateQuery)
+                AND r.destination_country = (SELECT ship_country FROM orders WHERE id = \(orderID))
+                """,
             ],
             decode: decode
         )
