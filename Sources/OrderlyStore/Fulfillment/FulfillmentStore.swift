@@ -84,14 +84,11 @@ public struct FulfillmentStore: Sendable {
 
     public func warehouse(_ id: Int64) -> PostgresQuery<WarehouseFulfillment?> {
         PostgresQuery(
-            PostgresStatement.cached(
-                """
-                SELECT id, code, country::text, name, address_line1, address_line2, city, region, postal_code,
-                       pick_method, pick_confirmation = 'scanner', batch_size, batch_window_seconds
-                FROM warehouses WHERE id = $1
-                """,
-                [id]
-            ),
+            """
+            SELECT id, code, country::text, name, address_line1, address_line2, city, region, postal_code,
+                   pick_method, pick_confirmation = 'scanner', batch_size, batch_window_seconds
+            FROM warehouses WHERE id = \(id)
+            """ as PostgresStatement,
             decode: Self.decodeWarehouse
         )
     }
@@ -121,21 +118,18 @@ public struct FulfillmentStore: Sendable {
     /// order's lock first). Rows: see `decodeUnshipped`.
     public func unshippedReservations(orderID: Int64, warehouseID: Int64) -> PostgresQuery<[UnshippedReservation]> {
         PostgresQuery(
-            PostgresStatement.cached(
-                """
-                SELECT r.id, r.order_line_id, r.sku_id, s.code, r.quantity, i.bin_location, i.zone
-                FROM reservations r
-                JOIN skus s ON s.id = r.sku_id
-                JOIN inventory i ON i.warehouse_id = r.warehouse_id AND i.sku_id = r.sku_id
-                WHERE r.order_id = $1 AND r.warehouse_id = $2 AND r.status = 'active'
-                  AND NOT EXISTS (
-                      SELECT 1 FROM shipment_lines sl JOIN shipments sh ON sh.id = sl.shipment_id
-                      WHERE sl.reservation_id = r.id AND sh.status <> 'cancelled')
-                ORDER BY r.id
-                FOR UPDATE OF r
-                """,
-                [orderID, warehouseID]
-            ),
+            """
+            SELECT r.id, r.order_line_id, r.sku_id, s.code, r.quantity, i.bin_location, i.zone
+            FROM reservations r
+            JOIN skus s ON s.id = r.sku_id
+            JOIN inventory i ON i.warehouse_id = r.warehouse_id AND i.sku_id = r.sku_id
+            WHERE r.order_id = \(orderID) AND r.warehouse_id = \(warehouseID) AND r.status = 'active'
+              AND NOT EXISTS (
+                  SELECT 1 FROM shipment_lines sl JOIN shipments sh ON sh.id = sl.shipment_id
+                  WHERE sl.reservation_id = r.id AND sh.status <> 'cancelled')
+            ORDER BY r.id
+            FOR UPDATE OF r
+            """ as PostgresStatement,
             decode: Self.decodeUnshipped
         )
     }
@@ -154,14 +148,18 @@ public struct FulfillmentStore: Sendable {
         }
     }
 
-    static let shipmentQuery = """
+    static func shipmentStatement(_ id: Int64) -> PostgresStatement {
+        """
         SELECT sh.id, sh.order_id, sh.warehouse_id, sh.status, sh.tracking_number, c.code, sh.service,
                sh.weight_grams::int8
         FROM shipments sh LEFT JOIN carriers c ON c.id = sh.carrier_id
-        WHERE sh.id = $1
+        WHERE sh.id = \(id)
+        FOR UPDATE OF sh
         """
+    }
 
-    static let shipmentLinesQuery = """
+    static func shipmentLinesStatement(_ id: Int64) -> PostgresStatement {
+        """
         SELECT sl.id, sl.order_line_id, sl.sku_id, sl.reservation_id, sl.quantity::int8,
                coalesce((SELECT sum(pl.quantity_picked) FROM pick_list_lines pl JOIN pick_lists p ON p.id = pl.pick_list_id
                          WHERE pl.shipment_line_id = sl.id AND p.status = 'completed'), 0)::int8,
@@ -170,16 +168,17 @@ public struct FulfillmentStore: Sendable {
         FROM shipment_lines sl
         JOIN skus s ON s.id = sl.sku_id
         LEFT JOIN reservations r ON r.id = sl.reservation_id
-        WHERE sl.shipment_id = $1
+        WHERE sl.shipment_id = \(id)
         ORDER BY sl.id
         """
+    }
 
     /// The shipment (row locked) and its lines; run after the order's lock.
     public func shipment(_ id: Int64) -> PostgresQuery<ShipmentRecord?> {
         PostgresQuery(
             statements: [
-                PostgresStatement.cached(Self.shipmentQuery + " FOR UPDATE OF sh", [id]),
-                PostgresStatement.cached(Self.shipmentLinesQuery, [id]),
+                Self.shipmentStatement(id),
+                Self.shipmentLinesStatement(id),
             ]
         ) { results in try Self.decodeShipment(results[0], lines: results[1]) }
     }
@@ -214,7 +213,7 @@ public struct FulfillmentStore: Sendable {
 
     /// The order a shipment belongs to; nil when there is no such shipment.
     public func orderID(_ connection: PostgresConnection, shipmentID: Int64) throws -> Int64? {
-        try connection.query(PostgresStatement.cached("SELECT order_id FROM shipments WHERE id = $1", [shipmentID]))
+        try connection.query("SELECT order_id FROM shipments WHERE id = \(shipmentID)" as PostgresStatement)
             .first?.decode(Int64.self, at: 0)
     }
 
@@ -225,10 +224,8 @@ public struct FulfillmentStore: Sendable {
         except shipmentID: Int64
     ) throws -> [ShipmentStatus] {
         try connection.query(
-            PostgresStatement.cached(
-                "SELECT status FROM shipments WHERE order_id = $1 AND id <> $2 ORDER BY id",
-                [orderID, shipmentID]
-            )
+            ("SELECT status FROM shipments WHERE order_id = \(orderID) AND id <> \(shipmentID) ORDER BY id"
+                as PostgresStatement)
         ).map { try $0.decode(ShipmentStatus.self, at: 0) }
     }
 
@@ -242,21 +239,18 @@ public struct FulfillmentStore: Sendable {
         reservationIDs: [Int64]
     ) -> PostgresQuery<NewShipment?> {
         PostgresQuery(
-            PostgresStatement.cached(
-                """
-                WITH sh AS (
-                    INSERT INTO shipments (order_id, warehouse_id, status) VALUES ($1, $2, 'picking') RETURNING id
-                ), line AS (
-                    INSERT INTO shipment_lines (shipment_id, order_line_id, sku_id, reservation_id, quantity)
-                    SELECT sh.id, r.order_line_id, r.sku_id, r.id, r.quantity
-                    FROM sh, reservations r WHERE r.id = ANY($3::int8[]) AND r.order_id = $1
-                    ORDER BY r.id
-                    RETURNING shipment_id, id, reservation_id
-                )
-                SELECT shipment_id, id, reservation_id FROM line ORDER BY reservation_id
-                """,
-                [orderID, warehouseID, reservationIDs]
-            ),
+            """
+            WITH sh AS (
+                INSERT INTO shipments (order_id, warehouse_id, status) VALUES (\(orderID), \(warehouseID), 'picking') RETURNING id
+            ), line AS (
+                INSERT INTO shipment_lines (shipment_id, order_line_id, sku_id, reservation_id, quantity)
+                SELECT sh.id, r.order_line_id, r.sku_id, r.id, r.quantity
+                FROM sh, reservations r WHERE r.id = ANY(\(reservationIDs)::int8[]) AND r.order_id = \(orderID)
+                ORDER BY r.id
+                RETURNING shipment_id, id, reservation_id
+            )
+            SELECT shipment_id, id, reservation_id FROM line ORDER BY reservation_id
+            """ as PostgresStatement,
             decode: Self.decodeNewShipment
         )
     }
@@ -275,18 +269,15 @@ public struct FulfillmentStore: Sendable {
     /// Row: (list id, shipments), or none. Take `lockBatching` first.
     public func openBatch(warehouseID: Int64) -> PostgresQuery<(id: Int64, shipments: Int64)?> {
         PostgresQuery(
-            PostgresStatement.cached(
-                """
-                SELECT p.id,
-                       (SELECT count(DISTINCT sl.shipment_id) FROM pick_list_lines pl
-                        JOIN shipment_lines sl ON sl.id = pl.shipment_line_id WHERE pl.pick_list_id = p.id)::int8
-                FROM pick_lists p
-                WHERE p.warehouse_id = $1 AND p.method = 'batch' AND p.status = 'open'
-                ORDER BY p.id LIMIT 1
-                FOR UPDATE
-                """,
-                [warehouseID]
-            ),
+            """
+            SELECT p.id,
+                   (SELECT count(DISTINCT sl.shipment_id) FROM pick_list_lines pl
+                    JOIN shipment_lines sl ON sl.id = pl.shipment_line_id WHERE pl.pick_list_id = p.id)::int8
+            FROM pick_lists p
+            WHERE p.warehouse_id = \(warehouseID) AND p.method = 'batch' AND p.status = 'open'
+            ORDER BY p.id LIMIT 1
+            FOR UPDATE
+            """ as PostgresStatement,
             decode: { rows in
                 try rows.first.map { try $0.decode((Int64, Int64).self) }.map { (id: $0.0, shipments: $0.1) }
             }
@@ -296,34 +287,21 @@ public struct FulfillmentStore: Sendable {
     /// Serializes batching at a warehouse (its row, FOR NO KEY UPDATE, which foreign-key checks pass),
     /// so two pick jobs never both open a new batch. Taken after the order's lock.
     public func lockBatching(warehouseID: Int64) -> PostgresStatement {
-        PostgresStatement.cached("SELECT id FROM warehouses WHERE id = $1 FOR NO KEY UPDATE", [warehouseID])
+        "SELECT id FROM warehouses WHERE id = \(warehouseID) FOR NO KEY UPDATE" as PostgresStatement
     }
 
-    /// Inserts pick lines into the list `$1` from the arrays `$2`...`$6` (see `pickLineBindings`).
-    private static let insertPickLines = """
-        INSERT INTO pick_list_lines (pick_list_id, shipment_line_id, sku_id, bin_location, walk_sequence, quantity)
-        SELECT l.id, u.line, u.sku, u.bin, u.seq, u.qty
-        FROM list l, unnest($2::int8[], $3::int8[], $4::text[], $5::int8[], $6::int8[]) AS u(line, sku, bin, seq, qty)
-        """
-
-    private static let createPickListSQL =
-        """
-        WITH list AS (
-            INSERT INTO pick_lists (warehouse_id, method, zone, status, walked_at)
-            VALUES ($1, $7, $8, CASE WHEN $9::bool THEN 'open' ELSE 'in_progress' END,
-                    CASE WHEN $9::bool THEN NULL ELSE now() END)
-            RETURNING id
-        ), lines AS (
-        """ + insertPickLines + """
-            )
-            SELECT id FROM list
+    /// Inserts the items as pick lines of the list in the CTE `list(id)`, with their walk positions.
+    private static func insertPickLines(_ items: [(sequence: Int, item: PickItem)]) -> PostgresStatement {
+        let (lines, skus) = (items.map(\.item.shipmentLineID), items.map(\.item.skuID))
+        let (bins, sequences, quantities) = (
+            items.map { $0.item.bin?.description }, items.map { Int64($0.sequence) }, items.map(\.item.quantity)
+        )
+        return """
+            INSERT INTO pick_list_lines (pick_list_id, shipment_line_id, sku_id, bin_location, walk_sequence, quantity)
+            SELECT l.id, u.line, u.sku, u.bin, u.seq, u.qty
+            FROM list l, unnest(\(lines)::int8[], \(skus)::int8[], \(bins)::text[], \(sequences)::int8[],
+                                \(quantities)::int8[]) AS u(line, sku, bin, seq, qty)
             """
-
-    private static func pickLineBindings(_ items: [(sequence: Int, item: PickItem)]) -> [any PostgresEncodable] {
-        [
-            items.map(\.item.shipmentLineID), items.map(\.item.skuID), items.map { $0.item.bin?.description },
-            items.map { Int64($0.sequence) }, items.map(\.item.quantity),
-        ]
     }
 
     /// A new pick list with its items (status `open` for a gathering batch, `in_progress` for one
@@ -336,42 +314,41 @@ public struct FulfillmentStore: Sendable {
         items: [(sequence: Int, item: PickItem)]
     ) -> PostgresQuery<Int64> {
         .scalar(
-            PostgresStatement.cached(
-                Self.createPickListSQL,
-                [warehouseID] + Self.pickLineBindings(items) + [method.rawValue, zone, open]
+            """
+            WITH list AS (
+                INSERT INTO pick_lists (warehouse_id, method, zone, status, walked_at)
+                VALUES (\(warehouseID), \(method.rawValue), \(zone), CASE WHEN \(open)::bool THEN 'open' ELSE 'in_progress' END,
+                        CASE WHEN \(open)::bool THEN NULL ELSE now() END)
+                RETURNING id
+            ), lines AS (
+                \(Self.insertPickLines(items))
             )
+            SELECT id FROM list
+            """
         )
     }
 
     /// Appends items to an existing pick list with their walk positions.
     public func addPickLines(listID: Int64, items: [(sequence: Int, item: PickItem)]) -> PostgresStatement {
-        PostgresStatement.cached(
-            "WITH list AS (SELECT $1::int8 AS id)\n" + Self.insertPickLines,
-            [listID] + Self.pickLineBindings(items)
-        )
+        "WITH list AS (SELECT \(listID)::int8 AS id)\n\(Self.insertPickLines(items))"
     }
 
     /// A pick list and its lines, the list locked.
     public func pickList(_ id: Int64) -> PostgresQuery<PickListRecord?> {
         PostgresQuery(statements: [
-            PostgresStatement.cached(
-                "SELECT id, warehouse_id, method, zone, status FROM pick_lists WHERE id = $1 FOR UPDATE",
-                [id]
-            ),
-            PostgresStatement.cached(
-                """
-                SELECT pl.id, sl.shipment_id, pl.shipment_line_id, s.code, pl.bin_location, i.zone,
-                       pl.walk_sequence, pl.quantity::int8, pl.quantity_picked::int8, pl.sku_id
-                FROM pick_list_lines pl
-                JOIN shipment_lines sl ON sl.id = pl.shipment_line_id
-                JOIN shipments sh ON sh.id = sl.shipment_id
-                JOIN skus s ON s.id = pl.sku_id
-                LEFT JOIN inventory i ON i.warehouse_id = sh.warehouse_id AND i.sku_id = pl.sku_id
-                WHERE pl.pick_list_id = $1
-                ORDER BY pl.walk_sequence, pl.id
-                """,
-                [id]
-            ),
+            ("SELECT id, warehouse_id, method, zone, status FROM pick_lists WHERE id = \(id) FOR UPDATE"
+                as PostgresStatement),
+            """
+            SELECT pl.id, sl.shipment_id, pl.shipment_line_id, s.code, pl.bin_location, i.zone,
+                   pl.walk_sequence, pl.quantity::int8, pl.quantity_picked::int8, pl.sku_id
+            FROM pick_list_lines pl
+            JOIN shipment_lines sl ON sl.id = pl.shipment_line_id
+            JOIN shipments sh ON sh.id = sl.shipment_id
+            JOIN skus s ON s.id = pl.sku_id
+            LEFT JOIN inventory i ON i.warehouse_id = sh.warehouse_id AND i.sku_id = pl.sku_id
+            WHERE pl.pick_list_id = \(id)
+            ORDER BY pl.walk_sequence, pl.id
+            """ as PostgresStatement,
         ]) { results in try Self.decodePickList(results[0], lines: results[1]) }
     }
 
@@ -402,17 +379,14 @@ public struct FulfillmentStore: Sendable {
 
     /// A gathered batch starts its walk: lines renumbered in walk order, the list in progress.
     public func walkBatch(listID: Int64, lineIDs: [Int64]) -> PostgresStatement {
-        PostgresStatement.cached(
-            """
-            WITH seq AS (
-                UPDATE pick_list_lines pl SET walk_sequence = u.n
-                FROM unnest($2::int8[]) WITH ORDINALITY AS u(id, n)
-                WHERE pl.id = u.id AND pl.pick_list_id = $1
-            )
-            UPDATE pick_lists SET status = 'in_progress', walked_at = now() WHERE id = $1 AND status = 'open'
-            """,
-            [listID, lineIDs]
+        """
+        WITH seq AS (
+            UPDATE pick_list_lines pl SET walk_sequence = u.n
+            FROM unnest(\(lineIDs)::int8[]) WITH ORDINALITY AS u(id, n)
+            WHERE pl.id = u.id AND pl.pick_list_id = \(listID)
         )
+        UPDATE pick_lists SET status = 'in_progress', walked_at = now() WHERE id = \(listID) AND status = 'open'
+        """ as PostgresStatement
     }
 
     /// Records what was picked per line (lines not given were picked in full: empty arrays confirm a
@@ -421,39 +395,36 @@ public struct FulfillmentStore: Sendable {
     /// to `picked` and gets its pack job. Rows: the shipments that became picked, with their orders.
     public func confirmPickList(listID: Int64, lineIDs: [Int64], picked: [Int64]) -> PostgresQuery<[Int64]> {
         PostgresQuery(
-            PostgresStatement.cached(
-                """
-                WITH confirm AS (
-                    UPDATE pick_list_lines pl SET quantity_picked = coalesce(u.picked, pl.quantity)
-                    FROM pick_list_lines x
-                    LEFT JOIN unnest($2::int8[], $3::int8[]) AS u(id, picked) ON u.id = x.id
-                    WHERE pl.id = x.id AND x.pick_list_id = $1
-                      AND EXISTS (SELECT 1 FROM pick_lists WHERE id = $1 AND status IN ('open', 'in_progress'))
-                ), list AS (
-                    UPDATE pick_lists SET status = 'completed', completed_at = now()
-                    WHERE id = $1 AND status IN ('open', 'in_progress')
-                    RETURNING id
-                ), candidates AS (
-                    SELECT DISTINCT sl.shipment_id FROM pick_list_lines pl
-                    JOIN shipment_lines sl ON sl.id = pl.shipment_line_id
-                    WHERE pl.pick_list_id = $1 AND EXISTS (SELECT 1 FROM list)
-                ), ready AS (
-                    UPDATE shipments sh SET status = 'picked', updated_at = now()
-                    FROM candidates c
-                    WHERE sh.id = c.shipment_id AND sh.status = 'picking'
-                      AND NOT EXISTS (
-                          SELECT 1 FROM shipment_lines sl
-                          JOIN pick_list_lines pl ON pl.shipment_line_id = sl.id
-                          JOIN pick_lists p ON p.id = pl.pick_list_id
-                          WHERE sl.shipment_id = sh.id AND p.id <> $1 AND p.status <> 'completed')
-                    RETURNING sh.id, sh.order_id
-                ), pack AS (
-                    SELECT \(Self.enqueuePacks) FROM ready
-                )
-                SELECT id, order_id FROM ready WHERE (SELECT count(*) FROM pack) >= 0 ORDER BY id
-                """,
-                [listID, lineIDs, picked]
-            ),
+            """
+            WITH confirm AS (
+                UPDATE pick_list_lines pl SET quantity_picked = coalesce(u.picked, pl.quantity)
+                FROM pick_list_lines x
+                LEFT JOIN unnest(\(lineIDs)::int8[], \(picked)::int8[]) AS u(id, picked) ON u.id = x.id
+                WHERE pl.id = x.id AND x.pick_list_id = \(listID)
+                  AND EXISTS (SELECT 1 FROM pick_lists WHERE id = \(listID) AND status IN ('open', 'in_progress'))
+            ), list AS (
+                UPDATE pick_lists SET status = 'completed', completed_at = now()
+                WHERE id = \(listID) AND status IN ('open', 'in_progress')
+                RETURNING id
+            ), candidates AS (
+                SELECT DISTINCT sl.shipment_id FROM pick_list_lines pl
+                JOIN shipment_lines sl ON sl.id = pl.shipment_line_id
+                WHERE pl.pick_list_id = \(listID) AND EXISTS (SELECT 1 FROM list)
+            ), ready AS (
+                UPDATE shipments sh SET status = 'picked', updated_at = now()
+                FROM candidates c
+                WHERE sh.id = c.shipment_id AND sh.status = 'picking'
+                  AND NOT EXISTS (
+                      SELECT 1 FROM shipment_lines sl
+                      JOIN pick_list_lines pl ON pl.shipment_line_id = sl.id
+                      JOIN pick_lists p ON p.id = pl.pick_list_id
+                      WHERE sl.shipment_id = sh.id AND p.id <> \(listID) AND p.status <> 'completed')
+                RETURNING sh.id, sh.order_id
+            ), pack AS (
+                SELECT \(unescaped: Self.enqueuePacks) FROM ready
+            )
+            SELECT id, order_id FROM ready WHERE (SELECT count(*) FROM pack) >= 0 ORDER BY id
+            """ as PostgresStatement,
             decode: { rows in try rows.map { try $0.decode(Int64.self, at: 0) } }
         )
     }
@@ -464,16 +435,20 @@ public struct FulfillmentStore: Sendable {
         args: "array_agg(jsonb_build_object('order_id', order_id, 'shipment_id', id) ORDER BY id)",
         keys: "array_agg('pack:shipment:' || id ORDER BY id)"
     )
-    static let enqueueLabel = JobQueue.enqueueSQL(
-        Jobs.Label.self,
-        args: "ARRAY[jsonb_build_object('order_id', $9::int8, 'shipment_id', $1::int8)]",
-        keys: "ARRAY['label:shipment:' || $1]"
-    )
-    static let enqueueReroute = JobQueue.enqueueSQL(
-        Jobs.Reroute.self,
-        args: "ARRAY[jsonb_build_object('order_id', $9::int8, 'shipment_id', $1::int8)]",
-        keys: "ARRAY['reroute:order:' || $9]"
-    )
+    static func enqueueLabel(orderID: Int64, shipmentID: Int64) -> PostgresStatement {
+        JobQueue.enqueueSQL(
+            Jobs.Label.self,
+            args: "ARRAY[jsonb_build_object('order_id', \(orderID)::int8, 'shipment_id', \(shipmentID)::int8)]",
+            keys: "ARRAY['label:shipment:' || \(shipmentID)::int8]"
+        )
+    }
+    static func enqueueReroute(orderID: Int64, shipmentID: Int64) -> PostgresStatement {
+        JobQueue.enqueueSQL(
+            Jobs.Reroute.self,
+            args: "ARRAY[jsonb_build_object('order_id', \(orderID)::int8, 'shipment_id', \(shipmentID)::int8)]",
+            keys: "ARRAY['reroute:order:' || \(orderID)::int8]"
+        )
+    }
     static let enqueueShip = JobQueue.enqueueSQL(
         Jobs.Ship.self,
         args: "array_agg(jsonb_build_object('order_id', order_id, 'shipment_id', id))",
@@ -484,14 +459,11 @@ public struct FulfillmentStore: Sendable {
 
     /// Locks the inventory rows of a shipment's SKUs at its warehouse, in (warehouse_id, sku_id) order.
     public func lockShipmentStock(warehouseID: Int64, skuIDs: [Int64]) -> PostgresStatement {
-        PostgresStatement.cached(
-            """
-            SELECT on_hand, reserved FROM inventory
-            WHERE warehouse_id = $1 AND sku_id = ANY($2::int8[])
-            ORDER BY warehouse_id, sku_id FOR UPDATE
-            """,
-            [warehouseID, skuIDs.sorted()]
-        )
+        """
+        SELECT on_hand, reserved FROM inventory
+        WHERE warehouse_id = \(warehouseID) AND sku_id = ANY(\(skuIDs.sorted())::int8[])
+        ORDER BY warehouse_id, sku_id FOR UPDATE
+        """ as PostgresStatement
     }
 
     /// Packing: each line's packed units are what was picked. Units short of the line were not on the
@@ -501,57 +473,57 @@ public struct FulfillmentStore: Sendable {
     /// was picked. Row: units short.
     public func pack(shipment: ShipmentRecord, weightGrams: Int64) -> PostgresQuery<Int64> {
         let lines = shipment.lines
+        let (ids, orderLines, skus) = (lines.map(\.id), lines.map(\.orderLineID), lines.map(\.skuID))
+        let (reservations, quantities, picked) = (
+            lines.map { $0.reservationID ?? 0 }, lines.map(\.quantity), lines.map(\.picked)
+        )
+        let (order, warehouse) = (shipment.orderID, shipment.warehouseID)
         return .scalar(
-            PostgresStatement.cached(
-                """
-                WITH u AS (
-                    SELECT * FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[])
-                        AS u(line_id, order_line_id, sku_id, reservation_id, quantity, picked)
-                ), packed AS (
-                    UPDATE shipment_lines sl SET quantity_picked = u.picked, quantity_packed = u.picked
-                    FROM u WHERE sl.id = u.line_id AND sl.shipment_id = $1
-                ), short AS (
-                    SELECT sku_id, reservation_id, order_line_id, quantity - picked AS units, picked
-                    FROM u WHERE picked < quantity
-                ), per_row AS (
-                    SELECT sku_id, sum(units)::int8 AS units FROM short GROUP BY sku_id
-                ), inv AS (
-                    UPDATE inventory i SET on_hand = i.on_hand - p.units, reserved = i.reserved - p.units, updated_at = now()
-                    FROM per_row p WHERE i.warehouse_id = $8 AND i.sku_id = p.sku_id
-                ), ledger AS (
-                    INSERT INTO inventory_ledger (warehouse_id, sku_id, on_hand_delta, reserved_delta, reason, note,
-                                                  order_id, shipment_id, actor)
-                    SELECT $8, sku_id, -units, -units, 'lost', 'short pick', $9, $1, $10 FROM per_row
-                ), res AS (
-                    UPDATE reservations r
-                    SET quantity = CASE WHEN s.picked > 0 THEN s.picked ELSE r.quantity END,
-                        status = CASE WHEN s.picked > 0 THEN 'active' ELSE 'released' END,
-                        closed_at = CASE WHEN s.picked > 0 THEN NULL ELSE now() END
-                    FROM short s WHERE r.id = s.reservation_id AND r.status = 'active'
-                ), order_line AS (
-                    UPDATE order_lines l SET quantity_reserved = l.quantity_reserved - s.units
-                    FROM (SELECT order_line_id, sum(units)::int AS units FROM short GROUP BY 1) s
-                    WHERE l.id = s.order_line_id
-                ), sh AS (
-                    UPDATE shipments SET status = CASE WHEN $11::int8 > 0 THEN 'packed' ELSE 'cancelled' END,
-                        weight_grams = CASE WHEN $11::int8 > 0 THEN $11::int8 END,
-                        packed_at = now(), updated_at = now()
-                    WHERE id = $1 AND status = 'picked'
-                ), label AS (
-                    SELECT \(Self.enqueueLabel) WHERE $11::int8 > 0
-                ), reroute AS (
-                    SELECT \(Self.enqueueReroute) WHERE EXISTS (SELECT 1 FROM short)
-                )
-                SELECT coalesce(sum(units), 0)::int8 FROM short
-                WHERE (SELECT count(*) FROM label) + (SELECT count(*) FROM reroute) >= 0
-                """,
-                [
-                    shipment.id, lines.map(\.id), lines.map(\.orderLineID), lines.map(\.skuID),
-                    lines.map { $0.reservationID ?? 0 }, lines.map(\.quantity), lines.map(\.picked),
-                    shipment.warehouseID,
-                    shipment.orderID, actor, weightGrams,
-                ]
+            """
+            WITH u AS (
+                SELECT * FROM unnest(\(ids)::int8[], \(orderLines)::int8[], \(skus)::int8[], \(reservations)::int8[],
+                                     \(quantities)::int8[], \(picked)::int8[])
+                    AS u(line_id, order_line_id, sku_id, reservation_id, quantity, picked)
+            ), packed AS (
+                UPDATE shipment_lines sl SET quantity_picked = u.picked, quantity_packed = u.picked
+                FROM u WHERE sl.id = u.line_id AND sl.shipment_id = \(shipment.id)
+            ), short AS (
+                SELECT sku_id, reservation_id, order_line_id, quantity - picked AS units, picked
+                FROM u WHERE picked < quantity
+            ), per_row AS (
+                SELECT sku_id, sum(units)::int8 AS units FROM short GROUP BY sku_id
+            ), inv AS (
+                UPDATE inventory i SET on_hand = i.on_hand - p.units, reserved = i.reserved - p.units, updated_at = now()
+                FROM per_row p WHERE i.warehouse_id = \(warehouse) AND i.sku_id = p.sku_id
+            ), ledger AS (
+                INSERT INTO inventory_ledger (warehouse_id, sku_id, on_hand_delta, reserved_delta, reason, note,
+                                              order_id, shipment_id, actor)
+                SELECT \(warehouse), sku_id, -units, -units, 'lost', 'short pick', \(order), \(shipment.id), \(actor)
+                FROM per_row
+            ), res AS (
+                UPDATE reservations r
+                SET quantity = CASE WHEN s.picked > 0 THEN s.picked ELSE r.quantity END,
+                    status = CASE WHEN s.picked > 0 THEN 'active' ELSE 'released' END,
+                    closed_at = CASE WHEN s.picked > 0 THEN NULL ELSE now() END
+                FROM short s WHERE r.id = s.reservation_id AND r.status = 'active'
+            ), order_line AS (
+                UPDATE order_lines l SET quantity_reserved = l.quantity_reserved - s.units
+                FROM (SELECT order_line_id, sum(units)::int AS units FROM short GROUP BY 1) s
+                WHERE l.id = s.order_line_id
+            ), sh AS (
+                UPDATE shipments SET status = CASE WHEN \(weightGrams)::int8 > 0 THEN 'packed' ELSE 'cancelled' END,
+                    weight_grams = CASE WHEN \(weightGrams)::int8 > 0 THEN \(weightGrams)::int8 END,
+                    packed_at = now(), updated_at = now()
+                WHERE id = \(shipment.id) AND status = 'picked'
+            ), label AS (
+                SELECT \(Self.enqueueLabel(orderID: order, shipmentID: shipment.id)) WHERE \(weightGrams)::int8 > 0
+            ), reroute AS (
+                SELECT \(Self.enqueueReroute(orderID: order, shipmentID: shipment.id))
+                WHERE EXISTS (SELECT 1 FROM short)
             )
+            SELECT coalesce(sum(units), 0)::int8 FROM short
+            WHERE (SELECT count(*) FROM label) + (SELECT count(*) FROM reroute) >= 0
+            """ as PostgresStatement
         )
     }
 
@@ -560,18 +532,15 @@ public struct FulfillmentStore: Sendable {
     /// The active rates to a destination country for a weight, with their carriers.
     public func rates(destinationCountry: String, weightGrams: Int64) -> PostgresQuery<[RateTableCarrier.Rate]> {
         PostgresQuery(
-            PostgresStatement.cached(
-                """
-                SELECT r.carrier_id, c.code, c.tracking_prefix, r.service, r.price_minor, r.currency::text,
-                       r.transit_days, r.origin_warehouse_id, r.destination_zone,
-                       r.min_weight_grams::int8, r.max_weight_grams::int8
-                FROM shipping_rates r JOIN carriers c ON c.id = r.carrier_id
-                WHERE r.active AND c.active AND r.destination_country = $1
-                  AND r.min_weight_grams <= $2 AND $2 < r.max_weight_grams
-                ORDER BY r.id
-                """,
-                [destinationCountry, weightGrams]
-            ),
+            """
+            SELECT r.carrier_id, c.code, c.tracking_prefix, r.service, r.price_minor, r.currency::text,
+                   r.transit_days, r.origin_warehouse_id, r.destination_zone,
+                   r.min_weight_grams::int8, r.max_weight_grams::int8
+            FROM shipping_rates r JOIN carriers c ON c.id = r.carrier_id
+            WHERE r.active AND c.active AND r.destination_country = \(destinationCountry)
+              AND r.min_weight_grams <= \(weightGrams) AND \(weightGrams) < r.max_weight_grams
+            ORDER BY r.id
+            """ as PostgresStatement,
             decode: { rows in try Self.decodeRates(rows, destinationCountry: destinationCountry) }
         )
     }
@@ -598,7 +567,7 @@ public struct FulfillmentStore: Sendable {
     }
 
     public func nextTrackingSerial() -> PostgresQuery<Int64> {
-        .scalar(PostgresStatement.cached("SELECT nextval('tracking_serial')"))
+        .scalar("SELECT nextval('tracking_serial')")
     }
 
     /// The label bought: carrier, service, tracking number, document and cost; the ship job.
@@ -607,21 +576,15 @@ public struct FulfillmentStore: Sendable {
         quote: CarrierQuote,
         label: ShippingLabel
     ) -> PostgresStatement {
-        PostgresStatement.cached(
-            """
-            WITH sh AS (
-                UPDATE shipments SET status = 'labelled', carrier_id = $2, service = $3, tracking_number = $4,
-                    label_document = $5, cost_minor = $6, currency = $7, updated_at = now()
-                WHERE id = $1 AND status = 'packed'
-                RETURNING id, order_id
-            )
-            SELECT \(Self.enqueueShip) FROM sh
-            """,
-            [
-                shipment.id, quote.carrierID, quote.service, label.trackingNumber, label.document, quote.priceMinor,
-                quote.currency,
-            ]
+        """
+        WITH sh AS (
+            UPDATE shipments SET status = 'labelled', carrier_id = \(quote.carrierID), service = \(quote.service), tracking_number = \(label.trackingNumber),
+                label_document = \(label.document), cost_minor = \(quote.priceMinor), currency = \(quote.currency), updated_at = now()
+            WHERE id = \(shipment.id) AND status = 'packed'
+            RETURNING id, order_id
         )
+        SELECT \(unescaped: Self.enqueueShip) FROM sh
+        """ as PostgresStatement
     }
 
     // MARK: Shipping
@@ -631,20 +594,20 @@ public struct FulfillmentStore: Sendable {
     /// shipped. The stock rows must be locked first. Row: units shipped.
     public func ship(shipment: ShipmentRecord) -> PostgresStatement {
         let lines = shipment.lines.filter { $0.packed > 0 }
-        return PostgresStatement.cached(
+        return
             """
             WITH u AS (
-                SELECT * FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::int8[])
+                SELECT * FROM unnest(\(lines.map(\.orderLineID))::int8[], \(lines.map(\.skuID))::int8[], \(lines.map { $0.reservationID ?? 0 })::int8[], \(lines.map(\.packed))::int8[])
                     AS u(order_line_id, sku_id, reservation_id, units)
             ), per_row AS (
                 SELECT sku_id, sum(units)::int8 AS units FROM u GROUP BY sku_id
             ), inv AS (
                 UPDATE inventory i SET on_hand = i.on_hand - p.units, reserved = i.reserved - p.units, updated_at = now()
-                FROM per_row p WHERE i.warehouse_id = $6 AND i.sku_id = p.sku_id
+                FROM per_row p WHERE i.warehouse_id = \(shipment.warehouseID) AND i.sku_id = p.sku_id
             ), ledger AS (
                 INSERT INTO inventory_ledger (warehouse_id, sku_id, on_hand_delta, reserved_delta, reason, order_id,
                                               shipment_id, actor)
-                SELECT $6, sku_id, -units, -units, 'ship', $7, $1, $8 FROM per_row
+                SELECT \(shipment.warehouseID), sku_id, -units, -units, 'ship', \(shipment.orderID), \(shipment.id), \(actor) FROM per_row
             ), res AS (
                 UPDATE reservations r SET status = 'consumed', closed_at = now()
                 FROM u WHERE r.id = u.reservation_id AND r.status = 'active'
@@ -655,27 +618,19 @@ public struct FulfillmentStore: Sendable {
                 WHERE l.id = s.order_line_id
             ), sh AS (
                 UPDATE shipments SET status = 'shipped', shipped_at = now(), updated_at = now()
-                WHERE id = $1 AND status = 'labelled'
+                WHERE id = \(shipment.id) AND status = 'labelled'
             )
             SELECT coalesce(sum(units), 0)::int8 FROM u
-            """,
-            [
-                shipment.id, lines.map(\.orderLineID), lines.map(\.skuID), lines.map { $0.reservationID ?? 0 },
-                lines.map(\.packed), shipment.warehouseID, shipment.orderID, actor,
-            ]
-        )
+            """ as PostgresStatement
     }
 
     /// A carrier's news about a shipped parcel: delivered, delayed or lost.
     public func carrierStatus(shipmentID: Int64, status: ShipmentStatus) -> PostgresStatement {
-        PostgresStatement.cached(
-            """
-            UPDATE shipments SET status = $2, updated_at = now(),
-                delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END
-            WHERE id = $1
-            """,
-            [shipmentID, status]
-        )
+        """
+        UPDATE shipments SET status = \(status), updated_at = now(),
+            delivered_at = CASE WHEN \(status) = 'delivered' THEN now() ELSE delivered_at END
+        WHERE id = \(shipmentID)
+        """ as PostgresStatement
     }
 
     /// Orders with backordered units whose SKUs now have unreserved stock in an active warehouse,
@@ -683,18 +638,15 @@ public struct FulfillmentStore: Sendable {
     /// Only lines of `skuID`, when given.
     public func fillableBackorders(_ connection: PostgresConnection, skuID: Int64?, limit: Int) throws -> [Int64] {
         try connection.query(
-            PostgresStatement.cached(
-                """
-                SELECT DISTINCT l.order_id FROM order_lines l
-                JOIN orders o ON o.id = l.order_id
-                WHERE l.quantity_backordered > 0 AND ($2::int8 IS NULL OR l.sku_id = $2)
-                  AND o.status IN ('backordered', 'partially_reserved', 'picking', 'packed', 'partially_shipped')
-                  AND EXISTS (SELECT 1 FROM inventory i JOIN warehouses w ON w.id = i.warehouse_id
-                              WHERE i.sku_id = l.sku_id AND w.active AND i.on_hand - i.reserved > 0)
-                ORDER BY l.order_id LIMIT $1
-                """,
-                [Int64(limit), skuID]
-            )
+            """
+            SELECT DISTINCT l.order_id FROM order_lines l
+            JOIN orders o ON o.id = l.order_id
+            WHERE l.quantity_backordered > 0 AND (\(skuID)::int8 IS NULL OR l.sku_id = \(skuID))
+              AND o.status IN ('backordered', 'partially_reserved', 'picking', 'packed', 'partially_shipped')
+              AND EXISTS (SELECT 1 FROM inventory i JOIN warehouses w ON w.id = i.warehouse_id
+                          WHERE i.sku_id = l.sku_id AND w.active AND i.on_hand - i.reserved > 0)
+            ORDER BY l.order_id LIMIT \(Int64(limit))
+            """ as PostgresStatement
         ).map { try $0.decode(Int64.self, at: 0) }
     }
 }
