@@ -44,7 +44,7 @@ let package = Package(
                 "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSwift6
+            swiftSettings: sealed
         ),
         // A private PostgreSQL cluster under .orderly/ (initdb + pg_ctl), for `orderly dev` and the tests.
         .target(
@@ -64,7 +64,7 @@ let package = Package(
                 "OrderlyCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSwift6,
+            swiftSettings: sealed,
             plugins: ["EmbedMigrationsPlugin"]
         ),
         // The admin protocol: grammar, replies, the command table. Pure and fuzzable.

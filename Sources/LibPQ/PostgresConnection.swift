@@ -1,6 +1,6 @@
 import CLibPQ
 import Foundation
-import Logging
+public import Logging
 import Synchronization
 
 /// Transaction isolation levels, as `BEGIN ISOLATION LEVEL ...` takes them.

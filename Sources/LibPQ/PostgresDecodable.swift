@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One field of a result row, in PostgreSQL's text format, with its column's name and type.
 public struct PostgresCell: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One bound parameter as libpq takes it: text or binary bytes plus a type OID, or NULL.
 public struct PostgresBind: Sendable {

@@ -1,6 +1,6 @@
 import CLibPQ
 import Foundation
-import Logging
+public import Logging
 import Synchronization
 
 /// LISTEN/NOTIFY as an `AsyncSequence`, on a connection and a thread of its own.

@@ -1,5 +1,5 @@
-import LibPQ
-import Logging
+public import LibPQ
+public import Logging
 
 /// Applies migrations in order, each in its own transaction, and records version and checksum.
 ///

@@ -1,5 +1,5 @@
-import LibPQ
-import OrderlyCore
+public import LibPQ
+public import OrderlyCore
 
 // Core's enums as the columns store them: their raw values are what each column's CHECK allows
 // (SchemaTests compares the two sets).

@@ -1,5 +1,5 @@
-import LibPQ
-import OrderlyCore
+public import LibPQ
+public import OrderlyCore
 
 /// `admin_principals`: created by `orderly admin-user add`, read by `AUTH`.
 public enum AdminPrincipalStore {

@@ -1,5 +1,5 @@
-import LibPQ
-import OrderlyCore
+public import LibPQ
+public import OrderlyCore
 
 /// The SQL behind the admin protocol's listing and job commands. Each is one statement; rows come
 /// back as (column, text or integer) pairs for the reply writer, in the order the SELECT names them.

@@ -1,5 +1,5 @@
-import LibPQ
-import OrderlyCore
+public import LibPQ
+public import OrderlyCore
 
 /// Warehouses and SKUs. The schema's CHECKs validate codes and ranges; a duplicate code is a
 /// `UNIQUE_VIOLATION` from the database, reported as CONFLICT.

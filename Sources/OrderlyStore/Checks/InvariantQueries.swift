@@ -1,4 +1,4 @@
-import LibPQ
+public import LibPQ
 
 /// The reads `orderly check` makes: each returns the rows that break one invariant of DESIGN.md.
 public enum InvariantQueries {

@@ -1,5 +1,5 @@
-import LibPQ
-import OrderlyCore
+public import LibPQ
+public import OrderlyCore
 
 /// A reservation no live shipment carries yet: what a pick job turns into a shipment.
 public struct UnshippedReservation: Hashable, Sendable {

@@ -1,5 +1,5 @@
-import LibPQ
-import OrderlyCore
+public import LibPQ
+public import OrderlyCore
 
 /// The SQL of stock changes. Every function runs inside the caller's transaction and writes its
 /// ledger rows there, so a row and its ledger always move together (invariant 2). Rows are locked

@@ -1,6 +1,6 @@
 import Foundation
-import LibPQ
-import OrderlyCore
+public import LibPQ
+public import OrderlyCore
 
 extension NewJob {
     /// Jobs enqueued by one statement share these.

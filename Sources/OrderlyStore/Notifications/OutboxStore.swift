@@ -1,5 +1,5 @@
-import LibPQ
-import OrderlyCore
+public import LibPQ
+public import OrderlyCore
 
 /// The `notifications` table's reads and writes for the notify job.
 public enum OutboxStore {

@@ -1,6 +1,6 @@
 import Foundation
-import LibPQ
-import OrderlyCore
+public import LibPQ
+public import OrderlyCore
 
 /// The SQL of orders: capture, locks, the reservation write, releases and moves. Each function builds
 /// statements for the caller's transaction, so services can pipeline them: round trips are the cost

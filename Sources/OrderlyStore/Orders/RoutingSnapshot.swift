@@ -1,5 +1,5 @@
-import LibPQ
-import OrderlyCore
+public import LibPQ
+public import OrderlyCore
 
 /// What routing reads without locks (step 1 of the reservation protocol): the order's SKUs, every
 /// warehouse holding them with its available-to-promise, and the rates to the destination country.
