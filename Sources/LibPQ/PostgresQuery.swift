@@ -21,6 +21,13 @@ extension PostgresStatement: ExpressibleByStringInterpolation {
         var sql: String
         var bindings: [any PostgresEncodable]
         var cached = true
+        /// The parameter each `\(same:)` value was bound to, by type and value.
+        var shared: [SharedKey: Int] = [:]
+
+        struct SharedKey: Hashable {
+            var type: ObjectIdentifier
+            var value: AnyHashable
+        }
 
         public init(literalCapacity: Int, interpolationCount: Int) {
             sql = ""
@@ -40,6 +47,20 @@ extension PostgresStatement: ExpressibleByStringInterpolation {
         /// The next parameter, bound to `value` or NULL.
         public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value?) {
             bindings.append(value)
+            sql += "$\(bindings.count)"
+        }
+
+        /// A value used more than once in the statement, bound once: every `\(same: value)` of an equal
+        /// value of the same type is the same `$n`, so the planner knows the uses are equal (nine
+        /// parameters of one order id made PostgreSQL re-plan a statement that one plans once).
+        public mutating func appendInterpolation<Value: PostgresEncodable & Hashable>(same value: Value) {
+            let key = SharedKey(type: ObjectIdentifier(Value.self), value: AnyHashable(value))
+            if let index = shared[key] {
+                sql += "$\(index)"
+                return
+            }
+            bindings.append(value)
+            shared[key] = bindings.count
             sql += "$\(bindings.count)"
         }
 

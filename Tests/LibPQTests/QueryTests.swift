@@ -18,6 +18,26 @@ import Testing
         #expect(statement.sql == "SELECT * FROM \"orders\" WHERE id = $1")
     }
 
+    @Test func aSharedValueIsBoundOnce() {
+        let (order, other): (Int64, Int32) = (7, 7)
+        let statement: PostgresStatement =
+            "SELECT \(same: order), \(Int64(1)), \(same: order), \(same: other), \(same: Int64(8)), \(same: order)"
+        // One parameter per value and type, wherever it appears; a value of another type is its own.
+        #expect(statement.sql == "SELECT $1, $2, $1, $3, $4, $1")
+        #expect(statement.bindings.count == 4)
+    }
+
+    @Test func anIdentifierIsQuotedAndLeavesTheStatementUncached() {
+        let statement: PostgresStatement = "SELECT * FROM \(identifier: "we\"ird") WHERE id = \(Int64(1))"
+        #expect(statement.sql == "SELECT * FROM \"we\"\"ird\" WHERE id = $1")
+        #expect(!statement.cached)
+        // Its text changes with the name, and so does any statement it is a fragment of.
+        let outer: PostgresStatement = "SELECT count(*) FROM (\(statement)) t WHERE \(true)"
+        #expect(!outer.cached)
+        let plain: PostgresStatement = "SELECT count(*) FROM (\(unescaped: "SELECT 1")) t WHERE \(true)"
+        #expect(plain.cached)
+    }
+
     @Test func aFragmentIsRenumberedAfterTheParametersBeforeIt() {
         let fragment: PostgresStatement = "b = \(Int64(2)) AND c = '$1' AND \"$2\" = \(Int64(3))"
         let statement: PostgresStatement = "SELECT 1 WHERE a = \(Int64(1)) AND \(fragment) AND d = \(Int64(4))"
@@ -65,6 +85,19 @@ struct TypedQueryTests {
         let rows = try connection.query("SELECT 1::int8, 2::int8")
         #expect(throws: PostgresError.self) { try rows[0].decode((Int64, Int64, Int64).self) }
         #expect(throws: PostgresError.self) { try rows[0].decode((Int64, String).self) }
+    }
+
+    @Test func aNameWithAQuoteIsOneIdentifier() throws {
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        let table = "odd \"name\" \(UInt32.random(in: 0...UInt32.max))"
+        try connection.execute("CREATE TABLE \(identifier: table) (id int8 PRIMARY KEY)")
+        try connection.execute("INSERT INTO \(identifier: table) VALUES (\(Int64(7)))")
+        #expect(try connection.query("SELECT id FROM \(identifier: table)").scalar(Int64.self) == 7)
+        #expect(
+            try connection.query("SELECT count(*) FROM pg_class WHERE relname = \(table)" as PostgresStatement)
+                .scalar(Int64.self) == 1
+        )
     }
 
     @Test func aBatchIsReadBySlot() throws {

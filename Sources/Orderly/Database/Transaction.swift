@@ -17,7 +17,7 @@ public struct Transaction: Sendable {
 public struct DatabaseRead<Value: Sendable>: Sendable {
     let work: @Sendable (PostgresConnection) throws -> Value
 
-    init(_ work: @escaping @Sendable (PostgresConnection) throws -> Value) {
+    package init(_ work: @escaping @Sendable (PostgresConnection) throws -> Value) {
         self.work = work
     }
 

@@ -40,7 +40,7 @@ public enum AdminQueries {
             connection.query(
                 """
                 SELECT id, code, name, weight_grams AS weight_g, length_mm, width_mm, height_mm, active FROM skus
-                WHERE left(code, length(\(prefix))) = \(prefix) ORDER BY code LIMIT \(limit)
+                WHERE left(code, length(\(same: prefix))) = \(same: prefix) ORDER BY code LIMIT \(limit)
                 """ as PostgresStatement
             )
         )
@@ -68,7 +68,7 @@ public enum AdminQueries {
             let id = try connection.query(
                 """
                 WITH carrier AS (
-                    INSERT INTO carriers (code, name, tracking_prefix) VALUES (\(carrier), \(carrier), upper(left(\(carrier) || 'XX', 2)))
+                    INSERT INTO carriers (code, name, tracking_prefix) VALUES (\(same: carrier), \(same: carrier), upper(left(\(same: carrier) || 'XX', 2)))
                     ON CONFLICT (code) DO UPDATE SET code = EXCLUDED.code
                     RETURNING id
                 )
@@ -102,7 +102,7 @@ public enum AdminQueries {
                        r.origin_warehouse_id AS origin, r.min_weight_grams AS min_g, r.max_weight_grams AS max_g,
                        r.price_minor AS price, r.currency, r.transit_days AS days
                 FROM shipping_rates r JOIN carriers c ON c.id = r.carrier_id
-                WHERE r.active AND (\(country)::text IS NULL OR r.destination_country = \(country))
+                WHERE r.active AND (\(same: country)::text IS NULL OR r.destination_country = \(same: country))
                 ORDER BY r.destination_country, r.min_weight_grams, r.price_minor, r.id
                 """ as PostgresStatement
             )
@@ -123,8 +123,8 @@ public enum AdminQueries {
                 SELECT id, channel, external_id, status, hold_reason, payment_status, currency, total_minor,
                        to_char(placed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS placed_at
                 FROM orders
-                WHERE (\(status)::text IS NULL OR status = \(status)) AND (\(channel)::text IS NULL OR channel = \(channel))
-                  AND (\(before)::int8 IS NULL OR id < \(before))
+                WHERE (\(same: status)::text IS NULL OR status = \(same: status)) AND (\(same: channel)::text IS NULL OR channel = \(same: channel))
+                  AND (\(same: before)::int8 IS NULL OR id < \(same: before))
                 ORDER BY id DESC LIMIT \(limit)
                 """ as PostgresStatement
             )
@@ -143,7 +143,7 @@ public enum AdminQueries {
             connection.query(
                 """
                 \(unescaped: shipmentSelect)
-                WHERE (\(order)::int8 IS NULL OR s.order_id = \(order)) AND (\(status)::text IS NULL OR s.status = \(status))
+                WHERE (\(same: order)::int8 IS NULL OR s.order_id = \(same: order)) AND (\(same: status)::text IS NULL OR s.status = \(same: status))
                 ORDER BY s.id DESC LIMIT \(limit)
                 """ as PostgresStatement
             )
@@ -190,8 +190,8 @@ public enum AdminQueries {
                        (SELECT coalesce(sum(quantity), 0) FROM pick_list_lines WHERE pick_list_id = p.id)::int8 AS units,
                        to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
                 FROM pick_lists p JOIN warehouses w ON w.id = p.warehouse_id
-                WHERE (\(warehouse)::int8 IS NULL OR p.warehouse_id = \(warehouse)) AND (\(status)::text IS NULL OR p.status = \(status))
-                  AND (\(id)::int8 IS NULL OR p.id = \(id))
+                WHERE (\(same: warehouse)::int8 IS NULL OR p.warehouse_id = \(same: warehouse)) AND (\(same: status)::text IS NULL OR p.status = \(same: status))
+                  AND (\(same: id)::int8 IS NULL OR p.id = \(same: id))
                 ORDER BY p.id DESC LIMIT \(Int64(limit))
                 """ as PostgresStatement
             )
@@ -230,7 +230,7 @@ public enum AdminQueries {
                     SELECT created_at AS at, 'event' AS source, 1 AS rank, id,
                            event || ': ' || coalesce(from_status, '-') || ' -> ' || to_status AS what,
                            coalesce(reason || ' ', '') || '(' || actor || ')' AS detail
-                    FROM order_events WHERE order_id = \(orderID)
+                    FROM order_events WHERE order_id = \(same: orderID)
                     UNION ALL
                     SELECT m.at, 'shipment', 2, s.id, 'shipment ' || s.id || ' ' || m.what,
                            CASE m.what WHEN 'created' THEN 'warehouse ' || w.code
@@ -244,16 +244,16 @@ public enum AdminQueries {
                                                ('shipped', s.shipped_at), ('delivered', s.delivered_at),
                                                (s.status, CASE WHEN s.status IN ('delayed', 'lost', 'cancelled')
                                                                THEN s.updated_at END)) AS m(what, at)
-                    WHERE s.order_id = \(orderID) AND m.at IS NOT NULL
+                    WHERE s.order_id = \(same: orderID) AND m.at IS NOT NULL
                     UNION ALL
                     SELECT created_at, 'job', 3, id, kind || ' job ' || id || ': ' || state,
                            'attempt ' || attempt || '/' || max_attempts || coalesce(' by ' || attempted_by, '')
                                || coalesce(', last error: ' || last_error, '')
-                    FROM jobs WHERE args ? 'order_id' AND (args->>'order_id')::bigint = \(orderID)
+                    FROM jobs WHERE args ? 'order_id' AND (args->>'order_id')::bigint = \(same: orderID)
                     UNION ALL
                     SELECT created_at, 'notification', 4, id, kind || ' to ' || recipient, status
                            || coalesce(' at ' || to_char(sent_at AT TIME ZONE 'UTC', 'HH24:MI:SS'), '')
-                    FROM notifications WHERE order_id = \(orderID)
+                    FROM notifications WHERE order_id = \(same: orderID)
                 ) t
                 ORDER BY t.at, t.rank, t.id
                 """ as PostgresStatement
@@ -277,7 +277,7 @@ public enum AdminQueries {
                        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
                        to_char(sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS sent_at
                 FROM notifications
-                WHERE (\(order)::int8 IS NULL OR order_id = \(order)) AND (\(status)::text IS NULL OR status = \(status))
+                WHERE (\(same: order)::int8 IS NULL OR order_id = \(same: order)) AND (\(same: status)::text IS NULL OR status = \(same: status))
                 ORDER BY id DESC LIMIT \(Int64(limit))
                 """ as PostgresStatement
             )
@@ -341,7 +341,7 @@ public enum AdminQueries {
                 SELECT id, queue, kind, state, attempt, max_attempts, priority, args::text AS args,
                        to_char(run_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS run_at, last_error
                 FROM jobs
-                WHERE (\(state)::text IS NULL OR state = \(state)) AND (\(kind)::text IS NULL OR kind = \(kind))
+                WHERE (\(same: state)::text IS NULL OR state = \(same: state)) AND (\(same: kind)::text IS NULL OR kind = \(same: kind))
                 ORDER BY id DESC LIMIT \(limit)
                 """ as PostgresStatement
             )

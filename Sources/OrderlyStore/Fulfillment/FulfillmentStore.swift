@@ -241,11 +241,11 @@ public struct FulfillmentStore: Sendable {
         PostgresQuery(
             """
             WITH sh AS (
-                INSERT INTO shipments (order_id, warehouse_id, status) VALUES (\(orderID), \(warehouseID), 'picking') RETURNING id
+                INSERT INTO shipments (order_id, warehouse_id, status) VALUES (\(same: orderID), \(warehouseID), 'picking') RETURNING id
             ), line AS (
                 INSERT INTO shipment_lines (shipment_id, order_line_id, sku_id, reservation_id, quantity)
                 SELECT sh.id, r.order_line_id, r.sku_id, r.id, r.quantity
-                FROM sh, reservations r WHERE r.id = ANY(\(reservationIDs)::int8[]) AND r.order_id = \(orderID)
+                FROM sh, reservations r WHERE r.id = ANY(\(reservationIDs)::int8[]) AND r.order_id = \(same: orderID)
                 ORDER BY r.id
                 RETURNING shipment_id, id, reservation_id
             )
@@ -317,8 +317,8 @@ public struct FulfillmentStore: Sendable {
             """
             WITH list AS (
                 INSERT INTO pick_lists (warehouse_id, method, zone, status, walked_at)
-                VALUES (\(warehouseID), \(method.rawValue), \(zone), CASE WHEN \(open)::bool THEN 'open' ELSE 'in_progress' END,
-                        CASE WHEN \(open)::bool THEN NULL ELSE now() END)
+                VALUES (\(warehouseID), \(method.rawValue), \(zone), CASE WHEN \(same: open)::bool THEN 'open' ELSE 'in_progress' END,
+                        CASE WHEN \(same: open)::bool THEN NULL ELSE now() END)
                 RETURNING id
             ), lines AS (
                 \(Self.insertPickLines(items))
@@ -383,9 +383,9 @@ public struct FulfillmentStore: Sendable {
         WITH seq AS (
             UPDATE pick_list_lines pl SET walk_sequence = u.n
             FROM unnest(\(lineIDs)::int8[]) WITH ORDINALITY AS u(id, n)
-            WHERE pl.id = u.id AND pl.pick_list_id = \(listID)
+            WHERE pl.id = u.id AND pl.pick_list_id = \(same: listID)
         )
-        UPDATE pick_lists SET status = 'in_progress', walked_at = now() WHERE id = \(listID) AND status = 'open'
+        UPDATE pick_lists SET status = 'in_progress', walked_at = now() WHERE id = \(same: listID) AND status = 'open'
         """ as PostgresStatement
     }
 
@@ -400,16 +400,16 @@ public struct FulfillmentStore: Sendable {
                 UPDATE pick_list_lines pl SET quantity_picked = coalesce(u.picked, pl.quantity)
                 FROM pick_list_lines x
                 LEFT JOIN unnest(\(lineIDs)::int8[], \(picked)::int8[]) AS u(id, picked) ON u.id = x.id
-                WHERE pl.id = x.id AND x.pick_list_id = \(listID)
-                  AND EXISTS (SELECT 1 FROM pick_lists WHERE id = \(listID) AND status IN ('open', 'in_progress'))
+                WHERE pl.id = x.id AND x.pick_list_id = \(same: listID)
+                  AND EXISTS (SELECT 1 FROM pick_lists WHERE id = \(same: listID) AND status IN ('open', 'in_progress'))
             ), list AS (
                 UPDATE pick_lists SET status = 'completed', completed_at = now()
-                WHERE id = \(listID) AND status IN ('open', 'in_progress')
+                WHERE id = \(same: listID) AND status IN ('open', 'in_progress')
                 RETURNING id
             ), candidates AS (
                 SELECT DISTINCT sl.shipment_id FROM pick_list_lines pl
                 JOIN shipment_lines sl ON sl.id = pl.shipment_line_id
-                WHERE pl.pick_list_id = \(listID) AND EXISTS (SELECT 1 FROM list)
+                WHERE pl.pick_list_id = \(same: listID) AND EXISTS (SELECT 1 FROM list)
             ), ready AS (
                 UPDATE shipments sh SET status = 'picked', updated_at = now()
                 FROM candidates c
@@ -418,7 +418,7 @@ public struct FulfillmentStore: Sendable {
                       SELECT 1 FROM shipment_lines sl
                       JOIN pick_list_lines pl ON pl.shipment_line_id = sl.id
                       JOIN pick_lists p ON p.id = pl.pick_list_id
-                      WHERE sl.shipment_id = sh.id AND p.id <> \(listID) AND p.status <> 'completed')
+                      WHERE sl.shipment_id = sh.id AND p.id <> \(same: listID) AND p.status <> 'completed')
                 RETURNING sh.id, sh.order_id
             ), pack AS (
                 SELECT \(unescaped: Self.enqueuePacks) FROM ready
@@ -486,7 +486,7 @@ public struct FulfillmentStore: Sendable {
                     AS u(line_id, order_line_id, sku_id, reservation_id, quantity, picked)
             ), packed AS (
                 UPDATE shipment_lines sl SET quantity_picked = u.picked, quantity_packed = u.picked
-                FROM u WHERE sl.id = u.line_id AND sl.shipment_id = \(shipment.id)
+                FROM u WHERE sl.id = u.line_id AND sl.shipment_id = \(same: shipment.id)
             ), short AS (
                 SELECT sku_id, reservation_id, order_line_id, quantity - picked AS units, picked
                 FROM u WHERE picked < quantity
@@ -494,11 +494,11 @@ public struct FulfillmentStore: Sendable {
                 SELECT sku_id, sum(units)::int8 AS units FROM short GROUP BY sku_id
             ), inv AS (
                 UPDATE inventory i SET on_hand = i.on_hand - p.units, reserved = i.reserved - p.units, updated_at = now()
-                FROM per_row p WHERE i.warehouse_id = \(warehouse) AND i.sku_id = p.sku_id
+                FROM per_row p WHERE i.warehouse_id = \(same: warehouse) AND i.sku_id = p.sku_id
             ), ledger AS (
                 INSERT INTO inventory_ledger (warehouse_id, sku_id, on_hand_delta, reserved_delta, reason, note,
                                               order_id, shipment_id, actor)
-                SELECT \(warehouse), sku_id, -units, -units, 'lost', 'short pick', \(order), \(shipment.id), \(actor)
+                SELECT \(same: warehouse), sku_id, -units, -units, 'lost', 'short pick', \(order), \(same: shipment.id), \(actor)
                 FROM per_row
             ), res AS (
                 UPDATE reservations r
@@ -511,12 +511,12 @@ public struct FulfillmentStore: Sendable {
                 FROM (SELECT order_line_id, sum(units)::int AS units FROM short GROUP BY 1) s
                 WHERE l.id = s.order_line_id
             ), sh AS (
-                UPDATE shipments SET status = CASE WHEN \(weightGrams)::int8 > 0 THEN 'packed' ELSE 'cancelled' END,
-                    weight_grams = CASE WHEN \(weightGrams)::int8 > 0 THEN \(weightGrams)::int8 END,
+                UPDATE shipments SET status = CASE WHEN \(same: weightGrams)::int8 > 0 THEN 'packed' ELSE 'cancelled' END,
+                    weight_grams = CASE WHEN \(same: weightGrams)::int8 > 0 THEN \(same: weightGrams)::int8 END,
                     packed_at = now(), updated_at = now()
-                WHERE id = \(shipment.id) AND status = 'picked'
+                WHERE id = \(same: shipment.id) AND status = 'picked'
             ), label AS (
-                SELECT \(Self.enqueueLabel(orderID: order, shipmentID: shipment.id)) WHERE \(weightGrams)::int8 > 0
+                SELECT \(Self.enqueueLabel(orderID: order, shipmentID: shipment.id)) WHERE \(same: weightGrams)::int8 > 0
             ), reroute AS (
                 SELECT \(Self.enqueueReroute(orderID: order, shipmentID: shipment.id))
                 WHERE EXISTS (SELECT 1 FROM short)
@@ -538,7 +538,7 @@ public struct FulfillmentStore: Sendable {
                    r.min_weight_grams::int8, r.max_weight_grams::int8
             FROM shipping_rates r JOIN carriers c ON c.id = r.carrier_id
             WHERE r.active AND c.active AND r.destination_country = \(destinationCountry)
-              AND r.min_weight_grams <= \(weightGrams) AND \(weightGrams) < r.max_weight_grams
+              AND r.min_weight_grams <= \(same: weightGrams) AND \(same: weightGrams) < r.max_weight_grams
             ORDER BY r.id
             """ as PostgresStatement,
             decode: { rows in try Self.decodeRates(rows, destinationCountry: destinationCountry) }
@@ -603,11 +603,11 @@ public struct FulfillmentStore: Sendable {
                 SELECT sku_id, sum(units)::int8 AS units FROM u GROUP BY sku_id
             ), inv AS (
                 UPDATE inventory i SET on_hand = i.on_hand - p.units, reserved = i.reserved - p.units, updated_at = now()
-                FROM per_row p WHERE i.warehouse_id = \(shipment.warehouseID) AND i.sku_id = p.sku_id
+                FROM per_row p WHERE i.warehouse_id = \(same: shipment.warehouseID) AND i.sku_id = p.sku_id
             ), ledger AS (
                 INSERT INTO inventory_ledger (warehouse_id, sku_id, on_hand_delta, reserved_delta, reason, order_id,
                                               shipment_id, actor)
-                SELECT \(shipment.warehouseID), sku_id, -units, -units, 'ship', \(shipment.orderID), \(shipment.id), \(actor) FROM per_row
+                SELECT \(same: shipment.warehouseID), sku_id, -units, -units, 'ship', \(shipment.orderID), \(same: shipment.id), \(actor) FROM per_row
             ), res AS (
                 UPDATE reservations r SET status = 'consumed', closed_at = now()
                 FROM u WHERE r.id = u.reservation_id AND r.status = 'active'
@@ -618,7 +618,7 @@ public struct FulfillmentStore: Sendable {
                 WHERE l.id = s.order_line_id
             ), sh AS (
                 UPDATE shipments SET status = 'shipped', shipped_at = now(), updated_at = now()
-                WHERE id = \(shipment.id) AND status = 'labelled'
+                WHERE id = \(same: shipment.id) AND status = 'labelled'
             )
             SELECT coalesce(sum(units), 0)::int8 FROM u
             """ as PostgresStatement
@@ -627,8 +627,8 @@ public struct FulfillmentStore: Sendable {
     /// A carrier's news about a shipped parcel: delivered, delayed or lost.
     public func carrierStatus(shipmentID: Int64, status: ShipmentStatus) -> PostgresStatement {
         """
-        UPDATE shipments SET status = \(status), updated_at = now(),
-            delivered_at = CASE WHEN \(status) = 'delivered' THEN now() ELSE delivered_at END
+        UPDATE shipments SET status = \(same: status), updated_at = now(),
+            delivered_at = CASE WHEN \(same: status) = 'delivered' THEN now() ELSE delivered_at END
         WHERE id = \(shipmentID)
         """ as PostgresStatement
     }
@@ -641,7 +641,7 @@ public struct FulfillmentStore: Sendable {
             """
             SELECT DISTINCT l.order_id FROM order_lines l
             JOIN orders o ON o.id = l.order_id
-            WHERE l.quantity_backordered > 0 AND (\(skuID)::int8 IS NULL OR l.sku_id = \(skuID))
+            WHERE l.quantity_backordered > 0 AND (\(same: skuID)::int8 IS NULL OR l.sku_id = \(same: skuID))
               AND o.status IN ('backordered', 'partially_reserved', 'picking', 'packed', 'partially_shipped')
               AND EXISTS (SELECT 1 FROM inventory i JOIN warehouses w ON w.id = i.warehouse_id
                           WHERE i.sku_id = l.sku_id AND w.active AND i.on_hand - i.reserved > 0)

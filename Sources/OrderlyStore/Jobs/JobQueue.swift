@@ -149,11 +149,11 @@ public enum JobQueue {
                     SELECT id, priority, run_at FROM jobs
                     WHERE queue = q.name AND state IN ('available', 'scheduled', 'retryable') AND run_at <= now()
                     ORDER BY priority, run_at, id
-                    LIMIT \(limit)
+                    LIMIT \(same: limit)
                     FOR UPDATE SKIP LOCKED
                 ) j
                 ORDER BY j.priority, j.run_at, j.id
-                LIMIT \(limit)
+                LIMIT \(same: limit)
             )
             UPDATE jobs j
             SET state = 'running', attempt = j.attempt + 1, attempted_at = now(), attempted_by = \(worker),
@@ -230,8 +230,8 @@ public enum JobQueue {
                     run_at = CASE WHEN attempt >= max_attempts THEN run_at
                                   ELSE now() + make_interval(secs => \(retryInSeconds)::float8) END,
                     completed_at = CASE WHEN attempt >= max_attempts THEN now() END,
-                    lease_expires_at = NULL, last_error = \(message),
-                    errors = errors || jsonb_build_object('attempt', attempt, 'at', now(), 'error', \(message)::text)
+                    lease_expires_at = NULL, last_error = \(same: message),
+                    errors = errors || jsonb_build_object('attempt', attempt, 'at', now(), 'error', \(same: message)::text)
                 WHERE id = \(job.id) AND state = 'running' AND attempted_by = \(worker) AND attempt = \(attempt)
                 RETURNING state
                 """

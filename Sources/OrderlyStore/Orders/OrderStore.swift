@@ -64,9 +64,9 @@ public struct OrderStore: Sendable {
                     discount_minor, total_minor, payment_status, email, ship_name, ship_line1, ship_line2, ship_city,
                     ship_region, ship_postal_code, ship_country, ship_latitude, ship_longitude, billing_country,
                     risk_score, review_requested, routing_strategy)
-                VALUES (\(o.channel), \(o.externalID), \(status), \(holdReason), \(order.currency.code),
+                VALUES (\(o.channel), \(o.externalID), \(status), \(holdReason), \(same: order.currency.code),
                         \(order.subtotalMinor), \(o.shippingMinor), \(o.taxMinor), \(o.discountMinor),
-                        \(order.totalMinor), \(paymentStatus.rawValue), \(o.email), \(to.name), \(to.line1), \(to.line2),
+                        \(same: order.totalMinor), \(paymentStatus.rawValue), \(o.email), \(to.name), \(to.line1), \(to.line2),
                         \(to.city), \(to.region), \(to.postalCode), \(to.country), \(to.location?.latitude),
                         \(to.location?.longitude), \(o.billingCountry), \(o.riskScore.map { Int64($0) }),
                         \(o.reviewRequested), \(strategy))
@@ -94,9 +94,9 @@ public struct OrderStore: Sendable {
                 ORDER BY e.n
             ), payment AS (
                 INSERT INTO payments (order_id, kind, status, amount_minor, currency, provider, provider_ref, error)
-                SELECT o.id, \(paymentKind), \(paymentRowStatus), \(order.totalMinor), \(order.currency.code),
+                SELECT o.id, \(paymentKind), \(same: paymentRowStatus), \(same: order.totalMinor), \(same: order.currency.code),
                        \(payment?.provider), \(payment?.reference), \(payment?.message)
-                FROM new_order o WHERE \(paymentRowStatus)::text IS NOT NULL
+                FROM new_order o WHERE \(same: paymentRowStatus)::text IS NOT NULL
             )
             """
     }
@@ -297,12 +297,12 @@ public struct OrderStore: Sendable {
                 RETURNING i.warehouse_id, i.sku_id, i.on_hand, i.reserved, i.reorder_point
             ), ledger AS (
                 INSERT INTO inventory_ledger (warehouse_id, sku_id, reserved_delta, reason, order_id, actor)
-                SELECT a.warehouse_id, a.sku_id, a.quantity, 'reserve', t.id, \(actor) FROM alloc a, target t
+                SELECT a.warehouse_id, a.sku_id, a.quantity, 'reserve', t.id, \(same: actor) FROM alloc a, target t
             ), low_stock AS (
                 SELECT \(unescaped: Self.enqueueLowStock) FROM inv WHERE on_hand - reserved <= reorder_point
             ), decision AS (
                 INSERT INTO routing_decisions (order_id, strategy, rule, candidates, plan, attempt)
-                SELECT t.id, \(write.strategy), \(write.rule), \(write.candidatesJSON)::jsonb, \(write.planJSON)::jsonb,
+                SELECT t.id, \(same: write.strategy), \(write.rule), \(write.candidatesJSON)::jsonb, \(write.planJSON)::jsonb,
                        \(Int64(write.attempt))
                 FROM target t
                 RETURNING id, order_id
@@ -321,12 +321,12 @@ public struct OrderStore: Sendable {
                     ON a.order_line_id = b.id
                 WHERE l.id = b.id AND l.order_id = (SELECT id FROM target)
             ), moved AS (
-                UPDATE orders SET status = \(move?.to), routing_strategy = \(write.strategy), updated_at = now()
-                WHERE id = (SELECT id FROM target) AND status = \(move?.from) AND \(move?.event)::text IS NOT NULL
+                UPDATE orders SET status = \(move?.to), routing_strategy = \(same: write.strategy), updated_at = now()
+                WHERE id = (SELECT id FROM target) AND status = \(same: move?.from) AND \(same: move?.event)::text IS NOT NULL
                 RETURNING id, status
             ), move_event AS (
                 INSERT INTO order_events (order_id, event, from_status, to_status, actor, reason, data)
-                SELECT id, \(move?.event), \(move?.from), status, \(actor), \(move?.reason),
+                SELECT id, \(same: move?.event), \(same: move?.from), status, \(same: actor), \(move?.reason),
                        \(move?.data ?? "{}")::jsonb
                 FROM moved
             ), pick AS (
@@ -334,9 +334,9 @@ public struct OrderStore: Sendable {
                 WHERE \(write.enqueuePicks)::bool
             ), message AS (
                 INSERT INTO notifications (order_id, kind, recipient, subject, body, dedupe_key)
-                SELECT t.id, \(message?.kind), \(message?.recipient), \(message?.subject), \(message?.body),
+                SELECT t.id, \(same: message?.kind), \(message?.recipient), \(message?.subject), \(message?.body),
                        \(message?.dedupeKey) || t.id
-                FROM target t WHERE \(message?.kind)::text IS NOT NULL
+                FROM target t WHERE \(same: message?.kind)::text IS NOT NULL
                 ON CONFLICT (dedupe_key) DO NOTHING
             )
             """
@@ -364,7 +364,7 @@ public struct OrderStore: Sendable {
             """
             WITH gone AS (
                 UPDATE reservations SET status = \(status), closed_at = now()
-                WHERE order_id = \(orderID) AND status = 'active' AND (NOT \(expiredOnly)::bool OR expires_at <= now())
+                WHERE order_id = \(same: orderID) AND status = 'active' AND (NOT \(expiredOnly)::bool OR expires_at <= now())
                 RETURNING order_line_id, warehouse_id, sku_id, quantity
             ), per_row AS (
                 SELECT warehouse_id, sku_id, sum(quantity)::int8 AS quantity FROM gone GROUP BY 1, 2
@@ -373,7 +373,7 @@ public struct OrderStore: Sendable {
                 FROM per_row p WHERE i.warehouse_id = p.warehouse_id AND i.sku_id = p.sku_id
             ), ledger AS (
                 INSERT INTO inventory_ledger (warehouse_id, sku_id, reserved_delta, reason, order_id, actor)
-                SELECT warehouse_id, sku_id, -quantity, \(reason), \(orderID), \(actor) FROM per_row
+                SELECT warehouse_id, sku_id, -quantity, \(reason), \(same: orderID), \(actor) FROM per_row
             ), line AS (
                 UPDATE order_lines l SET quantity_reserved = l.quantity_reserved - g.quantity
                 FROM (SELECT order_line_id, sum(quantity)::int AS quantity FROM gone GROUP BY 1) g
@@ -391,14 +391,14 @@ public struct OrderStore: Sendable {
             """
             WITH line AS (
                 UPDATE order_lines SET quantity_cancelled = quantity - quantity_shipped, quantity_backordered = 0
-                WHERE order_id = \(orderID)
+                WHERE order_id = \(same: orderID)
             ), ship AS (
                 UPDATE shipments SET status = 'cancelled', updated_at = now()
-                WHERE order_id = \(orderID) AND status IN ('planned', 'picking', 'picked', 'packed', 'labelled')
+                WHERE order_id = \(same: orderID) AND status IN ('planned', 'picking', 'picked', 'packed', 'labelled')
                 RETURNING id
             ), job AS (
                 UPDATE jobs SET state = 'cancelled', completed_at = now()
-                WHERE (args->>'order_id')::int8 = \(orderID) AND args ? 'order_id' AND kind = 'pick'
+                WHERE (args->>'order_id')::int8 = \(same: orderID) AND args ? 'order_id' AND kind = 'pick'
                   AND state IN ('available', 'scheduled', 'retryable')
             )
             SELECT count(*) FROM ship
@@ -437,10 +437,10 @@ public struct OrderStore: Sendable {
         return """
             WITH row AS (
                 INSERT INTO payments (order_id, kind, status, amount_minor, currency, provider, provider_ref, error)
-                VALUES (\(orderID), \(kind), \(rowStatus), \(amountMinor), \(currency.code), \(verdict.provider),
+                VALUES (\(same: orderID), \(kind), \(rowStatus), \(amountMinor), \(currency.code), \(verdict.provider),
                         \(verdict.reference), \(verdict.message))
             )
-            UPDATE orders SET payment_status = \(verdict.status.rawValue), updated_at = now() WHERE id = \(orderID)
+            UPDATE orders SET payment_status = \(verdict.status.rawValue), updated_at = now() WHERE id = \(same: orderID)
             """
     }
 
@@ -452,12 +452,12 @@ public struct OrderStore: Sendable {
         return PostgresQuery(
             """
             WITH moved AS (
-                UPDATE orders SET status = \(to), hold_reason = \(holdReason?.rawValue), updated_at = now()
-                WHERE id = \(orderID) AND status = \(from)
+                UPDATE orders SET status = \(same: to), hold_reason = \(holdReason?.rawValue), updated_at = now()
+                WHERE id = \(orderID) AND status = \(same: from)
                 RETURNING id
             )
             INSERT INTO order_events (order_id, event, from_status, to_status, actor, reason, data)
-            SELECT id, \(move.event), \(from), \(to), \(actor), \(move.reason), \(move.data)::jsonb FROM moved
+            SELECT id, \(move.event), \(same: from), \(same: to), \(actor), \(move.reason), \(move.data)::jsonb FROM moved
             RETURNING id
             """
         ) { rows in
@@ -539,26 +539,26 @@ extension OrderStore {
     func waitFactsStatement(orderID: Int64) -> PostgresStatement {
         """
         SELECT 'order' AS fact, o.status AS a, o.hold_reason AS b, o.payment_status AS c, NULL::int8 AS n
-        FROM orders o WHERE o.id = \(orderID)
+        FROM orders o WHERE o.id = \(same: orderID)
         UNION ALL
         SELECT 'hold_note', e.reason, NULL, NULL, NULL FROM (
-            SELECT reason FROM order_events WHERE order_id = \(orderID) AND to_status = 'on_hold'
+            SELECT reason FROM order_events WHERE order_id = \(same: orderID) AND to_status = 'on_hold'
             ORDER BY id DESC LIMIT 1) e
         UNION ALL
         SELECT 'backordered', s.code, NULL, NULL, l.quantity_backordered::int8
         FROM order_lines l JOIN skus s ON s.id = l.sku_id
-        WHERE l.order_id = \(orderID) AND l.quantity_backordered > 0
+        WHERE l.order_id = \(same: orderID) AND l.quantity_backordered > 0
         UNION ALL
         SELECT 'reserved_until', to_char(min(r.expires_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                NULL, NULL, NULL
-        FROM reservations r WHERE r.order_id = \(orderID) AND r.status = 'active' AND r.expires_at IS NOT NULL
+        FROM reservations r WHERE r.order_id = \(same: orderID) AND r.status = 'active' AND r.expires_at IS NOT NULL
         HAVING count(*) > 0
         UNION ALL
         SELECT 'missing_rate', w.code, o.ship_country, NULL, t.grams
         FROM (SELECT r.warehouse_id, sum(r.quantity::int8 * k.weight_grams)::int8 AS grams
               FROM reservations r JOIN skus k ON k.id = r.sku_id
-              WHERE r.order_id = \(orderID) AND r.status = 'active' GROUP BY r.warehouse_id) t
-        JOIN warehouses w ON w.id = t.warehouse_id JOIN orders o ON o.id = \(orderID)
+              WHERE r.order_id = \(same: orderID) AND r.status = 'active' GROUP BY r.warehouse_id) t
+        JOIN warehouses w ON w.id = t.warehouse_id JOIN orders o ON o.id = \(same: orderID)
         WHERE NOT EXISTS (
             SELECT 1 FROM shipping_rates sr
             WHERE sr.active AND sr.destination_country = o.ship_country
@@ -567,17 +567,17 @@ extension OrderStore {
         UNION ALL
         SELECT 'job', j.kind, j.state, j.last_error, j.id FROM jobs j
         WHERE j.state IN ('available', 'scheduled', 'retryable', 'running', 'discarded')
-          AND j.args ? 'order_id' AND (j.args->>'order_id')::int8 = \(orderID)
+          AND j.args ? 'order_id' AND (j.args->>'order_id')::int8 = \(same: orderID)
         UNION ALL
         SELECT DISTINCT 'scanner_list', w.code, NULL, NULL, pl.id
         FROM pick_lists pl JOIN warehouses w ON w.id = pl.warehouse_id
         JOIN pick_list_lines pll ON pll.pick_list_id = pl.id
         JOIN shipment_lines sl ON sl.id = pll.shipment_line_id JOIN shipments sh ON sh.id = sl.shipment_id
-        WHERE sh.order_id = \(orderID) AND pl.status = 'in_progress' AND w.pick_confirmation = 'scanner'
+        WHERE sh.order_id = \(same: orderID) AND pl.status = 'in_progress' AND w.pick_confirmation = 'scanner'
         UNION ALL
         SELECT 'in_transit', sh.status, c.code, sh.tracking_number, sh.id
         FROM shipments sh LEFT JOIN carriers c ON c.id = sh.carrier_id
-        WHERE sh.order_id = \(orderID) AND sh.status IN ('shipped', 'delayed')
+        WHERE sh.order_id = \(same: orderID) AND sh.status IN ('shipped', 'delayed')
         """
     }
 
