@@ -128,8 +128,8 @@ public enum StandardJobs {
                 try notifications.deliver(
                     tx,
                     notificationID: id,
-                    lastAttempt: job.attempt >= job.maxAttempts,
                     attempt: job.attempt,
+                    of: job.maxAttempts,
                     send: notifier.send
                 ) { error in
                     logger.warning(

@@ -38,14 +38,17 @@ public enum AdminReads {
         }
     }
 
-    /// The order's history (events, shipments, notifications, jobs) in time order, and what it waits for.
-    public static func timeline(orderID: Int64) -> DatabaseRead<(history: [ReportRow], waits: OrderWaitFacts?)> {
+    /// The order's history (events, shipments, notifications, jobs) in time order, and what it waits
+    /// for, in one round trip; NOT_FOUND when there is no such order.
+    public static func timeline(orderID: Int64) -> DatabaseRead<(history: [ReportRow], waits: OrderWaitFacts)> {
         let store = OrderStore(actor: "admin")
         return DatabaseRead { connection in
-            (
-                try AdminQueries.timeline(connection, orderID: orderID),
-                try connection.run(store.waitFacts(orderID: orderID))
+            let (history, facts) = try connection.pipeline(
+                AdminQueries.timeline(orderID: orderID),
+                store.waitFacts(orderID: orderID)
             )
+            guard let facts else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
+            return (history, facts)
         }
     }
 

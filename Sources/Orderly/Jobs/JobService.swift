@@ -38,7 +38,15 @@ public struct JobService: Sendable {
 
     /// Claims due jobs, highest priority first; jobs other workers hold are skipped, not waited for.
     public func claim(_ claim: Claim) async throws -> [ClaimedJob] {
-        try await database.pool.withConnection { try JobQueue.decodeClaimed($0.query(claim.statement)) }
+        try await database.pool.withConnection {
+            try JobQueue.claim(
+                $0,
+                queues: claim.queues,
+                limit: claim.limit,
+                worker: claim.worker,
+                leaseSeconds: claim.leaseSeconds
+            )
+        }
     }
 
     /// Runs `body` (the jobs' handlers) in one transaction whose COMMIT travels with the jobs'
@@ -128,12 +136,6 @@ public struct JobService: Sendable {
         try await database.pool.withConnection { try JobQueue.enqueue($0, jobs) }
     }
 
-    /// Enqueues in the caller's transaction (NOTIFY is sent at its commit).
-    @discardableResult
-    public func enqueue(_ transaction: Transaction, _ jobs: [NewJob]) throws -> Int {
-        try JobQueue.enqueue(transaction.connection, jobs)
-    }
-
     /// One slice (10,000 at most) of finished jobs past their retention deleted; returns how many.
     public func prune(completedSeconds: Double, discardedSeconds: Double) async throws -> Int {
         try await database.pool.withConnection {
@@ -166,15 +168,17 @@ public struct JobService: Sendable {
 /// `JobService.wakeUps`: one event per NOTIFY (or reconnect); `stop()` closes the connection.
 public struct JobWakeUps: Sendable {
     let listener: PostgresListener
+    public let events: AsyncStream<Void>
 
-    public var events: AsyncStream<Void> {
-        let events = listener.events
-        return AsyncStream { continuation in
-            let task = Task {
-                for await _ in events { continuation.yield() }
+    init(listener: PostgresListener) {
+        self.listener = listener
+        let notifications = listener.events
+        events = AsyncStream { continuation in
+            let forwarding = Task {
+                for await _ in notifications { continuation.yield() }
                 continuation.finish()
             }
-            continuation.onTermination = { _ in task.cancel() }
+            continuation.onTermination = { _ in forwarding.cancel() }
         }
     }
 

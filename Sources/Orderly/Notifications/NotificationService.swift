@@ -11,15 +11,15 @@ public struct NotificationService: Sendable {
     }
 
     /// The notify job's work, in its transaction: the message, locked, is handed to `send` when it is
-    /// still pending, and marked sent. When `send` fails on the job's last attempt the message is
-    /// marked failed (visible, re-sendable) and `onGivingUp` hears why; earlier failures are thrown,
-    /// for the job to retry. Returns whether it was sent.
+    /// still pending, and marked sent. When `send` fails on the job's last attempt (`attempt` of
+    /// `maxAttempts`) the message is marked failed (visible, re-sendable) and `onGivingUp` hears why;
+    /// earlier failures are thrown, for the job to retry. Returns whether it was sent.
     @discardableResult
     public func deliver(
         _ transaction: Transaction,
         notificationID id: Int64,
-        lastAttempt: Bool,
         attempt: Int,
+        of maxAttempts: Int,
         send: (OutboxEntry) throws -> Void,
         onGivingUp: (any Error) -> Void = { _ in }
     ) throws -> Bool {
@@ -29,7 +29,7 @@ public struct NotificationService: Sendable {
             try send(message)
             try OutboxStore.markSent(tx, id: id)
             return true
-        } catch  where lastAttempt {
+        } catch  where attempt >= maxAttempts {
             onGivingUp(error)
             try OutboxStore.markFailed(tx, id: id, attempts: attempt, error: "\(error)")
             return false

@@ -28,7 +28,7 @@ extension AdminCommandRegistry {
         }
         read("ORDER TIMELINE") { c throws(AdminError) in
             return AdminReads.timeline(orderID: try c.int(required: "id")).map { history, facts in
-                let waits = facts.map(OrderWaits.describe) ?? []
+                let waits = OrderWaits.describe(facts)
                 // Last, what comes next: what the order is waiting for now.
                 let next: [ReportRow] = (waits.isEmpty ? ["nothing"] : waits).map {
                     [("at", .null), ("source", .text("waiting")), ("what", .text($0)), ("detail", .text(""))]

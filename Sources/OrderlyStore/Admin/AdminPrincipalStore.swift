@@ -42,14 +42,12 @@ public enum AdminPrincipalStore {
 
 /// `admin_idempotency`: claims keys before a mutating admin command runs and keeps its reply after.
 public enum AdminIdempotencyStore {
-    public typealias Lookup = IdempotencyLookup
-
     public static func lookup(
         _ connection: PostgresConnection,
         principal: String,
         key: String,
         requestHash: String
-    ) throws -> Lookup {
+    ) throws -> IdempotencyLookup {
         let stored = try connection.run(
             .first("SELECT request_hash, reply FROM admin_idempotency WHERE principal = \(principal) AND key = \(key)")
             {
@@ -58,7 +56,7 @@ public enum AdminIdempotencyStore {
         )
         guard let (hash, reply) = stored else { return .free }
         guard hash == requestHash else { return .mismatch }
-        return reply.map(Lookup.replay) ?? .unfinished
+        return reply.map(IdempotencyLookup.replay) ?? .unfinished
     }
 
     /// Stores a command's reply under its key; runs inside the command's own transaction, so the

@@ -4,10 +4,9 @@ public import OrderlyCore
 /// The SQL behind the admin protocol's listing and job commands. Each is one statement; rows come
 /// back as (column, text or integer) pairs for the reply writer, in the order the SELECT names them.
 public enum AdminQueries {
-    public typealias Row = ReportRow
 
     /// Reads every column of every row by its type: int2/4/8 as integers, bool as flags, the rest as text.
-    public static func rows(_ result: PostgresRows) throws -> [Row] {
+    public static func rows(_ result: PostgresRows) throws -> [ReportRow] {
         try result.map { row in
             try result.columns.enumerated().map { index, column in
                 if try row.isNull(at: index) { return (column.name, .null) }
@@ -22,7 +21,7 @@ public enum AdminQueries {
         }
     }
 
-    public static func warehouses(_ connection: PostgresConnection) throws -> [Row] {
+    public static func warehouses(_ connection: PostgresConnection) throws -> [ReportRow] {
         try rows(
             connection.query(
                 """
@@ -35,7 +34,7 @@ public enum AdminQueries {
     }
 
     /// SKUs whose code starts with `prefix` (compared as text, not a pattern), by code.
-    public static func skus(_ connection: PostgresConnection, prefix: String, limit: Int64) throws -> [Row] {
+    public static func skus(_ connection: PostgresConnection, prefix: String, limit: Int64) throws -> [ReportRow] {
         try rows(
             connection.query(
                 """
@@ -94,7 +93,7 @@ public enum AdminQueries {
     static func carrierCode(_ text: String) -> String { text.uppercased() }
     static func serviceName(_ text: String) -> String { text.lowercased() }
 
-    public static func rates(_ connection: PostgresConnection, country: String?) throws -> [Row] {
+    public static func rates(_ connection: PostgresConnection, country: String?) throws -> [ReportRow] {
         try rows(
             connection.query(
                 """
@@ -116,7 +115,7 @@ public enum AdminQueries {
         channel: String?,
         before: Int64?,
         limit: Int64
-    ) throws -> [Row] {
+    ) throws -> [ReportRow] {
         try rows(
             connection.query(
                 """
@@ -137,7 +136,7 @@ public enum AdminQueries {
         status: String?,
         limit: Int64
     ) throws
-        -> [Row]
+        -> [ReportRow]
     {
         try rows(
             connection.query(
@@ -157,7 +156,7 @@ public enum AdminQueries {
         """
 
     /// The shipment (first row) and its lines (the rest); NOT_FOUND if it does not exist.
-    public static func shipment(_ connection: PostgresConnection, id: Int64) throws -> [Row] {
+    public static func shipment(_ connection: PostgresConnection, id: Int64) throws -> [ReportRow] {
         let shipment = try rows(
             connection.query("\(unescaped: shipmentSelect)\nWHERE s.id = \(id)" as PostgresStatement)
         )
@@ -180,7 +179,7 @@ public enum AdminQueries {
         status: String?,
         id: Int64? = nil,
         limit: Int
-    ) throws -> [Row] {
+    ) throws -> [ReportRow] {
         try rows(
             connection.query(
                 """
@@ -199,7 +198,7 @@ public enum AdminQueries {
     }
 
     /// The list, then its lines in walk order.
-    public static func pickList(_ connection: PostgresConnection, id: Int64) throws -> [Row] {
+    public static func pickList(_ connection: PostgresConnection, id: Int64) throws -> [ReportRow] {
         let list = try pickLists(connection, warehouse: nil, status: nil, id: id, limit: 1)
         guard !list.isEmpty else { throw OrderlyError(.notFound, "pick list \(id) does not exist") }
         let lines = try rows(
@@ -218,46 +217,44 @@ public enum AdminQueries {
     }
 
     /// Everything that happened to an order, oldest first: its events, its shipments' milestones, its
-    /// jobs (with their state and last error) and its notifications.
-    public static func timeline(_ connection: PostgresConnection, orderID: Int64) throws -> [Row] {
-        let exists = try connection.query("SELECT 1 FROM orders WHERE id = \(orderID)" as PostgresStatement)
-        guard !exists.isEmpty else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
-        return try rows(
-            connection.query(
-                """
-                SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, source, what, detail
-                FROM (
-                    SELECT created_at AS at, 'event' AS source, 1 AS rank, id,
-                           event || ': ' || coalesce(from_status, '-') || ' -> ' || to_status AS what,
-                           coalesce(reason || ' ', '') || '(' || actor || ')' AS detail
-                    FROM order_events WHERE order_id = \(same: orderID)
-                    UNION ALL
-                    SELECT m.at, 'shipment', 2, s.id, 'shipment ' || s.id || ' ' || m.what,
-                           CASE m.what WHEN 'created' THEN 'warehouse ' || w.code
-                                       WHEN 'packed' THEN coalesce(s.weight_grams || ' g', '')
-                                       WHEN 'shipped' THEN coalesce(c.code || ' ' || s.service || ' ', '')
-                                                           || coalesce(s.tracking_number, '')
-                                       ELSE '' END
-                    FROM shipments s JOIN warehouses w ON w.id = s.warehouse_id
-                    LEFT JOIN carriers c ON c.id = s.carrier_id
-                    CROSS JOIN LATERAL (VALUES ('created', s.created_at), ('packed', s.packed_at),
-                                               ('shipped', s.shipped_at), ('delivered', s.delivered_at),
-                                               (s.status, CASE WHEN s.status IN ('delayed', 'lost', 'cancelled')
-                                                               THEN s.updated_at END)) AS m(what, at)
-                    WHERE s.order_id = \(same: orderID) AND m.at IS NOT NULL
-                    UNION ALL
-                    SELECT created_at, 'job', 3, id, kind || ' job ' || id || ': ' || state,
-                           'attempt ' || attempt || '/' || max_attempts || coalesce(' by ' || attempted_by, '')
-                               || coalesce(', last error: ' || last_error, '')
-                    FROM jobs WHERE args ? 'order_id' AND (args->>'order_id')::bigint = \(same: orderID)
-                    UNION ALL
-                    SELECT created_at, 'notification', 4, id, kind || ' to ' || recipient, status
-                           || coalesce(' at ' || to_char(sent_at AT TIME ZONE 'UTC', 'HH24:MI:SS'), '')
-                    FROM notifications WHERE order_id = \(same: orderID)
-                ) t
-                ORDER BY t.at, t.rank, t.id
-                """ as PostgresStatement
-            )
+    /// jobs (with their state and last error) and its notifications. Empty for an order that does not
+    /// exist (`OrderStore.waitFacts`, read with it, says which).
+    public static func timeline(orderID: Int64) -> PostgresQuery<[ReportRow]> {
+        PostgresQuery(
+            """
+            SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, source, what, detail
+            FROM (
+                SELECT created_at AS at, 'event' AS source, 1 AS rank, id,
+                       event || ': ' || coalesce(from_status, '-') || ' -> ' || to_status AS what,
+                       coalesce(reason || ' ', '') || '(' || actor || ')' AS detail
+                FROM order_events WHERE order_id = \(same: orderID)
+                UNION ALL
+                SELECT m.at, 'shipment', 2, s.id, 'shipment ' || s.id || ' ' || m.what,
+                       CASE m.what WHEN 'created' THEN 'warehouse ' || w.code
+                                   WHEN 'packed' THEN coalesce(s.weight_grams || ' g', '')
+                                   WHEN 'shipped' THEN coalesce(c.code || ' ' || s.service || ' ', '')
+                                                       || coalesce(s.tracking_number, '')
+                                   ELSE '' END
+                FROM shipments s JOIN warehouses w ON w.id = s.warehouse_id
+                LEFT JOIN carriers c ON c.id = s.carrier_id
+                CROSS JOIN LATERAL (VALUES ('created', s.created_at), ('packed', s.packed_at),
+                                           ('shipped', s.shipped_at), ('delivered', s.delivered_at),
+                                           (s.status, CASE WHEN s.status IN ('delayed', 'lost', 'cancelled')
+                                                           THEN s.updated_at END)) AS m(what, at)
+                WHERE s.order_id = \(same: orderID) AND m.at IS NOT NULL
+                UNION ALL
+                SELECT created_at, 'job', 3, id, kind || ' job ' || id || ': ' || state,
+                       'attempt ' || attempt || '/' || max_attempts || coalesce(' by ' || attempted_by, '')
+                           || coalesce(', last error: ' || last_error, '')
+                FROM jobs WHERE args ? 'order_id' AND (args->>'order_id')::bigint = \(same: orderID)
+                UNION ALL
+                SELECT created_at, 'notification', 4, id, kind || ' to ' || recipient, status
+                       || coalesce(' at ' || to_char(sent_at AT TIME ZONE 'UTC', 'HH24:MI:SS'), '')
+                FROM notifications WHERE order_id = \(same: orderID)
+            ) t
+            ORDER BY t.at, t.rank, t.id
+            """,
+            decode: rows
         )
     }
 
@@ -267,7 +264,7 @@ public enum AdminQueries {
         status: String?,
         limit: Int
     ) throws
-        -> [Row]
+        -> [ReportRow]
     {
         try rows(
             connection.query(
@@ -315,7 +312,7 @@ public enum AdminQueries {
         throw OrderlyError(.conflict, "notification \(id) is \(status); only a failed one is sent again")
     }
 
-    public static func jobStats(_ connection: PostgresConnection) throws -> [Row] {
+    public static func jobStats(_ connection: PostgresConnection) throws -> [ReportRow] {
         try rows(
             connection.query(
                 """
@@ -333,7 +330,7 @@ public enum AdminQueries {
         kind: String?,
         limit: Int64
     ) throws
-        -> [Row]
+        -> [ReportRow]
     {
         try rows(
             connection.query(

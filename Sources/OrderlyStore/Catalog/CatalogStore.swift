@@ -49,10 +49,8 @@ public enum CatalogStore {
 }
 
 extension CatalogStore {
-    public typealias Reference = CatalogReference
-
     /// The warehouse's id; NOT_FOUND (pointing at `WAREHOUSE LIST`) when there is none.
-    public static func warehouseID(_ connection: PostgresConnection, _ reference: Reference) throws -> Int64 {
+    public static func warehouseID(_ connection: PostgresConnection, _ reference: CatalogReference) throws -> Int64 {
         let statement: PostgresStatement =
             switch reference {
             case .id(let id): "SELECT id FROM warehouses WHERE id = \(id)"
@@ -62,7 +60,7 @@ extension CatalogStore {
     }
 
     /// The SKU's id; NOT_FOUND (pointing at `SKU LIST`) when there is none.
-    public static func skuID(_ connection: PostgresConnection, _ reference: Reference) throws -> Int64 {
+    public static func skuID(_ connection: PostgresConnection, _ reference: CatalogReference) throws -> Int64 {
         let statement: PostgresStatement =
             switch reference {
             case .id(let id): "SELECT id FROM skus WHERE id = \(id)"
@@ -73,7 +71,7 @@ extension CatalogStore {
 
     private static func found(
         _ rows: PostgresRows,
-        _ reference: Reference,
+        _ reference: CatalogReference,
         _ what: String,
         listing: String
     ) throws

@@ -224,8 +224,8 @@ public struct FulfillmentStore: Sendable {
         except shipmentID: Int64
     ) throws -> [ShipmentStatus] {
         try connection.query(
-            ("SELECT status FROM shipments WHERE order_id = \(orderID) AND id <> \(shipmentID) ORDER BY id"
-                as PostgresStatement)
+            "SELECT status FROM shipments WHERE order_id = \(orderID) AND id <> \(shipmentID) ORDER BY id"
+                as PostgresStatement
         ).map { try $0.decode(ShipmentStatus.self, at: 0) }
     }
 
@@ -336,8 +336,8 @@ public struct FulfillmentStore: Sendable {
     /// A pick list and its lines, the list locked.
     public func pickList(_ id: Int64) -> PostgresQuery<PickListRecord?> {
         PostgresQuery(statements: [
-            ("SELECT id, warehouse_id, method, zone, status FROM pick_lists WHERE id = \(id) FOR UPDATE"
-                as PostgresStatement),
+            "SELECT id, warehouse_id, method, zone, status FROM pick_lists WHERE id = \(id) FOR UPDATE"
+                as PostgresStatement,
             """
             SELECT pl.id, sl.shipment_id, pl.shipment_line_id, s.code, pl.bin_location, i.zone,
                    pl.walk_sequence, pl.quantity::int8, pl.quantity_picked::int8, pl.sku_id
