@@ -20,6 +20,11 @@ public struct OrderlyComponents: Sendable {
     /// over the `shipping_rates` rows.
     public private(set) var carriers: [String: any Carrier]
     public var payments: any PaymentVerifier
+    /// The provider captures at shipment, voids and refunds go through. The recording gateway grants
+    /// every request and leaves an instruction in the outbox for the business's own payment system.
+    public var gateway: any PaymentGateway = RecordingGateway()
+    /// How long a gateway request may go unanswered before it counts as failed (and is retried).
+    public var gatewayTimeoutSeconds: Double = 30
 
     public init(
         policy: OrderPolicy,

@@ -177,8 +177,16 @@ extension CommandTable {
                 .optional("email", .text(maximumLength: 254), "customer e-mail"),
                 .optional("shipping", .money, "minor units"), .optional("tax", .money, "minor units"),
                 .optional("discount", .money, "minor units"),
-                .optional("method", .text(maximumLength: 32), "payment method"),
-                .optional("token", .text(maximumLength: 128), "payment token"),
+                .optional("method", .text(maximumLength: 32), "payment method (asks the verifier)"),
+                .optional("token", .text(maximumLength: 128), "payment token (asks the verifier)"),
+                .optional(
+                    "payment",
+                    .oneOf(["authorized", "captured", "pending", "failed", "none"]),
+                    "what the storefront already did with the payment"
+                ),
+                .optional("amount", .money, "the stated payment's amount, minor units (must be the total)"),
+                .optional("provider", .text(maximumLength: 64), "the stated payment's provider"),
+                .optional("reference", .text(maximumLength: 200), "the provider's reference (idempotent)"),
                 .optional("billing_country", .country, "billing country"),
                 .optional("risk", .int(0...100), "fraud score"), .optional("review", .bool, "hold for review"),
             ]
@@ -327,6 +335,45 @@ extension CommandTable {
             role: .readonly,
             "an order's history: events, shipments, jobs and notifications, oldest first",
             [.required("id", .id, positional: true, "order id")]
+        ),
+        CommandSpec(
+            "PAYMENT",
+            "RECORD",
+            role: .operator,
+            mutating: true,
+            "records a provider's verdict on an order's payment (idempotent on provider + reference + status)",
+            [
+                .required("order", .id, "order id"),
+                .required(
+                    "status",
+                    .oneOf(["authorized", "captured", "pending", "failed", "voided", "refunded"]),
+                    "what the provider says"
+                ),
+                .required("reference", .text(maximumLength: 200), "the provider's reference"),
+                .optional("provider", .text(maximumLength: 64), "provider name (default manual)"),
+                .optional("amount", .money, "minor units (default: the total, or what is left to capture)"),
+                .optional("note", .text(maximumLength: 500), "why"),
+            ]
+        ),
+        CommandSpec(
+            "PAYMENT",
+            "LIST",
+            role: .readonly,
+            "an order's balance, then its payment ledger and the requests still in flight",
+            [.required("order", .id, "order id")]
+        ),
+        CommandSpec(
+            "PAYMENT",
+            "REFUND",
+            role: .admin,
+            mutating: true,
+            "refunds captured money through the payment gateway (at most captured - refunded)",
+            [
+                .required("order", .id, "order id"),
+                .required("amount", .money, "minor units"),
+                .required("key", .text(maximumLength: 200), "the refund's own key: the same key is the same refund"),
+                .required("reason", .text(maximumLength: 500), "why"),
+            ]
         ),
         CommandSpec(
             "NOTIFICATION",

@@ -35,6 +35,7 @@ struct AdminCommandRegistry: Sendable {
         registry.registerCatalogCommands()
         registry.registerStockCommands()
         registry.registerOrderCommands()
+        registry.registerPaymentCommands()
         registry.registerFulfillmentCommands()
         registry.registerOperationsCommands()
         return registry

@@ -200,6 +200,10 @@ struct AdminCall: Sendable {
 
     var inventory: InventoryService { InventoryService(database: executor.database, actor: actor) }
 
+    var payments: PaymentService {
+        PaymentService(database: executor.database, actor: actor, components: executor.components)
+    }
+
     var catalog: CatalogService { CatalogService(database: executor.database) }
 
     var jobs: JobService { JobService(database: executor.database) }

@@ -125,8 +125,8 @@ enum AdminReplies {
         return .ok(fields)
     }
 
-    static func order(_ order: OrderRecord, waitingFor: [String]) -> AdminReply {
-        let head = [
+    static func order(_ order: OrderRecord, balance: PaymentBalance?, waitingFor: [String]) -> AdminReply {
+        var head = [
             AdminField("id", order.id), AdminField("channel", order.channel.rawValue),
             AdminField("external_id", order.externalID), AdminField("status", order.status.rawValue),
             AdminField("hold_reason", order.holdReason?.rawValue), AdminField("payment", order.paymentStatus.rawValue),
@@ -134,6 +134,7 @@ enum AdminReplies {
             AdminField("ship_to", "\(order.shipTo.name), \(order.shipTo.city), \(order.shipTo.country)"),
             AdminField("waiting_for", waitingFor.isEmpty ? "nothing" : waitingFor.joined(separator: "; ")),
         ]
+        if let balance { head += balanceFields(balance) }
         return .rows(
             [head]
                 + order.lines.map {
@@ -145,6 +146,16 @@ enum AdminReplies {
                     ]
                 }
         )
+    }
+
+    /// An order's money: what was authorized, captured, refunded and voided, and what is outstanding.
+    static func balanceFields(_ balance: PaymentBalance) -> [AdminField] {
+        [
+            AdminField("authorized", balance.authorized), AdminField("captured", balance.captured),
+            AdminField("refunded", balance.refunded), AdminField("voided", balance.voided),
+            AdminField("refunding", balance.refunding), AdminField("capturable", balance.capturable),
+            AdminField("outstanding", balance.outstanding),
+        ]
     }
 
     static func stockFields(_ row: InventoryRow) -> [AdminField] {

@@ -38,7 +38,8 @@ struct CheckCommand: AsyncParsableCommand {
         violations.map { "invariant \($0.invariant): \($0.detail)" }
             + [
                 violations.isEmpty
-                    ? "ok: invariants 1-4 hold (\(ordersChecked) orders checked)" : "\(violations.count) violations"
+                    ? "ok: invariants 1-4 and 7 hold (\(ordersChecked) orders checked)"
+                    : "\(violations.count) violations"
             ]
     }
 }

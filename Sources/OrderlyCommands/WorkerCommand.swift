@@ -2,6 +2,7 @@ public import ArgumentParser
 import Foundation
 import Logging
 import Orderly
+import OrderlyCore
 public import OrderlyWorker
 import ServiceLifecycle
 import UnixSignals
@@ -34,7 +35,7 @@ public struct WorkerCommand: AsyncParsableCommand {
     var concurrency = 4
 
     @Option(help: "Queues to drain, comma-separated.")
-    var queues = "default,fulfillment,notifications,alerts,maintenance"
+    var queues = "default,fulfillment,payments,notifications,alerts,maintenance"
 
     @Option(help: "Seconds a claimed job is leased for (extended while it runs; another worker rescues it after).")
     var leaseSeconds = 30.0
@@ -69,6 +70,18 @@ public struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Hours to keep discarded jobs (their errors, for a retry) before the prune sweep deletes them.")
     var retainDiscardedHours = 168.0
 
+    @Option(
+        help: """
+            Payment gateway for captures at shipment, voids and refunds: 'recording' (grants each request \
+            and writes it to the outbox as a payment_instruction webhook for your payment system) or \
+            'test' (scripted by the authorization's reference: capture_declines:N, capture_hangs:N).
+            """
+    )
+    var paymentGateway = "recording"
+
+    @Option(help: "Seconds a payment gateway request may go unanswered before it is retried.")
+    var paymentTimeout = 30.0
+
     @Option(help: "Recipient of low-stock alerts.")
     var alertsTo = "operations"
 
@@ -101,6 +114,14 @@ public struct WorkerCommand: AsyncParsableCommand {
         if alertsChannel == "email", !SMTPNotifier.isAddress(alertsTo) {
             throw ValidationError("--alerts-to must be an e-mail address when --alerts-channel is email")
         }
+        guard ["recording", "test"].contains(paymentGateway) else {
+            throw ValidationError("--payment-gateway must be recording or test")
+        }
+        guard paymentTimeout > 0 else { throw ValidationError("--payment-timeout must be > 0") }
+        guard ["recording", "test"].contains(paymentGateway) else {
+            throw ValidationError("--payment-gateway must be recording or test")
+        }
+        guard paymentTimeout > 0 else { throw ValidationError("--payment-timeout must be > 0") }
         guard SMTPNotifier.isAddress(mailFrom) else { throw ValidationError("--mail-from must be an e-mail address") }
     }
 
@@ -160,7 +181,9 @@ public struct WorkerCommand: AsyncParsableCommand {
                 log
             }
         // The composition root: what this process routes, holds, quotes and verifies with, decided here.
-        let components = OrderlyComponents.standard
+        var components = OrderlyComponents.standard
+        components.gateway = paymentGateway == "test" ? ScriptedGateway() : RecordingGateway()
+        components.gatewayTimeoutSeconds = paymentTimeout
         try components.validate()
         let orders = OrderService(database: orderly, actor: actor, components: components)
         let handlers = StandardJobs.handlers(
@@ -180,7 +203,10 @@ public struct WorkerCommand: AsyncParsableCommand {
             handlers: handlers.transactional + hooks.handlers,
             idempotentHandlers: handlers.idempotent,
             configuration: settings,
-            onDiscard: StandardJobs.onDiscard(orders: orders),
+            onDiscard: StandardJobs.onDiscard(
+                orders: orders,
+                alerts: AlertRoute(recipient: alertsTo, channel: alertsChannel)
+            ),
             logger: logger
         )
         logger.info(

@@ -75,9 +75,26 @@ public struct AlertRoute: Sendable {
 
 extension StandardJobs {
     /// Holds the order of a fulfillment job discarded for good (`fulfillment_failed`), so it is seen
-    /// (ORDER LIST status=on_hold, ORDER SHOW's waiting_for) instead of stuck mid-fulfillment.
-    public static func onDiscard(orders: OrderService) -> DiscardHook {
-        { job, error, tx in
+    /// (ORDER LIST status=on_hold, ORDER SHOW's waiting_for) instead of stuck mid-fulfillment; a
+    /// parcel's capture discarded holds it `payment_failed`, its intent failed, and alerts operations.
+    public static func onDiscard(
+        orders: OrderService,
+        payments: PaymentService? = nil,
+        alerts: AlertRoute = AlertRoute()
+    ) -> DiscardHook {
+        let payments =
+            payments ?? PaymentService(database: orders.database, actor: orders.actor, components: orders.components)
+        return { job, error, tx in
+            if job.kind == Jobs.Capture.name, let args = try? Jobs.Capture.decode(job.args) {
+                try payments.captureFailedForGood(
+                    tx,
+                    orderID: args.orderID,
+                    shipmentID: args.shipmentID,
+                    error: "\(error) (after \(job.attempt) attempts)",
+                    alert: (alerts.recipient, alerts.channel)
+                )
+                return
+            }
             guard let orderID = Jobs.fulfillmentOrder(kind: job.kind, args: job.args) else { return }
             try orders.holdForFailedFulfillment(
                 tx,
@@ -89,7 +106,7 @@ extension StandardJobs {
 }
 
 /// The handlers `orderly worker` runs: fulfillment (pick, pick_batch, pack, label, ship,
-/// carrier_event, reroute), the outbox (notify), alerts (low_stock), sweeps (expire_reservations,
+/// carrier_event, reroute), payments (capture, void_payment, payment_verdict), the outbox (notify), alerts (low_stock), sweeps (expire_reservations,
 /// retry_backorders, prune_jobs) and `noop` (benchmarks).
 public enum StandardJobs {
     public static func handlers(
@@ -102,6 +119,11 @@ public enum StandardJobs {
         logger: Logger
     ) -> (transactional: [any JobHandler], idempotent: [any IdempotentJobHandler]) {
         let notifications = NotificationService(database: fulfillment.database)
+        let payments = PaymentService(
+            database: fulfillment.database,
+            actor: fulfillment.actor,
+            components: fulfillment.components
+        )
         let jobs = JobService(database: fulfillment.database)
         let transactional: [any JobHandler] = [
             TransactionalJob(Jobs.Pick.self) { args, _, tx in
@@ -150,6 +172,30 @@ public enum StandardJobs {
             TransactionalJob(Jobs.Noop.self, batchable: true) { _, _, _ in },
         ]
         let idempotent: [any IdempotentJobHandler] = [
+            IdempotentJob(Jobs.Capture.self) { args, job in
+                try await payments.captureParcel(
+                    orderID: args.orderID,
+                    shipmentID: args.shipmentID,
+                    attempt: job.attempt
+                )
+            },
+            IdempotentJob(Jobs.VoidPayment.self) { args, job in
+                try await payments.voidRemainder(orderID: args.orderID, attempt: job.attempt)
+            },
+            IdempotentJob(Jobs.PaymentVerdictArrived.self) { args, _ in
+                guard let status = PaymentStatus(rawValue: args.status), PaymentStatus.stated.contains(status) else {
+                    throw OrderlyError(
+                        .badArgument,
+                        "a webhook's payment status '\(args.status)' is not one a provider states"
+                    )
+                }
+                try await payments.record(
+                    args.orderID,
+                    verdict: PaymentVerdict(status: status, provider: args.provider, reference: args.reference),
+                    amountMinor: args.amountMinor,
+                    note: args.note
+                )
+            },
             IdempotentJob(Jobs.Reroute.self) { args, _ in
                 do {
                     _ = try await orders.reserve(orderID: args.orderID)

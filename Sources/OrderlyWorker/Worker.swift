@@ -52,7 +52,7 @@ public struct WorkerConfiguration: Sendable {
 
     public init(
         id: String = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)",
-        queues: [String] = ["default", "fulfillment", "notifications", "alerts", "maintenance"],
+        queues: [String] = ["default", "fulfillment", "payments", "notifications", "alerts", "maintenance"],
         concurrency: Int = 4,
         leaseSeconds: Double = 30,
         pollInterval: Duration = .seconds(1),

@@ -54,6 +54,6 @@ struct AdminCLITests {
         #expect(passing.status == 0, "\(passing.output)")
         let check = try await onThread { try Self.admin(["--port", port, "CHECK"]) }
         #expect(check.status == 0)
-        #expect(check.output.hasPrefix("ok: invariants 1-4 hold (0 orders checked)"), "\(check.output)")
+        #expect(check.output.hasPrefix("ok: invariants 1-4 and 7 hold (0 orders checked)"), "\(check.output)")
     }
 }

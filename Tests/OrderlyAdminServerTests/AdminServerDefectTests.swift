@@ -185,7 +185,7 @@ struct AdminServerDefectTests {
             #expect(Self.field(released, "reserved") == "2", "\(released)")
             // CHECK says which invariants hold, as `orderly check` does.
             let check = try c.request("CHECK")
-            #expect(check.count == 6 && check.dropFirst().dropLast().allSatisfy { $0.contains("holds=true") })
+            #expect(check.count == 7 && check.dropFirst().dropLast().allSatisfy { $0.contains("holds=true") })
         }
     }
 

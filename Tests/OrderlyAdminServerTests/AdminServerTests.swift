@@ -239,7 +239,7 @@ struct AdminServerTests {
             #expect(try ok("JOBS RETRY \(job)")[0].contains("state=available"))
             #expect(try ok("JOBS DISCARD \(job)")[0].contains("state=discarded"))
             let check = try ok("CHECK")
-            #expect(check.count == 6 && check[1...4].allSatisfy { $0.contains("holds=true violations=0") }, "\(check)")
+            #expect(check.count == 7 && check[1...5].allSatisfy { $0.contains("holds=true violations=0") }, "\(check)")
             #expect(try c.request("QUIT") == ["OK bye=true"])
             #expect(try c.readLine() == nil)
         }

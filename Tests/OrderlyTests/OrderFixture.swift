@@ -10,6 +10,7 @@ struct OrderFixture {
     let pool: PostgresPool
     let database: OrderlyDatabase
     let orders: OrderService
+    var payments: PaymentService { PaymentService(database: database, actor: "test", components: orders.components) }
     let inventory: InventoryService
     let tag: String
     /// Hamburg-ish, Kassel-ish, Munich-ish.
@@ -20,7 +21,8 @@ struct OrderFixture {
     static func make(
         _ pool: PostgresPool,
         policy: OrderPolicy = .standard,
-        stock: [[Int64]] = [[10, 10], [10, 10], [10, 10]]
+        stock: [[Int64]] = [[10, 10], [10, 10], [10, 10]],
+        gateway: any PaymentGateway = RecordingGateway()
     ) async throws -> OrderFixture {
         let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36).uppercased()
         let latitudes = [53.55, 51.31, 48.14]
@@ -41,7 +43,16 @@ struct OrderFixture {
         return OrderFixture(
             pool: pool,
             database: database,
-            orders: OrderService(database: database, actor: "test", policy: policy),
+            orders: OrderService(
+                database: database,
+                actor: "test",
+                components: {
+                    var components = OrderlyComponents.standard
+                    components.policy = policy
+                    components.gateway = gateway
+                    return components
+                }()
+            ),
             inventory: inventory,
             tag: tag,
             warehouses: warehouses,
@@ -91,7 +102,12 @@ struct OrderFixture {
         try await pool.query(sql, bindings).scalar(Int64.self)
     }
 
+    /// The order's status moves, by event name (facts such as payments left out).
     func eventNames(_ order: Int64) async throws -> [String] {
-        try await orders.events(order).map(\.event)
+        try await moves(order).map(\.event)
+    }
+
+    func moves(_ order: Int64) async throws -> [OrderEventRecord] {
+        try await orders.events(order).filter { OrderFact(rawValue: $0.event) == nil }
     }
 }

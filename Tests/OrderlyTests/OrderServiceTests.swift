@@ -200,7 +200,7 @@ struct OrderServiceTests {
         #expect(again.status == .onHold && again.holdReason == .manual)
         let released = try await f.orders.release(review.orderID, note: "called the customer")
         #expect(released.status == .reserved)
-        let events = try await f.orders.events(review.orderID)
+        let events = try await f.moves(review.orderID)
         #expect(events.map(\.event) == ["capture", "hold", "hold", "release", "reserve"])
         #expect(events[3].reason == "released: called the customer")
         #expect(events.allSatisfy { $0.actor == "test" })
@@ -208,12 +208,17 @@ struct OrderServiceTests {
         // A declined payment, then an authorization: re-evaluation releases and reserves.
         let declined = try await f.orders.place(f.newOrder("pf", token: "tok_declined"))
         #expect(declined.holdReason == .paymentFailed)
-        let paid = try await f.orders.recordPayment(
+        let paid = try await f.payments.record(
             declined.orderID,
-            verdict: PaymentVerdict(status: .authorized, provider: "builtin", reference: "ref-1")
+            verdict: PaymentVerdict(status: .authorized, provider: "builtin", reference: "ref-1"),
+            amountMinor: nil
         )
         #expect(paid.status == .reserved)
-        #expect(try await f.eventNames(declined.orderID) == ["capture", "hold", "release", "reserve"])
+        #expect(
+            try await f.orders.events(declined.orderID).map(\.event) == [
+                "capture", "payment_failed", "hold", "payment_authorized", "release", "reserve",
+            ]
+        )
         #expect(try await f.orders.order(declined.orderID).paymentStatus == .authorized)
 
         // Bad input changes nothing.
@@ -253,7 +258,7 @@ struct OrderServiceTests {
         // A marketplace rejects: captured, cancelled at once with the shortage as reason, nothing kept.
         let market = try await f.orders.place(f.newOrder("mp", channel: .marketplace, lines: [(1, 1)]))
         #expect(market.status == .cancelled)
-        let events = try await f.orders.events(market.orderID)
+        let events = try await f.moves(market.orderID)
         #expect(events.map(\.event) == ["capture", "cancel"])
         #expect(events[1].reason?.contains("insufficient stock") == true)
         #expect(try await f.orders.order(market.orderID).lines.map(\.cancelled) == [1])
@@ -333,9 +338,10 @@ struct OrderServiceTests {
             ) == 1
         )
         // The payment arrives: re-evaluated, reserved again, picks released.
-        let paid = try await f.orders.recordPayment(
+        let paid = try await f.payments.record(
             placed.orderID,
-            verdict: PaymentVerdict(status: .captured, provider: "builtin")
+            verdict: PaymentVerdict(status: .captured, provider: "builtin", reference: "ref-2"),
+            amountMinor: nil
         )
         #expect(paid.status == .reserved)
         #expect(

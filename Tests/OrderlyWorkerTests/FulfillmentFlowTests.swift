@@ -32,7 +32,11 @@ struct FulfillmentFlowTests {
 
         /// Two warehouses (Munich-ish first, Hamburg-ish), two SKUs in bins and zones, one carrier with
         /// two services to Germany.
-        static func make(stock: [[Int64]] = [[10, 10], [10, 10]]) async throws -> Setup {
+        static func make(
+            stock: [[Int64]] = [[10, 10], [10, 10]],
+            gateway: any PaymentGateway = RecordingGateway(),
+            gatewayTimeoutSeconds: Double = 600
+        ) async throws -> Setup {
             let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 12))
             let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36).uppercased()
             let (warehouses, skus) = try await pool.transaction { connection in
@@ -72,11 +76,14 @@ struct FulfillmentFlowTests {
                 """,
                 [warehouses, skus[0]]
             )
+            var components = OrderlyComponents.standard
+            components.gateway = gateway
+            components.gatewayTimeoutSeconds = gatewayTimeoutSeconds
             return Setup(
                 pool: pool,
                 database: database,
-                orders: OrderService(database: database, actor: "test"),
-                fulfillment: FulfillmentService(database: database, actor: "test"),
+                orders: OrderService(database: database, actor: "test", components: components),
+                fulfillment: FulfillmentService(database: database, actor: "test", components: components),
                 inventory: inventory,
                 warehouses: warehouses,
                 skus: skus,
@@ -264,9 +271,16 @@ struct FulfillmentFlowTests {
         try await setup.fulfillment.report(.delivered, shipmentID: shipmentID, note: nil)
 
         let events = try await setup.orders.events(placed.orderID).map(\.event)
-        #expect(events == ["capture", "reserve", "start_picking", "pack", "ship", "deliver"])
-        let sentKinds = try await waitForMessages(setup, orderID: placed.orderID, count: 3)
-        #expect(sentKinds == ["order_confirmed", "order_delivered", "order_shipped"])
+        // The authorization at capture, and the parcel's share captured before it shipped.
+        #expect(
+            events == [
+                "capture", "payment_authorized", "reserve", "start_picking", "pack", "payment_captured", "ship",
+                "deliver",
+            ]
+        )
+        // The customer's three messages, and the recording gateway's instruction to the payment system.
+        let sentKinds = try await waitForMessages(setup, orderID: placed.orderID, count: 4)
+        #expect(sentKinds == ["order_confirmed", "order_delivered", "order_shipped", "payment_instruction"])
         #expect(setup.notifier.sent.withLock { $0.contains { $0.body.contains(tracking) } })
         #expect(try await setup.check() == [])
         try await expectJobsMatchTheirKinds(setup.pool)

@@ -28,13 +28,32 @@ public enum AdminReads {
         DatabaseRead { try AdminQueries.orders($0, status: status, channel: channel, before: before, limit: limit) }
     }
 
-    /// The order with its lines and what it waits for, in one round trip; NOT_FOUND when there is none.
-    public static func order(_ id: Int64) -> DatabaseRead<(order: OrderRecord, waits: OrderWaitFacts?)> {
+    /// The order with its lines, its payment balance and what it waits for, in one round trip;
+    /// NOT_FOUND when there is none.
+    public static func order(
+        _ id: Int64
+    ) -> DatabaseRead<(order: OrderRecord, balance: PaymentBalance?, waits: OrderWaitFacts?)> {
         let store = OrderStore(actor: "admin")
         return DatabaseRead { connection in
-            let (order, facts) = try connection.pipeline(store.order(id, lock: false), store.waitFacts(orderID: id))
+            let (order, balance, facts) = try connection.pipeline(
+                store.order(id, lock: false),
+                PaymentStore.balance(orderID: id),
+                store.waitFacts(orderID: id)
+            )
             guard let order else { throw OrderlyError(.notFound, "order \(id) does not exist") }
-            return (order, facts)
+            return (order, balance, facts)
+        }
+    }
+
+    /// `PAYMENT LIST order=…`: the balance, then the ledger and the intents not settled.
+    public static func payments(orderID: Int64) -> DatabaseRead<(balance: PaymentBalance, entries: [ReportRow])> {
+        DatabaseRead { connection in
+            let (balance, entries) = try connection.pipeline(
+                PaymentStore.balance(orderID: orderID),
+                PaymentStore.ledger(orderID: orderID)
+            )
+            guard let balance else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
+            return (balance, entries)
         }
     }
 

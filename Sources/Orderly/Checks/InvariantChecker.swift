@@ -2,7 +2,7 @@ import LibPQ
 import OrderlyCore
 package import OrderlyStore
 
-/// Verifies DESIGN.md's invariants 1-4 on a live database, in one REPEATABLE READ READ ONLY
+/// Verifies DESIGN.md's invariants 1-4 and 7 on a live database, in one REPEATABLE READ READ ONLY
 /// transaction so every check sees the same snapshot.
 public struct InvariantChecker: Sendable {
     /// What was checked and what is off.
@@ -18,6 +18,7 @@ public struct InvariantChecker: Sendable {
         (2, "every inventory row equals the sum of its ledger rows"),
         (3, "reserved equals the active reservations of the row"),
         (4, "every order's status is what its events replay to"),
+        (7, "per order, 0 <= captured - refunded <= total"),
     ]
 
     public let database: OrderlyDatabase
@@ -33,6 +34,9 @@ public struct InvariantChecker: Sendable {
             for detail in try InvariantQueries.ledgerMismatches(connection) { report.violations.append((2, detail)) }
             for detail in try InvariantQueries.reservationMismatches(connection) {
                 report.violations.append((3, detail))
+            }
+            for detail in try InvariantQueries.paymentsOutOfBalance(connection) {
+                report.violations.append((7, detail))
             }
             var after: Int64 = 0
             while true {
@@ -51,18 +55,28 @@ public struct InvariantChecker: Sendable {
     }
 
     /// Invariant 4 for one order: one capture event first, then moves the state machine allows, each
-    /// starting where the last ended, ending at the order's status.
+    /// starting where the last ended, ending at the order's status. Facts (payments) move nothing:
+    /// each must leave the order where it found it.
     package static func historyProblem(_ history: InvariantQueries.OrderHistory) -> String? {
         guard let first = history.events.first else { return "has no events" }
         guard first.event == OrderStateMachine.captureEvent, first.from == nil,
             first.to == OrderStateMachine.initial.rawValue
         else { return "first event is \(first.event) (\(first.from ?? "-") -> \(first.to)), not capture" }
         var moves: [(event: OrderEvent, from: OrderStatus, to: OrderStatus)] = []
+        var current = OrderStateMachine.initial.rawValue
         for (index, recorded) in history.events.dropFirst().enumerated() {
+            if OrderFact(rawValue: recorded.event) != nil {
+                guard recorded.from == current, recorded.to == current else {
+                    return "event #\(index + 2) (\(recorded.event)) is a fact but records \(recorded.from ?? "-") -> "
+                        + "\(recorded.to) while the order was \(current)"
+                }
+                continue
+            }
             guard let event = OrderEvent(rawValue: recorded.event), let from = recorded.from.flatMap(OrderStatus.init),
                 let to = OrderStatus(rawValue: recorded.to)
             else { return "event #\(index + 2) (\(recorded.event)) is not a known move" }
             moves.append((event, from, to))
+            current = to.rawValue
         }
         let replayed: OrderStatus
         do {

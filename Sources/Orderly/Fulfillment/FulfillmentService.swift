@@ -294,7 +294,9 @@ public struct FulfillmentService: Sendable {
                 ].filter { !$0.isEmpty }
             )
         )
-        try tx.execute(store.labelled(shipment: shipment, quote: chosen, label: label))
+        // An authorization is captured parcel by parcel as each ships; money captured at checkout is not.
+        let captureFirst = order.paymentStatus == .authorized || order.paymentStatus == .partiallyCaptured
+        try tx.execute(store.labelled(shipment: shipment, quote: chosen, label: label, captureFirst: captureFirst))
     }
 
     // MARK: Ship

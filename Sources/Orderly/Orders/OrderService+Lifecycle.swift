@@ -35,8 +35,10 @@ extension OrderService {
 
     // MARK: Cancel
 
-    /// Cancels an order that has not shipped: its reservations are released (ledger rows), its lines
-    /// and open shipments cancelled, pending pick jobs cancelled, the customer told.
+    /// Cancels an order, or the rest of one partially shipped: its reservations are released (ledger
+    /// rows), its open lines and shipments cancelled, pending pick jobs cancelled, what its
+    /// authorization still covers voided (a `void_payment` job), the customer told. A partially
+    /// shipped order ends `shipped` with the rest cancelled.
     @discardableResult
     public func cancel(
         _ orderID: Int64,
@@ -45,11 +47,15 @@ extension OrderService {
     ) async throws -> OrderOutcome {
         let reason = try Self.checkReason(reason)
         return try await withLockedOrder(orderID, lockReservations: .all) { tx, store, order in
-            let move = try OrderMove.checked(.cancel, from: order.status, reason: reason)
+            let event: OrderEvent = order.status == .partiallyShipped ? .cancelUnshipped : .cancel
+            let move = try OrderMove.checked(event, from: order.status, reason: reason)
             var batch = PostgresBatch()
             batch.add(store.release(orderID: orderID, expiredOnly: false))
             batch.add(store.cancelRest(orderID: orderID))
             let moved = batch.add(store.move(orderID: orderID, move, holdReason: nil))
+            if order.paymentStatus == .authorized || order.paymentStatus == .partiallyCaptured {
+                batch.add(JobQueue.enqueueStatement(Jobs.VoidPayment.self, .init(orderID: orderID)))
+            }
             if let email = order.email {
                 batch.add(
                     store.enqueueMessage(
@@ -63,7 +69,7 @@ extension OrderService {
                     )
                 )
             }
-            let outcome = Self.outcome(order, status: .cancelled, holdReason: nil, reserved: 0)
+            let outcome = Self.outcome(order, status: move.to, holdReason: nil, reserved: 0)
             try tx.commit(after: batch, returning: outcome, alongside: alongside)[moved]
             return outcome
         }
@@ -115,7 +121,12 @@ extension OrderService {
     /// already held, or past the point the job could matter (cancelled, shipped), is left as it is.
     /// Returns whether it held the order.
     @discardableResult
-    public func holdForFailedFulfillment(_ transaction: Transaction, orderID: Int64, note: String) throws -> Bool {
+    public func holdForFailedFulfillment(
+        _ transaction: Transaction,
+        orderID: Int64,
+        note: String,
+        reason: HoldReason = .fulfillmentFailed
+    ) throws -> Bool {
         let tx = transaction.connection
         let store = self.store
         guard let order = try tx.run(store.order(orderID, lock: true)) else { return false }
@@ -128,7 +139,7 @@ extension OrderService {
             return false
         }
         let move = try OrderMove.checked(event, from: order.status, reason: String(note.prefix(500)))
-        try tx.run(store.move(orderID: orderID, move, holdReason: .fulfillmentFailed))
+        try tx.run(store.move(orderID: orderID, move, holdReason: reason))
         return true
     }
 
@@ -141,7 +152,8 @@ extension OrderService {
         alongside: CommitAlongside<OrderOutcome>?
     ) async throws -> OrderOutcome? {
         try await withLockedOrder(orderID, lockReservations: .none) { tx, store, order -> OrderOutcome? in
-            guard order.status == .onHold, order.holdReason == .fulfillmentFailed,
+            guard order.status == .onHold,
+                order.holdReason == .fulfillmentFailed || order.holdReason == .paymentFailed,
                 let before = try store.statusBeforeFulfillmentHold(tx, orderID: orderID),
                 let event = OrderStateMachine.resume(to: before)
             else { return nil }
@@ -221,54 +233,6 @@ extension OrderService {
             try tx.commit(after: store.move(orderID: orderID, move, holdReason: nil))
             return Self.outcome(order, status: .received, holdReason: nil, reserved: order.unitsReserved)
         }
-    }
-
-    // MARK: Payment
-
-    /// Records what the payment provider now says (a webhook, a capture). A payment secured stops the
-    /// order's reservations from expiring and releases its pick jobs; an order held for payment is
-    /// re-evaluated; a failed payment holds an order that was reserved unpaid.
-    @discardableResult
-    public func recordPayment(_ orderID: Int64, verdict: PaymentVerdict) async throws -> OrderOutcome {
-        let outcome = try await withLockedOrder(orderID, lockReservations: .none) { tx, store, order in
-            var batch = PostgresBatch()
-            batch.add(
-                store.recordPayment(
-                    orderID: orderID,
-                    currency: order.currency,
-                    amountMinor: order.totalMinor,
-                    verdict: verdict
-                )
-            )
-            // Only the first time: a later capture after an authorization must not pick twice.
-            if verdict.status.isSecured && !order.paymentStatus.isSecured {
-                batch.add(store.paymentSecured(orderID: orderID))
-            }
-            var moved: PostgresBatch.Slot<Void>?
-            var status = order.status
-            var holdReason = order.holdReason
-            if verdict.status == .failed,
-                [.received, .backordered, .partiallyReserved, .reserved].contains(order.status)
-            {
-                let move = try OrderMove.checked(
-                    .hold,
-                    from: order.status,
-                    reason: "payment failed: \(verdict.message ?? "no reason given")"
-                )
-                moved = batch.add(store.move(orderID: orderID, move, holdReason: .paymentFailed))
-                status = .onHold
-                holdReason = .paymentFailed
-            }
-            let results = try tx.commit(after: batch)
-            if let moved { try results[moved] }
-            return Self.outcome(order, status: status, holdReason: holdReason, reserved: order.unitsReserved)
-        }
-        if verdict.status.isSecured, outcome.status == .onHold,
-            outcome.holdReason == .paymentPending || outcome.holdReason == .paymentFailed
-        {
-            return try await reevaluate(orderID)
-        }
-        return outcome
     }
 
     // MARK: Expiry

@@ -68,14 +68,7 @@ public struct OrderService: Sendable {
         let priced = try policy.validator.validateWithoutCatalog(order)
         let channel = policy.channel(order.channel)
         let strategy = try components.routing.strategy(named: channel.routing)
-        let verdict = try await payments.verify(
-            PaymentCheck(
-                channel: order.channel,
-                externalID: order.externalID,
-                amount: priced.total,
-                details: order.payment
-            )
-        )
+        let verdict = try await Self.verdict(order, total: priced.total, verifier: payments)
         let holdContext = HoldContext(
             channel: order.channel,
             total: priced.total,
@@ -113,6 +106,38 @@ public struct OrderService: Sendable {
         }
     }
 
+    /// The payment verdict capture decides by: what the storefront stated, or the verifier's answer.
+    static func verdict(_ order: NewOrder, total: Money, verifier: any PaymentVerifier) async throws -> PaymentVerdict {
+        guard let stated = order.statedPayment else {
+            return try await verifier.verify(
+                PaymentCheck(
+                    channel: order.channel,
+                    externalID: order.externalID,
+                    amount: total,
+                    details: order.payment
+                )
+            )
+        }
+        guard PaymentStatus.stated.contains(stated.status), stated.status != .refunded else {
+            throw OrderlyError(.badArgument, "a payment stated at capture cannot be \(stated.status.rawValue)")
+        }
+        if let currency = stated.currency, currency != total.currency.code {
+            throw OrderlyError(.badArgument, "the payment is in \(currency) but the order in \(total.currency.code)")
+        }
+        if let amount = stated.amountMinor, amount != total.minorUnits, stated.status.isSecured {
+            throw OrderlyError(
+                .badArgument,
+                "the payment's amount \(amount) is not the order's total \(total.minorUnits) "
+                    + "(lines + shipping + tax - discount)"
+            )
+        }
+        guard !stated.provider.isEmpty else { throw OrderlyError(.badArgument, "a stated payment needs its provider") }
+        if stated.status.isSecured, stated.reference == nil {
+            throw OrderlyError(.badArgument, "an \(stated.status.rawValue) payment needs the provider's reference")
+        }
+        return PaymentVerdict(status: stated.status, provider: stated.provider, reference: stated.reference)
+    }
+
     private static func placeOnce(
         _ connection: PostgresConnection,
         store: OrderStore,
@@ -126,8 +151,18 @@ public struct OrderService: Sendable {
         lastAttempt: Bool,
         alongside: CommitAlongside<OrderOutcome>?
     ) throws -> OrderOutcome {
+        let payment = order.order.payment == nil && order.order.statedPayment == nil ? nil : verdict
+        // The payment's own event, when there is one: a fact at `received`, before any move.
         let capture = OrderMove.capture
-        let payment = order.order.payment == nil ? nil : verdict
+        let paid = payment.map {
+            OrderMove(
+                event: OrderFact.payment($0.status).rawValue,
+                from: .received,
+                to: .received,
+                reason: "\($0.provider) \($0.reference ?? "-"): \($0.status.rawValue)"
+                    + ($0.message.map { " (\($0))" } ?? "")
+            )
+        }
         do {
             guard findings.isEmpty else {
                 // Held: captured with its hold, never routed. One statement, its own transaction.
@@ -143,7 +178,7 @@ public struct OrderService: Sendable {
                     holdReason: findings[0].reason,
                     payment: payment,
                     paymentStatus: verdict.status,
-                    events: [capture, hold]
+                    events: [capture] + (paid.map { [$0] } ?? []) + [hold]
                 )
                 func outcome(_ inserted: Int64?) throws -> OrderOutcome {
                     guard let orderID = inserted else { throw Replayed() }
@@ -207,7 +242,7 @@ public struct OrderService: Sendable {
                         holdReason: nil,
                         payment: payment,
                         paymentStatus: verdict.status,
-                        events: [capture, move],
+                        events: [capture] + (paid.map { [$0] } ?? []) + [move],
                         lines: OrderStore.LineStart(
                             reserved: wanted.map { _ in 0 },
                             backordered: wanted.map { _ in 0 },
@@ -219,7 +254,7 @@ public struct OrderService: Sendable {
                         order,
                         payment: payment,
                         paymentStatus: verdict.status,
-                        events: [capture] + (write.move.map { [$0] } ?? []),
+                        events: [capture] + (paid.map { [$0] } ?? []) + (write.move.map { [$0] } ?? []),
                         lines: OrderStore.LineStart(
                             reserved: wanted.map { reservedBySKU[$0.skuID] ?? 0 },
                             backordered: wanted.map { $0.open - (reservedBySKU[$0.skuID] ?? 0) },

@@ -14,7 +14,7 @@ extension AdminCommandRegistry {
         read("ORDER SHOW") { c throws(AdminError) in
             // The order, its lines and what it waits for: one round trip.
             return AdminReads.order(try c.int(required: "id")).map {
-                AdminReplies.order($0.order, waitingFor: $0.waits.map(OrderWaits.describe) ?? [])
+                AdminReplies.order($0.order, balance: $0.balance, waitingFor: $0.waits.map(OrderWaits.describe) ?? [])
             }
         }
         read("ORDER LIST") { c throws(AdminError) in
@@ -73,7 +73,11 @@ extension AdminCall {
             throw AdminError(.internal, "ORDER CREATE: the table allows a channel SalesChannel does not have")
         }
         let (method, token) = (try c.text(optional: "method"), try c.text(optional: "token"))
-        return NewOrder(
+        let stated = try statedPayment(c)
+        if stated != nil, method != nil || token != nil {
+            throw AdminError(.badArgument, "payment= states the payment; method= and token= ask the verifier: not both")
+        }
+        var order = NewOrder(
             channel: channel,
             externalID: try c.text(required: "external_id"),
             currency: try c.text(required: "currency"),
@@ -98,6 +102,32 @@ extension AdminCall {
                 ?? token.map { PaymentDetails(method: "card", token: $0) },
             riskScore: try c.int(optional: "risk").map { Int($0) },
             reviewRequested: try c.bool(optional: "review") ?? false
+        )
+        order.statedPayment = stated
+        return order
+    }
+
+    /// `payment=authorized|captured|pending|failed|none amount= provider= reference=`: what the
+    /// storefront already did. `none` (or no payment=) states nothing.
+    static func statedPayment(_ c: BoundCommand) throws(AdminError) -> StatedPayment? {
+        let (amount, provider, reference) = (
+            try c.int(optional: "amount"), try c.text(optional: "provider"), try c.text(optional: "reference")
+        )
+        guard let stated = try c.text(optional: "payment"), stated != "none" else {
+            if amount != nil || provider != nil || reference != nil {
+                throw AdminError(.badArgument, "amount=, provider= and reference= describe a payment=")
+            }
+            return nil
+        }
+        guard let status = PaymentStatus(rawValue: stated) else {
+            throw AdminError(.internal, "ORDER CREATE: the table allows a payment state PaymentStatus does not have")
+        }
+        return StatedPayment(
+            status: status,
+            amountMinor: amount,
+            currency: nil,
+            provider: provider ?? "storefront",
+            reference: reference
         )
     }
 }

@@ -73,6 +73,9 @@ public struct NewOrder: Hashable, Sendable {
     public var taxMinor: Int64
     public var discountMinor: Int64
     public var payment: PaymentDetails?
+    /// What the storefront already did with the payment (authorized it, captured it...), stated at
+    /// capture: then no verifier is asked. Its amount, if stated, must be the order's total.
+    public var statedPayment: StatedPayment?
     /// A fraud score 0-100 from the channel or an upstream screening service.
     public var riskScore: Int?
     /// The channel (say, a phone agent) asks for a person to look at the order before it ships.
@@ -106,5 +109,23 @@ public struct NewOrder: Hashable, Sendable {
         self.payment = payment
         self.riskScore = riskScore
         self.reviewRequested = reviewRequested
+    }
+}
+
+/// A payment as the storefront reports it at capture.
+public struct StatedPayment: Hashable, Sendable {
+    public var status: PaymentStatus
+    /// Minor units in the order's currency; nil for the order's total.
+    public var amountMinor: Int64?
+    public var currency: String?
+    public var provider: String
+    public var reference: String?
+
+    public init(status: PaymentStatus, amountMinor: Int64?, currency: String?, provider: String, reference: String?) {
+        self.status = status
+        self.amountMinor = amountMinor
+        self.currency = currency
+        self.provider = provider
+        self.reference = reference
     }
 }

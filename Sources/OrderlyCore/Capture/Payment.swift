@@ -1,11 +1,18 @@
 /// Where an order's payment stands. Raw values are what `orders.payment_status` stores.
 public enum PaymentStatus: String, CaseIterable, Sendable, Hashable {
-    case pending, authorized, captured, failed, voided
+    case pending, authorized
+    /// Some parcels' shares are captured; the authorization covers the rest.
+    case partiallyCaptured = "partially_captured"
+    case captured, failed, voided
     case partiallyRefunded = "partially_refunded"
     case refunded
 
     /// Money is secured: the order may ship.
-    public var isSecured: Bool { self == .authorized || self == .captured }
+    public var isSecured: Bool { self == .authorized || self == .partiallyCaptured || self == .captured }
+
+    /// The statuses a storefront or provider can state (at capture, `PAYMENT RECORD`): the others
+    /// are what Orderly's own captures, voids and refunds lead to.
+    public static let stated: [PaymentStatus] = [.pending, .authorized, .captured, .failed, .voided, .refunded]
 }
 
 /// What a verifier is asked about.

@@ -77,8 +77,10 @@ extension OrderFulfillmentJob {
 public enum Jobs {
     /// Every kind Orderly defines.
     public static let all: [any JobKind.Type] = [
-        Pick.self, PickBatch.self, Pack.self, Label.self, Ship.self, Reroute.self, CarrierNews.self, Notify.self,
-        LowStock.self, RetryBackorders.self, ExpireReservations.self, PruneJobs.self, Noop.self,
+        Pick.self, PickBatch.self, Pack.self, Label.self, Capture.self, Ship.self, Reroute.self, CarrierNews.self,
+        VoidPayment.self, PaymentVerdictArrived.self, Notify.self, LowStock.self, RetryBackorders.self,
+        ExpireReservations.self, PruneJobs.self,
+        Noop.self,
     ]
 
     /// The kinds that stop their order when they fail for good (it is held, `fulfillment_failed`).
@@ -168,6 +170,70 @@ public enum Jobs {
         public static let name = "ship"
         public static let queue = "fulfillment"
         public static func uniqueKey(_ a: Arguments) -> String? { "ship:shipment:\(a.shipmentID)" }
+    }
+
+    /// Captures a labelled parcel's share of the order through the payment gateway, then enqueues its
+    /// `ship`. Fails (to be retried with backoff) while the provider declines or does not answer; when
+    /// it fails for good the order is held `payment_failed` and operations are alerted. Not one of
+    /// `orderFulfillment`: its failure is about money, not the warehouse.
+    public enum Capture: JobKind {
+        public typealias Arguments = ShipmentArguments
+        public static let name = "capture"
+        public static let queue = "payments"
+        public static let maxAttempts = 5
+        public static func uniqueKey(_ a: Arguments) -> String? { "capture:shipment:\(a.shipmentID)" }
+    }
+
+    /// Voids what an authorization still covers of a cancelled order.
+    public enum VoidPayment: JobKind {
+        public struct Arguments: OrderJobArguments {
+            public var orderID: Int64
+            public init(orderID: Int64) { self.orderID = orderID }
+            enum CodingKeys: String, CodingKey { case orderID = "order_id" }
+        }
+        public static let name = "void_payment"
+        public static let queue = "payments"
+        public static func uniqueKey(_ a: Arguments) -> String? { "void:order:\(a.orderID)" }
+    }
+
+    /// A payment provider's webhook, as the ingest that received it enqueues it: the verdict recorded
+    /// as `PAYMENT RECORD` would (idempotent on provider + reference + status, so a webhook delivered
+    /// twice changes nothing).
+    public enum PaymentVerdictArrived: JobKind {
+        public struct Arguments: OrderJobArguments {
+            public var orderID: Int64
+            public var status: String
+            public var provider: String
+            public var reference: String
+            public var amountMinor: Int64?
+            public var note: String?
+            public init(
+                orderID: Int64,
+                status: String,
+                provider: String,
+                reference: String,
+                amountMinor: Int64? = nil,
+                note: String? = nil
+            ) {
+                self.orderID = orderID
+                self.status = status
+                self.provider = provider
+                self.reference = reference
+                self.amountMinor = amountMinor
+                self.note = note
+            }
+            enum CodingKeys: String, CodingKey {
+                case orderID = "order_id"
+                case status, provider, reference
+                case amountMinor = "amount_minor"
+                case note
+            }
+        }
+        public static let name = "payment_verdict"
+        public static let queue = "payments"
+        public static func uniqueKey(_ a: Arguments) -> String? {
+            "payment_verdict:\(a.provider):\(a.reference):\(a.status)"
+        }
     }
 
     /// Units short at packing go back to routing: reserved elsewhere or backordered.

@@ -18,6 +18,10 @@ public enum NotificationKind: String, CaseIterable, Sendable, Hashable {
     case returnReceived = "return_received"
     case refundIssued = "refund_issued"
     case lowStock = "low_stock"
+    /// An instruction for an external payment system (the recording gateway's).
+    case paymentInstruction = "payment_instruction"
+    /// To operations: a parcel's capture failed for good and its order is held.
+    case paymentFailed = "payment_failed"
 }
 
 /// A customer notification for the outbox, written with its cause.

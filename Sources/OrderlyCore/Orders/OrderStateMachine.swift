@@ -12,6 +12,8 @@ public enum OrderEvent: String, CaseIterable, Sendable, Hashable {
     case deliver
     case reportException = "report_exception"
     case cancel
+    /// The units of a partially shipped order that have not left are cancelled: it is shipped.
+    case cancelUnshipped = "cancel_unshipped"
     case returnPartially = "return_partially"
     case returnAll = "return_all"
     /// Fulfillment stopped on a job that failed for good: the order is held where it was.
@@ -60,6 +62,7 @@ public enum OrderStateMachine {
             .received: .cancelled, .onHold: .cancelled, .backordered: .cancelled, .partiallyReserved: .cancelled,
             .reserved: .cancelled, .picking: .cancelled, .packed: .cancelled,
         ],
+        .cancelUnshipped: [.partiallyShipped: .shipped],
         .returnPartially: [.delivered: .partiallyReturned, .partiallyReturned: .partiallyReturned],
         .returnAll: [.delivered: .returned, .partiallyReturned: .returned],
     ]
@@ -141,5 +144,31 @@ public struct IllegalTransition: Error, Hashable, Sendable, CustomStringConverti
         let allowed = OrderStateMachine.events(from: from).map(\.rawValue).joined(separator: ", ")
         return "an order that is \(from.rawValue) cannot \(event.rawValue)"
             + (allowed.isEmpty ? " (it is final)" : " (allowed: \(allowed))")
+    }
+}
+
+/// Something that happens to an order without moving its status: recorded in `order_events` with
+/// `from_status` = `to_status` = the status it had, so the history says it and replay (invariant 4)
+/// passes over it.
+public enum OrderFact: String, CaseIterable, Sendable, Hashable {
+    case paymentPending = "payment_pending"
+    case paymentAuthorized = "payment_authorized"
+    case paymentCaptured = "payment_captured"
+    case paymentFailed = "payment_failed"
+    case paymentVoided = "payment_voided"
+    case paymentRefunded = "payment_refunded"
+    case refundRequested = "refund_requested"
+    case refundFailed = "refund_failed"
+
+    /// The fact a payment of this status records.
+    public static func payment(_ status: PaymentStatus) -> OrderFact {
+        switch status {
+        case .pending: .paymentPending
+        case .authorized: .paymentAuthorized
+        case .partiallyCaptured, .captured: .paymentCaptured
+        case .failed: .paymentFailed
+        case .voided: .paymentVoided
+        case .partiallyRefunded, .refunded: .paymentRefunded
+        }
     }
 }

@@ -87,8 +87,14 @@ public enum OrderWaits {
             switch facts.holdReason {
             case .paymentPending?:
                 waits.append(
-                    "payment: held until its payment is secured\(why) (a captured or authorized payment "
-                        + "re-evaluates it; ORDER RELEASE \(id) note=... lifts the hold by hand)"
+                    "payment: held until its payment is secured\(why) (PAYMENT RECORD order=\(id) "
+                        + "status=authorized reference=... re-evaluates it; ORDER RELEASE \(id) note=... lifts the "
+                        + "hold by hand)"
+                )
+            case .paymentFailed?:
+                waits.append(
+                    "payment: its payment failed\(why) (a new authorization, PAYMENT RECORD order=\(id) "
+                        + "status=authorized reference=..., resumes it; ORDER RELEASE \(id) note=... retries as is)"
                 )
             case .fulfillmentFailed?:
                 waits.append(
@@ -110,7 +116,7 @@ public enum OrderWaits {
             let lapse = facts.reservedUntil.map { "; its reservation lapses at \($0)" } ?? ""
             waits.append(
                 "payment: unpaid (payment=\(facts.paymentStatus.rawValue)), so picking has not started\(lapse) "
-                    + "(capture paid orders with token=tok_authorized or tok_captured)"
+                    + "(PAYMENT RECORD order=\(id) status=authorized reference=... when the provider confirms it)"
             )
         }
         for rate in facts.missingRates {

@@ -283,11 +283,11 @@ public enum AdminQueries {
 
     static let resendJob = JobQueue.enqueueSQL(
         Jobs.Notify.self,
-        args: """
+        argsSQL: """
             array_agg(jsonb_build_object('notification_id', id) \
             || CASE WHEN order_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('order_id', order_id) END)
             """,
-        keys: "array_agg('notify:' || id)"
+        keysSQL: "array_agg('notify:' || id)"
     )
 
     /// Sends a failed notification again: pending, with a new notify job. Returns its status.

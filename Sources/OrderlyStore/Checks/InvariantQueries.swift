@@ -53,6 +53,20 @@ public enum InvariantQueries {
         }
     }
 
+    /// Invariant 7: per order, 0 <= captured - refunded <= total (refunds still with the provider count).
+    public static func paymentsOutOfBalance(_ connection: PostgresConnection) throws -> [String] {
+        try connection.query(
+            """
+            SELECT order_id, total_minor, captured_minor, refunded_minor + refunding_minor FROM order_payment_balances
+            WHERE captured_minor - refunded_minor - refunding_minor < 0 OR captured_minor - refunded_minor > total_minor
+            ORDER BY order_id
+            """
+        ).map { row in
+            "order \(try row.decode(Int64.self, at: 0)): captured \(try row.decode(Int64.self, at: 2)) - refunded "
+                + "\(try row.decode(Int64.self, at: 3)) outside 0...\(try row.decode(Int64.self, at: 1))"
+        }
+    }
+
     /// One order with its recorded events, oldest first, for invariant 4.
     public struct OrderHistory: Sendable {
         public var orderID: Int64

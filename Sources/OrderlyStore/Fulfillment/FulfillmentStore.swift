@@ -432,8 +432,8 @@ public struct FulfillmentStore: Sendable {
     // The jobs these statements enqueue (JobQueue.enqueueSQL: the kinds' definitions, one SQL function).
     static let enqueuePacks = JobQueue.enqueueSQL(
         Jobs.Pack.self,
-        args: "array_agg(jsonb_build_object('order_id', order_id, 'shipment_id', id) ORDER BY id)",
-        keys: "array_agg('pack:shipment:' || id ORDER BY id)"
+        argsSQL: "array_agg(jsonb_build_object('order_id', order_id, 'shipment_id', id) ORDER BY id)",
+        keysSQL: "array_agg('pack:shipment:' || id ORDER BY id)"
     )
     static func enqueueLabel(orderID: Int64, shipmentID: Int64) -> PostgresStatement {
         JobQueue.enqueueSQL(
@@ -449,10 +449,26 @@ public struct FulfillmentStore: Sendable {
             keys: "ARRAY['reroute:order:' || \(orderID)::int8]"
         )
     }
+    /// One parcel's `ship` job (after its capture).
+    public static func enqueueShip(orderID: Int64, shipmentID: Int64) -> PostgresStatement {
+        let enqueue = JobQueue.enqueueSQL(
+            Jobs.Ship.self,
+            args: "ARRAY[jsonb_build_object('order_id', \(orderID)::int8, 'shipment_id', \(shipmentID)::int8)]",
+            keys: "ARRAY['ship:shipment:' || \(shipmentID)::int8]"
+        )
+        return "SELECT \(enqueue)"
+    }
+
+    static let enqueueCapture = JobQueue.enqueueSQL(
+        Jobs.Capture.self,
+        argsSQL: "array_agg(jsonb_build_object('order_id', order_id, 'shipment_id', id))",
+        keysSQL: "array_agg('capture:shipment:' || id)"
+    )
+
     static let enqueueShip = JobQueue.enqueueSQL(
         Jobs.Ship.self,
-        args: "array_agg(jsonb_build_object('order_id', order_id, 'shipment_id', id))",
-        keys: "array_agg('ship:shipment:' || id)"
+        argsSQL: "array_agg(jsonb_build_object('order_id', order_id, 'shipment_id', id))",
+        keysSQL: "array_agg('ship:shipment:' || id)"
     )
 
     // MARK: Packing
@@ -571,10 +587,13 @@ public struct FulfillmentStore: Sendable {
     }
 
     /// The label bought: carrier, service, tracking number, document and cost; the ship job.
+    /// The label bought; the parcel's next job is its `capture` (the order's payment is authorized,
+    /// to be captured per parcel) or its `ship`.
     public func labelled(
         shipment: ShipmentRecord,
         quote: CarrierQuote,
-        label: ShippingLabel
+        label: ShippingLabel,
+        captureFirst: Bool
     ) -> PostgresStatement {
         """
         WITH sh AS (
@@ -583,7 +602,7 @@ public struct FulfillmentStore: Sendable {
             WHERE id = \(shipment.id) AND status = 'packed'
             RETURNING id, order_id
         )
-        SELECT \(unescaped: Self.enqueueShip) FROM sh
+        SELECT \(unescaped: captureFirst ? Self.enqueueCapture : Self.enqueueShip) FROM sh
         """ as PostgresStatement
     }
 

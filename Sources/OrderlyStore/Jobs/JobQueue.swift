@@ -30,15 +30,7 @@ public enum JobQueue {
     /// pending job has the unique key.
     @discardableResult
     public static func enqueue(_ connection: PostgresConnection, _ job: NewJob) throws -> Int64? {
-        let (priority, attempts) = (Int64(job.priority), Int64(job.maxAttempts))
-        return try connection.run(
-            PostgresQuery<Int64?>.scalar(
-                """
-                SELECT orderly_enqueue_job(\(job.queue), \(job.kind), \(job.args)::jsonb, \(job.uniqueKey),
-                                           \(job.delaySeconds)::float8, \(priority)::int4, \(attempts)::int4)
-                """
-            )
-        )
+        try connection.run(PostgresQuery<Int64?>.scalar(enqueueStatement(job)))
     }
 
     /// Enqueues a job of a kind Orderly defines, with the kind's queue, priority, attempts and key.
@@ -50,6 +42,22 @@ public enum JobQueue {
         delaySeconds: Double = 0
     ) throws -> Int64? {
         try enqueue(connection, NewJob(kind, arguments, delaySeconds: delaySeconds))
+    }
+
+    /// `enqueue` as a statement, for a batch that commits with its cause.
+    public static func enqueueStatement<Kind: JobKind>(
+        _ kind: Kind.Type,
+        _ arguments: Kind.Arguments
+    ) -> PostgresStatement {
+        enqueueStatement(NewJob(kind, arguments))
+    }
+
+    public static func enqueueStatement(_ job: NewJob) -> PostgresStatement {
+        let (priority, attempts) = (Int64(job.priority), Int64(job.maxAttempts))
+        return """
+            SELECT orderly_enqueue_job(\(job.queue), \(job.kind), \(job.args)::jsonb, \(job.uniqueKey),
+                                       \(job.delaySeconds)::float8, \(priority)::int4, \(attempts)::int4)
+            """
     }
 
     /// Enqueues many, in their order: one statement per run of jobs sharing queue, kind, delay,
@@ -86,11 +94,13 @@ public enum JobQueue {
     /// The SQL expression that enqueues jobs of `kind` from inside a statement (a CTE's SELECT list):
     /// `args` and `keys` are SQL array expressions (`array_agg(...)`), over the rows of the query the
     /// expression is in. The kind's name and queue come from its definition. A CTE holding it runs only
-    /// if the statement reads it: select `count(*)` from it.
+    /// if the statement reads it: select `count(*)` from it. Code-owned SQL text only, with labels of
+    /// its own: a literal with `\(value)` in it goes to the statement version below, where the value
+    /// is bound, never to this one, where it would be pasted into the text.
     public static func enqueueSQL<Kind: JobKind>(
         _ kind: Kind.Type,
-        args: String,
-        keys: String,
+        argsSQL args: String,
+        keysSQL keys: String,
         delaySeconds: String = "0"
     ) -> String {
         enqueueSQL(kind, args: "\(unescaped: args)", keys: "\(unescaped: keys)", delaySeconds: delaySeconds).sql

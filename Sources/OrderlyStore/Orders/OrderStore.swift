@@ -48,13 +48,13 @@ public struct OrderStore: Sendable {
     ) -> PostgresStatement {
         let o = order.order
         let to = o.shipTo
-        let paymentKind = payment?.status == .captured ? "capture" : "authorization"
-        let paymentRowStatus: String? = payment.map {
-            switch $0.status {
-            case .authorized, .captured: "succeeded"
-            case .pending: "pending"
-            default: "failed"
-            }
+        // The payment as the storefront or verifier stated it; idempotent on its reference.
+        let entry = payment.map { verdict in
+            PaymentEntry(
+                verdict: verdict,
+                amountMinor: order.totalMinor,
+                idempotencyKey: verdict.reference.map { "record:\(verdict.provider):\($0):\(verdict.status.rawValue)" }
+            )
         }
         let l = order.lines
         return """
@@ -85,7 +85,7 @@ public struct OrderStore: Sendable {
                 RETURNING order_id, id, sku_id
             ), event AS (
                 INSERT INTO order_events (order_id, event, from_status, to_status, actor, reason, data)
-                SELECT o.id, e.event, e.from_status, e.to_status, \(actor), e.reason, e.data::jsonb
+                SELECT o.id, e.event, e.from_status, e.to_status, \(same: actor), e.reason, e.data::jsonb
                 FROM new_order o,
                     unnest(\(events.map(\.event))::text[], \(events.map { $0.from?.rawValue })::text[],
                            \(events.map(\.to.rawValue))::text[], \(events.map(\.reason))::text[],
@@ -93,10 +93,12 @@ public struct OrderStore: Sendable {
                     WITH ORDINALITY AS e(event, from_status, to_status, reason, data, n)
                 ORDER BY e.n
             ), payment AS (
-                INSERT INTO payments (order_id, kind, status, amount_minor, currency, provider, provider_ref, error)
-                SELECT o.id, \(paymentKind), \(same: paymentRowStatus), \(same: order.totalMinor), \(same: order.currency.code),
-                       \(payment?.provider), \(payment?.reference), \(payment?.message)
-                FROM new_order o WHERE \(same: paymentRowStatus)::text IS NOT NULL
+                INSERT INTO payments (order_id, kind, status, amount_minor, currency, provider, provider_ref, error,
+                                      idempotency_key, actor)
+                SELECT o.id, \(entry?.kind.rawValue), \(same: entry?.outcome.rawValue), \(same: order.totalMinor),
+                       \(same: order.currency.code), \(entry?.provider), \(entry?.reference), \(payment?.message),
+                       \(entry?.idempotencyKey), \(same: actor)
+                FROM new_order o WHERE \(same: entry?.outcome.rawValue)::text IS NOT NULL
             )
             """
     }
@@ -246,16 +248,16 @@ public struct OrderStore: Sendable {
     // (a one-time filter, evaluated even when the statement returns no row).
     static let enqueueLowStock = JobQueue.enqueueSQL(
         Jobs.LowStock.self,
-        args: "array_agg(jsonb_build_object('warehouse_id', warehouse_id, 'sku_id', sku_id))",
-        keys: "array_agg('low_stock:' || warehouse_id || ':' || sku_id)"
+        argsSQL: "array_agg(jsonb_build_object('warehouse_id', warehouse_id, 'sku_id', sku_id))",
+        keysSQL: "array_agg('low_stock:' || warehouse_id || ':' || sku_id)"
     )
     static let enqueuePicks = JobQueue.enqueueSQL(
         Jobs.Pick.self,
-        args: """
+        argsSQL: """
             array_agg(jsonb_build_object('order_id', d.order_id, 'warehouse_id', w.warehouse_id, 'decision_id', d.id) \
             ORDER BY w.warehouse_id)
             """,
-        keys: """
+        keysSQL: """
             array_agg('pick:order:' || d.order_id || ':decision:' || d.id || ':warehouse:' || w.warehouse_id \
             ORDER BY w.warehouse_id)
             """
@@ -418,32 +420,6 @@ public struct OrderStore: Sendable {
         """
     }
 
-    /// Records a payment event and the order's new payment status.
-    public func recordPayment(
-        orderID: Int64,
-        currency: CurrencyCode,
-        amountMinor: Int64,
-        verdict: PaymentVerdict
-    )
-        -> PostgresStatement
-    {
-        let kind = verdict.status == .captured ? "capture" : verdict.status == .voided ? "void" : "authorization"
-        let rowStatus =
-            switch verdict.status {
-            case .authorized, .captured, .voided: "succeeded"
-            case .pending: "pending"
-            default: "failed"
-            }
-        return """
-            WITH row AS (
-                INSERT INTO payments (order_id, kind, status, amount_minor, currency, provider, provider_ref, error)
-                VALUES (\(same: orderID), \(kind), \(rowStatus), \(amountMinor), \(currency.code), \(verdict.provider),
-                        \(verdict.reference), \(verdict.message))
-            )
-            UPDATE orders SET payment_status = \(verdict.status.rawValue), updated_at = now() WHERE id = \(same: orderID)
-            """
-    }
-
     /// A status move and its event row; `holdReason` is set on hold and cleared otherwise (the schema
     /// requires a reason exactly while held). Reading it throws a conflict if the order was not in
     /// `move.from` (the caller holds the order's lock, so that means a bug).
@@ -483,7 +459,7 @@ public struct OrderStore: Sendable {
             .rows(
                 """
                 SELECT DISTINCT r.order_id FROM reservations r JOIN orders o ON o.id = r.order_id
-                WHERE r.status = 'active' AND r.expires_at <= now() AND o.payment_status NOT IN ('authorized', 'captured')
+                WHERE r.status = 'active' AND r.expires_at <= now() AND o.payment_status NOT IN ('authorized', 'partially_captured', 'captured')
                 ORDER BY r.order_id LIMIT \(Int64(limit))
                 """
             ) { try $0.decode(Int64.self, at: 0) }

@@ -1,0 +1,528 @@
+import Foundation
+import LibPQ
+public import OrderlyCore
+import OrderlyStore
+
+/// Money after the sale: verdicts a provider reports (`PAYMENT RECORD`, webhooks), each parcel's share
+/// captured when it ships, the authorization's rest voided on cancel, refunds.
+///
+/// Orderly's own requests to the provider are two transactions around the call: the intent (amount and
+/// idempotency key, under the order's lock, checked against the balance by the database), then the
+/// provider's answer recorded with the intent settled. The provider is never called inside a
+/// transaction; a crash between the two leaves an open intent that the retry asks again with the same
+/// key, so the provider takes nothing twice.
+public struct PaymentService: Sendable {
+    public let database: OrderlyDatabase
+    public let actor: String
+    public let components: OrderlyComponents
+    public var gateway: any PaymentGateway { components.gateway }
+
+    public init(database: OrderlyDatabase, actor: String, components: OrderlyComponents = .standard) {
+        self.database = database
+        self.actor = actor
+        self.components = components
+    }
+
+    var store: PaymentStore { PaymentStore(actor: actor) }
+    var orders: OrderService { OrderService(database: database, actor: actor, components: components) }
+
+    // MARK: Reading
+
+    public func balance(_ orderID: Int64) async throws -> PaymentBalance {
+        guard
+            let balance = try await database.pool.withConnection({ try $0.run(PaymentStore.balance(orderID: orderID)) })
+        else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
+        return balance
+    }
+
+    // MARK: Verdicts from outside
+
+    /// What the provider says now, from `PAYMENT RECORD` or a webhook: a ledger row (idempotent on
+    /// provider + reference + status), an order event, the order's payment status from its balance,
+    /// and the order moved on: secured payment releases held-back picks and re-evaluates a payment
+    /// hold; a failure holds an order reserved unpaid. A verdict recorded before changes nothing: the
+    /// outcome says `replayed`.
+    @discardableResult
+    public func record(
+        _ orderID: Int64,
+        verdict: PaymentVerdict,
+        amountMinor: Int64?,
+        note: String? = nil,
+        alongside: CommitAlongside<OrderOutcome>? = nil
+    ) async throws -> OrderOutcome {
+        guard let reference = verdict.reference, !reference.isEmpty else {
+            throw OrderlyError(.badArgument, "a payment verdict needs the provider's reference")
+        }
+        let key = "record:\(verdict.provider):\(reference):\(verdict.status.rawValue)"
+        let store = self.store
+        let recorded = try await orders.withLockedOrder(orderID, lockReservations: .none) {
+            tx,
+            orderStore,
+            order -> OrderOutcome in
+            guard let before = try tx.run(PaymentStore.balance(orderID: orderID)) else {
+                throw OrderlyError(.notFound, "order \(orderID) does not exist")
+            }
+            let amount = amountMinor ?? Self.defaultAmount(verdict.status, before)
+            guard amount >= 0, amount <= order.totalMinor else {
+                throw OrderlyError(
+                    .badArgument,
+                    "amount \(amount) is outside 0...\(order.totalMinor) (the order's total)"
+                )
+            }
+            let entry = PaymentEntry(verdict: verdict, amountMinor: amount, idempotencyKey: key, note: note)
+            let unchanged = OrderService.outcome(
+                order,
+                status: order.status,
+                holdReason: order.holdReason,
+                reserved: order.unitsReserved
+            )
+            guard try tx.run(store.insert(orderID: orderID, currency: order.currency, entry)) != nil else {
+                var replayed = unchanged
+                replayed.replayed = true
+                try tx.commit(after: [], returning: replayed, alongside: alongside)
+                return replayed
+            }
+            guard let after = try tx.run(PaymentStore.balance(orderID: orderID)) else {
+                throw OrderlyError(.notFound, "order \(orderID) does not exist")
+            }
+            let status =
+                verdict.status == .pending || verdict.status == .failed
+                ? (before.authorized > 0 ? after.status(current: order.paymentStatus) : verdict.status)
+                : after.status(current: verdict.status)
+            var batch = PostgresBatch()
+            batch.add(store.setStatus(orderID: orderID, status))
+            batch.add(
+                store.fact(
+                    orderID: orderID,
+                    .payment(verdict.status),
+                    reason: "\(verdict.provider) \(reference): \(verdict.status.rawValue) \(amount)"
+                        + (verdict.message.map { " (\($0))" } ?? "")
+                )
+            )
+            // Only the first time: a capture after an authorization must not pick twice.
+            if status.isSecured && !order.paymentStatus.isSecured {
+                batch.add(orderStore.paymentSecured(orderID: orderID))
+            }
+            var outcome = unchanged
+            var moved: PostgresBatch.Slot<Void>?
+            if verdict.status == .failed, !before.authorized.isPositive,
+                [.received, .backordered, .partiallyReserved, .reserved].contains(order.status)
+            {
+                let move = try OrderMove.checked(
+                    .hold,
+                    from: order.status,
+                    reason: "payment failed: \(verdict.message ?? "no reason given")"
+                )
+                moved = batch.add(orderStore.move(orderID: orderID, move, holdReason: .paymentFailed))
+                outcome.status = .onHold
+                outcome.holdReason = .paymentFailed
+            }
+            let results = try tx.commit(after: batch, returning: outcome, alongside: alongside)
+            if let moved { try results[moved] }
+            return outcome
+        }
+        guard !recorded.replayed, verdict.status.isSecured, recorded.status == .onHold,
+            recorded.holdReason == .paymentPending || recorded.holdReason == .paymentFailed
+        else { return recorded }
+        // Held for payment mid-fulfillment (a capture that failed for good): resume where it stopped.
+        let note = "payment \(verdict.status.rawValue)"
+        if let resumed = try await orders.resumeFulfillment(orderID, note: note, alongside: nil) { return resumed }
+        return try await orders.reevaluate(orderID)
+    }
+
+    static func defaultAmount(_ status: PaymentStatus, _ balance: PaymentBalance) -> Int64 {
+        switch status {
+        case .captured, .partiallyCaptured: balance.authorized > 0 ? balance.capturable : balance.outstanding
+        case .voided: balance.capturable
+        case .refunded, .partiallyRefunded: balance.refundable
+        default: balance.total
+        }
+    }
+
+    // MARK: Capture at shipment
+
+    /// What a parcel's capture job did.
+    public enum CaptureStep: Hashable, Sendable {
+        /// Nothing to capture (a zero share, or the parcel is no longer waiting to ship): its `ship` is
+        /// enqueued if it still waits.
+        case nothingToCapture
+        case captured(amountMinor: Int64, reference: String)
+        /// Recorded before (a rerun after a crash): nothing changed.
+        case alreadyCaptured
+    }
+
+    /// The `capture` job: the labelled parcel's share captured through the gateway, then its `ship`
+    /// enqueued with the receipt. A decline or a timeout throws (the job retries with backoff and the
+    /// same key); `attempt` is the job's.
+    @discardableResult
+    public func captureParcel(orderID: Int64, shipmentID: Int64, attempt: Int) async throws -> CaptureStep {
+        let store = self.store
+        let gatewayName = gateway.name
+        // 1. The intent, under the order's lock.
+        let plan = try await orders.withLockedOrder(orderID, lockReservations: .none) {
+            tx,
+            _,
+            order -> (PaymentStore.Intent, String?)? in
+            let intent = try tx.run(PaymentStore.latestCapture(shipmentID: shipmentID))
+            if let intent, intent.status == "settled" { return nil }
+            guard let facts = try tx.run(PaymentStore.parcelFacts(orderID: orderID, shipmentID: shipmentID)) else {
+                throw OrderlyError(.notFound, "order \(orderID) has no shipment \(shipmentID)")
+            }
+            guard facts.shipmentStatus == .labelled, order.status != .cancelled else {
+                // Cancelled meanwhile: an intent still open is given up (the void takes the rest).
+                if let intent, intent.status == "open" {
+                    try tx.run(store.closeIntent(key: intent.key, failed: "parcel \(facts.shipmentStatus.rawValue)"))
+                }
+                return nil
+            }
+            if let intent, intent.status == "open" { return (intent, facts.authorization) }
+            let share = ParcelShare.share(
+                total: facts.total,
+                subtotal: facts.subtotal,
+                shippedValueBefore: facts.priorValue,
+                parcelValue: facts.parcelValue,
+                everythingShippedAfter: facts.lastParcel,
+                capturedBefore: facts.priorAmount
+            )
+            guard share > 0 else {
+                try tx.commit(after: [FulfillmentStore.enqueueShip(orderID: orderID, shipmentID: shipmentID)])
+                return nil
+            }
+            // A new intent after one that failed for good (the order was released): a new request.
+            let key = "capture:shipment:\(shipmentID)" + (intent.map { ":after:\($0.id)" } ?? "")
+            let amount = Money(minorUnits: share, currency: order.currency)
+            guard
+                let opened = try tx.run(
+                    store.openIntent(
+                        orderID: orderID,
+                        operation: .capture,
+                        amount: amount,
+                        key: key,
+                        shipmentID: shipmentID,
+                        reason: "parcel \(shipmentID)'s share"
+                    )
+                )
+            else { throw OrderlyError(.conflict, "capture intent \(key) was written concurrently") }
+            return (opened, facts.authorization)
+        }
+        guard let (intent, authorization) = plan else { return .nothingToCapture }
+        // 2. The provider, outside any transaction.
+        let currency = try await orders.order(orderID).currency
+        let request = GatewayRequest(
+            operation: .capture,
+            orderID: orderID,
+            amount: Money(minorUnits: intent.amountMinor, currency: currency),
+            idempotencyKey: intent.key,
+            authorization: authorization,
+            attempt: attempt
+        )
+        let receipt = try await ask(request, onFailure: intent.key)
+        // 3. The receipt, the intent settled, the parcel's ship enqueued.
+        let recorded = try await settle(
+            orderID: orderID,
+            intent: intent,
+            entry: PaymentEntry(
+                kind: .capture,
+                outcome: .succeeded,
+                amountMinor: intent.amountMinor,
+                provider: gatewayName,
+                reference: receipt.reference,
+                idempotencyKey: intent.key,
+                shipmentID: shipmentID,
+                note: "parcel \(shipmentID)'s share"
+            ),
+            receipt: receipt,
+            then: [FulfillmentStore.enqueueShip(orderID: orderID, shipmentID: shipmentID)]
+        )
+        return recorded ? .captured(amountMinor: intent.amountMinor, reference: receipt.reference) : .alreadyCaptured
+    }
+
+    /// A capture job discarded for good, in the transaction that discards it: its intent failed, the
+    /// order held `payment_failed` where it is (releasing it, or a new authorization, resumes it) and
+    /// operations alerted. Returns whether it held the order.
+    @discardableResult
+    public func captureFailedForGood(
+        _ transaction: Transaction,
+        orderID: Int64,
+        shipmentID: Int64,
+        error: String,
+        alert: (recipient: String, channel: String)
+    ) throws -> Bool {
+        let tx = transaction.connection
+        if let intent = try tx.run(PaymentStore.latestCapture(shipmentID: shipmentID)), intent.status == "open" {
+            try tx.run(store.closeIntent(key: intent.key, failed: String(error.prefix(1000))))
+        }
+        let held = try orders.holdForFailedFulfillment(
+            transaction,
+            orderID: orderID,
+            note: "capture of parcel \(shipmentID) failed: \(error)",
+            reason: .paymentFailed
+        )
+        try tx.execute(
+            store.message(
+                orderID: orderID,
+                OutboxMessage(
+                    kind: .paymentFailed,
+                    recipient: alert.recipient,
+                    subject: "Capture failed for order \(orderID), parcel \(shipmentID)",
+                    body: "The parcel is not shipped and the order is held (payment_failed). Last error: \(error)",
+                    dedupeKey: "payment_failed:shipment:\(shipmentID):\(UUID().uuidString)"
+                ),
+                channel: alert.channel
+            )
+        )
+        return held
+    }
+
+    // MARK: Void
+
+    /// The `void_payment` job: what the authorization still covers of a cancelled order (less captures
+    /// in flight) is voided. Returns the amount voided (0: nothing left).
+    @discardableResult
+    public func voidRemainder(orderID: Int64, attempt: Int) async throws -> Int64 {
+        let store = self.store
+        let key = "void:order:\(orderID)"
+        let plan = try await orders.withLockedOrder(orderID, lockReservations: .none) {
+            tx,
+            _,
+            order -> (PaymentStore.Intent, String?)? in
+            if let intent = try tx.run(PaymentStore.intent(key: key)) {
+                return intent.status == "open"
+                    ? (intent, try tx.run(PaymentStore.authorization(orderID: orderID))) : nil
+            }
+            guard let balance = try tx.run(PaymentStore.balance(orderID: orderID)),
+                let capturing = try tx.run(PaymentStore.capturing(orderID: orderID))
+            else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
+            let rest = balance.capturable - capturing
+            guard rest > 0 else { return nil }
+            guard
+                let opened = try tx.run(
+                    store.openIntent(
+                        orderID: orderID,
+                        operation: .void,
+                        amount: Money(minorUnits: rest, currency: order.currency),
+                        key: key,
+                        shipmentID: nil,
+                        reason: "the order is \(order.status.rawValue)"
+                    )
+                )
+            else { throw OrderlyError(.conflict, "void intent \(key) was written concurrently") }
+            return (opened, try tx.run(PaymentStore.authorization(orderID: orderID)))
+        }
+        guard let (intent, authorization) = plan else { return 0 }
+        let currency = try await orders.order(orderID).currency
+        let receipt = try await ask(
+            GatewayRequest(
+                operation: .void,
+                orderID: orderID,
+                amount: Money(minorUnits: intent.amountMinor, currency: currency),
+                idempotencyKey: key,
+                authorization: authorization,
+                attempt: attempt
+            ),
+            onFailure: key
+        )
+        try await settle(
+            orderID: orderID,
+            intent: intent,
+            entry: PaymentEntry(
+                kind: .void,
+                outcome: .succeeded,
+                amountMinor: intent.amountMinor,
+                provider: gateway.name,
+                reference: receipt.reference,
+                idempotencyKey: key,
+                note: "the authorization's rest"
+            ),
+            receipt: receipt,
+            then: []
+        )
+        return intent.amountMinor
+    }
+
+    // MARK: Refund
+
+    /// Refunds `amountMinor` of what the order had captured, through the gateway: at most what was
+    /// captured less what is refunded or being refunded (the database refuses more, whoever asks
+    /// concurrently). `key` makes it idempotent: the same key again returns the first refund's
+    /// outcome, or, if the provider did not answer then, asks it again with the same key. Returns the
+    /// balance after.
+    @discardableResult
+    public func refund(
+        _ orderID: Int64,
+        amountMinor: Int64,
+        key: String,
+        reason: String,
+        attempt: Int = 1
+    ) async throws -> PaymentBalance {
+        let reason = try OrderService.checkReason(reason)
+        guard amountMinor > 0 else { throw OrderlyError(.badArgument, "a refund's amount must be positive") }
+        guard !key.isEmpty, key.count <= 200 else {
+            throw OrderlyError(.badArgument, "a refund key is 1-200 characters")
+        }
+        let intentKey = "refund:order:\(orderID):\(key)"
+        let store = self.store
+        let plan = try await orders.withLockedOrder(orderID, lockReservations: .none) {
+            tx,
+            _,
+            order -> (PaymentStore.Intent, String?)? in
+            let authorization = try tx.run(PaymentStore.authorization(orderID: orderID))
+            if let intent = try tx.run(PaymentStore.intent(key: intentKey)) {
+                guard intent.amountMinor == amountMinor else {
+                    throw OrderlyError(
+                        .conflict,
+                        "refund key \(key) was used for \(intent.amountMinor), not \(amountMinor)"
+                    )
+                }
+                return intent.status == "open" ? (intent, authorization) : nil
+            }
+            guard let balance = try tx.run(PaymentStore.balance(orderID: orderID)) else {
+                throw OrderlyError(.notFound, "order \(orderID) does not exist")
+            }
+            guard amountMinor <= balance.refundable else {
+                throw OrderlyError(
+                    .badArgument,
+                    "a refund of \(amountMinor) is more than the \(balance.refundable) refundable "
+                        + "(captured \(balance.captured), refunded \(balance.refunded), in flight \(balance.refunding))"
+                )
+            }
+            var batch = PostgresBatch()
+            let opened = batch.add(
+                store.openIntent(
+                    orderID: orderID,
+                    operation: .refund,
+                    amount: Money(minorUnits: amountMinor, currency: order.currency),
+                    key: intentKey,
+                    shipmentID: nil,
+                    reason: reason
+                )
+            )
+            batch.add(store.fact(orderID: orderID, .refundRequested, reason: "\(amountMinor): \(reason)"))
+            guard let intent = try tx.commit(after: batch)[opened] else {
+                throw OrderlyError(.conflict, "refund \(key) was written concurrently")
+            }
+            return (intent, authorization)
+        }
+        if let (intent, authorization) = plan {
+            let order = try await orders.order(orderID)
+            let receipt = try await ask(
+                GatewayRequest(
+                    operation: .refund,
+                    orderID: orderID,
+                    amount: Money(minorUnits: amountMinor, currency: order.currency),
+                    idempotencyKey: intentKey,
+                    authorization: authorization,
+                    attempt: attempt
+                ),
+                onFailure: intentKey
+            )
+            var then: [PostgresStatement] = []
+            if let email = order.email {
+                then.append(
+                    OrderStore(actor: actor).enqueueMessage(
+                        orderID: orderID,
+                        OutboxMessage(
+                            kind: .refundIssued,
+                            recipient: email,
+                            subject: "A refund for your order \(order.externalID)",
+                            body: "We refunded \(Money(minorUnits: amountMinor, currency: order.currency)) "
+                                + "to your original payment method (\(reason)).",
+                            dedupeKey: "refund_issued:\(intentKey)"
+                        )
+                    )
+                )
+            }
+            try await settle(
+                orderID: orderID,
+                intent: intent,
+                entry: PaymentEntry(
+                    kind: .refund,
+                    outcome: .succeeded,
+                    amountMinor: amountMinor,
+                    provider: gateway.name,
+                    reference: receipt.reference,
+                    idempotencyKey: intentKey,
+                    note: intent.reason
+                ),
+                receipt: receipt,
+                then: then
+            )
+        }
+        return try await balance(orderID)
+    }
+
+    // MARK: Helpers
+
+    /// The gateway, within the timeout. A failure is noted on the open intent (for PAYMENT LIST)
+    /// and rethrown.
+    func ask(_ request: GatewayRequest, onFailure key: String) async throws -> GatewayReceipt {
+        let gateway = self.gateway
+        let timeout = components.gatewayTimeoutSeconds
+        do {
+            return try await withThrowingTaskGroup(of: GatewayReceipt?.self) { group in
+                group.addTask { try await gateway.perform(request) }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(timeout))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let receipt = first else {
+                    throw GatewayFailure.timedOut(seconds: timeout)
+                }
+                return receipt
+            }
+        } catch {
+            let store = self.store
+            _ = try? await database.pool.withConnection { connection in
+                try connection.execute(store.intentError(key: key, error: "attempt \(request.attempt): \(error)"))
+            }
+            throw error
+        }
+    }
+
+    /// Step 3: under the order's lock, the intent settled, the ledger row, the order's payment status
+    /// from its balance, an event, the gateway's instruction and `then`. False if it was settled already.
+    @discardableResult
+    func settle(
+        orderID: Int64,
+        intent: PaymentStore.Intent,
+        entry: PaymentEntry,
+        receipt: GatewayReceipt,
+        then: [PostgresStatement]
+    ) async throws -> Bool {
+        let store = self.store
+        return try await orders.withLockedOrder(orderID, lockReservations: .none) { tx, _, order -> Bool in
+            guard try tx.run(store.closeIntent(key: intent.key, failed: nil)) == 1 else { return false }
+            try tx.run(store.insert(orderID: orderID, currency: order.currency, entry))
+            guard let after = try tx.run(PaymentStore.balance(orderID: orderID)) else {
+                throw OrderlyError(.notFound, "order \(orderID) does not exist")
+            }
+            let fact: OrderFact =
+                switch entry.kind {
+                case .capture: .paymentCaptured
+                case .void: .paymentVoided
+                case .refund: .paymentRefunded
+                case .authorization: .paymentAuthorized
+                }
+            var statements = [
+                store.setStatus(orderID: orderID, after.status(current: order.paymentStatus)),
+                store.fact(
+                    orderID: orderID,
+                    fact,
+                    reason: "\(entry.kind.rawValue) \(entry.amountMinor) \(order.currency.code) via \(entry.provider) "
+                        + "(\(entry.reference ?? "-"))",
+                    data: DecisionJSON.encode(["key": intent.key, "amount_minor": entry.amountMinor])
+                ),
+            ]
+            if let instruction = receipt.instruction {
+                statements.append(store.message(orderID: orderID, instruction, channel: "webhook"))
+            }
+            try tx.commit(after: statements + then)
+            return true
+        }
+    }
+}
+
+extension Int64 {
+    fileprivate var isPositive: Bool { self > 0 }
+}
