@@ -95,6 +95,23 @@ struct PaymentServiceTests {
         #expect(try await f.orders.events(placed.orderID).count == before)
     }
 
+    @Test func aCaptureTheProviderReportsDrawsOnTheAuthorization() async throws {
+        let f = try await fixture()
+        let id = try await f.orders.place(stated(f, "cap", .authorized)).orderID
+        // Captured in the provider's dashboard, reported by its webhook: not money on top.
+        let outcome = try await f.payments.record(
+            id,
+            verdict: PaymentVerdict(status: .captured, provider: "shopify", reference: "ch_\(f.tag)"),
+            amountMinor: nil
+        )
+        #expect(!outcome.replayed)
+        let balance = try await f.payments.balance(id)
+        #expect(balance.authorized == 2_489 && balance.captured == 2_489 && balance.capturable == 0)
+        #expect(try await f.orders.order(id).paymentStatus == .captured)
+        // Nothing is left for a void to release.
+        #expect(try await f.payments.voidRemainder(orderID: id, attempt: 1) == 0)
+    }
+
     @Test func refundsNeverPassWhatWasCapturedEvenConcurrently() async throws {
         let f = try await fixture()
         let order = try await f.orders.place(stated(f, "rf", .captured))

@@ -65,7 +65,11 @@ FROM (
            coalesce(i.refunding, 0)::int8 AS refunding_minor, coalesce(i.capturing, 0)::int8 AS capturing_minor
     FROM orders o
     LEFT JOIN LATERAL (
-        SELECT sum(amount_minor) FILTER (WHERE kind IN ('authorization', 'capture') AND shipment_id IS NULL) AS authorized,
+        -- A capture outside a parcel (at checkout, or reported by the provider) is authorized money too,
+        -- but not on top of an authorization it drew on: the larger of the two.
+        SELECT greatest(coalesce(sum(amount_minor) FILTER (WHERE kind = 'authorization'), 0),
+                        coalesce(sum(amount_minor) FILTER (WHERE kind = 'capture' AND shipment_id IS NULL), 0))
+                   AS authorized,
                sum(amount_minor) FILTER (WHERE kind = 'capture') AS captured,
                sum(amount_minor) FILTER (WHERE kind = 'refund') AS refunded,
                sum(amount_minor) FILTER (WHERE kind = 'void') AS voided
