@@ -394,7 +394,9 @@ struct FulfillmentFlowTests {
         #expect(placed.status == .backordered)
         try await setup.inventory.receive(warehouse: setup.warehouses[1], sku: setup.skus[1], quantity: 5)
         #expect(try await setup.waitFor(placed.orderID, "shipped") == "shipped")
-        let kinds = try await waitForMessages(setup, orderID: placed.orderID, count: 3)
+        // Its customer messages (backordered, then the reservation's and the shipment's) and the capture's
+        // instruction to the payment system.
+        let kinds = try await waitForMessages(setup, orderID: placed.orderID, count: 4)
         #expect(kinds.contains("order_backordered") && kinds.contains("order_shipped"))
         #expect(try await setup.check() == [])
         try await expectJobsMatchTheirKinds(setup.pool)
@@ -423,7 +425,8 @@ struct FulfillmentFlowTests {
         try await setup.fulfillment.report(.delayed, shipmentID: shipmentID, note: nil)  // again: changes nothing
         try await setup.fulfillment.report(.delivered, shipmentID: shipmentID, note: nil)
         #expect(try await setup.status(placed.orderID) == "delivered")
-        let kinds = try await waitForMessages(setup, orderID: placed.orderID, count: 4)
+        // Confirmed, shipped, delayed, delivered, and the capture's instruction.
+        let kinds = try await waitForMessages(setup, orderID: placed.orderID, count: 5)
         #expect(kinds.contains("order_delayed"))
         #expect(
             try await setup.pool.query("SELECT count(*) FROM shipments WHERE order_id = $1", [cancelled.orderID])

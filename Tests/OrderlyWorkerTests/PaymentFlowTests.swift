@@ -5,7 +5,30 @@ import OrderlyCore
 import OrderlyStore
 import OrderlyTestSupport
 import OrderlyWorker
+import Synchronization
 import Testing
+
+/// Grants every request but the captures of one amount: those wait until the test opens the gate,
+/// then are declined. The test learns by `waiting` that one has arrived.
+final class GatedGateway: PaymentGateway {
+    let name = "gated"
+    let gatedAmount: Int64
+    private let state = Mutex<(waiting: Int, open: Bool)>((0, false))
+
+    init(gatedAmount: Int64) { self.gatedAmount = gatedAmount }
+
+    var waiting: Int { state.withLock { $0.waiting } }
+    func open() { state.withLock { $0.open = true } }
+
+    func perform(_ request: GatewayRequest) async throws -> GatewayReceipt {
+        guard request.operation == .capture, request.amount.minorUnits == gatedAmount else {
+            return GatewayReceipt(reference: "gated:\(request.idempotencyKey)")
+        }
+        state.withLock { $0.waiting += 1 }
+        while !state.withLock({ $0.open }) { try await Task.sleep(for: .milliseconds(20)) }
+        throw GatewayFailure.declined("gated")
+    }
+}
 
 /// Capture at shipment, declines and timeouts, captures that fail for good and cancels that void the
 /// rest, through an in-process worker with the standard handlers and the scripted test gateway.
@@ -262,6 +285,53 @@ struct PaymentFlowTests {
             [placed.orderID]
         ).scalar(Int64.self)
         #expect(authorizations == 1)
+        #expect(try await setup.check() == [])
+        worker.shutdown()
+        try await running.value
+    }
+
+    @Test func aCaptureInFlightWhenTheOrderIsCancelledIsGivenUpAndItsShareVoided() async throws {
+        // Hamburg's parcel (2,000 of the 3,000 goods: 2,327 of 3,490 once Munich's 1,163 is taken) is
+        // being captured when the order is cancelled: the cancel's void leaves its share to it; when it
+        // gives up, that share is voided.
+        let gateway = GatedGateway(gatedAmount: 2_327)
+        let setup = try await FulfillmentFlowTests.Setup.make(stock: [[10, 0], [0, 10]], gateway: gateway)
+        defer { Task { await setup.pool.close() } }
+        // Hamburg's picker confirms by hand: its parcel waits until Munich's has shipped.
+        try await setup.pool.query(
+            "UPDATE warehouses SET pick_confirmation = 'scanner' WHERE id = $1",
+            [setup.warehouses[1]]
+        )
+        let placed = try await setup.orders.place(order(setup, "inflight", reference: "pi_inflight"))
+        let worker = setup.worker()
+        let running = Task { try await worker.run() }
+        let partial = try await setup.waitFor(placed.orderID, "partially_shipped")
+        let list: Int64? = try await value {
+            try await setup.pool.query(
+                "SELECT id FROM pick_lists WHERE warehouse_id = $1 AND status = 'in_progress'",
+                [setup.warehouses[1]]
+            ).first?.decode(Int64.self, at: 0)
+        }
+        let errors = try await setup.jobErrors()
+        let listID = try #require(list, "\(partial) \(errors)")
+        _ = try await setup.fulfillment.confirmPickList(listID, picked: [:])
+        let arrived: Bool? = try await value { gateway.waiting > 0 ? true : nil }
+        #expect(arrived == true)
+        let cancelled = try await setup.orders.cancel(placed.orderID, reason: "changed their mind")
+        #expect(cancelled.status == .shipped)
+        gateway.open()
+        let voided: Int64? = try await value {
+            let sum = try await setup.pool.query(
+                "SELECT coalesce(sum(amount_minor), 0)::int8 FROM payments WHERE order_id = $1 AND kind = 'void'",
+                [placed.orderID]
+            ).scalar(Int64.self)
+            return sum == 2_327 ? sum : nil
+        }
+        let errorsAfter = try await setup.jobErrors()
+        #expect(voided == 2_327, "\(errorsAfter)")
+        let balance = try await PaymentService(database: setup.database, actor: "test").balance(placed.orderID)
+        #expect(balance.captured == 1_163 && balance.voided == 2_327 && balance.capturable == 0)
+        #expect(try await setup.orders.order(placed.orderID).paymentStatus == .captured)
         #expect(try await setup.check() == [])
         worker.shutdown()
         try await running.value

@@ -169,9 +169,11 @@ public struct PaymentService: Sendable {
                 throw OrderlyError(.notFound, "order \(orderID) has no shipment \(shipmentID)")
             }
             guard facts.shipmentStatus == .labelled, order.status != .cancelled else {
-                // Cancelled meanwhile: an intent still open is given up (the void takes the rest).
+                // Cancelled meanwhile: an intent still open is given up, and what it held back from the
+                // cancel's void is voided now.
                 if let intent, intent.status == "open" {
                     try tx.run(store.closeIntent(key: intent.key, failed: "parcel \(facts.shipmentStatus.rawValue)"))
+                    try tx.execute(JobQueue.enqueueStatement(Jobs.VoidPayment.self, .init(orderID: orderID)))
                 }
                 return nil
             }
@@ -277,24 +279,24 @@ public struct PaymentService: Sendable {
     // MARK: Void
 
     /// The `void_payment` job: what the authorization still covers of a cancelled order (less captures
-    /// in flight) is voided. Returns the amount voided (0: nothing left).
+    /// in flight) is voided. Returns the amount voided (0: nothing left). A void still open is asked
+    /// again with its key; after one settled, a later void (a capture in flight that was given up) is
+    /// a new intent, `void:order:<id>:<n>`.
     @discardableResult
     public func voidRemainder(orderID: Int64, attempt: Int) async throws -> Int64 {
         let store = self.store
-        let key = "void:order:\(orderID)"
         let plan = try await orders.withLockedOrder(orderID, lockReservations: .none) {
             tx,
             _,
             order -> (PaymentStore.Intent, String?)? in
-            if let intent = try tx.run(PaymentStore.intent(key: key)) {
-                return intent.status == "open"
-                    ? (intent, try tx.run(PaymentStore.authorization(orderID: orderID))) : nil
-            }
+            let (open, earlier) = try tx.run(PaymentStore.voids(orderID: orderID))
+            if let open { return (open, try tx.run(PaymentStore.authorization(orderID: orderID))) }
             guard let balance = try tx.run(PaymentStore.balance(orderID: orderID)),
                 let capturing = try tx.run(PaymentStore.capturing(orderID: orderID))
             else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
             let rest = balance.capturable - capturing
             guard rest > 0 else { return nil }
+            let key = "void:order:\(orderID)" + (earlier == 0 ? "" : ":\(earlier + 1)")
             guard
                 let opened = try tx.run(
                     store.openIntent(
@@ -316,11 +318,11 @@ public struct PaymentService: Sendable {
                 operation: .void,
                 orderID: orderID,
                 amount: Money(minorUnits: intent.amountMinor, currency: currency),
-                idempotencyKey: key,
+                idempotencyKey: intent.key,
                 authorization: authorization,
                 attempt: attempt
             ),
-            onFailure: key
+            onFailure: intent.key
         )
         try await settle(
             orderID: orderID,
@@ -331,7 +333,7 @@ public struct PaymentService: Sendable {
                 amountMinor: intent.amountMinor,
                 provider: gateway.name,
                 reference: receipt.reference,
-                idempotencyKey: key,
+                idempotencyKey: intent.key,
                 note: "the authorization's rest"
             ),
             receipt: receipt,

@@ -109,6 +109,21 @@ public struct PaymentStore: Sendable {
         )
     }
 
+    /// The order's void still open, if any, and how many voids it had in all.
+    public static func voids(orderID: Int64) -> PostgresQuery<(open: Intent?, count: Int64)> {
+        PostgresQuery<Intent?>.first(
+            """
+            SELECT \(unescaped: intentColumns) FROM payment_intents
+            WHERE order_id = \(orderID) AND operation = 'void' AND status = 'open' ORDER BY id LIMIT 1
+            """,
+            Self.intent(_:)
+        ).and(
+            PostgresQuery<Int64>.scalar(
+                "SELECT count(*) FROM payment_intents WHERE order_id = \(orderID) AND operation = 'void'"
+            )
+        ) { ($0, $1) }
+    }
+
     /// What open capture intents of the order are taking (a void leaves it to them).
     public static func capturing(orderID: Int64) -> PostgresQuery<Int64?> {
         .first(
