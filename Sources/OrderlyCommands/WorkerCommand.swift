@@ -118,10 +118,6 @@ public struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("--payment-gateway must be recording or test")
         }
         guard paymentTimeout > 0 else { throw ValidationError("--payment-timeout must be > 0") }
-        guard ["recording", "test"].contains(paymentGateway) else {
-            throw ValidationError("--payment-gateway must be recording or test")
-        }
-        guard paymentTimeout > 0 else { throw ValidationError("--payment-timeout must be > 0") }
         guard SMTPNotifier.isAddress(mailFrom) else { throw ValidationError("--mail-from must be an e-mail address") }
     }
 

@@ -77,13 +77,8 @@ extension StandardJobs {
     /// Holds the order of a fulfillment job discarded for good (`fulfillment_failed`), so it is seen
     /// (ORDER LIST status=on_hold, ORDER SHOW's waiting_for) instead of stuck mid-fulfillment; a
     /// parcel's capture discarded holds it `payment_failed`, its intent failed, and alerts operations.
-    public static func onDiscard(
-        orders: OrderService,
-        payments: PaymentService? = nil,
-        alerts: AlertRoute = AlertRoute()
-    ) -> DiscardHook {
-        let payments =
-            payments ?? PaymentService(database: orders.database, actor: orders.actor, components: orders.components)
+    public static func onDiscard(orders: OrderService, alerts: AlertRoute = AlertRoute()) -> DiscardHook {
+        let payments = PaymentService(database: orders.database, actor: orders.actor, components: orders.components)
         return { job, error, tx in
             if job.kind == Jobs.Capture.name, let args = try? Jobs.Capture.decode(job.args) {
                 try payments.captureFailedForGood(

@@ -316,7 +316,7 @@ struct FulfillmentFlowTests {
         for n in 0..<3 {
             placed.append(try await setup.orders.place(setup.order("batch\(n)", lines: [(0, 1), (1, 1)])).orderID)
         }
-        let list = try await waitForValue(setup.pool) {
+        let list = try await waitForValue {
             try await setup.pool.query(
                 "SELECT id FROM pick_lists WHERE warehouse_id = $1 AND status = 'in_progress'",
                 [setup.warehouses[0]]
@@ -438,13 +438,16 @@ struct FulfillmentFlowTests {
         try await running.value
     }
 
-    func waitForValue<T: Sendable>(_ pool: PostgresPool, _ read: () async throws -> T?) async throws -> T? {
-        for _ in 0..<12_000 {
-            if let value = try await read() { return value }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return nil
+}
+
+/// The first value `read` gives (polled until there is one; the bound, ten minutes, is a hang guard,
+/// not a verdict).
+func waitForValue<T: Sendable>(_ read: () async throws -> T?) async throws -> T? {
+    for _ in 0..<12_000 {
+        if let value = try await read() { return value }
+        try await Task.sleep(for: .milliseconds(50))
     }
+    return nil
 }
 
 /// Every job in the database is what its kind's definition says: a known kind, args that decode as the

@@ -82,14 +82,6 @@ struct PaymentFlowTests {
         ).map { (try $0.decode(Int64.self, at: 0), try $0.decode(Int64.self, at: 1)) }
     }
 
-    func value<T: Sendable>(_ read: () async throws -> T?) async throws -> T? {
-        for _ in 0..<12_000 {
-            if let value = try await read() { return value }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return nil
-    }
-
     @Test func twoParcelsCaptureTheirSharesAndTheSharesAreTheTotal() async throws {
         let (setup, gateway) = try await Self.setup()
         defer { Task { await setup.pool.close() } }
@@ -225,7 +217,7 @@ struct PaymentFlowTests {
         #expect(partial == "partially_shipped", "\(errors)")
         let cancelled = try await setup.orders.cancel(placed.orderID, reason: "customer changed their mind")
         #expect(cancelled.status == .shipped)
-        let voided: Int64? = try await value {
+        let voided: Int64? = try await waitForValue {
             try await setup.pool.query(
                 "SELECT amount_minor FROM payments WHERE order_id = $1 AND kind = 'void' AND status = 'succeeded'",
                 [placed.orderID]
@@ -275,7 +267,7 @@ struct PaymentFlowTests {
         // The provider delivers the webhook again, after the first was done: recorded once.
         let again = try #require(try await deliver())
         #expect(again != first)
-        let done: Bool? = try await value {
+        let done: Bool? = try await waitForValue {
             try await setup.pool.query("SELECT state = 'completed' FROM jobs WHERE id = $1", [again]).scalar(Bool.self)
                 ? true : nil
         }
@@ -306,7 +298,7 @@ struct PaymentFlowTests {
         let worker = setup.worker()
         let running = Task { try await worker.run() }
         let partial = try await setup.waitFor(placed.orderID, "partially_shipped")
-        let list: Int64? = try await value {
+        let list: Int64? = try await waitForValue {
             try await setup.pool.query(
                 "SELECT id FROM pick_lists WHERE warehouse_id = $1 AND status = 'in_progress'",
                 [setup.warehouses[1]]
@@ -315,12 +307,12 @@ struct PaymentFlowTests {
         let errors = try await setup.jobErrors()
         let listID = try #require(list, "\(partial) \(errors)")
         _ = try await setup.fulfillment.confirmPickList(listID, picked: [:])
-        let arrived: Bool? = try await value { gateway.waiting > 0 ? true : nil }
+        let arrived: Bool? = try await waitForValue { gateway.waiting > 0 ? true : nil }
         #expect(arrived == true)
         let cancelled = try await setup.orders.cancel(placed.orderID, reason: "changed their mind")
         #expect(cancelled.status == .shipped)
         gateway.open()
-        let voided: Int64? = try await value {
+        let voided: Int64? = try await waitForValue {
             let sum = try await setup.pool.query(
                 "SELECT coalesce(sum(amount_minor), 0)::int8 FROM payments WHERE order_id = $1 AND kind = 'void'",
                 [placed.orderID]

@@ -294,9 +294,14 @@ public struct FulfillmentService: Sendable {
                 ].filter { !$0.isEmpty }
             )
         )
-        // An authorization is captured parcel by parcel as each ships; money captured at checkout is not.
-        let captureFirst = order.paymentStatus == .authorized || order.paymentStatus == .partiallyCaptured
-        try tx.execute(store.labelled(shipment: shipment, quote: chosen, label: label, captureFirst: captureFirst))
+        try tx.execute(
+            store.labelled(
+                shipment: shipment,
+                quote: chosen,
+                label: label,
+                captureFirst: order.paymentStatus.drawsOnAuthorization
+            )
+        )
     }
 
     // MARK: Ship

@@ -53,7 +53,7 @@ extension OrderService {
             batch.add(store.release(orderID: orderID, expiredOnly: false))
             batch.add(store.cancelRest(orderID: orderID))
             let moved = batch.add(store.move(orderID: orderID, move, holdReason: nil))
-            if order.paymentStatus == .authorized || order.paymentStatus == .partiallyCaptured {
+            if order.paymentStatus.drawsOnAuthorization {
                 batch.add(JobQueue.enqueueStatement(Jobs.VoidPayment.self, .init(orderID: orderID)))
             }
             if let email = order.email {

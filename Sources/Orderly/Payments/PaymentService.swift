@@ -53,7 +53,6 @@ public struct PaymentService: Sendable {
         guard let reference = verdict.reference, !reference.isEmpty else {
             throw OrderlyError(.badArgument, "a payment verdict needs the provider's reference")
         }
-        let key = "record:\(verdict.provider):\(reference):\(verdict.status.rawValue)"
         let store = self.store
         let recorded = try await orders.withLockedOrder(orderID, lockReservations: .none) {
             tx,
@@ -69,7 +68,7 @@ public struct PaymentService: Sendable {
                     "amount \(amount) is outside 0...\(order.totalMinor) (the order's total)"
                 )
             }
-            let entry = PaymentEntry(verdict: verdict, amountMinor: amount, idempotencyKey: key, note: note)
+            let entry = PaymentEntry(verdict: verdict, amountMinor: amount, note: note)
             let unchanged = OrderService.outcome(
                 order,
                 status: order.status,
@@ -105,7 +104,7 @@ public struct PaymentService: Sendable {
             }
             var outcome = unchanged
             var moved: PostgresBatch.Slot<Void>?
-            if verdict.status == .failed, !before.authorized.isPositive,
+            if verdict.status == .failed, before.authorized == 0,
                 [.received, .backordered, .partiallyReserved, .reserved].contains(order.status)
             {
                 let move = try OrderMove.checked(
@@ -141,43 +140,38 @@ public struct PaymentService: Sendable {
 
     // MARK: Capture at shipment
 
-    /// What a parcel's capture job did.
-    public enum CaptureStep: Hashable, Sendable {
-        /// Nothing to capture (a zero share, or the parcel is no longer waiting to ship): its `ship` is
-        /// enqueued if it still waits.
-        case nothingToCapture
-        case captured(amountMinor: Int64, reference: String)
-        /// Recorded before (a rerun after a crash): nothing changed.
-        case alreadyCaptured
-    }
-
     /// The `capture` job: the labelled parcel's share captured through the gateway, then its `ship`
     /// enqueued with the receipt. A decline or a timeout throws (the job retries with backoff and the
     /// same key); `attempt` is the job's.
-    @discardableResult
-    public func captureParcel(orderID: Int64, shipmentID: Int64, attempt: Int) async throws -> CaptureStep {
+    public func captureParcel(orderID: Int64, shipmentID: Int64, attempt: Int) async throws {
         let store = self.store
-        let gatewayName = gateway.name
-        // 1. The intent, under the order's lock.
-        let plan = try await orders.withLockedOrder(orderID, lockReservations: .none) {
+        let ship = JobQueue.enqueueStatement(Jobs.Ship.self, .init(orderID: orderID, shipmentID: shipmentID))
+        // 1. The intent, under the order's lock: [the parcel's last intent, its facts, the authorization].
+        let planned = try await orders.withLockedOrder(orderID, lockReservations: .none) {
             tx,
             _,
-            order -> (PaymentStore.Intent, String?)? in
-            let intent = try tx.run(PaymentStore.latestCapture(shipmentID: shipmentID))
-            if let intent, intent.status == "settled" { return nil }
-            guard let facts = try tx.run(PaymentStore.parcelFacts(orderID: orderID, shipmentID: shipmentID)) else {
+            order -> Planned? in
+            let (latest, read, authorization) = try tx.pipeline(
+                PaymentStore.latestCapture(shipmentID: shipmentID),
+                PaymentStore.parcelFacts(orderID: orderID, shipmentID: shipmentID),
+                PaymentStore.authorization(orderID: orderID)
+            )
+            if latest?.status == .settled { return nil }
+            guard let facts = read else {
                 throw OrderlyError(.notFound, "order \(orderID) has no shipment \(shipmentID)")
             }
             guard facts.shipmentStatus == .labelled, order.status != .cancelled else {
                 // Cancelled meanwhile: an intent still open is given up, and what it held back from the
                 // cancel's void is voided now.
-                if let intent, intent.status == "open" {
-                    try tx.run(store.closeIntent(key: intent.key, failed: "parcel \(facts.shipmentStatus.rawValue)"))
+                if let latest, latest.status == .open {
+                    try tx.run(store.closeIntent(key: latest.key, failed: "parcel \(facts.shipmentStatus.rawValue)"))
                     try tx.execute(JobQueue.enqueueStatement(Jobs.VoidPayment.self, .init(orderID: orderID)))
                 }
                 return nil
             }
-            if let intent, intent.status == "open" { return (intent, facts.authorization) }
+            if let latest, latest.status == .open {
+                return Planned(latest, order: order, authorization: authorization, attempt: attempt, then: [ship])
+            }
             let share = ParcelShare.share(
                 total: facts.total,
                 subtotal: facts.subtotal,
@@ -187,56 +181,27 @@ public struct PaymentService: Sendable {
                 capturedBefore: facts.priorAmount
             )
             guard share > 0 else {
-                try tx.commit(after: [FulfillmentStore.enqueueShip(orderID: orderID, shipmentID: shipmentID)])
+                try tx.execute(ship)
                 return nil
             }
-            // A new intent after one that failed for good (the order was released): a new request.
-            let key = "capture:shipment:\(shipmentID)" + (intent.map { ":after:\($0.id)" } ?? "")
-            let amount = Money(minorUnits: share, currency: order.currency)
+            // After an intent that failed for good (the order was released): a new request.
+            let key = PaymentStore.nextKey("capture:shipment:\(shipmentID)", after: latest)
             guard
                 let opened = try tx.run(
                     store.openIntent(
                         orderID: orderID,
                         operation: .capture,
-                        amount: amount,
+                        amount: Money(minorUnits: share, currency: order.currency),
                         key: key,
                         shipmentID: shipmentID,
                         reason: "parcel \(shipmentID)'s share"
                     )
                 )
             else { throw OrderlyError(.conflict, "capture intent \(key) was written concurrently") }
-            return (opened, facts.authorization)
+            return Planned(opened, order: order, authorization: authorization, attempt: attempt, then: [ship])
         }
-        guard let (intent, authorization) = plan else { return .nothingToCapture }
-        // 2. The provider, outside any transaction.
-        let currency = try await orders.order(orderID).currency
-        let request = GatewayRequest(
-            operation: .capture,
-            orderID: orderID,
-            amount: Money(minorUnits: intent.amountMinor, currency: currency),
-            idempotencyKey: intent.key,
-            authorization: authorization,
-            attempt: attempt
-        )
-        let receipt = try await ask(request, onFailure: intent.key)
-        // 3. The receipt, the intent settled, the parcel's ship enqueued.
-        let recorded = try await settle(
-            orderID: orderID,
-            intent: intent,
-            entry: PaymentEntry(
-                kind: .capture,
-                outcome: .succeeded,
-                amountMinor: intent.amountMinor,
-                provider: gatewayName,
-                reference: receipt.reference,
-                idempotencyKey: intent.key,
-                shipmentID: shipmentID,
-                note: "parcel \(shipmentID)'s share"
-            ),
-            receipt: receipt,
-            then: [FulfillmentStore.enqueueShip(orderID: orderID, shipmentID: shipmentID)]
-        )
-        return recorded ? .captured(amountMinor: intent.amountMinor, reference: receipt.reference) : .alreadyCaptured
+        // 2 and 3: the provider, then the receipt with the parcel's ship.
+        if let planned { try await carryOut(planned) }
     }
 
     /// A capture job discarded for good, in the transaction that discards it: its intent failed, the
@@ -251,7 +216,7 @@ public struct PaymentService: Sendable {
         alert: (recipient: String, channel: String)
     ) throws -> Bool {
         let tx = transaction.connection
-        if let intent = try tx.run(PaymentStore.latestCapture(shipmentID: shipmentID)), intent.status == "open" {
+        if let intent = try tx.run(PaymentStore.latestCapture(shipmentID: shipmentID)), intent.status == .open {
             try tx.run(store.closeIntent(key: intent.key, failed: String(error.prefix(1000))))
         }
         let held = try orders.holdForFailedFulfillment(
@@ -278,68 +243,45 @@ public struct PaymentService: Sendable {
 
     // MARK: Void
 
-    /// The `void_payment` job: what the authorization still covers of a cancelled order (less captures
-    /// in flight) is voided. Returns the amount voided (0: nothing left). A void still open is asked
+    /// The `void_payment` job: what the authorization still covers of a cancelled order, less captures
+    /// in flight, is voided. Returns the amount voided (0: nothing left). A void still open is asked
     /// again with its key; after one settled, a later void (a capture in flight that was given up) is
-    /// a new intent, `void:order:<id>:<n>`.
+    /// a new intent.
     @discardableResult
     public func voidRemainder(orderID: Int64, attempt: Int) async throws -> Int64 {
         let store = self.store
-        let plan = try await orders.withLockedOrder(orderID, lockReservations: .none) {
+        let planned = try await orders.withLockedOrder(orderID, lockReservations: .none) {
             tx,
             _,
-            order -> (PaymentStore.Intent, String?)? in
-            let (open, earlier) = try tx.run(PaymentStore.voids(orderID: orderID))
-            if let open { return (open, try tx.run(PaymentStore.authorization(orderID: orderID))) }
-            guard let balance = try tx.run(PaymentStore.balance(orderID: orderID)),
-                let capturing = try tx.run(PaymentStore.capturing(orderID: orderID))
-            else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
-            let rest = balance.capturable - capturing
-            guard rest > 0 else { return nil }
-            let key = "void:order:\(orderID)" + (earlier == 0 ? "" : ":\(earlier + 1)")
+            order -> Planned? in
+            let (latest, read, authorization) = try tx.pipeline(
+                PaymentStore.latestVoid(orderID: orderID),
+                PaymentStore.balance(orderID: orderID),
+                PaymentStore.authorization(orderID: orderID)
+            )
+            if let latest, latest.status == .open {
+                return Planned(latest, order: order, authorization: authorization, attempt: attempt)
+            }
+            guard let balance = read else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
+            guard balance.voidable > 0 else { return nil }
+            let key = PaymentStore.nextKey("void:order:\(orderID)", after: latest)
             guard
                 let opened = try tx.run(
                     store.openIntent(
                         orderID: orderID,
                         operation: .void,
-                        amount: Money(minorUnits: rest, currency: order.currency),
+                        amount: Money(minorUnits: balance.voidable, currency: order.currency),
                         key: key,
                         shipmentID: nil,
-                        reason: "the order is \(order.status.rawValue)"
+                        reason: "the authorization's rest: the order is \(order.status.rawValue)"
                     )
                 )
             else { throw OrderlyError(.conflict, "void intent \(key) was written concurrently") }
-            return (opened, try tx.run(PaymentStore.authorization(orderID: orderID)))
+            return Planned(opened, order: order, authorization: authorization, attempt: attempt)
         }
-        guard let (intent, authorization) = plan else { return 0 }
-        let currency = try await orders.order(orderID).currency
-        let receipt = try await ask(
-            GatewayRequest(
-                operation: .void,
-                orderID: orderID,
-                amount: Money(minorUnits: intent.amountMinor, currency: currency),
-                idempotencyKey: intent.key,
-                authorization: authorization,
-                attempt: attempt
-            ),
-            onFailure: intent.key
-        )
-        try await settle(
-            orderID: orderID,
-            intent: intent,
-            entry: PaymentEntry(
-                kind: .void,
-                outcome: .succeeded,
-                amountMinor: intent.amountMinor,
-                provider: gateway.name,
-                reference: receipt.reference,
-                idempotencyKey: intent.key,
-                note: "the authorization's rest"
-            ),
-            receipt: receipt,
-            then: []
-        )
-        return intent.amountMinor
+        guard let planned else { return 0 }
+        try await carryOut(planned)
+        return planned.intent.amountMinor
     }
 
     // MARK: Refund
@@ -363,24 +305,47 @@ public struct PaymentService: Sendable {
             throw OrderlyError(.badArgument, "a refund key is 1-200 characters")
         }
         let intentKey = "refund:order:\(orderID):\(key)"
-        let store = self.store
-        let plan = try await orders.withLockedOrder(orderID, lockReservations: .none) {
+        let (store, actor) = (self.store, self.actor)
+        let planned = try await orders.withLockedOrder(orderID, lockReservations: .none) {
             tx,
             _,
-            order -> (PaymentStore.Intent, String?)? in
-            let authorization = try tx.run(PaymentStore.authorization(orderID: orderID))
-            if let intent = try tx.run(PaymentStore.intent(key: intentKey)) {
-                guard intent.amountMinor == amountMinor else {
+            order -> Planned? in
+            let (existing, read, authorization) = try tx.pipeline(
+                PaymentStore.intent(key: intentKey),
+                PaymentStore.balance(orderID: orderID),
+                PaymentStore.authorization(orderID: orderID)
+            )
+            // The customer's message commits with the receipt.
+            let message = order.email.map { email in
+                OrderStore(actor: actor).enqueueMessage(
+                    orderID: orderID,
+                    OutboxMessage(
+                        kind: .refundIssued,
+                        recipient: email,
+                        subject: "A refund for your order \(order.externalID)",
+                        body: "We refunded \(Money(minorUnits: amountMinor, currency: order.currency)) "
+                            + "to your original payment method (\(reason)).",
+                        dedupeKey: "refund_issued:\(intentKey)"
+                    )
+                )
+            }
+            if let existing {
+                guard existing.amountMinor == amountMinor else {
                     throw OrderlyError(
                         .conflict,
-                        "refund key \(key) was used for \(intent.amountMinor), not \(amountMinor)"
+                        "refund key \(key) was used for \(existing.amountMinor), not \(amountMinor)"
                     )
                 }
-                return intent.status == "open" ? (intent, authorization) : nil
+                guard existing.status == .open else { return nil }
+                return Planned(
+                    existing,
+                    order: order,
+                    authorization: authorization,
+                    attempt: attempt,
+                    then: message.map { [$0] } ?? []
+                )
             }
-            guard let balance = try tx.run(PaymentStore.balance(orderID: orderID)) else {
-                throw OrderlyError(.notFound, "order \(orderID) does not exist")
-            }
+            guard let balance = read else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
             guard amountMinor <= balance.refundable else {
                 throw OrderlyError(
                     .badArgument,
@@ -403,57 +368,52 @@ public struct PaymentService: Sendable {
             guard let intent = try tx.commit(after: batch)[opened] else {
                 throw OrderlyError(.conflict, "refund \(key) was written concurrently")
             }
-            return (intent, authorization)
-        }
-        if let (intent, authorization) = plan {
-            let order = try await orders.order(orderID)
-            let receipt = try await ask(
-                GatewayRequest(
-                    operation: .refund,
-                    orderID: orderID,
-                    amount: Money(minorUnits: amountMinor, currency: order.currency),
-                    idempotencyKey: intentKey,
-                    authorization: authorization,
-                    attempt: attempt
-                ),
-                onFailure: intentKey
-            )
-            var then: [PostgresStatement] = []
-            if let email = order.email {
-                then.append(
-                    OrderStore(actor: actor).enqueueMessage(
-                        orderID: orderID,
-                        OutboxMessage(
-                            kind: .refundIssued,
-                            recipient: email,
-                            subject: "A refund for your order \(order.externalID)",
-                            body: "We refunded \(Money(minorUnits: amountMinor, currency: order.currency)) "
-                                + "to your original payment method (\(reason)).",
-                            dedupeKey: "refund_issued:\(intentKey)"
-                        )
-                    )
-                )
-            }
-            try await settle(
-                orderID: orderID,
-                intent: intent,
-                entry: PaymentEntry(
-                    kind: .refund,
-                    outcome: .succeeded,
-                    amountMinor: amountMinor,
-                    provider: gateway.name,
-                    reference: receipt.reference,
-                    idempotencyKey: intentKey,
-                    note: intent.reason
-                ),
-                receipt: receipt,
-                then: then
+            return Planned(
+                intent,
+                order: order,
+                authorization: authorization,
+                attempt: attempt,
+                then: message.map { [$0] } ?? []
             )
         }
+        if let planned { try await carryOut(planned) }
         return try await balance(orderID)
     }
 
     // MARK: Helpers
+
+    /// A request planned under the order's lock: its intent, what the provider is asked, and what
+    /// commits with the receipt.
+    struct Planned: Sendable {
+        var intent: PaymentStore.Intent
+        var request: GatewayRequest
+        var then: [PostgresStatement]
+
+        init(
+            _ intent: PaymentStore.Intent,
+            order: OrderRecord,
+            authorization: String?,
+            attempt: Int,
+            then: [PostgresStatement] = []
+        ) {
+            self.intent = intent
+            self.request = GatewayRequest(
+                operation: intent.operation,
+                orderID: order.id,
+                amount: Money(minorUnits: intent.amountMinor, currency: order.currency),
+                idempotencyKey: intent.key,
+                authorization: authorization,
+                attempt: attempt
+            )
+            self.then = then
+        }
+    }
+
+    /// Steps 2 and 3 of a planned request: the provider, then its receipt settled.
+    func carryOut(_ planned: Planned) async throws {
+        let receipt = try await ask(planned.request, onFailure: planned.intent.key)
+        try await settle(planned, receipt: receipt)
+    }
 
     /// The gateway, within the timeout. A failure is noted on the open intent (for PAYMENT LIST)
     /// and rethrown.
@@ -482,49 +442,42 @@ public struct PaymentService: Sendable {
         }
     }
 
-    /// Step 3: under the order's lock, the intent settled, the ledger row, the order's payment status
-    /// from its balance, an event, the gateway's instruction and `then`. False if it was settled already.
-    @discardableResult
-    func settle(
-        orderID: Int64,
-        intent: PaymentStore.Intent,
-        entry: PaymentEntry,
-        receipt: GatewayReceipt,
-        then: [PostgresStatement]
-    ) async throws -> Bool {
-        let store = self.store
-        return try await orders.withLockedOrder(orderID, lockReservations: .none) { tx, _, order -> Bool in
-            guard try tx.run(store.closeIntent(key: intent.key, failed: nil)) == 1 else { return false }
-            try tx.run(store.insert(orderID: orderID, currency: order.currency, entry))
-            guard let after = try tx.run(PaymentStore.balance(orderID: orderID)) else {
-                throw OrderlyError(.notFound, "order \(orderID) does not exist")
-            }
-            let fact: OrderFact =
-                switch entry.kind {
-                case .capture: .paymentCaptured
-                case .void: .paymentVoided
-                case .refund: .paymentRefunded
-                case .authorization: .paymentAuthorized
-                }
+    /// Step 3: under the order's lock, the intent settled, its ledger row, the order's payment status
+    /// from its balance, an event, the gateway's instruction and `then`. Nothing if it was settled
+    /// already (a rerun after a crash).
+    func settle(_ planned: Planned, receipt: GatewayReceipt) async throws {
+        let (store, intent, provider) = (self.store, planned.intent, gateway.name)
+        let entry = PaymentEntry(
+            kind: PaymentEntry.Kind(intent.operation),
+            outcome: .succeeded,
+            amountMinor: intent.amountMinor,
+            provider: provider,
+            reference: receipt.reference,
+            idempotencyKey: intent.key,
+            shipmentID: intent.shipmentID,
+            note: intent.reason
+        )
+        try await orders.withLockedOrder(planned.request.orderID, lockReservations: .none) { tx, _, order in
+            guard try tx.run(store.closeIntent(key: intent.key, failed: nil)) == 1 else { return }
+            let (_, balance) = try tx.pipeline(
+                store.insert(orderID: order.id, currency: order.currency, entry),
+                PaymentStore.balance(orderID: order.id)
+            )
+            guard let after = balance else { throw OrderlyError(.notFound, "order \(order.id) does not exist") }
             var statements = [
-                store.setStatus(orderID: orderID, after.status(current: order.paymentStatus)),
+                store.setStatus(orderID: order.id, after.status(current: order.paymentStatus)),
                 store.fact(
-                    orderID: orderID,
-                    fact,
-                    reason: "\(entry.kind.rawValue) \(entry.amountMinor) \(order.currency.code) via \(entry.provider) "
-                        + "(\(entry.reference ?? "-"))",
+                    orderID: order.id,
+                    entry.kind.fact,
+                    reason: "\(entry.kind.rawValue) \(entry.amountMinor) \(order.currency.code) via \(provider) "
+                        + "(\(receipt.reference))",
                     data: DecisionJSON.encode(["key": intent.key, "amount_minor": entry.amountMinor])
                 ),
             ]
             if let instruction = receipt.instruction {
-                statements.append(store.message(orderID: orderID, instruction, channel: "webhook"))
+                statements.append(store.message(orderID: order.id, instruction, channel: "webhook"))
             }
-            try tx.commit(after: statements + then)
-            return true
+            try tx.commit(after: statements + planned.then)
         }
     }
-}
-
-extension Int64 {
-    fileprivate var isPositive: Bool { self > 0 }
 }

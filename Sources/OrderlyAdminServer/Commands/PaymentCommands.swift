@@ -39,13 +39,14 @@ extension AdminCommandRegistry {
         }
         call("PAYMENT REFUND") { call in
             let c = call.command
+            let orderID = try c.int(required: "order")
             let balance = try await call.payments.refund(
-                try c.int(required: "order"),
+                orderID,
                 amountMinor: try c.int(required: "amount"),
                 key: try c.text(required: "key"),
                 reason: try c.text(required: "reason")
             )
-            return .ok([AdminField("order", try c.int(required: "order"))] + AdminReplies.balanceFields(balance))
+            return .ok([AdminField("order", orderID)] + AdminReplies.balanceFields(balance))
         }
     }
 }

@@ -10,6 +10,10 @@ public enum PaymentStatus: String, CaseIterable, Sendable, Hashable {
     /// Money is secured: the order may ship.
     public var isSecured: Bool { self == .authorized || self == .partiallyCaptured || self == .captured }
 
+    /// An authorization still open: each parcel's share is captured as it ships, the rest voided on
+    /// cancel. (Money captured at checkout is not.)
+    public var drawsOnAuthorization: Bool { self == .authorized || self == .partiallyCaptured }
+
     /// The statuses a storefront or provider can state (at capture, `PAYMENT RECORD`): the others
     /// are what Orderly's own captures, voids and refunds lead to.
     public static let stated: [PaymentStatus] = [.pending, .authorized, .captured, .failed, .voided, .refunded]

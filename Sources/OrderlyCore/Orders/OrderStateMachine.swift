@@ -158,7 +158,6 @@ public enum OrderFact: String, CaseIterable, Sendable, Hashable {
     case paymentVoided = "payment_voided"
     case paymentRefunded = "payment_refunded"
     case refundRequested = "refund_requested"
-    case refundFailed = "refund_failed"
 
     /// The fact a payment of this status records.
     public static func payment(_ status: PaymentStatus) -> OrderFact {

@@ -7,18 +7,31 @@ public struct PaymentBalance: Hashable, Sendable {
     public var refunded: Int64
     public var voided: Int64
     public var refunding: Int64
+    /// Captures still with the provider.
+    public var capturing: Int64
 
-    public init(total: Int64, authorized: Int64, captured: Int64, refunded: Int64, voided: Int64, refunding: Int64) {
+    public init(
+        total: Int64,
+        authorized: Int64,
+        captured: Int64,
+        refunded: Int64,
+        voided: Int64,
+        refunding: Int64,
+        capturing: Int64 = 0
+    ) {
         self.total = total
         self.authorized = authorized
         self.captured = captured
         self.refunded = refunded
         self.voided = voided
         self.refunding = refunding
+        self.capturing = capturing
     }
 
-    /// What the authorization still covers: what a capture may take, what a void releases.
+    /// What the authorization still covers: what a capture may take.
     public var capturable: Int64 { max(authorized - captured - voided, 0) }
+    /// What a void may release: the authorization's rest, less captures in flight.
+    public var voidable: Int64 { max(capturable - capturing, 0) }
     /// What the order has not collected.
     public var outstanding: Int64 { total - captured }
     /// What a new refund may return.
@@ -78,6 +91,26 @@ public enum ParcelShare {
 public struct PaymentEntry: Hashable, Sendable {
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         case authorization, capture, refund, void
+
+        /// The row a gateway operation's receipt makes.
+        public init(_ operation: GatewayOperation) {
+            switch operation {
+            case .authorize: self = .authorization
+            case .capture: self = .capture
+            case .refund: self = .refund
+            case .void: self = .void
+            }
+        }
+
+        /// The order event the row is.
+        public var fact: OrderFact {
+            switch self {
+            case .authorization: .paymentAuthorized
+            case .capture: .paymentCaptured
+            case .refund: .paymentRefunded
+            case .void: .paymentVoided
+            }
+        }
     }
     public enum Outcome: String, Sendable, Hashable, CaseIterable {
         case pending, succeeded, failed
@@ -116,8 +149,10 @@ public struct PaymentEntry: Hashable, Sendable {
         self.note = note
     }
 
-    /// The row a payment verdict (at capture, `PAYMENT RECORD`) makes.
-    public init(verdict: PaymentVerdict, amountMinor: Int64, idempotencyKey: String?, note: String? = nil) {
+    /// The row a payment verdict (at capture, `PAYMENT RECORD`) makes, idempotent on provider +
+    /// reference + status when it has a reference.
+    public init(verdict: PaymentVerdict, amountMinor: Int64, note: String? = nil) {
+        let idempotencyKey = verdict.reference.map { "record:\(verdict.provider):\($0):\(verdict.status.rawValue)" }
         let kind: Kind =
             switch verdict.status {
             case .captured, .partiallyCaptured: .capture

@@ -449,16 +449,6 @@ public struct FulfillmentStore: Sendable {
             keys: "ARRAY['reroute:order:' || \(orderID)::int8]"
         )
     }
-    /// One parcel's `ship` job (after its capture).
-    public static func enqueueShip(orderID: Int64, shipmentID: Int64) -> PostgresStatement {
-        let enqueue = JobQueue.enqueueSQL(
-            Jobs.Ship.self,
-            args: "ARRAY[jsonb_build_object('order_id', \(orderID)::int8, 'shipment_id', \(shipmentID)::int8)]",
-            keys: "ARRAY['ship:shipment:' || \(shipmentID)::int8]"
-        )
-        return "SELECT \(enqueue)"
-    }
-
     static let enqueueCapture = JobQueue.enqueueSQL(
         Jobs.Capture.self,
         argsSQL: "array_agg(jsonb_build_object('order_id', order_id, 'shipment_id', id))",

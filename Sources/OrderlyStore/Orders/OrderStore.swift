@@ -49,13 +49,7 @@ public struct OrderStore: Sendable {
         let o = order.order
         let to = o.shipTo
         // The payment as the storefront or verifier stated it; idempotent on its reference.
-        let entry = payment.map { verdict in
-            PaymentEntry(
-                verdict: verdict,
-                amountMinor: order.totalMinor,
-                idempotencyKey: verdict.reference.map { "record:\(verdict.provider):\($0):\(verdict.status.rawValue)" }
-            )
-        }
+        let entry = payment.map { PaymentEntry(verdict: $0, amountMinor: order.totalMinor) }
         let l = order.lines
         return """
             new_order AS (

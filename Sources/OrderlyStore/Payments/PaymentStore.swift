@@ -14,12 +14,13 @@ public struct PaymentStore: Sendable {
     public static func balance(orderID: Int64) -> PostgresQuery<PaymentBalance?> {
         .first(
             """
-            SELECT total_minor, authorized_minor, captured_minor, refunded_minor, voided_minor, refunding_minor
+            SELECT total_minor, authorized_minor, captured_minor, refunded_minor, voided_minor, refunding_minor,
+                   capturing_minor
             FROM order_payment_balances WHERE order_id = \(orderID)
             """
         ) { row in
-            let (total, authorized, captured, refunded, voided, refunding) = try row.decode(
-                (Int64, Int64, Int64, Int64, Int64, Int64).self
+            let (total, authorized, captured, refunded, voided, refunding, capturing) = try row.decode(
+                (Int64, Int64, Int64, Int64, Int64, Int64, Int64).self
             )
             return PaymentBalance(
                 total: total,
@@ -27,7 +28,8 @@ public struct PaymentStore: Sendable {
                 captured: captured,
                 refunded: refunded,
                 voided: voided,
-                refunding: refunding
+                refunding: refunding,
+                capturing: capturing
             )
         }
     }
@@ -65,11 +67,20 @@ public struct PaymentStore: Sendable {
 
     /// An intent in flight or done.
     public struct Intent: Hashable, Sendable {
+        /// `payment_intents.status`.
+        public enum Status: String, Hashable, Sendable {
+            /// Asked, or about to be; counts against the balance.
+            case open
+            case settled
+            /// Given up (its job was discarded, or its parcel cancelled).
+            case failed
+        }
+
         public var id: Int64
         public var operation: GatewayOperation
         public var amountMinor: Int64
         public var key: String
-        public var status: String
+        public var status: Status
         public var shipmentID: Int64?
         public var reason: String?
     }
@@ -88,8 +99,8 @@ public struct PaymentStore: Sendable {
         let (id, operation, amount, key, status, shipment, reason) = try row.decode(
             (Int64, String, Int64, String, String, Int64?, String?).self
         )
-        guard let operation = GatewayOperation(rawValue: operation) else {
-            throw OrderlyError(.conflict, "payment intent \(id) has operation \(operation)")
+        guard let operation = GatewayOperation(rawValue: operation), let status = Intent.Status(rawValue: status) else {
+            throw OrderlyError(.conflict, "payment intent \(id) has operation \(operation) and status \(status)")
         }
         return Intent(
             id: id,
@@ -109,29 +120,16 @@ public struct PaymentStore: Sendable {
         )
     }
 
-    /// The order's void still open, if any, and how many voids it had in all.
-    public static func voids(orderID: Int64) -> PostgresQuery<(open: Intent?, count: Int64)> {
-        PostgresQuery<Intent?>.first(
-            """
-            SELECT \(unescaped: intentColumns) FROM payment_intents
-            WHERE order_id = \(orderID) AND operation = 'void' AND status = 'open' ORDER BY id LIMIT 1
-            """,
-            Self.intent(_:)
-        ).and(
-            PostgresQuery<Int64>.scalar(
-                "SELECT count(*) FROM payment_intents WHERE order_id = \(orderID) AND operation = 'void'"
-            )
-        ) { ($0, $1) }
+    /// The newest void intent of an order (a void settled can be followed by another: a capture in
+    /// flight at the cancel that was given up).
+    public static func latestVoid(orderID: Int64) -> PostgresQuery<Intent?> {
+        intent(where: "order_id = \(orderID) AND operation = 'void' ORDER BY id DESC LIMIT 1")
     }
 
-    /// What open capture intents of the order are taking (a void leaves it to them).
-    public static func capturing(orderID: Int64) -> PostgresQuery<Int64?> {
-        .first(
-            """
-            SELECT coalesce(sum(amount_minor), 0)::int8 FROM payment_intents
-            WHERE order_id = \(orderID) AND operation = 'capture' AND status = 'open'
-            """
-        ) { try $0.decode(Int64.self, at: 0) }
+    /// The key of a new intent after `latest` (the one it follows, if any, that can no longer be asked):
+    /// `base`, or `base:after:<id>`.
+    public static func nextKey(_ base: String, after latest: Intent?) -> String {
+        base + (latest.map { ":after:\($0.id)" } ?? "")
     }
 
     /// An outbox message about the order on a notification channel (email, webhook, log...).
@@ -198,9 +196,6 @@ public struct PaymentStore: Sendable {
         public var lastParcel: Bool
         public var subtotal: Int64
         public var total: Int64
-        /// The provider's reference of the authorization captures draw on.
-        public var authorization: String?
-        public var provider: String?
     }
 
     public static func parcelFacts(orderID: Int64, shipmentID: Int64) -> PostgresQuery<ParcelFacts?> {
@@ -216,11 +211,6 @@ public struct PaymentStore: Sendable {
                 SELECT i.shipment_id, i.amount_minor FROM payment_intents i
                 WHERE i.order_id = \(same: orderID) AND i.operation = 'capture' AND i.status <> 'failed'
                   AND i.shipment_id <> \(same: shipmentID)
-            ), auth AS (
-                SELECT provider, provider_ref FROM payments
-                WHERE order_id = \(same: orderID) AND kind IN ('authorization', 'capture') AND shipment_id IS NULL
-                  AND status = 'succeeded'
-                ORDER BY id DESC LIMIT 1
             )
             SELECT s.status,
                    coalesce((SELECT goods FROM value WHERE shipment_id = s.id), 0)::int8,
@@ -229,13 +219,13 @@ public struct PaymentStore: Sendable {
                    (SELECT sum(quantity - quantity_cancelled) FROM order_lines WHERE order_id = \(same: orderID))
                        = coalesce((SELECT sum(v.units) FROM value v
                                    WHERE v.shipment_id = s.id OR v.shipment_id IN (SELECT shipment_id FROM prior)), 0),
-                   o.subtotal_minor, o.total_minor, (SELECT provider_ref FROM auth), (SELECT provider FROM auth)
+                   o.subtotal_minor, o.total_minor
             FROM shipments s JOIN orders o ON o.id = s.order_id
             WHERE s.id = \(same: shipmentID) AND s.order_id = \(same: orderID)
             """
         ) { row in
-            let (status, parcel, priorValue, priorAmount, last, subtotal, total, authorization, provider) =
-                try row.decode((ShipmentStatus, Int64, Int64, Int64, Bool, Int64, Int64, String?, String?).self)
+            let (status, parcel, priorValue, priorAmount, last, subtotal, total) =
+                try row.decode((ShipmentStatus, Int64, Int64, Int64, Bool, Int64, Int64).self)
             return ParcelFacts(
                 shipmentStatus: status,
                 parcelValue: parcel,
@@ -243,9 +233,7 @@ public struct PaymentStore: Sendable {
                 priorAmount: priorAmount,
                 lastParcel: last,
                 subtotal: subtotal,
-                total: total,
-                authorization: authorization,
-                provider: provider
+                total: total
             )
         }
     }
