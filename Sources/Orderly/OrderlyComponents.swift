@@ -2,16 +2,15 @@ public import OrderlyCore
 public import OrderlyRouting
 
 /// The composition root: what a process decides once, at start-up, and hands to every service — the
-/// order policy (channels, validation, hold rules), the routing strategies channels select by name,
+/// order policy (currencies, hold rules), the routing strategies channels select by name,
 /// the hold rules a policy may name, the carriers asked for quotes and the payment verifier. Nothing
 /// below the services reads a `static` default; a library user registers a strategy, rule or carrier
-/// of their own here and selects it by name.
+/// of their own here and selects it by name (a channel's routing in `channel_policies` names it).
 ///
 ///     var components = OrderlyComponents.standard
 ///     try components.register(SameDayStrategy())          // routing "same_day>split"
 ///     try components.register(holdRule: VelocityRule())
 ///     components.policy.holds = try components.holdPolicy(["payment", "velocity", "high_value"])
-///     try components.validate()
 public struct OrderlyComponents: Sendable {
     public var policy: OrderPolicy
     public private(set) var routing: RoutingRegistry
@@ -86,13 +85,5 @@ public struct OrderlyComponents: Sendable {
     /// The carriers the label step asks, in name order; nil for the rate table.
     var labelCarriers: [any Carrier]? {
         carriers.isEmpty ? nil : carriers.keys.sorted().compactMap { carriers[$0] }
-    }
-
-    /// Every channel's routing names registered strategies: checked at start-up, not at the first
-    /// order of a channel.
-    public func validate() throws(UnknownStrategy) {
-        for channel in SalesChannel.allCases {
-            _ = try routing.strategy(named: policy.channel(channel).routing)
-        }
     }
 }

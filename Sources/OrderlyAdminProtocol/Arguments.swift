@@ -45,6 +45,8 @@ public enum ArgumentType: Hashable, Sendable {
     case decimal(ClosedRange<Double>)
     /// A catalogue row by id (digits only) or by code (anything else a `code` accepts).
     case reference
+    /// A lower-case name such as a channel's: a letter, then letters, digits and _; at most 32.
+    case name
 
     public static let id = ArgumentType.int(1...Int64.max)
     public static let quantity = ArgumentType.int(1...1_000_000_000)
@@ -64,6 +66,7 @@ public enum ArgumentType: Hashable, Sendable {
         case .lines: "SKU:QTY:PRICE[,...]"
         case .decimal(let range): "decimal \(range.lowerBound)..\(range.upperBound)"
         case .reference: "id|code"
+        case .name: "name"
         }
     }
 
@@ -117,6 +120,14 @@ public enum ArgumentType: Hashable, Sendable {
                 body.first != UInt8(ascii: "."), body.last != UInt8(ascii: "."), let value = Double(raw),
                 range.contains(value)
             else { throw bad("'\(Self.clipped(raw))' is not a decimal in \(range.lowerBound)...\(range.upperBound)") }
+            return .text(raw)
+        case .name:
+            let bytes = Array(raw.utf8)
+            guard (1...32).contains(bytes.count), (97...122).contains(bytes[0]),
+                bytes.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == UInt8(ascii: "_") })
+            else {
+                throw bad("'\(Self.clipped(raw))' is not a name (a lower-case letter, then a-z 0-9 _; at most 32)")
+            }
             return .text(raw)
         case .reference:
             if !raw.isEmpty, raw.utf8.allSatisfy({ (48...57).contains($0) }) {

@@ -165,7 +165,7 @@ extension CommandTable {
             mutating: true,
             "captures an order and routes and reserves it (or holds it)",
             [
-                .required("channel", .oneOf(["web", "pos", "marketplace", "phone", "b2b"]), "sales channel"),
+                .required("channel", .name, "sales channel (CHANNEL LIST)"),
                 .required("external_id", .text(maximumLength: 128), "the channel's order id (idempotent)"),
                 .required("currency", .text(maximumLength: 3), "ISO 4217"),
                 .required("lines", .lines, "SKU:QTY:PRICE[,...]"),
@@ -213,7 +213,7 @@ extension CommandTable {
                     ]),
                     "status"
                 ),
-                .optional("channel", .oneOf(["web", "pos", "marketplace", "phone", "b2b"]), "channel"),
+                .optional("channel", .name, "channel"),
                 .optional("before", .id, "ids below this (paging)"),
                 .optional("limit", .int(1...1000), "rows (default 100)"),
             ]
@@ -373,6 +373,52 @@ extension CommandTable {
                 .required("amount", .money, "minor units"),
                 .required("key", .text(maximumLength: 200), "the refund's own key: the same key is the same refund"),
                 .required("reason", .text(maximumLength: 500), "why"),
+            ]
+        ),
+        CommandSpec("CHANNEL", "LIST", role: .readonly, "every channel and its policy"),
+        CommandSpec(
+            "CHANNEL",
+            "SHOW",
+            role: .readonly,
+            "a channel's policy, then its last changes (who, when, what), newest first",
+            [
+                .required("channel", .name, positional: true, "channel name"),
+                .optional("changes", .int(1...1000), "changes shown (default 20)"),
+            ]
+        ),
+        CommandSpec(
+            "CHANNEL",
+            "SET",
+            role: .admin,
+            mutating: true,
+            "changes a channel's policy (audited), or creates a channel given its kind; seen by every process at once",
+            [
+                .required("channel", .name, "channel name"),
+                .optional(
+                    "kind",
+                    .oneOf(["web", "pos", "marketplace", "phone", "b2b"]),
+                    "a new channel's kind: it starts as a copy of that kind's channel"
+                ),
+                .optional("active", .bool, "false: capture no new orders"),
+                .optional("routing", .text(maximumLength: 200), "routing strategy or chain, e.g. nearest>split"),
+                .optional("on_shortage", .oneOf(["backorder", "reject"]), "what a shortage does"),
+                .optional(
+                    "unpaid_reservation_s",
+                    .int(0...31_536_000),
+                    "how long an unpaid order keeps its stock; 0 holds unpaid orders (payment_pending)"
+                ),
+                .optional("carrier_rule", .oneOf(["cheapest", "fastest"]), "how the label step picks a quote"),
+                .optional(
+                    "high_value",
+                    .text(maximumLength: 400),
+                    "hold at or over, per currency: USD:1000000,EUR:900000 (minor units), or none"
+                ),
+                .optional("risk_limit", .int(0...101), "hold at a fraud score at or over it (101: never)"),
+                .optional(
+                    "payment_states",
+                    .text(maximumLength: 100),
+                    "payment states capture accepts: pending,authorized,captured,failed"
+                ),
             ]
         ),
         CommandSpec(

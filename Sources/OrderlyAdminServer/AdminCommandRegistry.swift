@@ -36,6 +36,7 @@ struct AdminCommandRegistry: Sendable {
         registry.registerStockCommands()
         registry.registerOrderCommands()
         registry.registerPaymentCommands()
+        registry.registerChannelCommands()
         registry.registerFulfillmentCommands()
         registry.registerOperationsCommands()
         return registry

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 package import Logging
+import Orderly
 package import OrderlyDevCluster
 
 /// Where the database is: the options every command that talks to PostgreSQL shares.
@@ -48,5 +49,21 @@ package enum CommandLogging {
         let level = ProcessInfo.processInfo.environment["ORDERLY_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
         logger.logLevel = level ?? .info
         return logger
+    }
+}
+
+/// A channel whose stored routing names a strategy this process has not registered cannot have its
+/// orders routed here: said once at start-up, as a warning (another process may run it).
+func warnAboutUnroutableChannels(
+    database: OrderlyDatabase,
+    components: OrderlyComponents,
+    logger: Logger
+) async throws {
+    let service = ChannelService(database: database, actor: "startup", components: components)
+    for (channel, error) in try await service.unroutable() {
+        logger.warning(
+            "a channel's routing is unknown to this process",
+            metadata: ["channel": "\(channel)", "error": "\(error)"]
+        )
     }
 }

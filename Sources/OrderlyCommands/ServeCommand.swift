@@ -45,7 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
         settings.maximumClients = maxClients
         // The composition root: what this process routes, holds, quotes and verifies with, decided here.
         let components = OrderlyComponents.standard
-        try components.validate()
+        try await warnAboutUnroutableChannels(database: orderly, components: components, logger: logger)
         let server = AdminServer(configuration: settings, database: orderly, components: components, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

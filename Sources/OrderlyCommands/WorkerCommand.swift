@@ -180,7 +180,7 @@ public struct WorkerCommand: AsyncParsableCommand {
         var components = OrderlyComponents.standard
         components.gateway = paymentGateway == "test" ? ScriptedGateway() : RecordingGateway()
         components.gatewayTimeoutSeconds = paymentTimeout
-        try components.validate()
+        try await warnAboutUnroutableChannels(database: orderly, components: components, logger: logger)
         let orders = OrderService(database: orderly, actor: actor, components: components)
         let handlers = StandardJobs.handlers(
             orders: orders,

@@ -26,6 +26,7 @@ struct AdminServerTests {
                 case .lines: "X-1:1:100"
                 case .decimal: "0"
                 case .reference: "1"
+                case .name: "web"
                 }
             words.append(argument.positional ? value : "\(argument.name)=\(value)")
         }

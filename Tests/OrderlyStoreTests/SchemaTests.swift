@@ -98,18 +98,32 @@ struct SchemaTests {
         #expect(delete.sqlState == "23001")
     }
 
-    @Test func everySalesChannelIsAcceptedAndNothingElse() throws {
+    @Test func channelsAreNamesAndAChannelIsNeverDeleted() throws {
         let connection = try connect()
         defer { connection.close() }
         let insert = """
             INSERT INTO orders (channel, external_id, currency, ship_name, ship_line1, ship_city, ship_country)
             VALUES ($1, $2, 'EUR', 'Ada', 'Street 1', 'Berlin', 'DE')
             """
-        for channel in SalesChannel.allCases {
-            try connection.execute(insert, [channel.rawValue, "c-\(UInt32.random(in: 0...UInt32.max))"])
-        }
-        let error = try #require(throws: PostgresError.self) { try connection.execute(insert, ["fax", "x"]) }
+        let error = try #require(throws: PostgresError.self) { try connection.execute(insert, ["Fax Orders", "x"]) }
         #expect(error.constraint == "orders_channel")
+        // Seeded: a channel per kind, and two marketplaces of their own.
+        let seeded = try connection.query("SELECT name, kind FROM channel_policies ORDER BY name").map {
+            "\(try $0.decode(String.self, at: 0)):\(try $0.decode(String.self, at: 1))"
+        }
+        for expected in ChannelKind.allCases.map({ "\($0.rawValue):\($0.rawValue)" }) + [
+            "amazon:marketplace", "ebay:marketplace",
+        ] {
+            #expect(seeded.contains(expected), "\(expected) in \(seeded)")
+        }
+        let refused = try #require(throws: PostgresError.self) {
+            try connection.execute("DELETE FROM channel_policies WHERE name = 'ebay'")
+        }
+        #expect(refused.sqlState == "23001", "\(refused)")
+        let badLifetime = try #require(throws: PostgresError.self) {
+            try connection.execute("UPDATE channel_policies SET unpaid_reservation_seconds = -1 WHERE name = 'ebay'")
+        }
+        #expect(badLifetime.constraint == "channel_policies_unpaid_reservation")
     }
 
     @Test func aHeldOrderAlwaysHasAReason() throws {
@@ -170,8 +184,14 @@ struct SchemaMatchesCoreTests {
         #expect(try allowedValues("orders_hold_reason") == Set(HoldReason.allCases.map(\.rawValue)))
     }
 
-    @Test func channelsMatch() throws {
-        #expect(try allowedValues("orders_channel") == Set(SalesChannel.allCases.map(\.rawValue)))
+    @Test func channelPolicyValuesMatch() throws {
+        #expect(try allowedValues("channel_policies_kind") == Set(ChannelKind.allCases.map(\.rawValue)))
+        #expect(try allowedValues("channel_policies_on_shortage") == Set(ShortagePolicy.allCases.map(\.rawValue)))
+        #expect(try allowedValues("channel_policies_carrier_rule") == Set(CarrierRule.allCases.map(\.rawValue)))
+        #expect(
+            try allowedValues("channel_policies_payment_states")
+                == Set(ChannelPolicy.capturablePaymentStates.map(\.rawValue))
+        )
     }
 
     @Test func paymentStatusesMatch() throws {

@@ -102,6 +102,25 @@ struct OrderFixture {
         try await pool.query(sql, bindings).scalar(Int64.self)
     }
 
+    /// A channel of the test's own (`<name>_<tag>`), created as a copy of `kind`'s channel with
+    /// `settings` applied: tests that change a policy change their own channel, never a shared one.
+    func channel(
+        _ name: String,
+        kind: ChannelKind = .web,
+        components: OrderlyComponents? = nil,
+        _ edit: (inout ChannelSettings) -> Void = { _ in }
+    ) async throws -> SalesChannel {
+        guard let channel = SalesChannel(rawValue: "\(name)_\(tag.lowercased())") else {
+            throw OrderlyError(.badArgument, "not a channel name: \(name)")
+        }
+        var settings = ChannelSettings()
+        settings.kind = kind
+        edit(&settings)
+        _ = try await ChannelService(database: database, actor: "test", components: components ?? orders.components)
+            .set(channel, settings)
+        return channel
+    }
+
     /// The order's status moves, by event name (facts such as payments left out).
     func eventNames(_ order: Int64) async throws -> [String] {
         try await moves(order).map(\.event)

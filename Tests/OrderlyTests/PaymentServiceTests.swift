@@ -122,20 +122,27 @@ struct PaymentServiceTests {
         }
         #expect(try await f.count("SELECT count(*) FROM payment_intents WHERE order_id = $1", [id]) == 0)
         // Eight refunds of 1,000 at once on 2,489 captured: two pass, the others are refused.
-        let results = await withTaskGroup(of: Bool.self) { group in
+        let passed = await withTaskGroup(of: String?.self) { group in
             for index in 0..<8 {
                 group.addTask {
-                    (try? await f.payments.refund(id, amountMinor: 1_000, key: "r\(index)", reason: "race")) != nil
+                    let key = "r\(index)"
+                    return (try? await f.payments.refund(id, amountMinor: 1_000, key: key, reason: "race")) != nil
+                        ? key : nil
                 }
             }
-            return await group.reduce(into: [Bool]()) { $0.append($1) }
+            return await group.reduce(into: [String]()) { if let key = $1 { $0.append(key) } }
         }
-        #expect(results.filter { $0 }.count == 2)
+        #expect(passed.count == 2)
         let balance = try await f.payments.balance(id)
         #expect(balance.refunded == 2_000 && balance.refundable == 489 && balance.refunding == 0)
         #expect(try await f.orders.order(id).paymentStatus == .partiallyRefunded)
-        // The same key again is the same refund: nothing more.
-        let replay = try await f.payments.refund(id, amountMinor: 1_000, key: "r0", reason: "race")
+        // The same key as a refund that passed is the same refund: nothing more.
+        let replay = try await f.payments.refund(
+            id,
+            amountMinor: 1_000,
+            key: try #require(passed.first),
+            reason: "race"
+        )
         #expect(replay.refunded == 2_000)
         let customer = try await f.count(
             "SELECT count(*) FROM notifications WHERE order_id = $1 AND kind = 'refund_issued'",

@@ -28,6 +28,23 @@ public enum AdminReads {
         DatabaseRead { try AdminQueries.orders($0, status: status, channel: channel, before: before, limit: limit) }
     }
 
+    /// Every channel's policy, by name.
+    public static func channels() -> DatabaseRead<[ChannelRecord]> {
+        DatabaseRead { try $0.run(ChannelStore.list()) }
+    }
+
+    /// A channel's policy and its last `changes` changes, newest first; NOT_FOUND when there is none.
+    public static func channel(
+        _ channel: SalesChannel,
+        changes: Int64
+    ) -> DatabaseRead<(record: ChannelRecord, changes: [ReportRow])> {
+        DatabaseRead { connection in
+            let (record, history) = try connection.run(ChannelStore.show(channel, changes: changes))
+            guard let record else { throw OrderlyError(.notFound, "there is no channel '\(channel)' (CHANNEL LIST)") }
+            return (record, history)
+        }
+    }
+
     /// The order with its lines, its payment balance and what it waits for, in one round trip;
     /// NOT_FOUND when there is none.
     public static func order(

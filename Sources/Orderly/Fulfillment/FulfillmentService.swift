@@ -270,7 +270,8 @@ public struct FulfillmentService: Sendable {
             ]
         var offers: [(carrier: any Carrier, quote: CarrierQuote)] = []
         for carrier in available { offers += try carrier.quotes(for: parcel).map { (carrier, $0) } }
-        let rule = policy.channel(order.channel).carrierRule
+        let rule = try OrderService.channel(tx.run(ChannelStore.policy(order.channel)), named: order.channel)
+            .carrierRule
         guard let chosen = rule.choose(offers.map(\.quote)),
             let carrier = offers.first(where: { $0.quote == chosen })?.carrier
         else {

@@ -197,7 +197,8 @@ extension OrderService {
         let policy = self.policy
         let outcome = try await withLockedOrder(orderID, lockReservations: .none) { tx, store, order -> OrderOutcome? in
             guard order.status == .onHold else { throw IllegalTransition(from: order.status, event: .release) }
-            var findings = policy.holds.evaluate(Self.holdContext(order, policy: policy))
+            let channel = try Self.channel(tx.run(ChannelStore.policy(order.channel)), named: order.channel)
+            var findings = policy.holds.evaluate(Self.holdContext(order, channel: channel))
             if order.holdReason == .manual {
                 findings.insert(HoldFinding(rule: "manual", reason: .manual, detail: "held by a person"), at: 0)
             }
@@ -274,16 +275,17 @@ extension OrderService {
         strategies: [String]? = nil
     ) async throws -> [(name: String, plan: RoutingPlan?)] {
         let store = self.store
-        let (order, snapshot) = try await database.pool.withConnection { connection in
-            let (order, snapshot) = try connection.pipeline(
+        let (order, snapshot, channel) = try await database.pool.withConnection { connection in
+            let (order, snapshot, channel) = try connection.pipeline(
                 store.order(orderID, lock: false),
-                RoutingSnapshot.query(orderID: orderID)
+                RoutingSnapshot.query(orderID: orderID),
+                ChannelStore.policy(orderID: orderID)
             )
             guard let order else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
-            return (order, snapshot)
+            return (order, snapshot, try Self.channel(channel, named: order.channel))
         }
         let routing = components.routing
-        let names = strategies ?? routing.names + [policy.channel(order.channel).routing]
+        let names = strategies ?? routing.names + [channel.routing]
         let input = RoutingInput(
             lines: order.lines.filter { $0.open > 0 }.map {
                 RoutingLine(skuID: $0.skuID, quantity: $0.open, unitWeightGrams: $0.unitWeightGrams)
@@ -333,7 +335,7 @@ extension OrderService {
         }
     }
 
-    static func holdContext(_ order: OrderRecord, policy: OrderPolicy) -> HoldContext {
+    static func holdContext(_ order: OrderRecord, channel: ChannelPolicy) -> HoldContext {
         HoldContext(
             channel: order.channel,
             total: order.total,
@@ -343,7 +345,8 @@ extension OrderService {
             riskScore: order.riskScore,
             reviewRequested: order.reviewRequested,
             paymentStatus: order.paymentStatus,
-            reservesUnpaid: policy.channel(order.channel).unpaidReservationSeconds != nil
+            reservesUnpaid: channel.unpaidReservationSeconds != nil,
+            limits: channel.holdLimits
         )
     }
 

@@ -66,27 +66,40 @@ public struct OrderService: Sendable {
         normalized.externalID = order.externalID.precomposedStringWithCanonicalMapping
         let order = normalized
         let priced = try policy.validator.validateWithoutCatalog(order)
-        let channel = policy.channel(order.channel)
-        let strategy = try components.routing.strategy(named: channel.routing)
         let verdict = try await Self.verdict(order, total: priced.total, verifier: payments)
-        let holdContext = HoldContext(
-            channel: order.channel,
-            total: priced.total,
-            shipTo: order.shipTo,
-            billingCountry: order.billingCountry,
-            email: order.email,
-            riskScore: order.riskScore,
-            reviewRequested: order.reviewRequested,
-            paymentStatus: verdict.status,
-            reservesUnpaid: channel.unpaidReservationSeconds != nil
-        )
-        let findings = policy.holds.evaluate(holdContext)
         let store = self.store
-        let policy = self.policy
+        let (policy, routing) = (self.policy, components.routing)
         return try await database.pool.withConnection { connection in
             try connection.retrying(policy.retryPolicy, when: isRetryable) { attempt in
-                let snapshot = try connection.run(
+                // The channel's policy comes with the routing snapshot: one round trip, and the policy
+                // in force now, whichever process changed it last.
+                let (snapshot, stored) = try connection.run(
                     RoutingSnapshot.query(skuCodes: OrderValidator.skuCodes(of: order), country: order.shipTo.country)
+                        .and(ChannelStore.policy(order.channel)) { ($0, $1) }
+                )
+                let channel: ChannelPolicy
+                do {
+                    channel = try Self.channel(stored, named: order.channel)
+                    try channel.admits(verdict.status)
+                } catch {
+                    // A capture replayed after its channel changed is still the first order.
+                    guard let replay = try Self.replayed(connection, store: store, order) else { throw error }
+                    return replay
+                }
+                let strategy = try routing.strategy(named: channel.routing)
+                let findings = policy.holds.evaluate(
+                    HoldContext(
+                        channel: order.channel,
+                        total: priced.total,
+                        shipTo: order.shipTo,
+                        billingCountry: order.billingCountry,
+                        email: order.email,
+                        riskScore: order.riskScore,
+                        reviewRequested: order.reviewRequested,
+                        paymentStatus: verdict.status,
+                        reservesUnpaid: channel.unpaidReservationSeconds != nil,
+                        limits: channel.holdLimits
+                    )
                 )
                 let validated = try policy.validator.validate(order, catalog: snapshot.catalog)
                 return try Self.placeOnce(
@@ -104,6 +117,33 @@ public struct OrderService: Sendable {
                 )
             }
         }
+    }
+
+    /// The channel's policy as read, or BAD_ARG for a channel that does not exist.
+    static func channel(_ stored: ChannelPolicy?, named channel: SalesChannel) throws(OrderlyError) -> ChannelPolicy {
+        guard let stored else {
+            throw OrderlyError(.badArgument, "channel: there is no channel '\(channel)' (CHANNEL LIST names them)")
+        }
+        return stored
+    }
+
+    /// The order captured before as (channel, external id), as a replay's outcome; nil if there is none.
+    static func replayed(_ connection: PostgresConnection, store: OrderStore, _ order: NewOrder) throws -> OrderOutcome?
+    {
+        guard let id = try store.orderID(connection, channel: order.channel, externalID: order.externalID) else {
+            return nil
+        }
+        guard let existing = try store.order(connection, id: id) else { return nil }
+        return OrderOutcome(
+            orderID: existing.id,
+            status: existing.status,
+            holdReason: existing.holdReason,
+            replayed: true,
+            plan: nil,
+            shortage: [:],
+            holdFindings: [],
+            unitsReserved: existing.unitsReserved
+        )
     }
 
     /// The payment verdict capture decides by: what the storefront stated, or the verifier's answer.
@@ -275,24 +315,10 @@ public struct OrderService: Sendable {
                 return try tx.finish(outcome, alongside: alongside)
             }
         } catch is Replayed {
-            guard
-                let id = try store.orderID(
-                    connection,
-                    channel: order.order.channel,
-                    externalID: order.order.externalID
-                ),
-                let existing = try store.order(connection, id: id)
-            else { throw OrderlyError(.conflict, "the order was captured concurrently and cannot be read back") }
-            return OrderOutcome(
-                orderID: existing.id,
-                status: existing.status,
-                holdReason: existing.holdReason,
-                replayed: true,
-                plan: nil,
-                shortage: [:],
-                holdFindings: [],
-                unitsReserved: existing.unitsReserved
-            )
+            guard let replay = try replayed(connection, store: store, order.order) else {
+                throw OrderlyError(.conflict, "the order was captured concurrently and cannot be read back")
+            }
+            return replay
         }
     }
 
@@ -325,15 +351,16 @@ public struct OrderService: Sendable {
         orderID: Int64,
         attempt: Int
     ) throws -> OrderOutcome {
-        let (read, snapshot) = try connection.pipeline(
+        let (read, snapshot, stored) = try connection.pipeline(
             store.order(orderID, lock: false),
-            RoutingSnapshot.query(orderID: orderID)
+            RoutingSnapshot.query(orderID: orderID),
+            ChannelStore.policy(orderID: orderID)
         )
         guard let seen = read else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
         guard OrderStatus.reservable.contains(seen.status) else {
             throw IllegalTransition(from: seen.status, event: .reserve)
         }
-        let channel = policy.channel(seen.channel)
+        let channel = try Self.channel(stored, named: seen.channel)
         let strategy = try routing.strategy(named: channel.routing)
         let destination = RoutingDestination(
             country: seen.shipTo.country,

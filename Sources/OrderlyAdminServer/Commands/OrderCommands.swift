@@ -70,7 +70,7 @@ extension AdminCall {
         let (lat, lon) = (try c.decimal(optional: "lat"), try c.decimal(optional: "lon"))
         guard (lat == nil) == (lon == nil) else { throw AdminError(.badArgument, "lat and lon go together") }
         guard let channel = SalesChannel(rawValue: try c.text(required: "channel")) else {
-            throw AdminError(.internal, "ORDER CREATE: the table allows a channel SalesChannel does not have")
+            throw AdminError(.internal, "ORDER CREATE: the name type allowed a channel SalesChannel refuses")
         }
         let (method, token) = (try c.text(optional: "method"), try c.text(optional: "token"))
         let stated = try statedPayment(c)

@@ -11,6 +11,8 @@ public struct HoldContext: Hashable, Sendable {
     public var paymentStatus: PaymentStatus
     /// The channel reserves stock for unpaid orders for a while (so pending payment is no hold).
     public var reservesUnpaid: Bool
+    /// The channel's value and fraud thresholds.
+    public var limits: HoldLimits
 
     public init(
         channel: SalesChannel,
@@ -21,7 +23,8 @@ public struct HoldContext: Hashable, Sendable {
         riskScore: Int?,
         reviewRequested: Bool,
         paymentStatus: PaymentStatus,
-        reservesUnpaid: Bool
+        reservesUnpaid: Bool,
+        limits: HoldLimits
     ) {
         self.channel = channel
         self.total = total
@@ -32,6 +35,7 @@ public struct HoldContext: Hashable, Sendable {
         self.reviewRequested = reviewRequested
         self.paymentStatus = paymentStatus
         self.reservesUnpaid = reservesUnpaid
+        self.limits = limits
     }
 }
 
@@ -119,18 +123,15 @@ public struct AddressRule: HoldRule {
     }
 }
 
-/// Orders at or above a value, per currency.
+/// Orders at or above the channel's limit for their currency.
 public struct HighValueRule: HoldRule {
     public let name = "high_value"
-    /// Currency code → threshold in minor units. A currency not listed has no threshold.
-    public var thresholds: [String: Int64]
 
-    public init(thresholds: [String: Int64]) {
-        self.thresholds = thresholds
-    }
+    public init() {}
 
     public func evaluate(_ context: HoldContext) -> HoldFinding? {
-        guard let limit = thresholds[context.total.currency.code], context.total.minorUnits >= limit else {
+        guard let limit = context.limits.highValueMinor[context.total.currency.code], context.total.minorUnits >= limit
+        else {
             return nil
         }
         return HoldFinding(
@@ -141,20 +142,22 @@ public struct HighValueRule: HoldRule {
     }
 }
 
-/// A high fraud score, or an e-mail domain on the block list.
+/// A fraud score at or over the channel's limit, or an e-mail domain on the block list.
 public struct HighRiskRule: HoldRule {
     public let name = "high_risk"
-    public var scoreThreshold: Int
     public var blockedEmailDomains: Set<String>
 
-    public init(scoreThreshold: Int = 80, blockedEmailDomains: Set<String> = []) {
-        self.scoreThreshold = scoreThreshold
+    public init(blockedEmailDomains: Set<String> = []) {
         self.blockedEmailDomains = blockedEmailDomains
     }
 
     public func evaluate(_ context: HoldContext) -> HoldFinding? {
-        if let score = context.riskScore, score >= scoreThreshold {
-            return HoldFinding(rule: name, reason: .highRisk, detail: "risk score \(score) >= \(scoreThreshold)")
+        if let score = context.riskScore, score >= context.limits.riskScore {
+            return HoldFinding(
+                rule: name,
+                reason: .highRisk,
+                detail: "risk score \(score) >= \(context.limits.riskScore)"
+            )
         }
         if let domain = context.email?.split(separator: "@").last.map({ $0.lowercased() }),
             blockedEmailDomains.contains(domain)
@@ -184,9 +187,6 @@ public struct HoldPolicy: Sendable {
         PaymentRule(),
         AddressRule(),
         HighRiskRule(),
-        HighValueRule(thresholds: [
-            "USD": 1_000_000, "EUR": 1_000_000, "GBP": 800_000, "CAD": 1_300_000, "AUD": 1_500_000,
-            "JPY": 150_000_000, "CHF": 1_000_000, "SEK": 10_000_000,
-        ]),
+        HighValueRule(),
     ])
 }
