@@ -49,6 +49,26 @@ extension CommandTable {
         ),
         CommandSpec("WAREHOUSE", "LIST", role: .readonly, "lists warehouses"),
         CommandSpec(
+            "WAREHOUSE",
+            "CALENDAR",
+            role: .admin,
+            mutating: true,
+            "changes when a warehouse ships (delivery promises follow); replies with the calendar",
+            [
+                .required("warehouse", .reference, "warehouse id or code"),
+                .optional(
+                    "time_zone",
+                    .text(maximumLength: 64),
+                    "IANA zone of its cut-off and holidays, e.g. Europe/Berlin"
+                ),
+                .optional("cutoff", .text(maximumLength: 5), "HH:MM local: ready by then, it leaves that day"),
+                .optional("working_days", .text(maximumLength: 27), "days it ships: mon,tue,wed,thu,fri,sat,sun"),
+                .optional("lead_time_min", .int(0...10_080), "minutes to pick and pack an order"),
+                .optional("holidays", .text(maximumLength: 2_200), "days it does not ship, added: YYYY-MM-DD,..."),
+                .optional("not_holidays", .text(maximumLength: 2_200), "holidays removed: YYYY-MM-DD,..."),
+            ]
+        ),
+        CommandSpec(
             "SKU",
             "ADD",
             role: .admin,
@@ -214,6 +234,7 @@ extension CommandTable {
                     "status"
                 ),
                 .optional("channel", .name, "channel"),
+                .optional("at_risk", .bool, "true: only orders with a parcel not picked by its promised ship-by"),
                 .optional("before", .id, "ids below this (paging)"),
                 .optional("limit", .int(1...1000), "rows (default 100)"),
             ]

@@ -125,7 +125,12 @@ enum AdminReplies {
         return .ok(fields)
     }
 
-    static func order(_ order: OrderRecord, balance: PaymentBalance?, waitingFor: [String]) -> AdminReply {
+    static func order(
+        _ order: OrderRecord,
+        balance: PaymentBalance?,
+        promises: [PromiseRecord],
+        waitingFor: [String]
+    ) -> AdminReply {
         var head = [
             AdminField("id", order.id), AdminField("channel", order.channel.rawValue),
             AdminField("external_id", order.externalID), AdminField("status", order.status.rawValue),
@@ -135,6 +140,7 @@ enum AdminReplies {
             AdminField("waiting_for", waitingFor.isEmpty ? "nothing" : waitingFor.joined(separator: "; ")),
         ]
         if let balance { head += balanceFields(balance) }
+        head += promiseFields(promises)
         return .rows(
             [head]
                 + order.lines.map {
@@ -146,6 +152,18 @@ enum AdminReplies {
                     ]
                 }
         )
+    }
+
+    /// An order's promise: the latest ship-by of its parcels (UTC), the latest deliver-by (empty when
+    /// a parcel has no rate to promise by), and whether any parcel is at risk.
+    static func promiseFields(_ promises: [PromiseRecord]) -> [AdminField] {
+        let deliverBy =
+            promises.allSatisfy { $0.promise.deliverBy != nil } ? promises.compactMap(\.promise.deliverBy).max() : nil
+        return [
+            AdminField("ship_by", promises.map(\.promise.shipBy).max().map(LocalDate.utcText)),
+            AdminField("deliver_by", deliverBy?.description),
+            AdminField("at_risk", promises.contains { $0.atRiskAt != nil }),
+        ]
     }
 
     /// An order's money: what was authorized, captured, refunded and voided, and what is outstanding.

@@ -101,8 +101,9 @@ extension StandardJobs {
 }
 
 /// The handlers `orderly worker` runs: fulfillment (pick, pick_batch, pack, label, ship,
-/// carrier_event, reroute), payments (capture, void_payment, payment_verdict), the outbox (notify), alerts (low_stock), sweeps (expire_reservations,
-/// retry_backorders, prune_jobs) and `noop` (benchmarks).
+/// carrier_event, reroute), payments (capture, void_payment, payment_verdict), the outbox (notify), alerts
+/// (low_stock, promise_at_risk), sweeps (expire_reservations, retry_backorders, watch_promises, prune_jobs) and
+/// `noop` (benchmarks).
 public enum StandardJobs {
     public static func handlers(
         orders: OrderService,
@@ -164,6 +165,15 @@ public enum StandardJobs {
                     channel: alerts.channel
                 )
             },
+            TransactionalJob(Jobs.PromiseAtRisk.self) { args, _, tx in
+                try notifications.alertPromiseAtRisk(
+                    tx,
+                    orderID: args.orderID,
+                    warehouseID: args.warehouseID,
+                    recipient: alerts.recipient,
+                    channel: alerts.channel
+                )
+            },
             TransactionalJob(Jobs.Noop.self, batchable: true) { _, _, _ in },
         ]
         let idempotent: [any IdempotentJobHandler] = [
@@ -210,6 +220,9 @@ public enum StandardJobs {
             IdempotentJob(Jobs.ExpireReservations.self) { _, _ in
                 _ = try await orders.expireUnpaidReservations(limit: sweepLimit)
             },
+            IdempotentJob(Jobs.WatchPromises.self) { _, _ in
+                _ = try await orders.watchPromises(limit: sweepLimit)
+            },
             IdempotentJob(Jobs.PruneJobs.self) { _, _ in
                 // In slices of 10,000, each its own statement, so no long transaction holds the table.
                 while try await jobs.prune(
@@ -246,6 +259,7 @@ public enum StandardJobs {
     public static let sweeps: [NewJob] = [
         NewJob(Jobs.ExpireReservations.self, .init()).asSweep,
         NewJob(Jobs.RetryBackorders.self, .init(skuID: nil)).asSweep,
+        NewJob(Jobs.WatchPromises.self, .init()).asSweep,
         NewJob(Jobs.PruneJobs.self, .init()).asSweep,
     ]
 }

@@ -1,3 +1,4 @@
+import Foundation
 import OrderlyCore
 import Testing
 
@@ -73,7 +74,13 @@ private struct FirstHolder: RoutingStrategy {
                 Allocation(warehouseID: 1, skuID: 10, quantity: 3), Allocation(warehouseID: 2, skuID: 11, quantity: 2),
             ]
         )
-        let decision = try ReservationDecision.decide(order(lines: two), routed: plan, channel: backorder, attempt: 1)
+        let decision = try ReservationDecision.decide(
+            order(lines: two),
+            routed: plan,
+            channel: backorder,
+            attempt: 1,
+            promisedAt: .now
+        )
         guard case .reserve(let write, let bySKU) = decision else {
             Issue.record("expected a reservation, got \(decision)")
             return
@@ -95,7 +102,8 @@ private struct FirstHolder: RoutingStrategy {
             order(lines: two, paid: false),
             routed: plan,
             channel: backorder,
-            attempt: 2
+            attempt: 2,
+            promisedAt: .now
         )
         guard case .reserve(let write, _) = decision else {
             Issue.record("expected a reservation, got \(decision)")
@@ -116,7 +124,8 @@ private struct FirstHolder: RoutingStrategy {
             order(lines: two),
             routed: routed(two, available: [:]),
             channel: backorder,
-            attempt: 1
+            attempt: 1,
+            promisedAt: .now
         )
         guard case .reserve(let write, _) = decision else {
             Issue.record("expected a backorder, got \(decision)")
@@ -132,7 +141,8 @@ private struct FirstHolder: RoutingStrategy {
             order(lines: two),
             routed: routed(two, available: [1: [10: 3]]),
             channel: reject,
-            attempt: 1
+            attempt: 1,
+            promisedAt: .now
         )
         guard case .reject(let move) = decision else {
             Issue.record("expected a rejection, got \(decision)")
@@ -148,7 +158,8 @@ private struct FirstHolder: RoutingStrategy {
             order(.picking, lines: two, reserved: 4),
             routed: routed(two, available: [1: [10: 1]]),
             channel: reject,
-            attempt: 1
+            attempt: 1,
+            promisedAt: .now
         )
         guard case .reserve(let write, _) = decision else {
             Issue.record("expected a reservation, got \(decision)")
@@ -161,7 +172,8 @@ private struct FirstHolder: RoutingStrategy {
             order(.packed, lines: two, reserved: 4),
             routed: routed(two, available: [1: [10: 3, 11: 2]]),
             channel: reject,
-            attempt: 1
+            attempt: 1,
+            promisedAt: .now
         )
         guard case .reserve(let complete, _) = filled else {
             Issue.record("expected a reservation, got \(filled)")
@@ -175,7 +187,8 @@ private struct FirstHolder: RoutingStrategy {
             order(.partiallyReserved, lines: two, reserved: 1),
             routed: routed(two, available: [:]),
             channel: backorder,
-            attempt: 1
+            attempt: 1,
+            promisedAt: .now
         )
         guard case .reserve(let write, _) = decision else {
             Issue.record("expected a reservation, got \(decision)")
@@ -190,7 +203,8 @@ private struct FirstHolder: RoutingStrategy {
                 order(.onHold, lines: two),
                 routed: routed(two, available: [1: [10: 3, 11: 2]]),
                 channel: backorder,
-                attempt: 1
+                attempt: 1,
+                promisedAt: .now
             )
         }
     }

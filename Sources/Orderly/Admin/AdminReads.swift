@@ -19,13 +19,17 @@ public enum AdminReads {
     }
 
     /// Orders newest first, keyset-paged by id.
+    /// `atRisk`: true, only orders with a promise marked at risk (and not finished); false, only those without.
     public static func orders(
         status: String?,
         channel: String?,
+        atRisk: Bool? = nil,
         before: Int64?,
         limit: Int64
     ) -> DatabaseRead<[ReportRow]> {
-        DatabaseRead { try AdminQueries.orders($0, status: status, channel: channel, before: before, limit: limit) }
+        DatabaseRead {
+            try AdminQueries.orders($0, status: status, channel: channel, atRisk: atRisk, before: before, limit: limit)
+        }
     }
 
     /// Every channel's policy, by name.
@@ -45,20 +49,23 @@ public enum AdminReads {
         }
     }
 
-    /// The order with its lines, its payment balance and what it waits for, in one round trip;
-    /// NOT_FOUND when there is none.
+    /// The order with its lines, its payment balance, its delivery promises and what it waits for, in
+    /// one round trip; NOT_FOUND when there is none.
     public static func order(
         _ id: Int64
-    ) -> DatabaseRead<(order: OrderRecord, balance: PaymentBalance?, waits: OrderWaitFacts?)> {
+    ) -> DatabaseRead<
+        (order: OrderRecord, balance: PaymentBalance?, promises: [PromiseRecord], waits: OrderWaitFacts?)
+    > {
         let store = OrderStore(actor: "admin")
         return DatabaseRead { connection in
-            let (order, balance, facts) = try connection.pipeline(
+            let (order, balance, promises, facts) = try connection.pipeline(
                 store.order(id, lock: false),
                 PaymentStore.balance(orderID: id),
+                PromiseStore.promises(orderID: id),
                 store.waitFacts(orderID: id)
             )
             guard let order else { throw OrderlyError(.notFound, "order \(id) does not exist") }
-            return (order, balance, facts)
+            return (order, balance, promises, facts)
         }
     }
 

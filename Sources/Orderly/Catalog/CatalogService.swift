@@ -86,6 +86,70 @@ public struct CatalogService: Sendable {
         }
     }
 
+    /// A change to a warehouse's shipping calendar: nil keeps a setting.
+    public struct CalendarChange: Sendable {
+        public var timeZone: String?
+        public var cutoffMinutes: Int?
+        public var workingDays: Set<Int>?
+        public var leadTimeMinutes: Int?
+        public var addHolidays: [LocalDate]
+        public var removeHolidays: [LocalDate]
+
+        public init(
+            timeZone: String? = nil,
+            cutoffMinutes: Int? = nil,
+            workingDays: Set<Int>? = nil,
+            leadTimeMinutes: Int? = nil,
+            addHolidays: [LocalDate] = [],
+            removeHolidays: [LocalDate] = []
+        ) {
+            self.timeZone = timeZone
+            self.cutoffMinutes = cutoffMinutes
+            self.workingDays = workingDays
+            self.leadTimeMinutes = leadTimeMinutes
+            self.addHolidays = addHolidays
+            self.removeHolidays = removeHolidays
+        }
+    }
+
+    /// Changes the warehouse's shipping calendar (the next promise made from it follows it); returns
+    /// the calendar now. BAD_ARG, nothing changed, for a zone this process does not know, a time that
+    /// is none, no working day, a day both added and removed, or nothing to change.
+    public func setCalendar(
+        _ warehouse: CatalogReference,
+        _ change: CalendarChange,
+        alongside: CommitAlongside<WarehouseCalendar>? = nil
+    ) async throws -> WarehouseCalendar {
+        if change.timeZone == nil, change.cutoffMinutes == nil, change.workingDays == nil,
+            change.leadTimeMinutes == nil, change.addHolidays.isEmpty, change.removeHolidays.isEmpty
+        {
+            throw OrderlyError(.badArgument, "nothing to set: name at least one setting (HELP WAREHOUSE CALENDAR)")
+        }
+        if let problem = WarehouseCalendar.problem(
+            timeZone: change.timeZone ?? "UTC",
+            cutoffMinutes: change.cutoffMinutes ?? 0,
+            workingDays: change.workingDays ?? [1],
+            leadTimeMinutes: change.leadTimeMinutes ?? 0
+        ) {
+            throw OrderlyError(.badArgument, problem)
+        }
+        if let both = Set(change.addHolidays).intersection(change.removeHolidays).min() {
+            throw OrderlyError(.badArgument, "holidays: \(both) is both added and removed")
+        }
+        return try await database.write(alongside: alongside) { connection in
+            try CatalogStore.setCalendar(
+                connection,
+                warehouseID: try CatalogStore.warehouseID(connection, warehouse),
+                timeZone: change.timeZone,
+                cutoffMinutes: change.cutoffMinutes,
+                workingDays: change.workingDays,
+                leadTimeMinutes: change.leadTimeMinutes,
+                addHolidays: change.addHolidays,
+                removeHolidays: change.removeHolidays
+            )
+        }
+    }
+
     /// The ids of warehouses and a SKU named by id or code, looked up on one connection; NOT_FOUND
     /// names the first that does not exist. When every one is an id already, no lookup at all (the
     /// foreign keys of what uses them name a missing one).

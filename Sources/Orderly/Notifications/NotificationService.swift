@@ -51,6 +51,21 @@ public struct NotificationService: Sendable {
         ) == 1
     }
 
+    /// The operations alert that an order's parcel from a warehouse missed its promised ship-by;
+    /// false when it was written before or the parcel is picked by now.
+    @discardableResult
+    public func alertPromiseAtRisk(
+        _ transaction: Transaction,
+        orderID: Int64,
+        warehouseID: Int64,
+        recipient: String,
+        channel: String
+    ) throws -> Bool {
+        try transaction.connection.execute(
+            PromiseStore.atRiskAlert(orderID: orderID, warehouseID: warehouseID, recipient: recipient, channel: channel)
+        ) == 1
+    }
+
     /// Sends a failed notification again: pending, with a new notify job. Returns its status.
     public func resend(_ id: Int64, alongside: CommitAlongside<String>? = nil) async throws -> String {
         try await database.write(alongside: alongside) { try AdminQueries.resendNotification($0, id: id) }

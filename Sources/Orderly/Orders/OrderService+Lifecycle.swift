@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import LibPQ
 public import OrderlyCore
 import OrderlyRouting
@@ -237,6 +237,14 @@ extension OrderService {
     }
 
     // MARK: Expiry
+
+    /// Marks at risk, each once, the delivery promises whose ship-by passed before `asOf` (the
+    /// database's clock when nil) with their parcel not picked, and enqueues a `promise_at_risk` alert
+    /// for each; at most `limit`. Returns how many it marked. The worker runs it as a sweep.
+    @discardableResult
+    public func watchPromises(asOf: Date? = nil, limit: Int = 200) async throws -> Int {
+        Int(try await database.pool.withConnection { try $0.run(PromiseStore.markAtRisk(asOf: asOf, limit: limit)) })
+    }
 
     /// Releases the reservations of unpaid orders whose time ran out and holds those orders for
     /// payment (`payment_pending`); a payment later re-evaluates and reserves them again. Handles at

@@ -271,7 +271,8 @@ public struct OrderService: Sendable {
                     ),
                     routed: fitted,
                     channel: channel,
-                    attempt: attempt
+                    attempt: attempt,
+                    promisedAt: snapshot.readAt
                 )
                 let statement: PostgresQuery<Int64?>
                 switch decision {
@@ -384,7 +385,8 @@ public struct OrderService: Sendable {
                 lines: wanted,
                 routed: fitted,
                 channel: channel,
-                attempt: attempt
+                attempt: attempt,
+                promisedAt: snapshot.readAt
             )
         }
     }
@@ -397,7 +399,8 @@ public struct OrderService: Sendable {
         lines: [WantedLine],
         routed: RoutedReservation,
         channel: ChannelPolicy,
-        attempt: Int
+        attempt: Int,
+        promisedAt: Date
     ) throws -> OrderOutcome {
         let decision = try ReservationDecision.decide(
             ReservationDecision.Order(
@@ -411,7 +414,8 @@ public struct OrderService: Sendable {
             ),
             routed: routed,
             channel: channel,
-            attempt: attempt
+            attempt: attempt,
+            promisedAt: promisedAt
         )
         switch decision {
         case .reject(let move):

@@ -28,6 +28,51 @@ extension AdminCommandRegistry {
             return reply(try await call.catalog.createWarehouse(warehouse, alongside: call.storing(reply)))
         }
         read("WAREHOUSE LIST") { _ in AdminReads.warehouses().map(AdminReplies.rows) }
+        call("WAREHOUSE CALENDAR") { call in
+            let c = call.command
+            func days(_ name: String) throws -> [LocalDate] {
+                try (c.text(optional: name)).map { text in
+                    try text.split(separator: ",", omittingEmptySubsequences: false).map { day in
+                        guard let date = LocalDate(String(day)) else {
+                            throw AdminError(.badArgument, "\(name): '\(day)' is not a date (YYYY-MM-DD)")
+                        }
+                        return date
+                    }
+                } ?? []
+            }
+            var change = CatalogService.CalendarChange(
+                timeZone: try c.text(optional: "time_zone"),
+                leadTimeMinutes: try c.int(optional: "lead_time_min").map { Int($0) },
+                addHolidays: try days("holidays"),
+                removeHolidays: try days("not_holidays")
+            )
+            if let text = try c.text(optional: "cutoff") {
+                guard let minutes = WarehouseCalendar.parseTime(text) else {
+                    throw AdminError(.badArgument, "cutoff: '\(text)' is not a time of day (HH:MM, 00:00 to 23:59)")
+                }
+                change.cutoffMinutes = minutes
+            }
+            if let text = try c.text(optional: "working_days") {
+                guard let days = WarehouseCalendar.parseDays(text) else {
+                    throw AdminError(
+                        .badArgument,
+                        "working_days: '\(text)' is not a list of mon,tue,wed,thu,fri,sat,sun"
+                    )
+                }
+                change.workingDays = days
+            }
+            let warehouse = try AdminReplies.reference(c, required: "warehouse")
+            let reply: @Sendable (WarehouseCalendar) -> AdminReply = { calendar in
+                .ok(
+                    AdminField("time_zone", calendar.timeZone),
+                    AdminField("cutoff", calendar.cutoffText),
+                    AdminField("working_days", calendar.workingDaysText),
+                    AdminField("lead_time_min", Int64(calendar.leadTimeMinutes)),
+                    AdminField("holidays", calendar.holidays.sorted().map(\.description).joined(separator: ","))
+                )
+            }
+            return reply(try await call.catalog.setCalendar(warehouse, change, alongside: call.storing(reply)))
+        }
         call("SKU ADD") { call in
             let c = call.command
             let sku = NewSKU(

@@ -14,17 +14,23 @@ extension AdminCommandRegistry {
         read("ORDER SHOW") { c throws(AdminError) in
             // The order, its lines and what it waits for: one round trip.
             return AdminReads.order(try c.int(required: "id")).map {
-                AdminReplies.order($0.order, balance: $0.balance, waitingFor: $0.waits.map(OrderWaits.describe) ?? [])
+                AdminReplies.order(
+                    $0.order,
+                    balance: $0.balance,
+                    promises: $0.promises,
+                    waitingFor: $0.waits.map(OrderWaits.describe) ?? []
+                )
             }
         }
         read("ORDER LIST") { c throws(AdminError) in
-            let (status, channel, before, limit) = (
-                try c.text(optional: "status"), try c.text(optional: "channel"), try c.int(optional: "before"),
-                try c.int(optional: "limit") ?? 100
+            let (status, channel, atRisk, before, limit) = (
+                try c.text(optional: "status"), try c.text(optional: "channel"), try c.bool(optional: "at_risk"),
+                try c.int(optional: "before"), try c.int(optional: "limit") ?? 100
             )
-            return AdminReads.orders(status: status, channel: channel, before: before, limit: limit).map(
-                AdminReplies.rows
-            )
+            return AdminReads.orders(status: status, channel: channel, atRisk: atRisk, before: before, limit: limit)
+                .map(
+                    AdminReplies.rows
+                )
         }
         read("ORDER TIMELINE") { c throws(AdminError) in
             return AdminReads.timeline(orderID: try c.int(required: "id")).map { history, facts in

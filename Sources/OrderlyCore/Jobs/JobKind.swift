@@ -78,8 +78,8 @@ public enum Jobs {
     /// Every kind Orderly defines.
     public static let all: [any JobKind.Type] = [
         Pick.self, PickBatch.self, Pack.self, Label.self, Capture.self, Ship.self, Reroute.self, CarrierNews.self,
-        VoidPayment.self, PaymentVerdictArrived.self, Notify.self, LowStock.self, RetryBackorders.self,
-        ExpireReservations.self, PruneJobs.self,
+        VoidPayment.self, PaymentVerdictArrived.self, Notify.self, LowStock.self, PromiseAtRisk.self,
+        RetryBackorders.self, ExpireReservations.self, WatchPromises.self, PruneJobs.self,
         Noop.self,
     ]
 
@@ -302,6 +302,39 @@ public enum Jobs {
         public static let name = "low_stock"
         public static let queue = "alerts"
         public static func uniqueKey(_ a: Arguments) -> String? { "low_stock:\(a.warehouseID):\(a.skuID)" }
+    }
+
+    /// A parcel was not picked by its promised ship-by: operations are alerted (once per order and
+    /// warehouse; the sweep that marks the promise enqueues it).
+    public enum PromiseAtRisk: JobKind {
+        public struct Arguments: Codable, Sendable, Hashable {
+            public var orderID: Int64
+            public var warehouseID: Int64
+            public init(orderID: Int64, warehouseID: Int64) {
+                self.orderID = orderID
+                self.warehouseID = warehouseID
+            }
+            enum CodingKeys: String, CodingKey {
+                case orderID = "order_id"
+                case warehouseID = "warehouse_id"
+            }
+        }
+        public static let name = "promise_at_risk"
+        public static let queue = "alerts"
+        public static func uniqueKey(_ a: Arguments) -> String? {
+            "promise_at_risk:order:\(a.orderID):warehouse:\(a.warehouseID)"
+        }
+    }
+
+    /// Sweep: promises whose ship-by passed with the parcel not picked are marked at risk, each once,
+    /// with a `promise_at_risk` alert.
+    public enum WatchPromises: JobKind {
+        public typealias Arguments = None
+        public static let name = "watch_promises"
+        public static let queue = "maintenance"
+        public static let priority = 200
+        public static let maxAttempts = 3
+        public static func uniqueKey(_ a: None) -> String? { "sweep:\(name)" }
     }
 
     /// Stock arrived for a SKU (or, as a sweep, for any): backordered units are reserved, oldest order first.

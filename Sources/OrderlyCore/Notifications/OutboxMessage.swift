@@ -22,6 +22,8 @@ public enum NotificationKind: String, CaseIterable, Sendable, Hashable {
     case paymentInstruction = "payment_instruction"
     /// To operations: a parcel's capture failed for good and its order is held.
     case paymentFailed = "payment_failed"
+    /// To operations: a parcel was not picked by its promised ship-by.
+    case promiseAtRisk = "promise_at_risk"
 }
 
 /// A customer notification for the outbox, written with its cause.
@@ -45,12 +47,21 @@ public struct OutboxMessage: Hashable, Sendable {
 /// The customer messages an order's reservation writes to the outbox (the worker sends them). Those
 /// written with a reservation carry a dedupe key prefix, to which the statement appends the order id.
 public enum CustomerMessages {
-    public static func confirmed(externalID: String, email: String) -> OutboxMessage {
-        OutboxMessage(
+    /// With the parcels' promises: the latest deliver-by (or ship-by, without a rate) is what is said.
+    public static func confirmed(externalID: String, email: String, promises: [DeliveryPromise] = []) -> OutboxMessage {
+        let when: String
+        if let deliverBy = promises.compactMap(\.deliverBy).max(), promises.allSatisfy({ $0.deliverBy != nil }) {
+            when = "It will arrive by \(deliverBy)."
+        } else if let shipDate = promises.map(\.shipDate).max() {
+            when = "It will ship by \(shipDate)."
+        } else {
+            when = "It will ship soon."
+        }
+        return OutboxMessage(
             kind: .orderConfirmed,
             recipient: email,
             subject: "Your order \(externalID) is confirmed",
-            body: "Thank you. Every item of order \(externalID) is reserved for you and will ship soon.",
+            body: "Thank you. Every item of order \(externalID) is reserved for you. \(when)",
             dedupeKey: "order_confirmed:order:"
         )
     }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Everything step 2 of the reservation protocol writes, after the rows are locked and re-checked.
 public struct ReservationWrite: Sendable {
@@ -18,6 +18,8 @@ public struct ReservationWrite: Sendable {
     public var enqueuePicks: Bool
     /// The customer's message; its `dedupeKey` is a prefix to which the order id is appended.
     public var message: OutboxMessage?
+    /// A delivery promise per warehouse the order ships from now (replacing one made before).
+    public var promises: [DeliveryPromise]
 
     public init(
         orderID: Int64,
@@ -31,7 +33,8 @@ public struct ReservationWrite: Sendable {
         backordered: [(lineID: Int64, units: Int64)],
         move: OrderMove?,
         enqueuePicks: Bool,
-        message: OutboxMessage?
+        message: OutboxMessage?,
+        promises: [DeliveryPromise] = []
     ) {
         self.orderID = orderID
         self.allocations = allocations
@@ -45,6 +48,7 @@ public struct ReservationWrite: Sendable {
         self.move = move
         self.enqueuePicks = enqueuePicks
         self.message = message
+        self.promises = promises
     }
 }
 
@@ -180,11 +184,14 @@ public enum ReservationDecision: Sendable {
 
     /// Decides the move (reserve, reserve partially, backorder, or the channel's rejection), the
     /// reservation rows and the customer's message for a plan that fits its locked rows.
+    /// `promisedAt` is the instant the parcels' delivery promises are made from (when the stock was
+    /// read).
     public static func decide(
         _ order: Order,
         routed: RoutedReservation,
         channel: ChannelPolicy,
-        attempt: Int
+        attempt: Int,
+        promisedAt: Date
     ) throws(IllegalTransition) -> ReservationDecision {
         let status = order.status
         let allocations = routed.allocations
@@ -227,11 +234,12 @@ public enum ReservationDecision: Sendable {
                 data: planJSON
             )
         }
+        let promises = DeliveryPromise.promises(routed.plan, warehouses: routed.input.warehouses, at: promisedAt)
         let message: OutboxMessage? = order.email.flatMap { email in
             fulfilling && short == 0
                 ? nil
                 : short == 0
-                    ? CustomerMessages.confirmed(externalID: order.externalID, email: email)
+                    ? CustomerMessages.confirmed(externalID: order.externalID, email: email, promises: promises)
                     : CustomerMessages.backordered(externalID: order.externalID, email: email)
         }
         let write = ReservationWrite(
@@ -246,7 +254,8 @@ public enum ReservationDecision: Sendable {
             backordered: order.lines.map { ($0.lineID, $0.open - (reservedBySKU[$0.skuID] ?? 0)) },
             move: move,
             enqueuePicks: order.paymentSecured,
-            message: message
+            message: message,
+            promises: promises
         )
         return .reserve(write, reservedBySKU)
     }

@@ -8,6 +8,8 @@ public struct RoutingWarehouse: Hashable, Sendable {
     public var active: Bool
     /// ISO country codes this warehouse ships to; empty means anywhere.
     public var shipsTo: Set<String>
+    /// When it ships, for delivery promises.
+    public var calendar: WarehouseCalendar
 
     public init(
         id: Int64,
@@ -15,7 +17,8 @@ public struct RoutingWarehouse: Hashable, Sendable {
         location: GeoPoint,
         priority: Int = 100,
         active: Bool = true,
-        shipsTo: Set<String> = []
+        shipsTo: Set<String> = [],
+        calendar: WarehouseCalendar = .standard
     ) {
         self.id = id
         self.code = code
@@ -23,6 +26,7 @@ public struct RoutingWarehouse: Hashable, Sendable {
         self.priority = priority
         self.active = active
         self.shipsTo = shipsTo
+        self.calendar = calendar
     }
 }
 

@@ -88,3 +88,63 @@ extension CatalogStore {
         return try row.decode(Int64.self, at: 0)
     }
 }
+
+extension CatalogStore {
+    /// Changes a warehouse's shipping calendar: each setting given (nil keeps it), holidays added and
+    /// removed, in one statement; returns the calendar as it is now, with its holidays from yesterday
+    /// on. The warehouse's row is updated (and so locked) even when only holidays change.
+    public static func setCalendar(
+        _ connection: PostgresConnection,
+        warehouseID: Int64,
+        timeZone: String?,
+        cutoffMinutes: Int?,
+        workingDays: Set<Int>?,
+        leadTimeMinutes: Int?,
+        addHolidays: [LocalDate],
+        removeHolidays: [LocalDate]
+    ) throws -> WarehouseCalendar {
+        let rows = try connection.query(
+            """
+            WITH w AS (
+                UPDATE warehouses
+                SET time_zone = coalesce(\(timeZone), time_zone),
+                    cutoff_time = coalesce(make_time(\(cutoffMinutes.map { Int64($0 / 60) })::int4,
+                                                     \(cutoffMinutes.map { Int64($0 % 60) })::int4, 0), cutoff_time),
+                    working_days = coalesce(\(workingDays.map { $0.sorted().map { Int64($0) } })::int2[], working_days),
+                    lead_time_minutes = coalesce(\(leadTimeMinutes.map { Int64($0) })::int4, lead_time_minutes),
+                    updated_at = now()
+                WHERE id = \(warehouseID)
+                RETURNING id, time_zone, (extract(epoch FROM cutoff_time) / 60)::int4 AS cutoff_minutes,
+                          working_days::int8[] AS working_days, lead_time_minutes
+            ), added AS (
+                INSERT INTO warehouse_holidays (warehouse_id, day)
+                SELECT w.id, d::date FROM w, unnest(\(addHolidays.map(\.description))::text[]) AS d
+                ON CONFLICT DO NOTHING
+                RETURNING day
+            ), removed AS (
+                DELETE FROM warehouse_holidays
+                WHERE warehouse_id = (SELECT id FROM w) AND day = ANY(\(removeHolidays.map(\.description))::date[])
+                RETURNING day
+            )
+            SELECT w.time_zone, w.cutoff_minutes, w.working_days, w.lead_time_minutes,
+                   ARRAY(SELECT day::text FROM (
+                       SELECT h.day FROM warehouse_holidays h
+                       WHERE h.warehouse_id = w.id AND h.day >= current_date - 1
+                           AND h.day <> ALL(ARRAY(SELECT day FROM removed))
+                       UNION SELECT day FROM added WHERE day >= current_date - 1
+                   ) d ORDER BY day) AS holidays
+            FROM w
+            """ as PostgresStatement
+        )
+        guard let row = rows.first else {
+            throw OrderlyError(.notFound, "warehouse \(warehouseID) does not exist (WAREHOUSE LIST shows them)")
+        }
+        return WarehouseCalendar(
+            timeZone: try row.decode(String.self, "time_zone"),
+            cutoffMinutes: Int(try row.decode(Int32.self, "cutoff_minutes")),
+            workingDays: Set(try row.decode([Int64].self, "working_days").map { Int($0) }),
+            holidays: Set(try row.decode([String].self, "holidays").compactMap(LocalDate.init)),
+            leadTimeMinutes: Int(try row.decode(Int32.self, "lead_time_minutes"))
+        )
+    }
+}

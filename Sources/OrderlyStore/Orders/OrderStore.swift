@@ -276,11 +276,14 @@ public struct OrderStore: Sendable {
     /// low-stock job where a row fell to its reorder point, the routing decision, the reservation rows,
     /// the lines' reserved and backordered units and the order's move with its event (both skipped
     /// when given none), the first fulfillment jobs (a pick per warehouse of the plan; the worker's
-    /// pick builds the shipments) and the customer's message.
+    /// pick builds the shipments), the parcels' delivery promises and the customer's message.
     private func reservationCTEs(_ write: ReservationWrite) -> PostgresStatement {
         let a = write.allocations
         let move = write.move
         let message = write.message
+        let p = write.promises
+        // Instants as microseconds since the epoch (exact, unlike a float), days as ISO text.
+        func micros(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
         return """
             alloc AS (
                 SELECT a.warehouse_id, a.sku_id, tl.id AS order_line_id, a.quantity
@@ -328,6 +331,22 @@ public struct OrderStore: Sendable {
             ), pick AS (
                 SELECT \(unescaped: Self.enqueuePicks) FROM (SELECT DISTINCT warehouse_id FROM alloc) w, decision d
                 WHERE \(write.enqueuePicks)::bool
+            ), promise AS (
+                INSERT INTO delivery_promises (order_id, warehouse_id, decision_id, promised_at, ship_date, ship_by,
+                                               deliver_by, carrier, service)
+                SELECT d.order_id, p.warehouse_id, d.id, timestamptz 'epoch' + p.promised_us * interval '1 microsecond',
+                       p.ship_date::date, timestamptz 'epoch' + p.ship_by_us * interval '1 microsecond',
+                       p.deliver_by::date, p.carrier, p.service
+                FROM decision d,
+                    unnest(\(p.map(\.warehouseID))::int8[], \(p.map { micros($0.promisedAt) })::int8[],
+                           \(p.map(\.shipDate.description))::text[], \(p.map { micros($0.shipBy) })::int8[],
+                           \(p.map { $0.deliverBy?.description })::text[], \(p.map(\.carrier))::text[],
+                           \(p.map(\.service))::text[])
+                    AS p(warehouse_id, promised_us, ship_date, ship_by_us, deliver_by, carrier, service)
+                ON CONFLICT (order_id, warehouse_id) DO UPDATE
+                SET decision_id = EXCLUDED.decision_id, promised_at = EXCLUDED.promised_at,
+                    ship_date = EXCLUDED.ship_date, ship_by = EXCLUDED.ship_by, deliver_by = EXCLUDED.deliver_by,
+                    carrier = EXCLUDED.carrier, service = EXCLUDED.service, at_risk_at = NULL
             ), message AS (
                 INSERT INTO notifications (order_id, kind, recipient, subject, body, dedupe_key)
                 SELECT t.id, \(same: message?.kind), \(message?.recipient), \(message?.subject), \(message?.body),

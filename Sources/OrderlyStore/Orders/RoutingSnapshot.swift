@@ -1,8 +1,10 @@
+public import Foundation
 public import LibPQ
 public import OrderlyCore
 
 /// What routing reads without locks (step 1 of the reservation protocol): the order's SKUs, every
-/// warehouse holding them with its available-to-promise, and the rates to the destination country.
+/// warehouse holding them with its available-to-promise and shipping calendar, the rates to the
+/// destination country, and the database's clock (what delivery promises are made from).
 public struct RoutingSnapshot: Sendable {
     /// SKU code → catalogue entry, for the SKUs that exist.
     public var catalog: [String: CatalogEntry]
@@ -10,11 +12,18 @@ public struct RoutingSnapshot: Sendable {
     /// Warehouse id → SKU id → units available to promise.
     public var available: [Int64: [Int64: Int64]]
     public var rates: [ShippingRate]
+    /// The database's `now()` when it was read.
+    public var readAt: Date
 
     static let stockQuery = """
         SELECT s.id, s.code, s.weight_grams, s.active,
                w.id AS warehouse_id, w.code AS warehouse_code, w.latitude, w.longitude, w.priority,
-               w.active AS warehouse_active, w.ships_to,
+               w.active AS warehouse_active, w.ships_to, w.time_zone,
+               (extract(epoch FROM w.cutoff_time) / 60)::int4 AS cutoff_minutes, w.working_days::int8[] AS working_days,
+               w.lead_time_minutes,
+               ARRAY(SELECT h.day::text FROM warehouse_holidays h
+                     WHERE h.warehouse_id = w.id AND h.day BETWEEN current_date - 1 AND current_date + 800
+                     ORDER BY h.day) AS holidays,
                greatest(i.on_hand - i.reserved - i.safety_stock, 0) AS available
         FROM skus s
         LEFT JOIN inventory i ON i.sku_id = s.id
@@ -35,6 +44,7 @@ public struct RoutingSnapshot: Sendable {
             statements: [
                 "\(unescaped: stockQuery)\nWHERE s.code = ANY(\(skuCodes)::text[])",
                 "\(unescaped: rateQuery)\nAND r.destination_country = \(country)",
+                "SELECT now()",
             ],
             decode: decode
         )
@@ -49,13 +59,20 @@ public struct RoutingSnapshot: Sendable {
                 \(unescaped: rateQuery)
                 AND r.destination_country = (SELECT ship_country FROM orders WHERE id = \(orderID))
                 """,
+                "SELECT now()",
             ],
             decode: decode
         )
     }
 
     static func decode(_ results: [PostgresRows]) throws -> RoutingSnapshot {
-        var snapshot = RoutingSnapshot(catalog: [:], warehouses: [], available: [:], rates: [])
+        var snapshot = RoutingSnapshot(
+            catalog: [:],
+            warehouses: [],
+            available: [:],
+            rates: [],
+            readAt: try results[2].scalar(Date.self)
+        )
         var seenWarehouses = Set<Int64>()
         for row in results[0] {
             let sku = CatalogEntry(
@@ -77,7 +94,14 @@ public struct RoutingSnapshot: Sendable {
                         ),
                         priority: Int(try row.decode(Int32.self, "priority")),
                         active: try row.decode(Bool.self, "warehouse_active"),
-                        shipsTo: Set(try row.decode([String].self, "ships_to"))
+                        shipsTo: Set(try row.decode([String].self, "ships_to")),
+                        calendar: WarehouseCalendar(
+                            timeZone: try row.decode(String.self, "time_zone"),
+                            cutoffMinutes: Int(try row.decode(Int32.self, "cutoff_minutes")),
+                            workingDays: Set(try row.decode([Int64].self, "working_days").map { Int($0) }),
+                            holidays: Set(try row.decode([String].self, "holidays").compactMap(LocalDate.init)),
+                            leadTimeMinutes: Int(try row.decode(Int32.self, "lead_time_minutes"))
+                        )
                     )
                 )
             }
