@@ -209,6 +209,8 @@ extension CommandTable {
                 .optional("reference", .text(maximumLength: 200), "the provider's reference (idempotent)"),
                 .optional("billing_country", .country, "billing country"),
                 .optional("risk", .int(0...100), "fraud score"), .optional("review", .bool, "hold for review"),
+                .optional("service_level", .text(maximumLength: 32), "shipping service chosen, a rate's (express)"),
+                .optional("priority", .oneOf(["urgent", "high", "normal", "low"]), "default: the channel's"),
             ]
         ),
         CommandSpec(
@@ -439,6 +441,11 @@ extension CommandTable {
                     "payment_states",
                     .text(maximumLength: 100),
                     "payment states capture accepts: pending,authorized,captured,failed"
+                ),
+                .optional(
+                    "priority",
+                    .oneOf(["urgent", "high", "normal", "low"]),
+                    "its orders' priority when capture names none"
                 ),
             ]
         ),

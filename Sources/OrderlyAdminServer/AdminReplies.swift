@@ -137,6 +137,7 @@ enum AdminReplies {
             AdminField("hold_reason", order.holdReason?.rawValue), AdminField("payment", order.paymentStatus.rawValue),
             AdminField("currency", order.currency.code), AdminField("total", order.totalMinor),
             AdminField("ship_to", "\(order.shipTo.name), \(order.shipTo.city), \(order.shipTo.country)"),
+            AdminField("service_level", order.serviceLevel), AdminField("priority", order.priority.rawValue),
             AdminField("waiting_for", waitingFor.isEmpty ? "nothing" : waitingFor.joined(separator: "; ")),
         ]
         if let balance { head += balanceFields(balance) }

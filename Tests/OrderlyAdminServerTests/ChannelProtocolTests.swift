@@ -89,6 +89,7 @@ struct ChannelProtocolTests {
                 ("risk_limit=102", "BAD_ARG"),
                 ("on_shortage=maybe", "BAD_ARG"),
                 ("carrier_rule=slowest", "BAD_ARG"),
+                ("priority=asap", "BAD_ARG"),
                 ("kind=web", "BAD_ARG"),
                 ("", "BAD_ARG"),
             ]

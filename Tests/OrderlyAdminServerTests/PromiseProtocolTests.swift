@@ -6,6 +6,10 @@ import OrderlyCore
 import OrderlyTestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Delivery promises over the wire: a warehouse's calendar set by WAREHOUSE CALENDAR (bad ones
 /// refused, nothing changed), the promise in ORDER SHOW, and ORDER LIST at_risk=true once the sweep
 /// has found the parcel late.
@@ -97,5 +101,69 @@ struct PromiseProtocolTests {
             #expect(try field(ok("ORDER SHOW \(order)")[1], "at_risk") == "true")
             #expect(try c.request("ORDER LIST at_risk=maybe").first?.hasPrefix("ERR BAD_ARG") == true)
         }
+    }
+
+    @Test func theChosenServiceIsRoutedPromisedAndBought() async throws {
+        let fixture = try await ServerFixture.start("service_level")
+        defer { Task { await fixture.stop() } }
+        let worker = try WorkerProcess(conninfo: fixture.database.conninfo, id: "service-level")
+        try await onThread {
+            let c = try fixture.client("adm")
+            func ok(_ line: String) throws -> [String] { try Self.ok(c, line) }
+            func field(_ line: String, _ key: String) throws -> String { try Self.field(line, key) }
+            // Munich is nearer Kassel's customer than Hamburg, but only Hamburg has an express rate.
+            var ids: [String] = []
+            _ = try ok("SKU ADD code=SLS name=Widget weight_g=300 length_mm=10 width_mm=10 height_mm=10")
+            for (code, lat, city) in [("SLM", 48.1, "München"), ("SLH", 53.5, "Hamburg")] {
+                ids.append(
+                    try field(
+                        ok("WAREHOUSE ADD code=\(code) name=W lat=\(lat) lon=10 line1=x city=\(city) country=DE")[0],
+                        "id"
+                    )
+                )
+                _ = try ok("STOCK RECEIVE warehouse=\(code) sku=SLS qty=5")
+            }
+            _ = try ok(
+                "RATE ADD carrier=DHL service=parcel country=DE min_g=0 max_g=5000 price=499 currency=EUR days=3"
+            )
+            _ = try ok(
+                "RATE ADD carrier=UPS service=express country=DE min_g=0 max_g=5000 price=1500 currency=EUR days=1 origin=SLH"
+            )
+            func create(_ id: String, _ extra: String) throws -> [String] {
+                try c.request(
+                    "ORDER CREATE channel=web external_id=\(id) currency=EUR lines=SLS:1:1000 shipping=490 "
+                        + "name=Ada line1=\"Str 1\" city=Kassel country=DE postal=34117 lat=51.3 lon=9.5 "
+                        + "token=tok_authorized \(extra)"
+                )
+            }
+            // A service no rate has: refused, nothing stored.
+            let refused = try create("SL-0", "service_level=teleport")
+            #expect(refused.first?.hasPrefix("ERR BAD_ARG") == true && refused[0].contains("teleport"), "\(refused)")
+            #expect(try c.request("ORDER LIST")[0] == "OK rows=0")
+            #expect(try create("SL-0", "service_level=Express").first?.hasPrefix("ERR BAD_ARG") == true)
+
+            let express = try field(create("SL-1", "service_level=express priority=urgent")[0], "id")
+            let standard = try field(create("SL-2", "")[0], "id")
+            let shown = try ok("ORDER SHOW \(express)")[1]
+            #expect(try field(shown, "service_level") == "express" && field(shown, "priority") == "urgent", "\(shown)")
+            #expect(try field(ok("ORDER SHOW \(standard)")[1], "priority") == "normal")
+            for order in [express, standard] {
+                var status = ""
+                for _ in 0..<12_000 {
+                    status = try field(ok("ORDER SHOW \(order)")[1], "status")
+                    if status == "shipped" { break }
+                    Thread.sleep(forTimeInterval: 0.05)
+                }
+                #expect(status == "shipped", "\(worker.output)")
+            }
+            // Express: from Hamburg, by UPS express though DHL parcel is cheaper; the other: nearest, cheapest.
+            let fast = try ok("SHIPMENT LIST order=\(express)")[1]
+            #expect(try field(fast, "carrier") == "UPS" && field(fast, "service") == "express", "\(fast)")
+            #expect(try field(fast, "warehouse_id") == ids[1], "\(fast)")
+            let slow = try ok("SHIPMENT LIST order=\(standard)")[1]
+            #expect(try field(slow, "carrier") == "DHL" && field(slow, "service") == "parcel", "\(slow)")
+        }
+        worker.signal(SIGTERM)
+        #expect(await worker.exitStatus(within: 600) == 0, "\(worker.output)")
     }
 }

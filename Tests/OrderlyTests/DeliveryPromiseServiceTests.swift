@@ -174,4 +174,74 @@ struct DeliveryPromiseServiceTests {
             #expect(try alerts[0].decode(String.self, at: 1).contains("Europe/Berlin"))
         }
     }
+
+    /// The priorities of the order's pick jobs.
+    func pickPriorities(_ f: OrderFixture, _ order: Int64) async throws -> [Int64] {
+        try await f.pool.query(
+            "SELECT priority::int8 FROM jobs WHERE kind = 'pick' AND (args ->> 'order_id')::int8 = $1 ORDER BY id",
+            [order]
+        ).map { try $0.decode(Int64.self, at: 0) }
+    }
+
+    @Test func anOrdersPriorityOrItsChannelsIsItsPickJobs() async throws {
+        try await withFixture("priority") { f in
+            let urgent = try await f.orders.place(f.newOrder("u") { $0.priority = .urgent })
+            let plain = try await f.orders.place(f.newOrder("n"))
+            // Marketplaces default to high (migration 0012); a channel's default is a CHANNEL SET away.
+            let market = try await f.orders.place(f.newOrder("m", channel: .marketplace))
+            let slow = try await f.channel("slow") { $0.priority = .low }
+            let low = try await f.orders.place(f.newOrder("l", channel: slow))
+            #expect(try await pickPriorities(f, urgent.orderID) == [10])
+            #expect(try await pickPriorities(f, plain.orderID) == [100])
+            #expect(try await pickPriorities(f, market.orderID) == [50])
+            #expect(try await pickPriorities(f, low.orderID) == [150])
+            #expect(try await f.orders.order(low.orderID).priority == .low)
+            // Picks held back while unpaid get the order's priority when the payment comes.
+            let unpaid = try await f.orders.place(f.newOrder("p", token: "tok_pending") { $0.priority = .high })
+            let heldBack = try await pickPriorities(f, unpaid.orderID)
+            #expect(unpaid.status == .reserved && heldBack == [])
+            _ = try await PaymentService(database: f.database, actor: "test").record(
+                unpaid.orderID,
+                verdict: PaymentVerdict(status: .authorized, provider: "psp", reference: "pi_\(f.tag)"),
+                amountMinor: nil
+            )
+            #expect(try await pickPriorities(f, unpaid.orderID) == [50])
+        }
+    }
+
+    @Test func theChosenServiceDecidesTheWarehouseAndThePromise() async throws {
+        try await withFixture("service") { f in
+            // Only Hamburg (index 0, the farthest from Munich) has an express rate, a day in transit.
+            _ = try await CatalogService(database: f.database).addRate(
+                CatalogService.NewRate(
+                    carrier: "UPS",
+                    service: "express",
+                    country: "DE",
+                    origin: .id(f.warehouses[0]),
+                    minGrams: 0,
+                    maxGrams: 100_000,
+                    priceMinor: 1_500,
+                    currency: "EUR",
+                    transitDays: 1
+                )
+            )
+            let express = try await f.orders.place(f.newOrder("e") { $0.serviceLevel = "express" })
+            #expect(express.plan?.shipments.map(\.warehouseID) == [f.warehouses[0]])
+            let promise = try #require(try await f.database.read(AdminReads.order(express.orderID)).promises.first)
+            #expect(promise.promise.carrier == "UPS" && promise.promise.service == "express")
+            let calendar = WarehouseCalendar.standard
+            #expect(promise.promise.deliverBy == calendar.deliverBy(shipDate: promise.promise.shipDate, transitDays: 1))
+            #expect(try await f.orders.order(express.orderID).serviceLevel == "express")
+            // Without one, the nearest warehouse and its cheapest rate.
+            let standard = try await f.orders.place(f.newOrder("s"))
+            #expect(standard.plan?.shipments.map(\.warehouseID) == [f.warehouses[2]])
+            // A service no rate to the country has, or not a service name: refused, nothing stored.
+            for level in ["teleport", "Express", ""] {
+                await #expect(throws: OrderlyError.self, "\(level)") {
+                    try await f.orders.place(f.newOrder("x") { $0.serviceLevel = level })
+                }
+            }
+            #expect(try await f.count("SELECT count(*) FROM orders WHERE external_id = $1", ["x-\(f.tag)"]) == 0)
+        }
+    }
 }

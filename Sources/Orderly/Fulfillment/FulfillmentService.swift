@@ -270,6 +270,8 @@ public struct FulfillmentService: Sendable {
             ]
         var offers: [(carrier: any Carrier, quote: CarrierQuote)] = []
         for carrier in available { offers += try carrier.quotes(for: parcel).map { (carrier, $0) } }
+        // The service the customer chose, if one: only its quotes.
+        if let level = order.serviceLevel { offers = offers.filter { $0.quote.service == level } }
         let rule = try OrderService.channel(tx.run(ChannelStore.policy(order.channel)), named: order.channel)
             .carrierRule
         guard let chosen = rule.choose(offers.map(\.quote)),
@@ -278,6 +280,7 @@ public struct FulfillmentService: Sendable {
             throw OrderlyError(
                 .notFound,
                 "no carrier rate from \(warehouse.code) to \(order.shipTo.country) for \(weight) g"
+                    + (order.serviceLevel.map { " of service \($0)" } ?? "")
             )
         }
         let serial = try tx.run(store.nextTrackingSerial())

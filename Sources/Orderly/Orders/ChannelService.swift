@@ -117,6 +117,7 @@ extension ChannelPolicy {
             ("high_value", holdLimits.highValueMinor != other.holdLimits.highValueMinor),
             ("risk_limit", holdLimits.riskScore != other.holdLimits.riskScore),
             ("payment_states", paymentStates != other.paymentStates),
+            ("priority", priority != other.priority),
         ].filter(\.1).map(\.0)
     }
 }

@@ -305,7 +305,8 @@ extension OrderService {
             ),
             warehouses: snapshot.warehouses,
             available: snapshot.available,
-            rates: snapshot.rates
+            rates: snapshot.rates,
+            serviceLevel: order.serviceLevel
         )
         return try names.map { name in (name, try routing.strategy(named: name).plan(input)) }
     }

@@ -81,12 +81,22 @@ public struct OrderService: Sendable {
                 do {
                     channel = try Self.channel(stored, named: order.channel)
                     try channel.admits(verdict.status)
+                    if let level = order.serviceLevel, !snapshot.rates.contains(where: { $0.service == level }) {
+                        throw OrderlyError(
+                            .badArgument,
+                            "service_level: no '\(level)' rate to \(order.shipTo.country) "
+                                + "(RATE LIST country=\(order.shipTo.country) shows the services)"
+                        )
+                    }
                 } catch {
-                    // A capture replayed after its channel changed is still the first order.
+                    // A capture replayed after its channel (or the rates) changed is still the first order.
                     guard let replay = try Self.replayed(connection, store: store, order) else { throw error }
                     return replay
                 }
                 let strategy = try routing.strategy(named: channel.routing)
+                // The order's priority, or its channel's.
+                var prioritized = order
+                prioritized.priority = order.priority ?? channel.priority
                 let findings = policy.holds.evaluate(
                     HoldContext(
                         channel: order.channel,
@@ -101,7 +111,7 @@ public struct OrderService: Sendable {
                         limits: channel.holdLimits
                     )
                 )
-                let validated = try policy.validator.validate(order, catalog: snapshot.catalog)
+                let validated = try policy.validator.validate(prioritized, catalog: snapshot.catalog)
                 return try Self.placeOnce(
                     connection,
                     store: store,
@@ -250,6 +260,7 @@ public struct OrderService: Sendable {
                 wanted: wanted,
                 destination: destination,
                 snapshot: snapshot,
+                serviceLevel: order.order.serviceLevel,
                 strategy: strategy
             )
             return try connection.transaction { tx in
@@ -267,7 +278,8 @@ public struct OrderService: Sendable {
                         paymentSecured: verdict.status.isSecured,
                         email: order.order.email,
                         externalID: order.order.externalID,
-                        id: nil
+                        id: nil,
+                        priority: order.order.priority ?? .normal
                     ),
                     routed: fitted,
                     channel: channel,
@@ -371,7 +383,13 @@ public struct OrderService: Sendable {
         let wanted = seen.lines.map {
             WantedLine(lineID: $0.id, skuID: $0.skuID, open: $0.open, weight: $0.unitWeightGrams)
         }
-        let routed = RoutedReservation(wanted: wanted, destination: destination, snapshot: snapshot, strategy: strategy)
+        let routed = RoutedReservation(
+            wanted: wanted,
+            destination: destination,
+            snapshot: snapshot,
+            serviceLevel: seen.serviceLevel,
+            strategy: strategy
+        )
         return try connection.transaction { tx in
             let (current, locked) = try tx.pipeline(store.order(orderID, lock: true), store.lockStock(routed.rows))
             guard current == seen, let current else {
@@ -410,7 +428,8 @@ public struct OrderService: Sendable {
                 paymentSecured: order.paymentStatus.isSecured,
                 email: order.email,
                 externalID: order.externalID,
-                id: order.id
+                id: order.id,
+                priority: order.priority
             ),
             routed: routed,
             channel: channel,
@@ -485,6 +504,7 @@ extension RoutedReservation {
         wanted: [WantedLine],
         destination: RoutingDestination,
         snapshot: RoutingSnapshot,
+        serviceLevel: String?,
         strategy: any RoutingStrategy
     ) {
         self.init(
@@ -493,6 +513,7 @@ extension RoutedReservation {
             warehouses: snapshot.warehouses,
             available: snapshot.available,
             rates: snapshot.rates,
+            serviceLevel: serviceLevel,
             strategy: strategy
         )
     }

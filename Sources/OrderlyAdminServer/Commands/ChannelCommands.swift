@@ -62,6 +62,7 @@ extension AdminCall {
         settings.highValueMinor = try c.text(optional: "high_value").map(HoldLimits.parseHighValue)
         settings.riskScoreLimit = try c.int(optional: "risk_limit").map { Int($0) }
         settings.paymentStates = try c.text(optional: "payment_states").map(ChannelSettings.parsePaymentStates)
+        settings.priority = try c.text(optional: "priority").flatMap(OrderPriority.init(rawValue:))
         return settings
     }
 }
@@ -78,6 +79,7 @@ extension AdminReplies {
             AdminField("high_value", policy.holdLimits.highValueText),
             AdminField("risk_limit", Int64(policy.holdLimits.riskScore)),
             AdminField("payment_states", policy.paymentStates.map(\.rawValue).sorted().joined(separator: ",")),
+            AdminField("priority", policy.priority.rawValue),
         ]
     }
 

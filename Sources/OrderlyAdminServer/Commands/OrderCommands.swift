@@ -107,7 +107,9 @@ extension AdminCall {
             payment: method.map { PaymentDetails(method: $0, token: token) }
                 ?? token.map { PaymentDetails(method: "card", token: $0) },
             riskScore: try c.int(optional: "risk").map { Int($0) },
-            reviewRequested: try c.bool(optional: "review") ?? false
+            reviewRequested: try c.bool(optional: "review") ?? false,
+            serviceLevel: try c.text(optional: "service_level"),
+            priority: try c.text(optional: "priority").flatMap(OrderPriority.init(rawValue:))
         )
         order.statedPayment = stated
         return order

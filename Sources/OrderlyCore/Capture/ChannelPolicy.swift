@@ -66,6 +66,8 @@ public struct ChannelPolicy: Hashable, Sendable {
     /// The payment states an order may be captured in (stated by the storefront or the verifier's
     /// verdict); any other is refused at capture.
     public var paymentStates: Set<PaymentStatus>
+    /// The priority of its orders when capture names none.
+    public var priority: OrderPriority
 
     /// What a channel's `payment_states` may name.
     public static let capturablePaymentStates: Set<PaymentStatus> = [.pending, .authorized, .captured, .failed]
@@ -79,7 +81,8 @@ public struct ChannelPolicy: Hashable, Sendable {
         unpaidReservationSeconds: Int64?,
         carrierRule: CarrierRule = .cheapest,
         holdLimits: HoldLimits = HoldLimits(),
-        paymentStates: Set<PaymentStatus> = ChannelPolicy.capturablePaymentStates
+        paymentStates: Set<PaymentStatus> = ChannelPolicy.capturablePaymentStates,
+        priority: OrderPriority = .normal
     ) {
         self.channel = channel
         self.kind = kind
@@ -90,6 +93,7 @@ public struct ChannelPolicy: Hashable, Sendable {
         self.carrierRule = carrierRule
         self.holdLimits = holdLimits
         self.paymentStates = paymentStates
+        self.priority = priority
     }
 
     /// May an order be captured on this channel with this payment verdict? BAD_ARG saying why not.
@@ -122,13 +126,14 @@ public struct ChannelSettings: Hashable, Sendable {
     public var highValueMinor: [String: Int64]?
     public var riskScoreLimit: Int?
     public var paymentStates: Set<PaymentStatus>?
+    public var priority: OrderPriority?
 
     public init() {}
 
     /// Nothing to change besides, perhaps, the kind a new channel is created as.
     public var changesNothing: Bool {
         active == nil && routing == nil && onShortage == nil && unpaidReservationSeconds == nil && carrierRule == nil
-            && highValueMinor == nil && riskScoreLimit == nil && paymentStates == nil
+            && highValueMinor == nil && riskScoreLimit == nil && paymentStates == nil && priority == nil
     }
 
     /// `pending,authorized,…` as `CHANNEL SET payment_states=` gives it.
@@ -158,6 +163,7 @@ public struct ChannelSettings: Hashable, Sendable {
         if let highValueMinor { changed.holdLimits.highValueMinor = highValueMinor }
         if let riskScoreLimit { changed.holdLimits.riskScore = riskScoreLimit }
         if let paymentStates { changed.paymentStates = paymentStates }
+        if let priority { changed.priority = priority }
         return changed
     }
 }
@@ -195,4 +201,11 @@ public struct ChannelRecord: Hashable, Sendable {
         self.updatedBy = updatedBy
         self.updatedAt = updatedAt
     }
+}
+
+/// How urgently an order is fulfilled, most urgent first: its pick jobs are claimed in this order
+/// (`orderly_pick_priority` in sql/migrations/0012 maps it to `jobs.priority`: 10, 50, 100, 150),
+/// so its parcels are picked before those of less urgent orders waiting in the same queue.
+public enum OrderPriority: String, CaseIterable, Sendable, Hashable {
+    case urgent, high, normal, low
 }

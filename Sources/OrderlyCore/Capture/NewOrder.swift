@@ -80,6 +80,10 @@ public struct NewOrder: Hashable, Sendable {
     public var riskScore: Int?
     /// The channel (say, a phone agent) asks for a person to look at the order before it ships.
     public var reviewRequested: Bool
+    /// The shipping service the customer chose (a rate's service, `express`); nil for any.
+    public var serviceLevel: String?
+    /// How urgently to fulfil it; nil for the channel's default.
+    public var priority: OrderPriority?
 
     public init(
         channel: SalesChannel,
@@ -94,7 +98,9 @@ public struct NewOrder: Hashable, Sendable {
         discountMinor: Int64 = 0,
         payment: PaymentDetails? = nil,
         riskScore: Int? = nil,
-        reviewRequested: Bool = false
+        reviewRequested: Bool = false,
+        serviceLevel: String? = nil,
+        priority: OrderPriority? = nil
     ) {
         self.channel = channel
         self.externalID = externalID
@@ -109,6 +115,8 @@ public struct NewOrder: Hashable, Sendable {
         self.payment = payment
         self.riskScore = riskScore
         self.reviewRequested = reviewRequested
+        self.serviceLevel = serviceLevel
+        self.priority = priority
     }
 }
 

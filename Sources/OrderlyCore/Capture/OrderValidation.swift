@@ -87,6 +87,12 @@ public struct OrderValidator: Sendable {
         if let score = order.riskScore, !(0...100).contains(score) {
             throw OrderlyError(.badArgument, "risk_score \(score) is outside 0...100")
         }
+        if let level = order.serviceLevel,
+            level.isEmpty || level.utf8.count > 32
+                || !level.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 95 })
+        {
+            throw OrderlyError(.badArgument, "service_level '\(level)' is not a service name ([a-z0-9_], at most 32)")
+        }
         guard !order.lines.isEmpty else { throw OrderlyError(.badArgument, "the order has no lines") }
         guard order.lines.count <= maximumLines else {
             throw OrderlyError(.badArgument, "the order has \(order.lines.count) lines (at most \(maximumLines))")

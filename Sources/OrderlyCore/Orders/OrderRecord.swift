@@ -17,6 +17,9 @@ public struct OrderRecord: Hashable, Sendable {
     public var riskScore: Int?
     public var reviewRequested: Bool
     public var routingStrategy: String?
+    /// The rate service the customer chose; nil for any.
+    public var serviceLevel: String?
+    public var priority: OrderPriority
     public var lines: [OrderLineRecord]
 
     public var total: Money { Money(minorUnits: totalMinor, currency: currency) }
@@ -40,6 +43,8 @@ public struct OrderRecord: Hashable, Sendable {
         riskScore: Int?,
         reviewRequested: Bool,
         routingStrategy: String?,
+        serviceLevel: String? = nil,
+        priority: OrderPriority = .normal,
         lines: [OrderLineRecord]
     ) {
         self.id = id
@@ -57,6 +62,8 @@ public struct OrderRecord: Hashable, Sendable {
         self.riskScore = riskScore
         self.reviewRequested = reviewRequested
         self.routingStrategy = routingStrategy
+        self.serviceLevel = serviceLevel
+        self.priority = priority
         self.lines = lines
     }
 }

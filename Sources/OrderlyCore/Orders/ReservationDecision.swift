@@ -20,6 +20,8 @@ public struct ReservationWrite: Sendable {
     public var message: OutboxMessage?
     /// A delivery promise per warehouse the order ships from now (replacing one made before).
     public var promises: [DeliveryPromise]
+    /// The order's priority: its pick jobs'.
+    public var priority: OrderPriority
 
     public init(
         orderID: Int64,
@@ -34,7 +36,8 @@ public struct ReservationWrite: Sendable {
         move: OrderMove?,
         enqueuePicks: Bool,
         message: OutboxMessage?,
-        promises: [DeliveryPromise] = []
+        promises: [DeliveryPromise] = [],
+        priority: OrderPriority = .normal
     ) {
         self.orderID = orderID
         self.allocations = allocations
@@ -49,6 +52,7 @@ public struct ReservationWrite: Sendable {
         self.enqueuePicks = enqueuePicks
         self.message = message
         self.promises = promises
+        self.priority = priority
     }
 }
 
@@ -90,6 +94,7 @@ public struct RoutedReservation: Sendable {
         warehouses: [RoutingWarehouse],
         available: [Int64: [Int64: Int64]],
         rates: [ShippingRate],
+        serviceLevel: String? = nil,
         strategy: any RoutingStrategy
     ) {
         let input = RoutingInput(
@@ -99,7 +104,8 @@ public struct RoutedReservation: Sendable {
             destination: destination,
             warehouses: warehouses,
             available: available,
-            rates: rates
+            rates: rates,
+            serviceLevel: serviceLevel
         )
         self.init(input: input, strategy: strategy)
     }
@@ -162,6 +168,7 @@ public enum ReservationDecision: Sendable {
         public var externalID: String
         /// nil for an order not yet stored (the statement that inserts it supplies the id).
         public var id: Int64?
+        public var priority: OrderPriority
 
         public init(
             status: OrderStatus,
@@ -170,7 +177,8 @@ public enum ReservationDecision: Sendable {
             paymentSecured: Bool,
             email: String?,
             externalID: String,
-            id: Int64?
+            id: Int64?,
+            priority: OrderPriority = .normal
         ) {
             self.status = status
             self.alreadyReserved = alreadyReserved
@@ -179,6 +187,7 @@ public enum ReservationDecision: Sendable {
             self.email = email
             self.externalID = externalID
             self.id = id
+            self.priority = priority
         }
     }
 
@@ -255,7 +264,8 @@ public enum ReservationDecision: Sendable {
             move: move,
             enqueuePicks: order.paymentSecured,
             message: message,
-            promises: promises
+            promises: promises,
+            priority: order.priority
         )
         return .reserve(write, reservedBySKU)
     }

@@ -109,19 +109,24 @@ public struct RoutingInput: Sendable {
     /// Available to promise: warehouse id → SKU id → units.
     public var available: [Int64: [Int64: Int64]]
     public var rates: [ShippingRate]
+    /// The service the customer chose (a rate's `service`): only its rates count, and a warehouse
+    /// without one to the destination may not ship the order. nil: any service.
+    public var serviceLevel: String?
 
     public init(
         lines: [RoutingLine],
         destination: RoutingDestination,
         warehouses: [RoutingWarehouse],
         available: [Int64: [Int64: Int64]],
-        rates: [ShippingRate] = []
+        rates: [ShippingRate] = [],
+        serviceLevel: String? = nil
     ) {
         self.lines = lines
         self.destination = destination
         self.warehouses = warehouses
         self.available = available
         self.rates = rates
+        self.serviceLevel = serviceLevel
     }
 
     public func available(_ warehouse: Int64, _ sku: Int64) -> Int64 { max(0, available[warehouse]?[sku] ?? 0) }
@@ -131,6 +136,15 @@ public struct RoutingInput: Sendable {
         if !warehouse.active { return "inactive" }
         if !warehouse.shipsTo.isEmpty && !warehouse.shipsTo.contains(destination.country) {
             return "does not ship to \(destination.country)"
+        }
+        if let level = serviceLevel,
+            !rates.contains(where: {
+                $0.service == level && ($0.originWarehouseID == nil || $0.originWarehouseID == warehouse.id)
+                    && $0.destinationCountry == destination.country
+                    && ($0.destinationZone == nil || $0.destinationZone == destination.zone)
+            })
+        {
+            return "no \(level) rate to \(destination.country)"
         }
         return nil
     }
@@ -149,14 +163,17 @@ public struct RoutingInput: Sendable {
         destination.location.map { warehouse.location.distanceKilometers(to: $0) } ?? 0
     }
 
-    /// The cheapest rate for a parcel of `weightGrams` from `warehouse`, ties by transit days, then carrier
-    /// and service name.
+    /// The cheapest rate for a parcel of `weightGrams` from `warehouse` (of the chosen service, if one
+    /// is), ties by transit days, then carrier and service name.
     public func cheapestRate(from warehouse: Int64, weightGrams: Int64) -> ShippingRate? {
-        rates.filter { $0.applies(from: warehouse, to: destination, weightGrams: weightGrams) }
-            .min {
-                ($0.priceMinor, $0.transitDays, $0.carrier, $0.service) < (
-                    $1.priceMinor, $1.transitDays, $1.carrier, $1.service
-                )
-            }
+        rates.filter {
+            (serviceLevel == nil || $0.service == serviceLevel)
+                && $0.applies(from: warehouse, to: destination, weightGrams: weightGrams)
+        }
+        .min {
+            ($0.priceMinor, $0.transitDays, $0.carrier, $0.service) < (
+                $1.priceMinor, $1.transitDays, $1.carrier, $1.service
+            )
+        }
     }
 }

@@ -101,18 +101,27 @@ public enum JobQueue {
         _ kind: Kind.Type,
         argsSQL args: String,
         keysSQL keys: String,
-        delaySeconds: String = "0"
+        delaySeconds: String = "0",
+        prioritySQL priority: String? = nil
     ) -> String {
-        enqueueSQL(kind, args: "\(unescaped: args)", keys: "\(unescaped: keys)", delaySeconds: delaySeconds).sql
+        enqueueSQL(
+            kind,
+            args: "\(unescaped: args)",
+            keys: "\(unescaped: keys)",
+            delaySeconds: delaySeconds,
+            priority: priority.map { "\(unescaped: $0)" }
+        ).sql
     }
 
     /// `enqueueSQL` whose array expressions carry parameters of their own (the order a statement is
-    /// about): a fragment to interpolate into the statement, its parameters renumbered there.
+    /// about): a fragment to interpolate into the statement, its parameters renumbered there. A
+    /// `priority` expression replaces the kind's (one value for the lot: an aggregate, or a constant).
     public static func enqueueSQL<Kind: JobKind>(
         _ kind: Kind.Type,
         args: PostgresStatement,
         keys: PostgresStatement,
-        delaySeconds: String = "0"
+        delaySeconds: String = "0",
+        priority: PostgresStatement? = nil
     ) -> PostgresStatement {
         precondition(
             [Kind.name, Kind.queue].allSatisfy { $0.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "_" } },
@@ -120,7 +129,8 @@ public enum JobQueue {
         )
         return """
             orderly_enqueue_jobs('\(unescaped: Kind.queue)', '\(unescaped: Kind.name)', \(args), \(keys), \
-            \(unescaped: delaySeconds), \(unescaped: String(Kind.priority)), \(unescaped: String(Kind.maxAttempts)))
+            \(unescaped: delaySeconds), \(priority ?? "\(unescaped: String(Kind.priority))"), \
+            \(unescaped: String(Kind.maxAttempts)))
             """
     }
 

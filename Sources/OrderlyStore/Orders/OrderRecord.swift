@@ -6,7 +6,8 @@ extension OrderRecord {
     static let columns = """
         id, channel, external_id, status, hold_reason, payment_status, currency, subtotal_minor, total_minor,
         email, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, ship_country,
-        ship_latitude, ship_longitude, billing_country, risk_score, review_requested, routing_strategy
+        ship_latitude, ship_longitude, billing_country, risk_score, review_requested, routing_strategy,
+        service_level, priority
         """
 
     /// The order `id`, locked (FOR UPDATE) when `lock` says so.
@@ -63,6 +64,8 @@ extension OrderRecord {
             riskScore: try row.decode(Int16?.self, "risk_score").map(Int.init),
             reviewRequested: try row.decode(Bool.self, "review_requested"),
             routingStrategy: try row.decode(String?.self, "routing_strategy"),
+            serviceLevel: try row.decode(String?.self, "service_level"),
+            priority: try parse(OrderPriority.self, "priority"),
             lines: try lines.map { line in
                 OrderLineRecord(
                     id: try line.decode(Int64.self, at: 0),

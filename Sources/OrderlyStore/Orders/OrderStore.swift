@@ -57,13 +57,13 @@ public struct OrderStore: Sendable {
                     channel, external_id, status, hold_reason, currency, subtotal_minor, shipping_minor, tax_minor,
                     discount_minor, total_minor, payment_status, email, ship_name, ship_line1, ship_line2, ship_city,
                     ship_region, ship_postal_code, ship_country, ship_latitude, ship_longitude, billing_country,
-                    risk_score, review_requested, routing_strategy)
+                    risk_score, review_requested, routing_strategy, service_level, priority)
                 VALUES (\(o.channel), \(o.externalID), \(status), \(holdReason), \(same: order.currency.code),
                         \(order.subtotalMinor), \(o.shippingMinor), \(o.taxMinor), \(o.discountMinor),
                         \(same: order.totalMinor), \(paymentStatus.rawValue), \(o.email), \(to.name), \(to.line1), \(to.line2),
                         \(to.city), \(to.region), \(to.postalCode), \(to.country), \(to.location?.latitude),
                         \(to.location?.longitude), \(o.billingCountry), \(o.riskScore.map { Int64($0) }),
-                        \(o.reviewRequested), \(strategy))
+                        \(o.reviewRequested), \(strategy), \(o.serviceLevel), \((o.priority ?? .normal).rawValue))
                 ON CONFLICT (channel, external_id) DO NOTHING
                 RETURNING id
             ), line AS (
@@ -254,7 +254,8 @@ public struct OrderStore: Sendable {
         keysSQL: """
             array_agg('pick:order:' || d.order_id || ':decision:' || d.id || ':warehouse:' || w.warehouse_id \
             ORDER BY w.warehouse_id)
-            """
+            """,
+        prioritySQL: "min(orderly_pick_priority(pr.priority))"
     )
     static func enqueueHeldBackPicks(orderID: Int64) -> PostgresStatement {
         JobQueue.enqueueSQL(
@@ -266,7 +267,8 @@ public struct OrderStore: Sendable {
             keys: """
                 array_agg('pick:order:' || \(orderID) || ':decision:' || k.decision_id || ':warehouse:' \
                 || k.warehouse_id ORDER BY k.decision_id, k.warehouse_id)
-                """
+                """,
+            priority: "orderly_pick_priority((SELECT priority FROM orders WHERE id = \(orderID)))"
         )
     }
     static let runsJobCTEs = "(SELECT count(*) FROM low_stock) + (SELECT count(*) FROM pick) >= 0"
@@ -329,7 +331,8 @@ public struct OrderStore: Sendable {
                        \(move?.data ?? "{}")::jsonb
                 FROM moved
             ), pick AS (
-                SELECT \(unescaped: Self.enqueuePicks) FROM (SELECT DISTINCT warehouse_id FROM alloc) w, decision d
+                SELECT \(unescaped: Self.enqueuePicks)
+                FROM (SELECT DISTINCT warehouse_id FROM alloc) w, decision d, (SELECT \(write.priority.rawValue)::text AS priority) pr
                 WHERE \(write.enqueuePicks)::bool
             ), promise AS (
                 INSERT INTO delivery_promises (order_id, warehouse_id, decision_id, promised_at, ship_date, ship_by,
