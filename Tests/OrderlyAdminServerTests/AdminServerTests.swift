@@ -287,13 +287,7 @@ struct AdminServerTests {
                 return found
             }
             func waitFor(_ line: String, row: Int = 0, _ key: String, _ wanted: String) throws -> [String] {
-                var reply: [String] = []
-                for _ in 0..<12_000 {
-                    reply = try c.request(line)
-                    if reply.count > row, value(reply[row], key) == wanted { break }
-                    Thread.sleep(forTimeInterval: 0.05)
-                }
-                return reply
+                try ServerFixture.waitFor(c, line, row: row, key, wanted)
             }
             let warehouse = try field(
                 ok("WAREHOUSE ADD code=FC-1 name=Dock lat=48.1 lon=11.6 line1=x city=München country=DE")[0],

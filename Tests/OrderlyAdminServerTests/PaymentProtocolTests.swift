@@ -84,12 +84,10 @@ struct PaymentProtocolTests {
             #expect(Self.value(paid, "replayed") == nil)
             let again = try ok("PAYMENT RECORD order=\(order) status=authorized provider=psp reference=pi_1")[0]
             #expect(Self.value(again, "replayed") == "true")
-            var status = ""
-            for _ in 0..<12_000 {
-                status = try field(ok("ORDER SHOW \(order)")[1], "status")
-                if status == "shipped" { break }
-                Thread.sleep(forTimeInterval: 0.05)
-            }
+            let status = try field(
+                ServerFixture.waitFor(c, "ORDER SHOW \(order)", row: 1, "status", "shipped")[1],
+                "status"
+            )
             #expect(status == "shipped", "\(worker.output)")
             let ledger = try ok("PAYMENT LIST order=\(order)")
             let captures = ledger.filter { Self.value($0, "kind") == "capture" }

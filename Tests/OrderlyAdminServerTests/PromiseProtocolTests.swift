@@ -148,13 +148,8 @@ struct PromiseProtocolTests {
             #expect(try field(shown, "service_level") == "express" && field(shown, "priority") == "urgent", "\(shown)")
             #expect(try field(ok("ORDER SHOW \(standard)")[1], "priority") == "normal")
             for order in [express, standard] {
-                var status = ""
-                for _ in 0..<12_000 {
-                    status = try field(ok("ORDER SHOW \(order)")[1], "status")
-                    if status == "shipped" { break }
-                    Thread.sleep(forTimeInterval: 0.05)
-                }
-                #expect(status == "shipped", "\(worker.output)")
+                let shown = try ServerFixture.waitFor(c, "ORDER SHOW \(order)", row: 1, "status", "shipped")
+                #expect(try field(shown[1], "status") == "shipped", "\(worker.output)")
             }
             // Express: from Hamburg, by UPS express though DHL parcel is cheaper; the other: nearest, cheapest.
             let fast = try ok("SHIPMENT LIST order=\(express)")[1]

@@ -74,6 +74,24 @@ final class ServerFixture: Sendable {
         try? database.drop()
     }
 
+    /// Asks `line` until row `row` of the reply has `key=wanted`; returns the last reply. Polls every
+    /// 50 ms under a hang guard of 10 minutes: the verdict is the caller's, on the state reached.
+    static func waitFor(
+        _ c: AdminClient,
+        _ line: String,
+        row: Int = 0,
+        _ key: String,
+        _ wanted: String
+    ) throws -> [String] {
+        var reply: [String] = []
+        for _ in 0..<12_000 {
+            reply = try c.request(line)
+            if reply.count > row, PaymentProtocolTests.value(reply[row], key) == wanted { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return reply
+    }
+
     /// A client, authenticated as `user` unless nil. Blocking calls: use it inside `onThread`.
     /// The read timeout is a hang guard (10 minutes), not a verdict on how fast a loaded machine answers.
     func client(_ user: String? = "adm", timeout: Double = 600) throws -> AdminClient {
