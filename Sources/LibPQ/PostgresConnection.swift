@@ -184,10 +184,11 @@ public final class PostgresConnection: @unchecked Sendable {
     ///
     /// Values are only ever sent as parameters (`$1`, `$2`, ...), never pasted into the SQL text.
     ///
-    /// Text only: a literal with `\(value)`s given here is Swift's own interpolation, pasted into the
-    /// SQL. Write a statement with interpolated parameters as a `PostgresStatement` or a query instead.
+    /// For SQL text held in a `String`: the bindings are required, so a literal (`query("… \(value)")`)
+    /// never lands here, where Swift's own interpolation would paste the value into the SQL; it is a
+    /// `PostgresStatement`, with the value bound.
     @discardableResult
-    public func query(_ sql: String, _ bindings: [any PostgresEncodable] = []) throws -> PostgresRows {
+    public func query(_ sql: String, _ bindings: [any PostgresEncodable]) throws -> PostgresRows {
         if pendingBegin != nil || committedEarly {
             return try pipeline([PostgresStatement(sql, bindings)])[0]
         }
@@ -208,10 +209,9 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs one parameterized statement and returns how many rows it touched.
     ///
-    /// Text only: a literal with `\(value)`s given here is Swift's own interpolation, pasted into the
-    /// SQL. Write a statement with interpolated parameters as a `PostgresStatement` or a query instead.
+    /// For SQL text held in a `String`, bindings required (see `query(_:_:)`).
     @discardableResult
-    public func execute(_ sql: String, _ bindings: [any PostgresEncodable] = []) throws -> Int {
+    public func execute(_ sql: String, _ bindings: [any PostgresEncodable]) throws -> Int {
         try query(sql, bindings).affectedRows
     }
 

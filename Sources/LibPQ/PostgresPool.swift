@@ -209,10 +209,9 @@ public final class PostgresPool: Sendable {
 
     /// Runs one statement on a borrowed connection.
     ///
-    /// Text only: a literal with `\(value)`s given here is Swift's own interpolation, pasted into the
-    /// SQL. Write a statement with interpolated parameters as a `PostgresStatement` or a query instead.
+    /// For SQL text held in a `String`, bindings required (see `PostgresConnection.query(_:_:)`).
     @discardableResult
-    public func query(_ sql: String, _ bindings: [any PostgresEncodable] = []) async throws -> PostgresRows {
+    public func query(_ sql: String, _ bindings: [any PostgresEncodable]) async throws -> PostgresRows {
         try await withConnection { try $0.query(sql, bindings) }
     }
 

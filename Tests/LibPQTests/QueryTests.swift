@@ -67,6 +67,16 @@ struct TypedQueryTests {
         #expect(row?.0 == 5 && row?.1 == nil)
     }
 
+    @Test func anInterpolatedLiteralGivenToQueryIsBoundNotPasted() throws {
+        let connection = try TestDatabase.require().connect()
+        defer { connection.close() }
+        // With a text overload that defaulted its bindings, this literal was Swift's interpolation:
+        // the value pasted into the SQL (a syntax error here, an injection elsewhere).
+        let hostile = "x'); SELECT ('y"
+        #expect(try connection.query("SELECT \(hostile)::text AS v").scalar(String.self) == hostile)
+        #expect(try connection.execute("SELECT \(hostile)::text") == 1)
+    }
+
     @Test func aQueryOfSeveralStatementsReadsThemTogether() throws {
         let connection = try TestDatabase.require().connect()
         defer { connection.close() }

@@ -47,7 +47,8 @@ struct PromiseProtocolTests {
 
             // Bad calendars: refused, and the calendar is what it was.
             for bad in [
-                "time_zone=Mars/Olympus", "cutoff=25:00", "cutoff=9:00", "working_days=funday", "working_days=",
+                "time_zone=Mars/Olympus", "time_zone=GMT+5", "time_zone=europe/berlin", "cutoff=25:00", "cutoff=9:00",
+                "working_days=funday", "working_days=",
                 "lead_time_min=-1", "lead_time_min=10081", "holidays=2026-02-30", "holidays=2026-12-24,tomorrow",
                 "holidays=2026-12-24 not_holidays=2026-12-24", "",
             ] {

@@ -194,6 +194,10 @@ struct DeliveryPromiseTests {
                 .hasPrefix("time_zone") == true
         )
         #expect(
+            WarehouseCalendar.problem(timeZone: "GMT+5", cutoffMinutes: 0, workingDays: [1], leadTimeMinutes: 0)?
+                .hasPrefix("time_zone") == true
+        )
+        #expect(
             WarehouseCalendar.problem(timeZone: "Europe/Berlin", cutoffMinutes: 0, workingDays: [], leadTimeMinutes: 0)?
                 .hasPrefix("working_days") == true
         )

@@ -117,7 +117,12 @@ public struct WarehouseCalendar: Hashable, Sendable {
     )
         -> String?
     {
-        if TimeZone(identifier: timeZone) == nil { return "time_zone: '\(timeZone)' is not an IANA time zone" }
+        // A zone by its IANA name only: a custom offset such as GMT+5 means the opposite to
+        // PostgreSQL's POSIX reading of it.
+        let customOffset = ["GMT+", "GMT-", "UTC+", "UTC-"].contains { timeZone.uppercased().hasPrefix($0) }
+        guard TimeZone(identifier: timeZone) != nil, !customOffset else {
+            return "time_zone: '\(timeZone)' is not an IANA time zone name (e.g. Europe/Berlin)"
+        }
         if !(0..<1440).contains(cutoffMinutes) { return "cutoff: not a time of day" }
         if workingDays.isEmpty || !workingDays.isSubset(of: 1...7) { return "working_days: name at least one day" }
         if !(0...10_080).contains(leadTimeMinutes) { return "lead_time_min: 0 to 10080 (a week)" }

@@ -103,6 +103,15 @@ extension CatalogStore {
         addHolidays: [LocalDate],
         removeHolidays: [LocalDate]
     ) throws -> WarehouseCalendar {
+        // The zone must mean the same to the database (which writes local times into alerts).
+        if let timeZone,
+            try !connection.query(
+                "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = \(timeZone))" as PostgresStatement
+            )
+            .scalar(Bool.self)
+        {
+            throw OrderlyError(.badArgument, "time_zone: PostgreSQL does not know the zone '\(timeZone)'")
+        }
         let rows = try connection.query(
             """
             WITH w AS (
