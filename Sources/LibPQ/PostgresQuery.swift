@@ -54,6 +54,16 @@ extension PostgresStatement: ExpressibleByStringInterpolation {
         /// value of the same type is the same `$n`, so the planner knows the uses are equal (nine
         /// parameters of one order id made PostgreSQL re-plan a statement that one plans once).
         public mutating func appendInterpolation<Value: PostgresEncodable & Hashable>(same value: Value) {
+            share(value)
+        }
+
+        /// The same, for a value or NULL (spelt out so the compiler does not take an optional here
+        /// for a debug description in a string).
+        public mutating func appendInterpolation<Value: PostgresEncodable & Hashable>(same value: Value?) {
+            share(value)
+        }
+
+        private mutating func share<Value: PostgresEncodable & Hashable>(_ value: Value) {
             let key = SharedKey(type: ObjectIdentifier(Value.self), value: AnyHashable(value))
             if let index = shared[key] {
                 sql += "$\(index)"
