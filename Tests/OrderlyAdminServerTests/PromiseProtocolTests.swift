@@ -108,7 +108,7 @@ struct PromiseProtocolTests {
         let fixture = try await ServerFixture.start("service_level")
         defer { Task { await fixture.stop() } }
         let worker = try WorkerProcess(conninfo: fixture.database.conninfo, id: "service-level")
-        try await onThread {
+        let orders = try await onThread { () throws -> (express: String, standard: String) in
             let c = try fixture.client("adm")
             func ok(_ line: String) throws -> [String] { try Self.ok(c, line) }
             func field(_ line: String, _ key: String) throws -> String { try Self.field(line, key) }
@@ -158,6 +158,16 @@ struct PromiseProtocolTests {
             #expect(try field(fast, "warehouse_id") == ids[1], "\(fast)")
             let slow = try ok("SHIPMENT LIST order=\(standard)")[1]
             #expect(try field(slow, "carrier") == "DHL" && field(slow, "service") == "parcel", "\(slow)")
+            return (express, standard)
+        }
+        // Every fulfillment job of the urgent order ran at its priority, the other's at normal's.
+        for (order, priority) in [(orders.express, 10), (orders.standard, 100)] {
+            let jobs = try await fixture.pool.query(
+                "SELECT kind, priority::int8 FROM jobs WHERE (args ->> 'order_id')::int8 = $1 AND queue <> 'notifications'",
+                [Int64(order)!]
+            ).map { try $0.decode((String, Int64).self) }
+            #expect(Set(jobs.map(\.0)).isSuperset(of: ["pick", "pack", "label", "ship"]), "\(jobs)")
+            #expect(jobs.allSatisfy { $0.1 == Int64(priority) }, "\(order): \(jobs)")
         }
         worker.signal(SIGTERM)
         #expect(await worker.exitStatus(within: 600) == 0, "\(worker.output)")

@@ -23,8 +23,13 @@ WITH before AS (
 INSERT INTO channel_policy_changes (channel, actor, before, after)
 SELECT c.name, 'migration', b.policy, c.policy FROM changed c JOIN before b USING (name);
 
--- An order's priority as its pick jobs' (lower runs first; most kinds run at 100). The one mapping:
--- every statement that enqueues picks calls it.
-CREATE FUNCTION orderly_pick_priority(order_priority text) RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+-- An order's priority as its fulfillment jobs' (pick, pack, label, capture, ship, reroute; lower runs
+-- first, most other kinds run at 100). The one mapping: every statement that enqueues them calls it.
+CREATE FUNCTION orderly_job_priority(order_priority text) RETURNS integer LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE order_priority WHEN 'urgent' THEN 10 WHEN 'high' THEN 50 WHEN 'low' THEN 150 ELSE 100 END
+$$;
+
+-- The same for a stored order (100 if there is none).
+CREATE FUNCTION orderly_order_job_priority(order_id bigint) RETURNS integer LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT orderly_job_priority(o.priority) FROM orders o WHERE o.id = order_id), 100)
 $$;

@@ -145,7 +145,10 @@ public struct PaymentService: Sendable {
     /// same key); `attempt` is the job's.
     public func captureParcel(orderID: Int64, shipmentID: Int64, attempt: Int) async throws {
         let store = self.store
-        let ship = JobQueue.enqueueStatement(Jobs.Ship.self, .init(orderID: orderID, shipmentID: shipmentID))
+        let ship = JobQueue.enqueueStatement(
+            NewJob(Jobs.Ship.self, .init(orderID: orderID, shipmentID: shipmentID)),
+            priorityOf: orderID
+        )
         // 1. The intent, under the order's lock: [the parcel's last intent, its facts, the authorization].
         let planned = try await orders.withLockedOrder(orderID, lockReservations: .none) {
             tx,

@@ -203,9 +203,10 @@ public struct ChannelRecord: Hashable, Sendable {
     }
 }
 
-/// How urgently an order is fulfilled, most urgent first: its pick jobs are claimed in this order
-/// (`orderly_pick_priority` in sql/migrations/0012 maps it to `jobs.priority`: 10, 50, 100, 150),
-/// so its parcels are picked before those of less urgent orders waiting in the same queue.
+/// How urgently an order is fulfilled, most urgent first: its fulfillment jobs (pick, pack, label,
+/// capture, ship, reroute) are claimed in this order (`orderly_job_priority` in sql/migrations/0012
+/// maps it to `jobs.priority`: 10, 50, 100, 150), so its parcels move before those of less urgent
+/// orders waiting in the same queue.
 public enum OrderPriority: String, CaseIterable, Sendable, Hashable {
     case urgent, high, normal, low
 }

@@ -433,32 +433,37 @@ public struct FulfillmentStore: Sendable {
     static let enqueuePacks = JobQueue.enqueueSQL(
         Jobs.Pack.self,
         argsSQL: "array_agg(jsonb_build_object('order_id', order_id, 'shipment_id', id) ORDER BY id)",
-        keysSQL: "array_agg('pack:shipment:' || id ORDER BY id)"
+        keysSQL: "array_agg('pack:shipment:' || id ORDER BY id)",
+        prioritySQL: "min(orderly_order_job_priority(order_id))"
     )
     static func enqueueLabel(orderID: Int64, shipmentID: Int64) -> PostgresStatement {
         JobQueue.enqueueSQL(
             Jobs.Label.self,
             args: "ARRAY[jsonb_build_object('order_id', \(orderID)::int8, 'shipment_id', \(shipmentID)::int8)]",
-            keys: "ARRAY['label:shipment:' || \(shipmentID)::int8]"
+            keys: "ARRAY['label:shipment:' || \(shipmentID)::int8]",
+            priority: "orderly_order_job_priority(\(orderID)::int8)"
         )
     }
     static func enqueueReroute(orderID: Int64, shipmentID: Int64) -> PostgresStatement {
         JobQueue.enqueueSQL(
             Jobs.Reroute.self,
             args: "ARRAY[jsonb_build_object('order_id', \(orderID)::int8, 'shipment_id', \(shipmentID)::int8)]",
-            keys: "ARRAY['reroute:order:' || \(orderID)::int8]"
+            keys: "ARRAY['reroute:order:' || \(orderID)::int8]",
+            priority: "orderly_order_job_priority(\(orderID)::int8)"
         )
     }
     static let enqueueCapture = JobQueue.enqueueSQL(
         Jobs.Capture.self,
         argsSQL: "array_agg(jsonb_build_object('order_id', order_id, 'shipment_id', id))",
-        keysSQL: "array_agg('capture:shipment:' || id)"
+        keysSQL: "array_agg('capture:shipment:' || id)",
+        prioritySQL: "min(orderly_order_job_priority(order_id))"
     )
 
     static let enqueueShip = JobQueue.enqueueSQL(
         Jobs.Ship.self,
         argsSQL: "array_agg(jsonb_build_object('order_id', order_id, 'shipment_id', id))",
-        keysSQL: "array_agg('ship:shipment:' || id)"
+        keysSQL: "array_agg('ship:shipment:' || id)",
+        prioritySQL: "min(orderly_order_job_priority(order_id))"
     )
 
     // MARK: Packing

@@ -52,11 +52,16 @@ public enum JobQueue {
         enqueueStatement(NewJob(kind, arguments))
     }
 
-    public static func enqueueStatement(_ job: NewJob) -> PostgresStatement {
+    /// `priorityOf`: the job runs at that order's priority (its fulfillment jobs', migration 0012),
+    /// not the kind's.
+    public static func enqueueStatement(_ job: NewJob, priorityOf orderID: Int64? = nil) -> PostgresStatement {
         let (priority, attempts) = (Int64(job.priority), Int64(job.maxAttempts))
         return """
             SELECT orderly_enqueue_job(\(job.queue), \(job.kind), \(job.args)::jsonb, \(job.uniqueKey),
-                                       \(job.delaySeconds)::float8, \(priority)::int4, \(attempts)::int4)
+                                       \(job.delaySeconds)::float8,
+                                       CASE WHEN \(same: orderID)::int8 IS NULL THEN \(priority)::int4
+                                            ELSE orderly_order_job_priority(\(same: orderID)::int8) END,
+                                       \(attempts)::int4)
             """
     }
 

@@ -255,7 +255,7 @@ public struct OrderStore: Sendable {
             array_agg('pick:order:' || d.order_id || ':decision:' || d.id || ':warehouse:' || w.warehouse_id \
             ORDER BY w.warehouse_id)
             """,
-        prioritySQL: "min(orderly_pick_priority(pr.priority))"
+        prioritySQL: "min(orderly_job_priority(pr.priority))"
     )
     static func enqueueHeldBackPicks(orderID: Int64) -> PostgresStatement {
         JobQueue.enqueueSQL(
@@ -268,7 +268,7 @@ public struct OrderStore: Sendable {
                 array_agg('pick:order:' || \(orderID) || ':decision:' || k.decision_id || ':warehouse:' \
                 || k.warehouse_id ORDER BY k.decision_id, k.warehouse_id)
                 """,
-            priority: "orderly_pick_priority((SELECT priority FROM orders WHERE id = \(orderID)))"
+            priority: "orderly_order_job_priority(\(orderID)::int8)"
         )
     }
     static let runsJobCTEs = "(SELECT count(*) FROM low_stock) + (SELECT count(*) FROM pick) >= 0"
