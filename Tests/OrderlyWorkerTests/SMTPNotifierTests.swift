@@ -28,9 +28,12 @@ final class SMTPSink {
         try process.run()
         for _ in 0..<6_000 {  // a hang guard: python's start-up on a loaded machine can take seconds
             if Self.accepts(port) { return }
+            // Exited (no aiosmtpd, the port taken): say so now, not after the hang guard.
+            guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw NotifierError("aiosmtpd did not start on port \(port) (python3 -m pip install aiosmtpd)")
+        let exited = process.isRunning ? "" : " (it exited with status \(process.terminationStatus))"
+        throw NotifierError("aiosmtpd did not start on port \(port)\(exited) (python3 -m pip install aiosmtpd)")
     }
 
     deinit {
