@@ -264,11 +264,15 @@ public struct OrderService: Sendable {
                 strategy: strategy
             )
             return try connection.transaction { tx in
-                // [BEGIN, lock the plan's rows]; then the re-check here.
+                // [BEGIN, lock the plan's rows (all of a SKU others wait for), the queue ahead as it
+                // is now]; then the re-check here.
                 var fitted = routed
                 if !routed.rows.isEmpty {
-                    let locked = try tx.run(store.lockStock(routed.rows))
-                    fitted = try routed.fitted(to: locked, lastAttempt: lastAttempt)
+                    let (locked, queued) = try tx.pipeline(
+                        store.lockStock(routed.rows),
+                        BackorderQueue.query(BackorderQueue.ahead(skuIDs: wanted.map(\.skuID)))
+                    )
+                    fitted = try routed.fitted(to: locked, queued: queued, lastAttempt: lastAttempt)
                 }
                 let decision = try ReservationDecision.decide(
                     ReservationDecision.Order(
@@ -391,11 +395,19 @@ public struct OrderService: Sendable {
             strategy: strategy
         )
         return try connection.transaction { tx in
-            let (current, locked) = try tx.pipeline(store.order(orderID, lock: true), store.lockStock(routed.rows))
+            let (current, locked, queued) = try tx.pipeline(
+                store.order(orderID, lock: true),
+                store.lockStock(routed.rows),
+                BackorderQueue.query(BackorderQueue.ahead(of: orderID))
+            )
             guard current == seen, let current else {
                 throw StalePlan()  // the order changed between the read and the lock: read again
             }
-            let fitted = try routed.fitted(to: locked, lastAttempt: attempt >= policy.reservationAttempts)
+            let fitted = try routed.fitted(
+                to: locked,
+                queued: queued,
+                lastAttempt: attempt >= policy.reservationAttempts
+            )
             return try commitReservation(
                 tx,
                 store: store,
@@ -514,6 +526,7 @@ extension RoutedReservation {
             available: snapshot.available,
             rates: snapshot.rates,
             serviceLevel: serviceLevel,
+            queued: snapshot.queued,
             strategy: strategy
         )
     }

@@ -95,6 +95,7 @@ public struct RoutedReservation: Sendable {
         available: [Int64: [Int64: Int64]],
         rates: [ShippingRate],
         serviceLevel: String? = nil,
+        queued: [Int64: Int64] = [:],
         strategy: any RoutingStrategy
     ) {
         let input = RoutingInput(
@@ -105,7 +106,8 @@ public struct RoutedReservation: Sendable {
             warehouses: warehouses,
             available: available,
             rates: rates,
-            serviceLevel: serviceLevel
+            serviceLevel: serviceLevel,
+            queued: queued
         )
         self.init(input: input, strategy: strategy)
     }
@@ -133,20 +135,61 @@ public struct RoutedReservation: Sendable {
         }
     }
 
-    /// The inventory rows to lock.
-    public var rows: [(warehouseID: Int64, skuID: Int64)] { allocations.map { ($0.warehouseID, $0.skuID) } }
+    /// The inventory rows to lock: the plan's, and for a SKU other orders wait for, every row of it
+    /// (what this order may take depends on all of them), each once, in (warehouse, SKU) order.
+    public var rows: [(warehouseID: Int64, skuID: Int64)] {
+        var rows = Set(allocations.map { Pair(warehouse: $0.warehouseID, sku: $0.skuID) })
+        for (warehouse, skus) in input.available {
+            for sku in skus.keys where (input.queued[sku] ?? 0) > 0 && wants(sku) {
+                rows.insert(Pair(warehouse: warehouse, sku: sku))
+            }
+        }
+        return rows.sorted { ($0.warehouse, $0.sku) < ($1.warehouse, $1.sku) }.map { ($0.warehouse, $0.sku) }
+    }
 
-    /// The plan if it still fits the locked rows. If not: stale (read again), or on the last attempt a
-    /// new plan from the locked rows alone, which fits by construction (the rest is short).
-    public func fitted(to locked: [LockedStock], lastAttempt: Bool) throws(StalePlan) -> RoutedReservation {
+    private struct Pair: Hashable {
+        var warehouse: Int64
+        var sku: Int64
+    }
+
+    private func wants(_ sku: Int64) -> Bool { input.lines.contains { $0.skuID == sku } }
+
+    /// The plan if it still fits the locked rows and the backorders ahead as they are now (`queued`,
+    /// read after the locks). If not: stale (read again), or on the last attempt a new plan from the
+    /// locked rows alone, which fits by construction (the rest is short).
+    public func fitted(
+        to locked: [LockedStock],
+        queued: [Int64: Int64] = [:],
+        lastAttempt: Bool
+    ) throws(StalePlan) -> RoutedReservation {
         var available: [Int64: [Int64: Int64]] = [:]
         for row in locked { available[row.warehouseID, default: [:]][row.skuID] = row.availableToPromise }
-        let fits = allocations.allSatisfy { (available[$0.warehouseID]?[$0.skuID] ?? 0) >= $0.quantity }
+        let fits =
+            allocations.allSatisfy { (available[$0.warehouseID]?[$0.skuID] ?? 0) >= $0.quantity }
+            && leavesEnough(for: queued, locked: locked)
         if fits { return self }
         guard lastAttempt else { throw StalePlan() }
         var input = self.input
         input.available = available
+        input.queued = queued
         return RoutedReservation(input: input, strategy: routing)
+    }
+
+    /// Whether, for every SKU of the order that others wait for, the active warehouses' locked rows
+    /// still hold the waiting units after this plan takes its own. A SKU whose rows were not all
+    /// locked (nobody waited when it was read) cannot be judged: not enough.
+    private func leavesEnough(for queued: [Int64: Int64], locked: [LockedStock]) -> Bool {
+        let active = Set(input.warehouses.filter(\.active).map(\.id))
+        for (sku, waiting) in queued where waiting > 0 && wants(sku) {
+            let rows = Set(locked.filter { $0.skuID == sku }.map(\.warehouseID))
+            let all = Set(input.available.compactMap { $0.value[sku] == nil ? nil : $0.key })
+            guard all.isSubset(of: rows) else { return false }
+            let held = locked.filter { $0.skuID == sku && active.contains($0.warehouseID) }
+                .reduce(Int64(0)) { $0 + $1.availableToPromise }
+            let taken = allocations.filter { $0.skuID == sku }.reduce(Int64(0)) { $0 + $1.quantity }
+            if held - taken < waiting { return false }
+        }
+        return true
     }
 }
 

@@ -112,6 +112,9 @@ public struct RoutingInput: Sendable {
     /// The service the customer chose (a rate's `service`): only its rates count, and a warehouse
     /// without one to the destination may not ship the order. nil: any service.
     public var serviceLevel: String?
+    /// SKU id → units other orders ahead of this one wait for (their backorders, first come first
+    /// served): this order may take only what the active warehouses hold beyond them.
+    public var queued: [Int64: Int64]
 
     public init(
         lines: [RoutingLine],
@@ -119,7 +122,8 @@ public struct RoutingInput: Sendable {
         warehouses: [RoutingWarehouse],
         available: [Int64: [Int64: Int64]],
         rates: [ShippingRate] = [],
-        serviceLevel: String? = nil
+        serviceLevel: String? = nil,
+        queued: [Int64: Int64] = [:]
     ) {
         self.lines = lines
         self.destination = destination
@@ -127,6 +131,7 @@ public struct RoutingInput: Sendable {
         self.available = available
         self.rates = rates
         self.serviceLevel = serviceLevel
+        self.queued = queued
     }
 
     public func available(_ warehouse: Int64, _ sku: Int64) -> Int64 { max(0, available[warehouse]?[sku] ?? 0) }

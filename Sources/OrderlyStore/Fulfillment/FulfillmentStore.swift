@@ -653,13 +653,12 @@ public struct FulfillmentStore: Sendable {
     public func fillableBackorders(_ connection: PostgresConnection, skuID: Int64?, limit: Int) throws -> [Int64] {
         try connection.query(
             """
-            SELECT DISTINCT l.order_id FROM order_lines l
-            JOIN orders o ON o.id = l.order_id
-            WHERE l.quantity_backordered > 0 AND (\(same: skuID)::int8 IS NULL OR l.sku_id = \(same: skuID))
-              AND o.status IN ('backordered', 'partially_reserved', 'picking', 'packed', 'partially_shipped')
+            SELECT q.order_id FROM backorder_queue q
+            WHERE (\(same: skuID)::int8 IS NULL OR q.sku_id = \(same: skuID))
               AND EXISTS (SELECT 1 FROM inventory i JOIN warehouses w ON w.id = i.warehouse_id
-                          WHERE i.sku_id = l.sku_id AND w.active AND i.on_hand - i.reserved > 0)
-            ORDER BY l.order_id LIMIT \(Int64(limit))
+                          WHERE i.sku_id = q.sku_id AND w.active AND i.on_hand - i.reserved > 0)
+            GROUP BY q.order_id
+            ORDER BY min(q.placed_at), min(q.priority_rank), q.order_id LIMIT \(Int64(limit))
             """ as PostgresStatement
         ).map { try $0.decode(Int64.self, at: 0) }
     }

@@ -14,6 +14,8 @@ public struct RoutingSnapshot: Sendable {
     public var rates: [ShippingRate]
     /// The database's `now()` when it was read.
     public var readAt: Date
+    /// SKU id → units orders ahead wait for (`BackorderQueue`).
+    public var queued: [Int64: Int64]
 
     static let stockQuery = """
         SELECT s.id, s.code, s.weight_grams, s.active,
@@ -45,6 +47,7 @@ public struct RoutingSnapshot: Sendable {
                 "\(unescaped: stockQuery)\nWHERE s.code = ANY(\(skuCodes)::text[])",
                 "\(unescaped: rateQuery)\nAND r.destination_country = \(country)",
                 "SELECT now()",
+                BackorderQueue.ahead(skuCodes: skuCodes),
             ],
             decode: decode
         )
@@ -60,6 +63,7 @@ public struct RoutingSnapshot: Sendable {
                 AND r.destination_country = (SELECT ship_country FROM orders WHERE id = \(orderID))
                 """,
                 "SELECT now()",
+                BackorderQueue.ahead(of: orderID),
             ],
             decode: decode
         )
@@ -71,7 +75,8 @@ public struct RoutingSnapshot: Sendable {
             warehouses: [],
             available: [:],
             rates: [],
-            readAt: try results[2].scalar(Date.self)
+            readAt: try results[2].scalar(Date.self),
+            queued: try BackorderQueue.decode(results[3])
         )
         var seenWarehouses = Set<Int64>()
         for row in results[0] {
