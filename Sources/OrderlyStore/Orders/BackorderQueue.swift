@@ -1,5 +1,4 @@
 public import LibPQ
-public import OrderlyCore
 
 /// The backorder queue (`backorder_queue`, migration 0013): per SKU, the units orders ahead of a
 /// given one wait for. Placement and reservation read it in the routing snapshot (to plan only what
