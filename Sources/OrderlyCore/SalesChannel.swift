@@ -15,7 +15,7 @@ public struct SalesChannel: RawRepresentable, Hashable, Sendable, Comparable, Cu
         self.rawValue = rawValue
     }
 
-    private init(known: String) { rawValue = known }
+    fileprivate init(known: String) { rawValue = known }
 
     /// The channel named after each kind, seeded by the migration.
     public static let web = SalesChannel(known: "web")
@@ -39,13 +39,5 @@ public enum ChannelKind: String, CaseIterable, Sendable, Hashable {
     case b2b
 
     /// The channel named after the kind.
-    public var channel: SalesChannel {
-        switch self {
-        case .web: .web
-        case .pos: .pos
-        case .marketplace: .marketplace
-        case .phone: .phone
-        case .b2b: .b2b
-        }
-    }
+    public var channel: SalesChannel { SalesChannel(known: rawValue) }
 }

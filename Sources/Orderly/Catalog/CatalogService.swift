@@ -126,10 +126,10 @@ public struct CatalogService: Sendable {
             throw OrderlyError(.badArgument, "nothing to set: name at least one setting (HELP WAREHOUSE CALENDAR)")
         }
         if let problem = WarehouseCalendar.problem(
-            timeZone: change.timeZone ?? "UTC",
-            cutoffMinutes: change.cutoffMinutes ?? 0,
-            workingDays: change.workingDays ?? [1],
-            leadTimeMinutes: change.leadTimeMinutes ?? 0
+            timeZone: change.timeZone,
+            cutoffMinutes: change.cutoffMinutes,
+            workingDays: change.workingDays,
+            leadTimeMinutes: change.leadTimeMinutes
         ) {
             throw OrderlyError(.badArgument, problem)
         }

@@ -27,10 +27,14 @@ extension AdminCommandRegistry {
                 try c.text(optional: "status"), try c.text(optional: "channel"), try c.bool(optional: "at_risk"),
                 try c.int(optional: "before"), try c.int(optional: "limit") ?? 100
             )
-            return AdminReads.orders(status: status, channel: channel, atRisk: atRisk, before: before, limit: limit)
-                .map(
-                    AdminReplies.rows
-                )
+            let orders = AdminReads.orders(
+                status: status,
+                channel: channel,
+                atRisk: atRisk,
+                before: before,
+                limit: limit
+            )
+            return orders.map(AdminReplies.rows)
         }
         read("ORDER TIMELINE") { c throws(AdminError) in
             return AdminReads.timeline(orderID: try c.int(required: "id")).map { history, facts in

@@ -109,23 +109,28 @@ public struct WarehouseCalendar: Hashable, Sendable {
     }
 
     /// Why these settings are no calendar, or nil if they are one.
+    /// Settings not given (nil) are not judged.
     public static func problem(
-        timeZone: String,
-        cutoffMinutes: Int,
-        workingDays: Set<Int>,
-        leadTimeMinutes: Int
+        timeZone: String? = nil,
+        cutoffMinutes: Int? = nil,
+        workingDays: Set<Int>? = nil,
+        leadTimeMinutes: Int? = nil
     )
         -> String?
     {
-        // A zone by its IANA name only: a custom offset such as GMT+5 means the opposite to
-        // PostgreSQL's POSIX reading of it.
-        let customOffset = ["GMT+", "GMT-", "UTC+", "UTC-"].contains { timeZone.uppercased().hasPrefix($0) }
-        guard TimeZone(identifier: timeZone) != nil, !customOffset else {
-            return "time_zone: '\(timeZone)' is not an IANA time zone name (e.g. Europe/Berlin)"
+        if let timeZone {
+            // A zone by its IANA name only: a custom offset such as GMT+5 means the opposite to
+            // PostgreSQL's POSIX reading of it.
+            let customOffset = ["GMT+", "GMT-", "UTC+", "UTC-"].contains { timeZone.uppercased().hasPrefix($0) }
+            guard TimeZone(identifier: timeZone) != nil, !customOffset else {
+                return "time_zone: '\(timeZone)' is not an IANA time zone name (e.g. Europe/Berlin)"
+            }
         }
-        if !(0..<1440).contains(cutoffMinutes) { return "cutoff: not a time of day" }
-        if workingDays.isEmpty || !workingDays.isSubset(of: 1...7) { return "working_days: name at least one day" }
-        if !(0...10_080).contains(leadTimeMinutes) { return "lead_time_min: 0 to 10080 (a week)" }
+        if let cutoffMinutes, !(0..<1440).contains(cutoffMinutes) { return "cutoff: not a time of day" }
+        if let workingDays, workingDays.isEmpty || !workingDays.isSubset(of: 1...7) {
+            return "working_days: name at least one day"
+        }
+        if let leadTimeMinutes, !(0...10_080).contains(leadTimeMinutes) { return "lead_time_min: 0 to 10080 (a week)" }
         return nil
     }
 
@@ -157,7 +162,9 @@ public struct WarehouseCalendar: Hashable, Sendable {
         return (hours < 10 ? "0" : "") + "\(hours):" + (minutes < 10 ? "0" : "") + "\(minutes)"
     }
 
-    private var zone: TimeZone { TimeZone(identifier: timeZone) ?? TimeZone(secondsFromGMT: 0)! }
+    /// A zone that is no longer known (the calendar was read from a database another build wrote)
+    /// counts as UTC rather than failing the order.
+    private var zone: TimeZone { TimeZone(identifier: timeZone) ?? .gmt }
 
     /// The local day an instant falls on.
     public func localDate(of instant: Date) -> LocalDate {

@@ -126,7 +126,7 @@ public enum AdminQueries {
                 WHERE (\(same: status)::text IS NULL OR status = \(same: status)) AND (\(same: channel)::text IS NULL OR channel = \(same: channel))
                   AND (\(same: before)::int8 IS NULL OR id < \(same: before))
                   AND (\(same: atRisk)::bool IS NULL OR \(same: atRisk) = (
-                      status NOT IN ('shipped', 'delivered', 'cancelled', 'returned', 'partially_returned')
+                      \(unescaped: PromiseStore.unfinished("status"))
                       AND EXISTS (SELECT 1 FROM delivery_promises p WHERE p.order_id = orders.id AND p.at_risk_at IS NOT NULL)))
                 ORDER BY id DESC LIMIT \(limit)
                 """ as PostgresStatement

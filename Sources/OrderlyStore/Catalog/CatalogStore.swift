@@ -90,9 +90,39 @@ extension CatalogStore {
 }
 
 extension CatalogStore {
+    /// The shipping calendars of the warehouses `filter` selects (it reads warehouses as `w`), one row
+    /// each, `(id, calendar)` as `calendar(_:)` decodes it; holidays from yesterday on, up to
+    /// `horizonDays` ahead when given (what a promise can reach).
+    static func calendars(where filter: PostgresStatement, horizonDays: Int? = nil) -> PostgresStatement {
+        """
+        SELECT w.id, w.time_zone, (extract(epoch FROM w.cutoff_time) / 60)::int4 AS cutoff_minutes,
+               w.working_days::int8[] AS working_days, w.lead_time_minutes,
+               ARRAY(SELECT h.day::text FROM warehouse_holidays h
+                     WHERE h.warehouse_id = w.id AND h.day >= current_date - 1
+                       AND (\(same: horizonDays.map(Int64.init))::int4 IS NULL
+                            OR h.day <= current_date + \(same: horizonDays.map(Int64.init))::int4)
+                     ORDER BY h.day) AS holidays
+        FROM warehouses w WHERE \(filter)
+        """
+    }
+
+    static func calendar(_ row: PostgresRow) throws -> (id: Int64, calendar: WarehouseCalendar) {
+        (
+            try row.decode(Int64.self, "id"),
+            WarehouseCalendar(
+                timeZone: try row.decode(String.self, "time_zone"),
+                cutoffMinutes: Int(try row.decode(Int32.self, "cutoff_minutes")),
+                workingDays: Set(try row.decode([Int64].self, "working_days").map { Int($0) }),
+                holidays: Set(try row.decode([String].self, "holidays").compactMap(LocalDate.init)),
+                leadTimeMinutes: Int(try row.decode(Int32.self, "lead_time_minutes"))
+            )
+        )
+    }
+
     /// Changes a warehouse's shipping calendar: each setting given (nil keeps it), holidays added and
-    /// removed, in one statement; returns the calendar as it is now, with its holidays from yesterday
-    /// on. The warehouse's row is updated (and so locked) even when only holidays change.
+    /// removed, then the calendar as it is now, in one round trip of the caller's transaction. A zone
+    /// PostgreSQL does not know (it writes local times into alerts) is BAD_ARG, and the caller's
+    /// transaction rolls the rest back.
     public static func setCalendar(
         _ connection: PostgresConnection,
         warehouseID: Int64,
@@ -103,57 +133,39 @@ extension CatalogStore {
         addHolidays: [LocalDate],
         removeHolidays: [LocalDate]
     ) throws -> WarehouseCalendar {
-        // The zone must mean the same to the database (which writes local times into alerts).
-        if let timeZone,
-            try !connection.query(
-                "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = \(timeZone))" as PostgresStatement
-            )
-            .scalar(Bool.self)
-        {
-            throw OrderlyError(.badArgument, "time_zone: PostgreSQL does not know the zone '\(timeZone)'")
-        }
-        let rows = try connection.query(
+        let update: PostgresStatement = """
+            UPDATE warehouses
+            SET time_zone = coalesce(\(same: timeZone), time_zone),
+                cutoff_time = coalesce(make_time(\(cutoffMinutes.map { Int64($0 / 60) })::int4,
+                                                 \(cutoffMinutes.map { Int64($0 % 60) })::int4, 0), cutoff_time),
+                working_days = coalesce(\(workingDays.map { $0.sorted().map { Int64($0) } })::int2[], working_days),
+                lead_time_minutes = coalesce(\(leadTimeMinutes.map { Int64($0) })::int4, lead_time_minutes),
+                updated_at = now()
+            WHERE id = \(warehouseID)
+              AND (\(same: timeZone)::text IS NULL OR EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = \(same: timeZone)))
             """
-            WITH w AS (
-                UPDATE warehouses
-                SET time_zone = coalesce(\(timeZone), time_zone),
-                    cutoff_time = coalesce(make_time(\(cutoffMinutes.map { Int64($0 / 60) })::int4,
-                                                     \(cutoffMinutes.map { Int64($0 % 60) })::int4, 0), cutoff_time),
-                    working_days = coalesce(\(workingDays.map { $0.sorted().map { Int64($0) } })::int2[], working_days),
-                    lead_time_minutes = coalesce(\(leadTimeMinutes.map { Int64($0) })::int4, lead_time_minutes),
-                    updated_at = now()
-                WHERE id = \(warehouseID)
-                RETURNING id, time_zone, (extract(epoch FROM cutoff_time) / 60)::int4 AS cutoff_minutes,
-                          working_days::int8[] AS working_days, lead_time_minutes
-            ), added AS (
+        let (updated, _, _, now) = try connection.pipeline(
+            PostgresQuery<Int>.command(update),
+            PostgresQuery<Int>.command(
+                """
                 INSERT INTO warehouse_holidays (warehouse_id, day)
-                SELECT w.id, d::date FROM w, unnest(\(addHolidays.map(\.description))::text[]) AS d
+                SELECT \(warehouseID), d::date FROM unnest(\(addHolidays.map(\.description))::text[]) AS d
                 ON CONFLICT DO NOTHING
-                RETURNING day
-            ), removed AS (
+                """
+            ),
+            PostgresQuery<Int>.command(
+                """
                 DELETE FROM warehouse_holidays
-                WHERE warehouse_id = (SELECT id FROM w) AND day = ANY(\(removeHolidays.map(\.description))::date[])
-                RETURNING day
-            )
-            SELECT w.time_zone, w.cutoff_minutes, w.working_days, w.lead_time_minutes,
-                   ARRAY(SELECT day::text FROM (
-                       SELECT h.day FROM warehouse_holidays h
-                       WHERE h.warehouse_id = w.id AND h.day >= current_date - 1
-                           AND h.day <> ALL(ARRAY(SELECT day FROM removed))
-                       UNION SELECT day FROM added WHERE day >= current_date - 1
-                   ) d ORDER BY day) AS holidays
-            FROM w
-            """ as PostgresStatement
+                WHERE warehouse_id = \(warehouseID) AND day = ANY(\(removeHolidays.map(\.description))::date[])
+                """
+            ),
+            PostgresQuery<WarehouseCalendar?>.first(calendars(where: "w.id = \(warehouseID)")) {
+                try Self.calendar($0).calendar
+            }
         )
-        guard let row = rows.first else {
-            throw OrderlyError(.notFound, "warehouse \(warehouseID) does not exist (WAREHOUSE LIST shows them)")
+        guard updated == 1, let now else {
+            throw OrderlyError(.badArgument, "time_zone: PostgreSQL does not know the zone '\(timeZone ?? "")'")
         }
-        return WarehouseCalendar(
-            timeZone: try row.decode(String.self, "time_zone"),
-            cutoffMinutes: Int(try row.decode(Int32.self, "cutoff_minutes")),
-            workingDays: Set(try row.decode([Int64].self, "working_days").map { Int($0) }),
-            holidays: Set(try row.decode([String].self, "holidays").compactMap(LocalDate.init)),
-            leadTimeMinutes: Int(try row.decode(Int32.self, "lead_time_minutes"))
-        )
+        return now
     }
 }

@@ -55,13 +55,11 @@ public enum JobQueue {
     /// `priorityOf`: the job runs at that order's priority (its fulfillment jobs', migration 0012),
     /// not the kind's.
     public static func enqueueStatement(_ job: NewJob, priorityOf orderID: Int64? = nil) -> PostgresStatement {
-        let (priority, attempts) = (Int64(job.priority), Int64(job.maxAttempts))
+        let priority: PostgresStatement =
+            orderID.map { "orderly_order_job_priority(\($0)::int8)" } ?? "\(Int64(job.priority))::int4"
         return """
             SELECT orderly_enqueue_job(\(job.queue), \(job.kind), \(job.args)::jsonb, \(job.uniqueKey),
-                                       \(job.delaySeconds)::float8,
-                                       CASE WHEN \(same: orderID)::int8 IS NULL THEN \(priority)::int4
-                                            ELSE orderly_order_job_priority(\(same: orderID)::int8) END,
-                                       \(attempts)::int4)
+                                       \(job.delaySeconds)::float8, \(priority), \(Int64(job.maxAttempts))::int4)
             """
     }
 

@@ -245,18 +245,20 @@ public struct OrderStore: Sendable {
         argsSQL: "array_agg(jsonb_build_object('warehouse_id', warehouse_id, 'sku_id', sku_id))",
         keysSQL: "array_agg('low_stock:' || warehouse_id || ':' || sku_id)"
     )
-    static let enqueuePicks = JobQueue.enqueueSQL(
-        Jobs.Pick.self,
-        argsSQL: """
-            array_agg(jsonb_build_object('order_id', d.order_id, 'warehouse_id', w.warehouse_id, 'decision_id', d.id) \
-            ORDER BY w.warehouse_id)
-            """,
-        keysSQL: """
-            array_agg('pick:order:' || d.order_id || ':decision:' || d.id || ':warehouse:' || w.warehouse_id \
-            ORDER BY w.warehouse_id)
-            """,
-        prioritySQL: "min(orderly_job_priority(pr.priority))"
-    )
+    static func enqueuePicks(priority: OrderPriority) -> PostgresStatement {
+        JobQueue.enqueueSQL(
+            Jobs.Pick.self,
+            args: """
+                array_agg(jsonb_build_object('order_id', d.order_id, 'warehouse_id', w.warehouse_id, 'decision_id', \
+                d.id) ORDER BY w.warehouse_id)
+                """,
+            keys: """
+                array_agg('pick:order:' || d.order_id || ':decision:' || d.id || ':warehouse:' || w.warehouse_id \
+                ORDER BY w.warehouse_id)
+                """,
+            priority: "orderly_job_priority(\(priority.rawValue))"
+        )
+    }
     static func enqueueHeldBackPicks(orderID: Int64) -> PostgresStatement {
         JobQueue.enqueueSQL(
             Jobs.Pick.self,
@@ -331,8 +333,8 @@ public struct OrderStore: Sendable {
                        \(move?.data ?? "{}")::jsonb
                 FROM moved
             ), pick AS (
-                SELECT \(unescaped: Self.enqueuePicks)
-                FROM (SELECT DISTINCT warehouse_id FROM alloc) w, decision d, (SELECT \(write.priority.rawValue)::text AS priority) pr
+                SELECT \(Self.enqueuePicks(priority: write.priority))
+                FROM (SELECT DISTINCT warehouse_id FROM alloc) w, decision d
                 WHERE \(write.enqueuePicks)::bool
             ), promise AS (
                 INSERT INTO delivery_promises (order_id, warehouse_id, decision_id, promised_at, ship_date, ship_by,

@@ -13,19 +13,31 @@ public enum PromiseStore {
             FROM delivery_promises WHERE order_id = \(orderID) ORDER BY warehouse_id
             """
         ) { row in
-            PromiseRecord(
+            func day(_ text: String) throws -> LocalDate {
+                guard let date = LocalDate(text) else {
+                    throw PostgresError(code: .decoding, message: "a date '\(text)' that is not YYYY-MM-DD")
+                }
+                return date
+            }
+            return PromiseRecord(
                 promise: DeliveryPromise(
                     warehouseID: try row.decode(Int64.self, "warehouse_id"),
                     promisedAt: try row.decode(Date.self, "promised_at"),
-                    shipDate: try LocalDate(row.decode(String.self, "ship_date")) ?? LocalDate(dayNumber: 0),
+                    shipDate: try day(row.decode(String.self, "ship_date")),
                     shipBy: try row.decode(Date.self, "ship_by"),
-                    deliverBy: try row.decode(String?.self, "deliver_by").flatMap(LocalDate.init),
+                    deliverBy: try row.decode(String?.self, "deliver_by").map(day),
                     carrier: try row.decode(String?.self, "carrier"),
                     service: try row.decode(String?.self, "service")
                 ),
                 atRiskAt: try row.decode(Date?.self, "at_risk_at")
             )
         }
+    }
+
+    /// An order that is not finished (shipped, delivered, cancelled or returned), for `status`: only
+    /// those can miss a promise.
+    static func unfinished(_ status: String) -> String {
+        "\(status) NOT IN ('shipped', 'delivered', 'cancelled', 'returned', 'partially_returned')"
     }
 
     /// What "not picked" means for a promise's parcel: the order still holds stock there and no
@@ -61,8 +73,7 @@ public enum PromiseStore {
                 SELECT p.order_id, p.warehouse_id
                 FROM delivery_promises p JOIN orders o ON o.id = p.order_id
                 WHERE p.at_risk_at IS NULL AND p.ship_by < coalesce(\(asOf)::timestamptz, now())
-                  AND o.status NOT IN ('shipped', 'delivered', 'cancelled', 'returned', 'partially_returned')
-                  AND \(unescaped: notPicked)
+                  AND \(unescaped: unfinished("o.status")) AND \(unescaped: notPicked)
                 ORDER BY p.ship_by
                 LIMIT \(Int64(limit))
                 FOR UPDATE OF p SKIP LOCKED
@@ -97,8 +108,7 @@ public enum PromiseStore {
                'promise_at_risk:order:' || p.order_id || ':warehouse:' || p.warehouse_id
         FROM delivery_promises p JOIN orders o ON o.id = p.order_id JOIN warehouses w ON w.id = p.warehouse_id
         WHERE p.order_id = \(orderID) AND p.warehouse_id = \(warehouseID) AND p.at_risk_at IS NOT NULL
-          AND o.status NOT IN ('shipped', 'delivered', 'cancelled', 'returned', 'partially_returned')
-          AND \(unescaped: notPicked)
+          AND \(unescaped: unfinished("o.status")) AND \(unescaped: notPicked)
         ON CONFLICT (dedupe_key) DO NOTHING
         """
     }

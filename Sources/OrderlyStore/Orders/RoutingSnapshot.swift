@@ -20,12 +20,7 @@ public struct RoutingSnapshot: Sendable {
     static let stockQuery = """
         SELECT s.id, s.code, s.weight_grams, s.active,
                w.id AS warehouse_id, w.code AS warehouse_code, w.latitude, w.longitude, w.priority,
-               w.active AS warehouse_active, w.ships_to, w.time_zone,
-               (extract(epoch FROM w.cutoff_time) / 60)::int4 AS cutoff_minutes, w.working_days::int8[] AS working_days,
-               w.lead_time_minutes,
-               ARRAY(SELECT h.day::text FROM warehouse_holidays h
-                     WHERE h.warehouse_id = w.id AND h.day BETWEEN current_date - 1 AND current_date + 800
-                     ORDER BY h.day) AS holidays,
+               w.active AS warehouse_active, w.ships_to,
                greatest(i.on_hand - i.reserved - i.safety_stock, 0) AS available
         FROM skus s
         LEFT JOIN inventory i ON i.sku_id = s.id
@@ -39,13 +34,16 @@ public struct RoutingSnapshot: Sendable {
         WHERE r.active AND c.active
         """
 
-    /// Two statements, sent as one pipeline (one round trip, one implicit transaction, so both see
-    /// the same moment).
+    /// The stock, the rates, the calendars of the warehouses holding the SKUs (once each), the clock
+    /// and the queue, sent as one pipeline (one round trip, one implicit transaction, so all see the
+    /// same moment).
     public static func query(skuCodes: [String], country: String) -> PostgresQuery<RoutingSnapshot> {
-        PostgresQuery(
+        let skus: PostgresStatement = "s.code = ANY(\(skuCodes)::text[])"
+        return PostgresQuery(
             statements: [
-                "\(unescaped: stockQuery)\nWHERE s.code = ANY(\(skuCodes)::text[])",
+                "\(unescaped: stockQuery)\nWHERE \(skus)",
                 "\(unescaped: rateQuery)\nAND r.destination_country = \(country)",
+                calendars(of: skus),
                 "SELECT now()",
                 BackorderQueue.ahead(skuCodes: skuCodes),
             ],
@@ -55,17 +53,28 @@ public struct RoutingSnapshot: Sendable {
 
     /// The same, for an order already stored: its SKUs and its shipping country.
     public static func query(orderID: Int64) -> PostgresQuery<RoutingSnapshot> {
-        PostgresQuery(
+        let skus: PostgresStatement = "s.id IN (SELECT sku_id FROM order_lines WHERE order_id = \(orderID))"
+        return PostgresQuery(
             statements: [
-                "\(unescaped: stockQuery)\nWHERE s.id IN (SELECT sku_id FROM order_lines WHERE order_id = \(orderID))",
+                "\(unescaped: stockQuery)\nWHERE \(skus)",
                 """
                 \(unescaped: rateQuery)
                 AND r.destination_country = (SELECT ship_country FROM orders WHERE id = \(orderID))
                 """,
+                calendars(of: skus),
                 "SELECT now()",
                 BackorderQueue.ahead(of: orderID),
             ],
             decode: decode
+        )
+    }
+
+    /// The calendars of the warehouses holding the SKUs `skus` selects (it reads skus as `s`), with
+    /// the holidays a promise can reach (`WarehouseCalendar.shipBy` looks two years ahead at most).
+    static func calendars(of skus: PostgresStatement) -> PostgresStatement {
+        CatalogStore.calendars(
+            where: "w.id IN (SELECT i.warehouse_id FROM inventory i JOIN skus s ON s.id = i.sku_id WHERE \(skus))",
+            horizonDays: 800
         )
     }
 
@@ -75,8 +84,12 @@ public struct RoutingSnapshot: Sendable {
             warehouses: [],
             available: [:],
             rates: [],
-            readAt: try results[2].scalar(Date.self),
-            queued: try BackorderQueue.decode(results[3])
+            readAt: try results[3].scalar(Date.self),
+            queued: try BackorderQueue.decode(results[4])
+        )
+        let calendars = Dictionary(
+            try results[2].map(CatalogStore.calendar),
+            uniquingKeysWith: { first, _ in first }
         )
         var seenWarehouses = Set<Int64>()
         for row in results[0] {
@@ -100,13 +113,7 @@ public struct RoutingSnapshot: Sendable {
                         priority: Int(try row.decode(Int32.self, "priority")),
                         active: try row.decode(Bool.self, "warehouse_active"),
                         shipsTo: Set(try row.decode([String].self, "ships_to")),
-                        calendar: WarehouseCalendar(
-                            timeZone: try row.decode(String.self, "time_zone"),
-                            cutoffMinutes: Int(try row.decode(Int32.self, "cutoff_minutes")),
-                            workingDays: Set(try row.decode([Int64].self, "working_days").map { Int($0) }),
-                            holidays: Set(try row.decode([String].self, "holidays").compactMap(LocalDate.init)),
-                            leadTimeMinutes: Int(try row.decode(Int32.self, "lead_time_minutes"))
-                        )
+                        calendar: calendars[warehouseID] ?? .standard
                     )
                 )
             }
