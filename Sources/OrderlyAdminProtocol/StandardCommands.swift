@@ -246,8 +246,16 @@ extension CommandTable {
             "CANCEL",
             role: .operator,
             mutating: true,
-            "cancels an order that has not shipped, releasing its stock",
-            [.required("id", .id, positional: true, "order id"), .required("reason", .text(maximumLength: 500), "why")]
+            "cancels units of an order, or everything not shipped, releasing their stock",
+            [
+                .required("id", .id, positional: true, "order id"),
+                .required("reason", .text(maximumLength: 500), "why"),
+                .optional(
+                    "lines",
+                    .text(maximumLength: 4000),
+                    "SKU:QTY[,...] to cancel (default: everything not shipped)"
+                ),
+            ]
         ),
         CommandSpec(
             "ORDER",
@@ -351,6 +359,26 @@ extension CommandTable {
                 .required("id", .id, positional: true, "pick list id"),
                 .optional("picked", .text(maximumLength: 4000), "SKU:QTY[,...] for SKUs not picked in full"),
             ]
+        ),
+        CommandSpec(
+            "PUTBACK",
+            "LIST",
+            role: .readonly,
+            "put-back tasks (units cancelled after they were picked or packed), newest first",
+            [
+                .optional("warehouse", .reference, "one warehouse's tasks (id or code)"),
+                .optional("order", .id, "one order's tasks"),
+                .optional("status", .oneOf(["open", "done"]), "status"),
+                .optional("limit", .int(1...1000), "rows (default 100)"),
+            ]
+        ),
+        CommandSpec(
+            "PUTBACK",
+            "DONE",
+            role: .operator,
+            mutating: true,
+            "records a put-back task's units as back in their bin",
+            [.required("id", .id, positional: true, "put-back id")]
         ),
         CommandSpec(
             "ORDER",

@@ -24,21 +24,26 @@ enum AdminReplies {
     }
 
     /// `picked=SKU:QTY[,...]`: each SKU once, quantities whole and not negative.
-    static func pickedCounts(_ text: String?) throws -> [String: Int64] {
+    /// `SKU:QTY[,...]` (PICKLIST CONFIRM's `picked=`, ORDER CANCEL's `lines=`): units per SKU, each
+    /// SKU once, each count in `minimum...1000000`.
+    static func skuCounts(_ text: String?, argument: String, minimum: Int64 = 0) throws -> [String: Int64] {
         guard let text, !text.isEmpty else { return [:] }
         var counts: [String: Int64] = [:]
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let parts = item.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, parts[1].allSatisfy(\.isASCII), let units = Int64(parts[1]),
-                units >= 0, units <= 1_000_000
+                units >= minimum, units <= 1_000_000
             else {
                 throw AdminError(
                     .badArgument,
-                    "picked: '\(ArgumentType.clipped(String(item)))' is not SKU:QTY (0...1000000)"
+                    "\(argument): '\(ArgumentType.clipped(String(item)))' is not SKU:QTY (\(minimum)...1000000)"
                 )
             }
             guard counts.updateValue(units, forKey: String(parts[0])) == nil else {
-                throw AdminError(.badArgument, "picked: SKU '\(ArgumentType.clipped(String(parts[0])))' appears twice")
+                throw AdminError(
+                    .badArgument,
+                    "\(argument): SKU '\(ArgumentType.clipped(String(parts[0])))' appears twice"
+                )
             }
         }
         return counts

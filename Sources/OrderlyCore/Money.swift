@@ -9,6 +9,19 @@ public struct CurrencyCode: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { code }
+
+    /// Digits after the decimal point of the currency's minor unit (ISO 4217): 0 for the yen, the won
+    /// and their kind, 3 for the dinars of Bahrain, Iraq, Jordan, Kuwait, Libya, Tunisia and the
+    /// Omani rial, 2 otherwise.
+    public var minorDigits: Int {
+        switch code {
+        case "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV",
+            "XAF", "XOF", "XPF":
+            0
+        case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND": 3
+        default: 2
+        }
+    }
 }
 
 /// An amount of money: integer minor units (cents, pence, yen) in one currency.
@@ -47,6 +60,18 @@ public struct Money: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(minorUnits) \(currency) minor units" }
+
+    /// For people: `12.34 EUR`, `1500 JPY`, `-0.050 KWD`.
+    public var formatted: String {
+        let digits = currency.minorDigits
+        let magnitude = minorUnits.magnitude
+        guard digits > 0 else { return "\(minorUnits) \(currency)" }
+        var scale: UInt64 = 1
+        for _ in 0..<digits { scale *= 10 }
+        let fraction = String(magnitude % scale)
+        let padded = String(repeating: "0", count: digits - fraction.count) + fraction
+        return "\(minorUnits < 0 ? "-" : "")\(magnitude / scale).\(padded) \(currency)"
+    }
 }
 
 /// Why a money computation was refused.

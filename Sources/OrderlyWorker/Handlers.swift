@@ -187,6 +187,15 @@ public enum StandardJobs {
             IdempotentJob(Jobs.VoidPayment.self) { args, job in
                 try await payments.voidRemainder(orderID: args.orderID, attempt: job.attempt)
             },
+            IdempotentJob(Jobs.RefundPayment.self) { args, job in
+                try await payments.refund(
+                    args.orderID,
+                    amountMinor: args.amountMinor,
+                    key: args.key,
+                    reason: args.reason,
+                    attempt: job.attempt
+                )
+            },
             IdempotentJob(Jobs.PaymentVerdictArrived.self) { args, _ in
                 guard let status = PaymentStatus(rawValue: args.status), PaymentStatus.stated.contains(status) else {
                     throw OrderlyError(

@@ -29,6 +29,9 @@ struct FulfillmentFlowTests {
         let skus: [Int64]
         let tag: String
         let notifier = RecordingNotifier()
+        var payments: PaymentService {
+            PaymentService(database: database, actor: "test", components: orders.components)
+        }
 
         /// Two warehouses (Munich-ish first, Hamburg-ish), two SKUs in bins and zones, one carrier with
         /// two services to Germany.

@@ -115,6 +115,24 @@ public enum AdminReads {
         }
     }
 
+    public static func putBacks(
+        warehouse: CatalogReference?,
+        order: Int64?,
+        status: String?,
+        limit: Int
+    ) -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { connection in
+            let warehouseID = try warehouse.map { try CatalogStore.warehouseID(connection, $0) }
+            return try AdminQueries.putBacks(
+                connection,
+                warehouse: warehouseID,
+                order: order,
+                status: status,
+                limit: limit
+            )
+        }
+    }
+
     public static func pickList(_ id: Int64) -> DatabaseRead<[ReportRow]> {
         DatabaseRead { try AdminQueries.pickList($0, id: id) }
     }

@@ -216,7 +216,11 @@ public struct FulfillmentService: Sendable {
         let tx = transaction.connection
         let (order, shipment) = try locked(tx, orderID: orderID, shipmentID: shipmentID)
         guard ShipmentStateMachine.next(from: shipment.status, on: .pack) != nil else { return 0 }
-        for line in shipment.lines where !line.reservationActive || line.reservationQuantity != line.quantity {
+        // A line whose units were all cancelled keeps 0 units and no reservation.
+        for line in shipment.lines
+        where line.quantity > 0
+            && (!line.reservationActive || line.reservationQuantity != line.quantity)
+        {
             throw OrderlyError(
                 .conflict,
                 "shipment \(shipmentID) line \(line.id): its reservation no longer holds \(line.quantity) units"
@@ -349,6 +353,11 @@ public struct FulfillmentService: Sendable {
                 )
             )
         }
+        // Units were cancelled while others were still to ship: the last parcel's capture took what is
+        // due, and what the authorization still covers is voided.
+        if complete, order.paymentStatus.drawsOnAuthorization, order.lines.contains(where: { $0.cancelled > 0 }) {
+            batch.add(JobQueue.enqueueStatement(Jobs.VoidPayment.self, .init(orderID: orderID)))
+        }
         let results = try tx.pipeline(batch)
         if let moved { try results[moved] }
     }
@@ -411,6 +420,18 @@ public struct FulfillmentService: Sendable {
     ) async throws -> [Int64] {
         try await inTransaction { tx, service in
             try tx.finish(try service.confirm(Transaction(tx), listID: listID, picked: picked), alongside: alongside)
+        }
+    }
+
+    /// `PUTBACK DONE`: the units of a put-back task are back in their bin. A task already done is a
+    /// conflict (nothing changes), one that does not exist NOT_FOUND.
+    public func putBackDone(_ id: Int64, alongside: CommitAlongside<Int64>? = nil) async throws -> Int64 {
+        try await inTransaction { tx, service in
+            switch try tx.run(service.store.putBackDone(id)) {
+            case nil: throw OrderlyError(.notFound, "put-back \(id) does not exist")
+            case false?: throw OrderlyError(.conflict, "put-back \(id) is done already")
+            case true?: return try tx.finish(id, alongside: alongside)
+            }
         }
     }
 

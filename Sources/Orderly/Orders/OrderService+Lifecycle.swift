@@ -35,41 +35,92 @@ extension OrderService {
 
     // MARK: Cancel
 
-    /// Cancels an order, or the rest of one partially shipped: its reservations are released (ledger
-    /// rows), its open lines and shipments cancelled, pending pick jobs cancelled, what its
-    /// authorization still covers voided (a `void_payment` job), the customer told. A partially
-    /// shipped order ends `shipped` with the rest cancelled.
+    /// Cancels units of an order (`units`, by SKU code), or everything not shipped (nil): the rest of a
+    /// partially shipped order (it ends `shipped`), or all of one not shipped (`cancelled`). One
+    /// transaction: `UnitCancellation` plans where the units come from under the order's lock, its
+    /// reserved stock rows' and its pick lists' and shipments'; their reservations are released
+    /// (ledger rows), pick lists shrink or get put-back tasks, emptied parcels and lists are cancelled,
+    /// the order moves as what is left puts it, and the customer is told once. Money: what the order
+    /// collected beyond what it now owes is refunded (a `refund_payment` job through the refund
+    /// primitive); once nothing is left to ship, what the authorization still covers is voided (a
+    /// `void_payment` job; while units are still to ship, the last parcel's `ship` enqueues it).
+    /// Shipped units, and part of a packed parcel, are refused with nothing changed.
     @discardableResult
     public func cancel(
         _ orderID: Int64,
+        units: [String: Int64]? = nil,
         reason: String,
         alongside: CommitAlongside<OrderOutcome>? = nil
     ) async throws -> OrderOutcome {
         let reason = try Self.checkReason(reason)
+        let request: UnitCancellation.Request = units.map { .units($0) } ?? .everythingOpen
         return try await withLockedOrder(orderID, lockReservations: .all) { tx, store, order in
-            let event: OrderEvent = order.status == .partiallyShipped ? .cancelUnshipped : .cancel
-            let move = try OrderMove.checked(event, from: order.status, reason: reason)
+            guard OrderStateMachine.moves[.cancelUnits]?[order.status] != nil else {
+                throw IllegalTransition(from: order.status, event: .cancel)
+            }
+            let (reservations, balance) = try tx.pipeline(
+                store.cancellableReservations(orderID: orderID),
+                PaymentStore.balance(orderID: orderID)
+            )
+            let plan = try UnitCancellation.plan(order: order, reservations: reservations, request: request)
+            // What this cancellation releases goes back, as far as the order collected more than it now
+            // owes (an authorization captured per parcel never did; a refund of an earlier cancellation
+            // still queued is not counted twice, since each refunds only its own release).
+            let collected = balance.map { $0.captured - $0.refunded - $0.refunding } ?? 0
+            let released = plan.cancelledMinor - order.cancelledMinor
+            let refund = max(0, min(released, collected - (order.totalMinor - plan.cancelledMinor)))
+            let move = try OrderMove.checked(
+                plan.event,
+                from: order.status,
+                reason: reason,
+                data: plan.eventData(refundMinor: refund)
+            )
+            let holdReason = move.to == .onHold ? order.holdReason : nil
             var batch = PostgresBatch()
-            batch.add(store.release(orderID: orderID, expiredOnly: false))
-            batch.add(store.cancelRest(orderID: orderID))
-            let moved = batch.add(store.move(orderID: orderID, move, holdReason: nil))
-            if order.paymentStatus.drawsOnAuthorization {
+            batch.add(store.cancelUnits(orderID: orderID, plan, reason: reason))
+            let moved = batch.add(store.move(orderID: orderID, move, holdReason: holdReason))
+            if plan.nothingOpen, order.paymentStatus.drawsOnAuthorization {
                 batch.add(JobQueue.enqueueStatement(Jobs.VoidPayment.self, .init(orderID: orderID)))
             }
-            if let email = order.email {
+            if refund > 0 {
                 batch.add(
-                    store.enqueueMessage(
-                        orderID: orderID,
-                        CustomerMessages.cancelled(
+                    JobQueue.enqueueStatement(
+                        Jobs.RefundPayment.self,
+                        .init(
                             orderID: orderID,
-                            externalID: order.externalID,
-                            email: email,
-                            reason: reason
+                            amountMinor: refund,
+                            key: "cancel:\(plan.cancelledUnitsAfter)",
+                            reason: "cancelled: " + reason
                         )
                     )
                 )
             }
-            let outcome = Self.outcome(order, status: move.to, holdReason: nil, reserved: 0)
+            if let email = order.email {
+                let message =
+                    plan.event == .cancel
+                    ? CustomerMessages.cancelled(
+                        orderID: orderID,
+                        externalID: order.externalID,
+                        email: email,
+                        reason: reason
+                    )
+                    : CustomerMessages.partlyCancelled(
+                        orderID: orderID,
+                        externalID: order.externalID,
+                        email: email,
+                        units: plan.lines.map { ($0.skuCode, $0.units) },
+                        reason: reason,
+                        refund: refund > 0 ? Money(minorUnits: refund, currency: order.currency) : nil,
+                        sequence: plan.cancelledUnitsAfter
+                    )
+                batch.add(store.enqueueMessage(orderID: orderID, message))
+            }
+            let outcome = Self.outcome(
+                order,
+                status: move.to,
+                holdReason: holdReason,
+                reserved: order.unitsReserved - plan.lines.reduce(0) { $0 + $1.released }
+            )
             try tx.commit(after: batch, returning: outcome, alongside: alongside)[moved]
             return outcome
         }

@@ -326,7 +326,7 @@ public struct PaymentService: Sendable {
                         kind: .refundIssued,
                         recipient: email,
                         subject: "A refund for your order \(order.externalID)",
-                        body: "We refunded \(Money(minorUnits: amountMinor, currency: order.currency)) "
+                        body: "We refunded \(Money(minorUnits: amountMinor, currency: order.currency).formatted) "
                             + "to your original payment method (\(reason)).",
                         dedupeKey: "refund_issued:\(intentKey)"
                     )

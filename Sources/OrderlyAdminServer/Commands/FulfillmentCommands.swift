@@ -36,9 +36,22 @@ extension AdminCommandRegistry {
             let id = try c.int(required: "id")
             return AdminReads.pickList(id).map(AdminReplies.rows)
         }
+        read("PUTBACK LIST") { c throws(AdminError) in
+            let (warehouse, order, status, limit) = (
+                try AdminReplies.reference(c, optional: "warehouse"), try c.int(optional: "order"),
+                try c.text(optional: "status"), Int(try c.int(optional: "limit") ?? 100)
+            )
+            return AdminReads.putBacks(warehouse: warehouse, order: order, status: status, limit: limit)
+                .map(AdminReplies.rows)
+        }
+        call("PUTBACK DONE") { call in
+            let reply: @Sendable (Int64) -> AdminReply = { .ok(AdminField("id", $0), AdminField("status", "done")) }
+            let id = try call.command.int(required: "id")
+            return reply(try await call.fulfillment.putBackDone(id, alongside: call.storing(reply)))
+        }
         call("PICKLIST CONFIRM") { call in
             let id = try call.command.int(required: "id")
-            let picked = try AdminReplies.pickedCounts(try call.command.text(optional: "picked"))
+            let picked = try AdminReplies.skuCounts(try call.command.text(optional: "picked"), argument: "picked")
             let reply: @Sendable ([Int64]) -> AdminReply = { ready in
                 .ok(
                     AdminField("id", id),

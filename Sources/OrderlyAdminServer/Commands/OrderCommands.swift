@@ -48,8 +48,15 @@ extension AdminCommandRegistry {
         }
         call("ORDER CANCEL") { call in
             let (id, reason) = (try call.command.int(required: "id"), try call.command.text(required: "reason"))
+            let lines = try call.command.text(optional: "lines")
+            let units = try lines.map { try AdminReplies.skuCounts($0, argument: "lines", minimum: 1) }
             return AdminReplies.outcome(
-                try await call.orders.cancel(id, reason: reason, alongside: call.storing(AdminReplies.outcome))
+                try await call.orders.cancel(
+                    id,
+                    units: units,
+                    reason: reason,
+                    alongside: call.storing(AdminReplies.outcome)
+                )
             )
         }
         call("ORDER HOLD") { call in

@@ -78,7 +78,8 @@ public enum Jobs {
     /// Every kind Orderly defines.
     public static let all: [any JobKind.Type] = [
         Pick.self, PickBatch.self, Pack.self, Label.self, Capture.self, Ship.self, Reroute.self, CarrierNews.self,
-        VoidPayment.self, PaymentVerdictArrived.self, Notify.self, LowStock.self, PromiseAtRisk.self,
+        VoidPayment.self, RefundPayment.self, PaymentVerdictArrived.self, Notify.self, LowStock.self,
+        PromiseAtRisk.self,
         RetryBackorders.self, ExpireReservations.self, WatchPromises.self, PruneJobs.self,
         Noop.self,
     ]
@@ -194,6 +195,32 @@ public enum Jobs {
         public static let name = "void_payment"
         public static let queue = "payments"
         public static func uniqueKey(_ a: Arguments) -> String? { "void:order:\(a.orderID)" }
+    }
+
+    /// Returns money an order collected beyond what it now owes (units cancelled after the payment was
+    /// captured), through the refund primitive. The amount is fixed when the cause commits, and the
+    /// key is the cause's, so a rerun asks the provider again with the same key and never twice.
+    public enum RefundPayment: JobKind {
+        public struct Arguments: OrderJobArguments {
+            public var orderID: Int64
+            public var amountMinor: Int64
+            public var key: String
+            public var reason: String
+            public init(orderID: Int64, amountMinor: Int64, key: String, reason: String) {
+                self.orderID = orderID
+                self.amountMinor = amountMinor
+                self.key = key
+                self.reason = reason
+            }
+            enum CodingKeys: String, CodingKey {
+                case orderID = "order_id"
+                case amountMinor = "amount_minor"
+                case key, reason
+            }
+        }
+        public static let name = "refund_payment"
+        public static let queue = "payments"
+        public static func uniqueKey(_ a: Arguments) -> String? { "refund:order:\(a.orderID):\(a.key)" }
     }
 
     /// A payment provider's webhook, as the ingest that received it enqueues it: the verdict recorded

@@ -24,6 +24,8 @@ public enum NotificationKind: String, CaseIterable, Sendable, Hashable {
     case paymentFailed = "payment_failed"
     /// To operations: a parcel was not picked by its promised ship-by.
     case promiseAtRisk = "promise_at_risk"
+    /// Some units of the order were cancelled (or the order edited).
+    case orderUpdated = "order_updated"
 }
 
 /// A customer notification for the outbox, written with its cause.
@@ -83,6 +85,28 @@ public enum CustomerMessages {
             subject: "Your order \(externalID) is cancelled",
             body: "Order \(externalID) is cancelled: \(reason).",
             dedupeKey: "order_cancelled:order:\(orderID)"
+        )
+    }
+
+    /// Some units cancelled, the rest still coming. `sequence` tells one cancellation from the next (the
+    /// order's cancelled units after it), so each is told once.
+    public static func partlyCancelled(
+        orderID: Int64,
+        externalID: String,
+        email: String,
+        units: [(sku: String, units: Int64)],
+        reason: String,
+        refund: Money?,
+        sequence: Int64
+    ) -> OutboxMessage {
+        let what = units.map { "\($0.units) × \($0.sku)" }.joined(separator: ", ")
+        let money = refund.map { " We are refunding \($0.formatted) to your original payment method." } ?? ""
+        return OutboxMessage(
+            kind: .orderUpdated,
+            recipient: email,
+            subject: "Part of your order \(externalID) is cancelled",
+            body: "We cancelled \(what) of order \(externalID): \(reason). The rest of the order is unchanged.\(money)",
+            dedupeKey: "order_updated:cancel:order:\(orderID):\(sequence)"
         )
     }
 }

@@ -11,6 +11,9 @@ public struct OrderRecord: Hashable, Sendable {
     public var currency: CurrencyCode
     public var subtotalMinor: Int64
     public var totalMinor: Int64
+    /// The part of the total cancelled units released (`ParcelShare.cancelledShare`): the order owes
+    /// `totalMinor - cancelledMinor`.
+    public var cancelledMinor: Int64
     public var shipTo: PostalAddress
     public var billingCountry: String?
     public var email: String?
@@ -23,6 +26,8 @@ public struct OrderRecord: Hashable, Sendable {
     public var lines: [OrderLineRecord]
 
     public var total: Money { Money(minorUnits: totalMinor, currency: currency) }
+    /// What the order owes once cancelled units are taken off.
+    public var dueMinor: Int64 { totalMinor - cancelledMinor }
     /// Units reserved across the lines.
     public var unitsReserved: Int64 { lines.reduce(0) { $0 + $1.reserved } }
     public var unitsBackordered: Int64 { lines.reduce(0) { $0 + $1.backordered } }
@@ -37,6 +42,7 @@ public struct OrderRecord: Hashable, Sendable {
         currency: CurrencyCode,
         subtotalMinor: Int64,
         totalMinor: Int64,
+        cancelledMinor: Int64 = 0,
         shipTo: PostalAddress,
         billingCountry: String?,
         email: String?,
@@ -56,6 +62,7 @@ public struct OrderRecord: Hashable, Sendable {
         self.currency = currency
         self.subtotalMinor = subtotalMinor
         self.totalMinor = totalMinor
+        self.cancelledMinor = cancelledMinor
         self.shipTo = shipTo
         self.billingCountry = billingCountry
         self.email = email

@@ -14,6 +14,14 @@ public enum OrderEvent: String, CaseIterable, Sendable, Hashable {
     case cancel
     /// The units of a partially shipped order that have not left are cancelled: it is shipped.
     case cancelUnshipped = "cancel_unshipped"
+    /// Some units cancelled, the order otherwise where it was.
+    case cancelUnits = "cancel_units"
+    /// The backordered units cancelled: what is left is all reserved.
+    case cancelBackorder = "cancel_backorder"
+    /// The reserved units cancelled: what is left waits for stock.
+    case cancelReserved = "cancel_reserved"
+    /// The units still being picked cancelled: every parcel left is packed.
+    case cancelPicking = "cancel_picking"
     case returnPartially = "return_partially"
     case returnAll = "return_all"
     /// Fulfillment stopped on a job that failed for good: the order is held where it was.
@@ -63,6 +71,16 @@ public enum OrderStateMachine {
             .reserved: .cancelled, .picking: .cancelled, .packed: .cancelled,
         ],
         .cancelUnshipped: [.partiallyShipped: .shipped],
+        // Some units cancelled (`UnitCancellation`): the order stays where it is, or moves to where
+        // what is left puts it.
+        .cancelUnits: [
+            .received: .received, .onHold: .onHold, .backordered: .backordered,
+            .partiallyReserved: .partiallyReserved, .reserved: .reserved, .picking: .picking, .packed: .packed,
+            .partiallyShipped: .partiallyShipped,
+        ],
+        .cancelBackorder: [.partiallyReserved: .reserved],
+        .cancelReserved: [.partiallyReserved: .backordered, .picking: .backordered, .packed: .backordered],
+        .cancelPicking: [.picking: .packed],
         .returnPartially: [.delivered: .partiallyReturned, .partiallyReturned: .partiallyReturned],
         .returnAll: [.delivered: .returned, .partiallyReturned: .returned],
     ]

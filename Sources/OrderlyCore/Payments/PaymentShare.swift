@@ -9,6 +9,8 @@ public struct PaymentBalance: Hashable, Sendable {
     public var refunding: Int64
     /// Captures still with the provider.
     public var capturing: Int64
+    /// What the order owes: its total less what cancelled units released.
+    public var due: Int64
 
     public init(
         total: Int64,
@@ -17,7 +19,8 @@ public struct PaymentBalance: Hashable, Sendable {
         refunded: Int64,
         voided: Int64,
         refunding: Int64,
-        capturing: Int64 = 0
+        capturing: Int64 = 0,
+        due: Int64? = nil
     ) {
         self.total = total
         self.authorized = authorized
@@ -26,14 +29,16 @@ public struct PaymentBalance: Hashable, Sendable {
         self.voided = voided
         self.refunding = refunding
         self.capturing = capturing
+        self.due = due ?? total
     }
 
     /// What the authorization still covers: what a capture may take.
     public var capturable: Int64 { max(authorized - captured - voided, 0) }
     /// What a void may release: the authorization's rest, less captures in flight.
     public var voidable: Int64 { max(capturable - capturing, 0) }
-    /// What the order has not collected.
-    public var outstanding: Int64 { total - captured }
+    /// What the order owes and has not collected (never negative: money collected beyond what is due
+    /// after a cancellation is refunded, not owed back here).
+    public var outstanding: Int64 { max(due - captured, 0) }
     /// What a new refund may return.
     public var refundable: Int64 { captured - refunded - refunding }
 
@@ -41,7 +46,7 @@ public struct PaymentBalance: Hashable, Sendable {
     /// (nothing authorized: pending or failed stay what the provider said).
     public func status(current: PaymentStatus) -> PaymentStatus {
         if refunded > 0 { return refunded >= captured ? .refunded : .partiallyRefunded }
-        if captured > 0 { return captured >= total || capturable == 0 ? .captured : .partiallyCaptured }
+        if captured > 0 { return captured >= due || capturable == 0 ? .captured : .partiallyCaptured }
         if authorized > 0 { return capturable > 0 ? .authorized : .voided }
         return current
     }
@@ -65,6 +70,26 @@ public enum ParcelShare {
         let product = total.multipliedFullWidth(by: value)
         let (quotient, _) = subtotal.dividingFullWidth(product)
         return quotient
+    }
+
+    /// The part of the total that cancelled units release, by the same proportion: `floor(total ×
+    /// cancelledValue / subtotal)` while units are still open; once none is (everything left shipped or
+    /// cancelled), everything the shipped goods do not owe, so what parcels captured is exactly what is
+    /// due and no rounding unit is left over. With no goods value (a free order) only a cancel of
+    /// every unit releases anything.
+    public static func cancelledShare(
+        total: Int64,
+        subtotal: Int64,
+        cancelledValue: Int64,
+        shippedValue: Int64,
+        nothingOpen: Bool,
+        anythingShipped: Bool
+    ) -> Int64 {
+        guard subtotal > 0 else { return nothingOpen && !anythingShipped ? total : 0 }
+        if nothingOpen {
+            return total - due(total: total, subtotal: subtotal, shippedValue: shippedValue, everythingShipped: false)
+        }
+        return due(total: total, subtotal: subtotal, shippedValue: cancelledValue, everythingShipped: false)
     }
 
     /// The parcel's share: due after it (its goods added to what shipped before) less what was

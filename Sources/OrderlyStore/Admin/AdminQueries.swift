@@ -213,11 +213,36 @@ public enum AdminQueries {
                 FROM pick_list_lines pl
                 JOIN shipment_lines sl ON sl.id = pl.shipment_line_id
                 JOIN skus k ON k.id = pl.sku_id
-                WHERE pl.pick_list_id = \(id) ORDER BY pl.walk_sequence, pl.id
+                WHERE pl.pick_list_id = \(id) AND pl.quantity > 0 ORDER BY pl.walk_sequence, pl.id
                 """ as PostgresStatement
             )
         )
         return list + lines
+    }
+
+    /// Put-back tasks, newest first: units cancelled after a picker or packer took them.
+    public static func putBacks(
+        _ connection: PostgresConnection,
+        warehouse: Int64?,
+        order: Int64?,
+        status: String?,
+        limit: Int
+    ) throws -> [ReportRow] {
+        try rows(
+            connection.query(
+                """
+                SELECT b.id, w.code AS warehouse, k.code AS sku, b.bin_location AS bin, b.quantity AS qty,
+                       b.source, b.order_id AS "order", b.shipment_id AS shipment, b.pick_list_id AS pick_list,
+                       b.status, to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
+                       b.done_by
+                FROM put_backs b JOIN warehouses w ON w.id = b.warehouse_id JOIN skus k ON k.id = b.sku_id
+                WHERE (\(same: warehouse)::int8 IS NULL OR b.warehouse_id = \(same: warehouse))
+                  AND (\(same: order)::int8 IS NULL OR b.order_id = \(same: order))
+                  AND (\(same: status)::text IS NULL OR b.status = \(same: status))
+                ORDER BY b.id DESC LIMIT \(Int64(limit))
+                """ as PostgresStatement
+            )
+        )
     }
 
     /// Everything that happened to an order, oldest first: its events, its shipments' milestones, its

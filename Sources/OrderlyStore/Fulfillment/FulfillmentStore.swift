@@ -466,6 +466,21 @@ public struct FulfillmentStore: Sendable {
         prioritySQL: "min(orderly_order_job_priority(order_id))"
     )
 
+    // MARK: Put-backs
+
+    /// A put-back task done by `actor`. Row: whether it was open (nil: no such task).
+    public func putBackDone(_ id: Int64) -> PostgresQuery<Bool?> {
+        .first(
+            """
+            WITH done AS (
+                UPDATE put_backs SET status = 'done', done_at = now(), done_by = \(actor)
+                WHERE id = \(same: id) AND status = 'open' RETURNING id
+            )
+            SELECT EXISTS (SELECT 1 FROM done) FROM put_backs WHERE id = \(same: id)
+            """
+        ) { try $0.decode(Bool.self, at: 0) }
+    }
+
     // MARK: Packing
 
     /// Locks the inventory rows of a shipment's SKUs at its warehouse, in (warehouse_id, sku_id) order.

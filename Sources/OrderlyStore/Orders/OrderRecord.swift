@@ -5,7 +5,7 @@ import OrderlyCore
 extension OrderRecord {
     static let columns = """
         id, channel, external_id, status, hold_reason, payment_status, currency, subtotal_minor, total_minor,
-        email, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, ship_country,
+        cancelled_minor, email, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, ship_country,
         ship_latitude, ship_longitude, billing_country, risk_score, review_requested, routing_strategy,
         service_level, priority
         """
@@ -49,6 +49,7 @@ extension OrderRecord {
             currency: currencyCode,
             subtotalMinor: try row.decode(Int64.self, "subtotal_minor"),
             totalMinor: try row.decode(Int64.self, "total_minor"),
+            cancelledMinor: try row.decode(Int64.self, "cancelled_minor"),
             shipTo: PostalAddress(
                 name: try row.decode(String.self, "ship_name"),
                 line1: try row.decode(String.self, "ship_line1"),

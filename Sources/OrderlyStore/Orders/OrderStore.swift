@@ -57,13 +57,14 @@ public struct OrderStore: Sendable {
                     channel, external_id, status, hold_reason, currency, subtotal_minor, shipping_minor, tax_minor,
                     discount_minor, total_minor, payment_status, email, ship_name, ship_line1, ship_line2, ship_city,
                     ship_region, ship_postal_code, ship_country, ship_latitude, ship_longitude, billing_country,
-                    risk_score, review_requested, routing_strategy, service_level, priority)
-                VALUES (\(o.channel), \(o.externalID), \(status), \(holdReason), \(same: order.currency.code),
+                    risk_score, review_requested, routing_strategy, service_level, priority, cancelled_minor)
+                VALUES (\(o.channel), \(o.externalID), \(same: status), \(holdReason), \(same: order.currency.code),
                         \(order.subtotalMinor), \(o.shippingMinor), \(o.taxMinor), \(o.discountMinor),
                         \(same: order.totalMinor), \(paymentStatus.rawValue), \(o.email), \(to.name), \(to.line1), \(to.line2),
                         \(to.city), \(to.region), \(to.postalCode), \(to.country), \(to.location?.latitude),
                         \(to.location?.longitude), \(o.billingCountry), \(o.riskScore.map { Int64($0) }),
-                        \(o.reviewRequested), \(strategy), \(o.serviceLevel), \((o.priority ?? .normal).rawValue))
+                        \(o.reviewRequested), \(strategy), \(o.serviceLevel), \((o.priority ?? .normal).rawValue),
+                        CASE WHEN \(same: status) = 'cancelled' THEN \(same: order.totalMinor) ELSE 0 END)
                 ON CONFLICT (channel, external_id) DO NOTHING
                 RETURNING id
             ), line AS (
@@ -404,8 +405,9 @@ public struct OrderStore: Sendable {
         )
     }
 
-    /// What cancelling does besides releasing: lines cancelled, open shipments cancelled, pending pick
-    /// jobs cancelled. Row: shipments cancelled.
+    /// What rejecting an order that never shipped does besides releasing: lines cancelled, open
+    /// shipments cancelled, pending pick jobs cancelled, the whole total released. (Cancelling units
+    /// by command is `cancelUnits`.) Row: shipments cancelled.
     public func cancelRest(orderID: Int64) -> PostgresQuery<Int64> {
         .scalar(
             """
@@ -417,13 +419,22 @@ public struct OrderStore: Sendable {
                 WHERE order_id = \(same: orderID) AND status IN ('planned', 'picking', 'picked', 'packed', 'labelled')
                 RETURNING id
             ), job AS (
-                UPDATE jobs SET state = 'cancelled', completed_at = now()
-                WHERE (args->>'order_id')::int8 = \(same: orderID) AND args ? 'order_id' AND kind = 'pick'
-                  AND state IN ('available', 'scheduled', 'retryable')
+                \(Self.cancelPendingPicks(orderID: orderID))
+            ), money AS (
+                UPDATE orders SET cancelled_minor = total_minor WHERE id = \(same: orderID)
             )
             SELECT count(*) FROM ship
             """
         )
+    }
+
+    /// The order's pick jobs that have not run, cancelled: nothing is left for them to pick.
+    static func cancelPendingPicks(orderID: Int64) -> PostgresStatement {
+        """
+        UPDATE jobs SET state = 'cancelled', completed_at = now()
+        WHERE (args->>'order_id')::int8 = \(orderID) AND args ? 'order_id' AND kind = 'pick'
+          AND state IN ('available', 'scheduled', 'retryable')
+        """
     }
 
     /// Once payment is secured (for the first time): reservations stop expiring, and each active

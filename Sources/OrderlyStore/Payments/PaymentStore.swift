@@ -15,12 +15,12 @@ public struct PaymentStore: Sendable {
         .first(
             """
             SELECT total_minor, authorized_minor, captured_minor, refunded_minor, voided_minor, refunding_minor,
-                   capturing_minor
+                   capturing_minor, due_minor
             FROM order_payment_balances WHERE order_id = \(orderID)
             """
         ) { row in
-            let (total, authorized, captured, refunded, voided, refunding, capturing) = try row.decode(
-                (Int64, Int64, Int64, Int64, Int64, Int64, Int64).self
+            let (total, authorized, captured, refunded, voided, refunding, capturing, due) = try row.decode(
+                (Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64).self
             )
             return PaymentBalance(
                 total: total,
@@ -29,7 +29,8 @@ public struct PaymentStore: Sendable {
                 refunded: refunded,
                 voided: voided,
                 refunding: refunding,
-                capturing: capturing
+                capturing: capturing,
+                due: due
             )
         }
     }
@@ -219,7 +220,10 @@ public struct PaymentStore: Sendable {
                    (SELECT sum(quantity - quantity_cancelled) FROM order_lines WHERE order_id = \(same: orderID))
                        = coalesce((SELECT sum(v.units) FROM value v
                                    WHERE v.shipment_id = s.id OR v.shipment_id IN (SELECT shipment_id FROM prior)), 0),
-                   o.subtotal_minor, o.total_minor
+                   -- Cancelled units are never due: what is shared is what the rest owes.
+                   o.subtotal_minor - (SELECT coalesce(sum(unit_price_minor * quantity_cancelled), 0)
+                                       FROM order_lines WHERE order_id = \(same: orderID))::int8,
+                   o.total_minor - o.cancelled_minor
             FROM shipments s JOIN orders o ON o.id = s.order_id
             WHERE s.id = \(same: shipmentID) AND s.order_id = \(same: orderID)
             """
