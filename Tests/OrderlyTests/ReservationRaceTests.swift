@@ -4,6 +4,7 @@ import Orderly
 import OrderlyCore
 import OrderlyStore
 import OrderlyTestSupport
+import Synchronization
 import Testing
 
 /// Many tasks placing and cancelling orders on a few hot SKUs at once, against real PostgreSQL.
@@ -18,6 +19,15 @@ struct ReservationRaceTests {
             z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
+        }
+    }
+
+    /// State the tasks share.
+    final class Shared<Value: Sendable>: Sendable {
+        let mutex: Mutex<Value>
+        init(_ value: Value) { mutex = Mutex(value) }
+        func withLock<T: Sendable>(_ body: (inout sending Value) throws -> sending T) rethrows -> T {
+            try mutex.withLock(body)
         }
     }
 
@@ -41,6 +51,11 @@ struct ReservationRaceTests {
             GeoPoint(latitude: 50.9, longitude: 6.9),
         ]
 
+        // Every task also cancels orders, its own and other tasks' (whole or one unit of a line), while
+        // they are placed and cancelled elsewhere: what each successful cut took is recorded.
+        let known = Shared<[(id: Int64, skus: [String])]>([])
+        let cut = Shared<(units: [Int64: Int64], whole: Set<Int64>, refused: Int)>(([:], [], 0))
+        let skuCodes = f.skuCodes
         let placed = try await withThrowingTaskGroup(of: [Placed].self) { group in
             for task in 0..<32 {
                 group.addTask {
@@ -55,12 +70,34 @@ struct ReservationRaceTests {
                             location: destinations.randomElement(using: &random)!
                         )
                         let outcome = try await f.orders.place(order)
-                        var cancelled = outcome.status == .cancelled
-                        if !cancelled, Int.random(in: 0..<4, using: &random) == 0 {
-                            cancelled =
-                                try await f.orders.cancel(outcome.orderID, reason: "race test").status == .cancelled
+                        results.append(Placed(outcome: outcome, cancelled: outcome.status == .cancelled))
+                        if outcome.status != .cancelled {
+                            known.withLock { $0.append((outcome.orderID, skus.map { skuCodes[$0] })) }
                         }
-                        results.append(Placed(outcome: outcome, cancelled: cancelled))
+                        let pick = Int.random(in: 0..<100, using: &random)
+                        guard pick < 50 else { continue }
+                        let which = Int.random(in: 0..<1_000_000, using: &random)
+                        let target = known.withLock { $0.isEmpty ? nil : $0[which % $0.count] }
+                        guard let target else { continue }
+                        do {
+                            if pick < 20 {
+                                _ = try await f.orders.cancel(target.id, reason: "race test")
+                                cut.withLock { _ = $0.whole.insert(target.id) }
+                            } else {
+                                let sku = target.skus[pick % target.skus.count]
+                                let after = try await f.orders.cancel(target.id, units: [sku: 1], reason: "one fewer")
+                                cut.withLock {
+                                    $0.units[target.id, default: 0] += 1
+                                    if after.status == .cancelled { $0.whole.insert(target.id) }
+                                }
+                            }
+                        } catch is IllegalTransition {
+                            // Cancelled whole by another task first.
+                            cut.withLock { $0.refused += 1 }
+                        } catch let error as OrderlyError where error.code == .conflict {
+                            // That line (or the order) had nothing left to cancel.
+                            cut.withLock { $0.refused += 1 }
+                        }
                     }
                     return results
                 }
@@ -82,22 +119,43 @@ struct ReservationRaceTests {
         #expect(onHand == [7, 5, 3, 6, 4, 2, 3, 4])
         #expect(zip(onHand, reserved).allSatisfy { $0.1 <= $0.0 && $0.1 >= 0 })
 
-        // Units reserved equal what the accepted (not cancelled) orders were told they got.
-        let accepted = placed.filter { !$0.cancelled }
-        let promised = accepted.reduce(Int64(0)) { $0 + $1.outcome.unitsReserved }
-        #expect(reserved.reduce(0, +) == promised, "seed \(seed)")
+        // Units reserved equal the active reservations and the lines' reserved units.
+        let reservedTotal = reserved.reduce(0, +)
         let activeReservations = try await pool.query(
             "SELECT coalesce(sum(quantity), 0)::int8 FROM reservations WHERE status = 'active'"
         ).scalar(Int64.self)
-        #expect(activeReservations == promised)
+        #expect(activeReservations == reservedTotal, "seed \(seed)")
         let lineReserved = try await pool.query(
             "SELECT coalesce(sum(quantity_reserved), 0)::int8 FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.status <> 'cancelled'"
         ).scalar(Int64.self)
-        #expect(lineReserved == promised)
+        #expect(lineReserved == reservedTotal, "seed \(seed)")
+        // Each order's cancelled units are what the cuts that succeeded took; a whole cancel, all of it.
+        let (units, whole, refused) = cut.withLock { ($0.units, $0.whole, $0.refused) }
+        let lines = try await pool.query(
+            """
+            SELECT o.id, o.status, sum(l.quantity_cancelled)::int8, sum(l.quantity)::int8, sum(l.quantity_reserved)::int8
+            FROM orders o JOIN order_lines l ON l.order_id = o.id
+            WHERE o.id = ANY($1::int8[]) GROUP BY o.id
+            """,
+            [known.withLock { $0.map(\.id) }]
+        )
+        for row in lines {
+            let (id, status, cancelled, quantity, lineUnits) = try row.decode((Int64, String, Int64, Int64, Int64).self)
+            if whole.contains(id) {
+                #expect(status == "cancelled" && cancelled == quantity && lineUnits == 0, "seed \(seed): order \(id)")
+            } else {
+                #expect(cancelled == units[id] ?? 0, "seed \(seed): order \(id)")
+                #expect(status != "cancelled" || cancelled == quantity, "seed \(seed): order \(id)")
+            }
+        }
+        let accepted = placed.filter { !$0.cancelled }
+        let promised = reservedTotal
         // Demand far exceeds supply: the backordering channels soaked up nearly all of it.
         #expect(promised > 0)
         print(
-            "reservation race: \(accepted.count) accepted, \(promised) units reserved of 34, \(placed.count - accepted.count) cancelled or rejected"
+            "reservation race: \(accepted.count) accepted, \(promised) units reserved of 34 at the end, "
+                + "\(placed.count - accepted.count) rejected, \(whole.count) cancelled whole, "
+                + "\(units.values.reduce(0, +)) units cut one by one, \(refused) cuts refused"
         )
     }
 }
