@@ -107,6 +107,20 @@ extension CommandTable {
         ),
         CommandSpec(
             "STOCK",
+            "EXPECT",
+            role: .operator,
+            mutating: true,
+            "records units on their way (a purchase order's arrival); backorders are told when",
+            [
+                .required("warehouse", .reference, "warehouse id or code"),
+                .required("sku", .reference, "SKU id or code"),
+                .required("qty", .int(0...1_000_000_000), "units still expected (0 closes it)"),
+                .required("date", .text(maximumLength: 10), "expected arrival, YYYY-MM-DD"),
+                .optional("reference", .text(maximumLength: 100), "purchase order (one expectation each)"),
+            ]
+        ),
+        CommandSpec(
+            "STOCK",
             "ADJUST",
             role: .operator,
             mutating: true,
@@ -474,6 +488,11 @@ extension CommandTable {
                     "priority",
                     .oneOf(["urgent", "high", "normal", "low"]),
                     "its orders' priority when capture names none"
+                ),
+                .optional(
+                    "promise_inbound",
+                    .bool,
+                    "accept a short order as a backorder when what it lacks is expected"
                 ),
             ]
         ),

@@ -134,8 +134,11 @@ enum AdminReplies {
         _ order: OrderRecord,
         balance: PaymentBalance?,
         promises: [PromiseRecord],
-        waitingFor: [String]
+        waits: OrderWaitFacts?
     ) -> AdminReply {
+        let waitingFor = waits.map(OrderWaits.describe) ?? []
+        var expected: [String: String] = [:]
+        for line in waits?.backordered ?? [] { expected[line.sku] = line.expected?.description }
         var head = [
             AdminField("id", order.id), AdminField("channel", order.channel.rawValue),
             AdminField("external_id", order.externalID), AdminField("status", order.status.rawValue),
@@ -155,6 +158,8 @@ enum AdminReplies {
                         AdminField("price", $0.unitPriceMinor), AdminField("reserved", $0.reserved),
                         AdminField("backordered", $0.backordered), AdminField("shipped", $0.shipped),
                         AdminField("cancelled", $0.cancelled),
+                        // When the backordered units are expected (STOCK EXPECT), if anything reaches them.
+                        AdminField("expected", $0.backordered > 0 ? expected[$0.skuCode] : nil),
                     ]
                 }
         )
@@ -178,7 +183,7 @@ enum AdminReplies {
             AdminField("authorized", balance.authorized), AdminField("captured", balance.captured),
             AdminField("refunded", balance.refunded), AdminField("voided", balance.voided),
             AdminField("refunding", balance.refunding), AdminField("capturable", balance.capturable),
-            AdminField("outstanding", balance.outstanding),
+            AdminField("outstanding", balance.outstanding), AdminField("due", balance.due),
         ]
     }
 

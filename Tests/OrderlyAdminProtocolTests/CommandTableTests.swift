@@ -97,7 +97,7 @@ struct CommandTableTests {
             Issue.record("not rows")
             return
         }
-        #expect(family.count == 5)
+        #expect(family.count == 6)
         #expect(throws: AdminError.self) { try table.help(verb: "NOPE", sub: nil) }
     }
 }

@@ -46,7 +46,9 @@ struct OrderWaitsTests {
     @Test func stockRatesPickersJobsAndParcelsAreEachNamedWithTheirCommand() {
         let waits = OrderWaits.describe(
             Self.facts(.partiallyReserved) {
-                $0.backordered = [.init(sku: "MUG-1", units: 2)]
+                $0.backordered = [
+                    .init(sku: "MUG-1", units: 2), .init(sku: "CUP-2", units: 1, expected: LocalDate("2026-12-24")),
+                ]
                 $0.missingRates = [.init(warehouse: "BER-1", country: "AT", grams: 700)]
                 $0.scannerLists = [(id: 3, warehouse: "BER-1")]
                 $0.jobs = [
@@ -58,7 +60,8 @@ struct OrderWaitsTests {
         )
         #expect(
             waits == [
-                "stock: 2 × MUG-1 backordered (STOCK RECEIVE adds units; it reserves them)",
+                "stock: 2 × MUG-1 backordered (none expected: STOCK EXPECT records an arrival; STOCK RECEIVE adds units, it reserves them)",
+                "stock: 1 × CUP-2 backordered (expected 2026-12-24; STOCK RECEIVE adds units, it reserves them)",
                 "a shipping rate: none to AT for a 700 g parcel from BER-1 (RATE ADD ... country=AT; RATE LIST shows the rates)",
                 "a picker: pick list 3 at BER-1 awaits its counts (PICKLIST CONFIRM 3)",
                 "a retry: notify job 12 failed for good: relay down (JOBS RETRY 12)",

@@ -37,6 +37,47 @@ public struct InventoryService: Sendable {
         }
     }
 
+    /// `STOCK EXPECT`: `quantity` units still expected at the row on `date` under `reference` (a
+    /// purchase order's, or '' for none); 0 closes the expectation. Receipts fill expectations
+    /// earliest first. A date before the database's today is BAD_ARG, closing what was never expected
+    /// NOT_FOUND; nothing changes either way.
+    @discardableResult
+    public func expect(
+        warehouse: Int64,
+        sku: Int64,
+        quantity: Int64,
+        date: LocalDate,
+        reference: String = "",
+        alongside: CommitAlongside<StockExpectation>? = nil
+    ) async throws -> StockExpectation {
+        guard quantity >= 0, quantity <= Self.maximumQuantity else {
+            throw OrderlyError(.badArgument, "quantity must be 0...\(Self.maximumQuantity), got \(quantity)")
+        }
+        guard reference.count <= 100 else {
+            throw OrderlyError(.badArgument, "reference is longer than 100 characters")
+        }
+        let store = InventoryStore(actor: actor)
+        return try await database.pool.transaction { connection in
+            let row = try store.lockRow(connection, warehouse: warehouse, sku: sku)
+            guard
+                let expectation = try store.expect(
+                    connection,
+                    row: row,
+                    reference: reference,
+                    units: quantity,
+                    date: date
+                )
+            else {
+                let today = try connection.query("SELECT current_date::text" as PostgresStatement).scalar(String.self)
+                if date.description < today {
+                    throw OrderlyError(.badArgument, "date \(date) is before today (\(today))")
+                }
+                throw OrderlyError(.notFound, "nothing is expected under reference '\(reference)' to close")
+            }
+            return try connection.finish(expectation, alongside: alongside)
+        }
+    }
+
     /// Changes on_hand by `delta` (negative to remove) for a reason such as damaged or lost.
     /// Removing units that are reserved is refused with INSUFFICIENT_STOCK.
     @discardableResult

@@ -118,6 +118,7 @@ extension ChannelPolicy {
             ("risk_limit", holdLimits.riskScore != other.holdLimits.riskScore),
             ("payment_states", paymentStates != other.paymentStates),
             ("priority", priority != other.priority),
+            ("promise_inbound", promiseInbound != other.promiseInbound),
         ].filter(\.1).map(\.0)
     }
 }

@@ -527,6 +527,7 @@ extension RoutedReservation {
             rates: snapshot.rates,
             serviceLevel: serviceLevel,
             queued: snapshot.queued,
+            inbound: snapshot.inbound,
             strategy: strategy
         )
     }

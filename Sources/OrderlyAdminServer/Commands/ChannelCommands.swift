@@ -63,6 +63,7 @@ extension AdminCall {
         settings.riskScoreLimit = try c.int(optional: "risk_limit").map { Int($0) }
         settings.paymentStates = try c.text(optional: "payment_states").map(ChannelSettings.parsePaymentStates)
         settings.priority = try c.text(optional: "priority").flatMap(OrderPriority.init(rawValue:))
+        settings.promiseInbound = try c.bool(optional: "promise_inbound")
         return settings
     }
 }
@@ -80,6 +81,7 @@ extension AdminReplies {
             AdminField("risk_limit", Int64(policy.holdLimits.riskScore)),
             AdminField("payment_states", policy.paymentStates.map(\.rawValue).sorted().joined(separator: ",")),
             AdminField("priority", policy.priority.rawValue),
+            AdminField("promise_inbound", policy.promiseInbound),
         ]
     }
 

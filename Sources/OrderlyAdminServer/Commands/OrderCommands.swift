@@ -18,7 +18,7 @@ extension AdminCommandRegistry {
                     $0.order,
                     balance: $0.balance,
                     promises: $0.promises,
-                    waitingFor: $0.waits.map(OrderWaits.describe) ?? []
+                    waits: $0.waits
                 )
             }
         }

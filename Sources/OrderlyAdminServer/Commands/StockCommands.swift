@@ -19,6 +19,33 @@ extension AdminCommandRegistry {
                 )
             )
         }
+        call("STOCK EXPECT") { call in
+            let c = call.command
+            let row = try await call.stockRow()
+            let text = try c.text(required: "date")
+            guard let date = LocalDate(text) else {
+                throw AdminError(.badArgument, "date: '\(ArgumentType.clipped(text))' is not YYYY-MM-DD")
+            }
+            let reply: @Sendable (StockExpectation) -> AdminReply = { e in
+                .ok(
+                    AdminField("id", e.id),
+                    AdminField("reference", e.reference),
+                    AdminField("expected", e.expected),
+                    AdminField("received", e.received),
+                    AdminField("date", e.date.description)
+                )
+            }
+            return reply(
+                try await call.inventory.expect(
+                    warehouse: row.warehouses[0],
+                    sku: row.sku,
+                    quantity: try c.int(required: "qty"),
+                    date: date,
+                    reference: try c.text(optional: "reference") ?? "",
+                    alongside: call.storing(reply)
+                )
+            )
+        }
         call("STOCK ADJUST") { call in
             let c = call.command
             guard let reason = StockReason(rawValue: try c.text(required: "reason")) else {

@@ -68,6 +68,9 @@ public struct ChannelPolicy: Hashable, Sendable {
     public var paymentStates: Set<PaymentStatus>
     /// The priority of its orders when capture names none.
     public var priority: OrderPriority
+    /// A short order this channel would reject is accepted as a backorder when what it lacks is
+    /// expected (`STOCK EXPECT`) beyond what orders ahead of it wait for.
+    public var promiseInbound: Bool
 
     /// What a channel's `payment_states` may name.
     public static let capturablePaymentStates: Set<PaymentStatus> = [.pending, .authorized, .captured, .failed]
@@ -82,7 +85,8 @@ public struct ChannelPolicy: Hashable, Sendable {
         carrierRule: CarrierRule = .cheapest,
         holdLimits: HoldLimits = HoldLimits(),
         paymentStates: Set<PaymentStatus> = ChannelPolicy.capturablePaymentStates,
-        priority: OrderPriority = .normal
+        priority: OrderPriority = .normal,
+        promiseInbound: Bool = false
     ) {
         self.channel = channel
         self.kind = kind
@@ -94,6 +98,7 @@ public struct ChannelPolicy: Hashable, Sendable {
         self.holdLimits = holdLimits
         self.paymentStates = paymentStates
         self.priority = priority
+        self.promiseInbound = promiseInbound
     }
 
     /// May an order be captured on this channel with this payment verdict? BAD_ARG saying why not.
@@ -127,6 +132,7 @@ public struct ChannelSettings: Hashable, Sendable {
     public var riskScoreLimit: Int?
     public var paymentStates: Set<PaymentStatus>?
     public var priority: OrderPriority?
+    public var promiseInbound: Bool?
 
     public init() {}
 
@@ -134,6 +140,7 @@ public struct ChannelSettings: Hashable, Sendable {
     public var changesNothing: Bool {
         active == nil && routing == nil && onShortage == nil && unpaidReservationSeconds == nil && carrierRule == nil
             && highValueMinor == nil && riskScoreLimit == nil && paymentStates == nil && priority == nil
+            && promiseInbound == nil
     }
 
     /// `pending,authorized,…` as `CHANNEL SET payment_states=` gives it.
@@ -164,6 +171,7 @@ public struct ChannelSettings: Hashable, Sendable {
         if let riskScoreLimit { changed.holdLimits.riskScore = riskScoreLimit }
         if let paymentStates { changed.paymentStates = paymentStates }
         if let priority { changed.priority = priority }
+        if let promiseInbound { changed.promiseInbound = promiseInbound }
         return changed
     }
 }

@@ -68,12 +68,14 @@ public enum CustomerMessages {
         )
     }
 
-    public static func backordered(externalID: String, email: String) -> OutboxMessage {
+    /// `expected`: when the last of the missing units is expected (every one of them is).
+    public static func backordered(externalID: String, email: String, expected: LocalDate? = nil) -> OutboxMessage {
         OutboxMessage(
             kind: .orderBackordered,
             recipient: email,
             subject: "Part of your order \(externalID) is backordered",
-            body: "Some items of order \(externalID) are out of stock; we will ship them as soon as they arrive.",
+            body: "Some items of order \(externalID) are out of stock; we will ship them as soon as they arrive"
+                + (expected.map { " (we expect them by \($0))." } ?? "."),
             dedupeKey: "order_backordered:order:"
         )
     }

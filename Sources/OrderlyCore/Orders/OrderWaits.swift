@@ -4,7 +4,11 @@ public struct OrderWaitFacts: Hashable, Sendable {
     public struct Backorder: Hashable, Sendable {
         public var sku: String
         public var units: Int64
-        public init(sku: String, units: Int64) { (self.sku, self.units) = (sku, units) }
+        /// When they are expected (`STOCK EXPECT`), behind the orders ahead in the queue.
+        public var expected: LocalDate?
+        public init(sku: String, units: Int64, expected: LocalDate? = nil) {
+            (self.sku, self.units, self.expected) = (sku, units, expected)
+        }
     }
     public struct MissingRate: Hashable, Sendable {
         public var warehouse: String
@@ -109,7 +113,10 @@ public enum OrderWaits {
             break
         }
         for line in facts.backordered {
-            waits.append("stock: \(line.units) × \(line.sku) backordered (STOCK RECEIVE adds units; it reserves them)")
+            let when = line.expected.map { "expected \($0)" } ?? "none expected: STOCK EXPECT records an arrival"
+            waits.append(
+                "stock: \(line.units) × \(line.sku) backordered (\(when); STOCK RECEIVE adds units, it reserves them)"
+            )
         }
         let unpaid = !facts.paymentStatus.isSecured && facts.status != .onHold
         if unpaid && [.reserved, .partiallyReserved, .backordered, .received].contains(facts.status) {

@@ -96,6 +96,7 @@ public struct RoutedReservation: Sendable {
         rates: [ShippingRate],
         serviceLevel: String? = nil,
         queued: [Int64: Int64] = [:],
+        inbound: [Int64: [ExpectedArrival.Arrival]] = [:],
         strategy: any RoutingStrategy
     ) {
         let input = RoutingInput(
@@ -107,7 +108,8 @@ public struct RoutedReservation: Sendable {
             available: available,
             rates: rates,
             serviceLevel: serviceLevel,
-            queued: queued
+            queued: queued,
+            inbound: inbound
         )
         self.init(input: input, strategy: strategy)
     }
@@ -251,13 +253,22 @@ public enum ReservationDecision: Sendable {
         for allocation in allocations { reservedBySKU[allocation.skuID, default: 0] += allocation.quantity }
         let reserved = allocations.reduce(Int64(0)) { $0 + $1.quantity }
         let short = routed.shortage.values.reduce(Int64(0), +)
-        let shortageText = routed.shortage.keys.sorted().map { "SKU \($0) short \(routed.shortage[$0] ?? 0)" }
-            .joined(separator: ", ")
+        // When what is short is expected (STOCK EXPECT), behind the backorders ahead of this order.
+        var expectedBy: [Int64: LocalDate] = [:]
+        for (sku, units) in routed.shortage where units > 0 {
+            if let date = routed.input.expectedDate(sku, units: units) { expectedBy[sku] = date }
+        }
+        let everyShortExpected = routed.shortage.allSatisfy { $0.value == 0 || expectedBy[$0.key] != nil }
+        let shortageText = routed.shortage.keys.sorted().map { sku in
+            "SKU \(sku) short \(routed.shortage[sku] ?? 0)" + (expectedBy[sku].map { " (expected \($0))" } ?? "")
+        }.joined(separator: ", ")
 
         // An order already being fulfilled keeps its status: units it gets now (a short pick routed
         // elsewhere, a backorder filled) join it, and what cannot be had stays backordered.
         let fulfilling = OrderStatus.fulfilling.contains(status)
-        if short > 0 && channel.onShortage == .reject && !fulfilling {
+        // A channel that promises inbound stock takes the order as a backorder when all it lacks is expected.
+        let promisable = channel.promiseInbound && everyShortExpected
+        if short > 0 && channel.onShortage == .reject && !fulfilling && !promisable {
             return .reject(
                 try OrderMove.checked(
                     .cancel,
@@ -292,7 +303,11 @@ public enum ReservationDecision: Sendable {
                 ? nil
                 : short == 0
                     ? CustomerMessages.confirmed(externalID: order.externalID, email: email, promises: promises)
-                    : CustomerMessages.backordered(externalID: order.externalID, email: email)
+                    : CustomerMessages.backordered(
+                        externalID: order.externalID,
+                        email: email,
+                        expected: everyShortExpected ? expectedBy.values.max() : nil
+                    )
         }
         let write = ReservationWrite(
             orderID: order.id ?? 0,

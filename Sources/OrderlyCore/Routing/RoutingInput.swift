@@ -115,6 +115,8 @@ public struct RoutingInput: Sendable {
     /// SKU id → units other orders ahead of this one wait for (their backorders, first come first
     /// served): this order may take only what the active warehouses hold beyond them.
     public var queued: [Int64: Int64]
+    /// SKU id → units expected at active warehouses (`STOCK EXPECT`), by day.
+    public var inbound: [Int64: [ExpectedArrival.Arrival]]
 
     public init(
         lines: [RoutingLine],
@@ -123,7 +125,8 @@ public struct RoutingInput: Sendable {
         available: [Int64: [Int64: Int64]],
         rates: [ShippingRate] = [],
         serviceLevel: String? = nil,
-        queued: [Int64: Int64] = [:]
+        queued: [Int64: Int64] = [:],
+        inbound: [Int64: [ExpectedArrival.Arrival]] = [:]
     ) {
         self.lines = lines
         self.destination = destination
@@ -132,6 +135,18 @@ public struct RoutingInput: Sendable {
         self.rates = rates
         self.serviceLevel = serviceLevel
         self.queued = queued
+        self.inbound = inbound
+    }
+
+    /// When `units` of `sku` this order lacks are expected: behind the queue's units that the stock at
+    /// hand does not cover. Nil when nothing expected reaches them.
+    public func expectedDate(_ sku: Int64, units: Int64) -> LocalDate? {
+        let atHand = warehouses.filter(\.active).reduce(Int64(0)) { $0 + available($1.id, sku) }
+        return ExpectedArrival.date(
+            ahead: max(0, (queued[sku] ?? 0) - atHand),
+            units: units,
+            inbound: inbound[sku] ?? []
+        )
     }
 
     public func available(_ warehouse: Int64, _ sku: Int64) -> Int64 { max(0, available[warehouse]?[sku] ?? 0) }

@@ -86,7 +86,74 @@ public struct InventoryStore: Sendable {
             try enqueueLowStock(connection, row: updated)
         }
         if delta > 0 { try enqueueBackorderRetry(connection, sku: row.skuID) }
+        if delta > 0, reason == .receive { try fillExpectations(connection, row: row, units: delta) }
         return updated
+    }
+
+    /// A receipt fills the row's open expectations, earliest expected first (the row is locked, so
+    /// receipts and `STOCK EXPECT` of one row take turns).
+    func fillExpectations(_ connection: PostgresConnection, row: InventoryRow, units: Int64) throws {
+        try connection.run(
+            .command(
+                """
+                WITH open AS (
+                    SELECT id, quantity - received AS open,
+                           coalesce(sum(quantity - received) OVER (ORDER BY expected_on, id
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+                    FROM stock_expectations
+                    WHERE warehouse_id = \(row.warehouseID) AND sku_id = \(row.skuID) AND received < quantity
+                )
+                UPDATE stock_expectations e
+                SET received = e.received + least(o.open, \(same: units) - o.before)::int4, updated_at = now(),
+                    updated_by = \(actor)
+                FROM open o WHERE e.id = o.id AND o.before < \(same: units)
+                """
+            )
+        )
+    }
+
+    /// `STOCK EXPECT`: `units` still expected at the row under `reference` on `date` (0 closes the
+    /// expectation). Nil when the date is in the past (the database's today) or nothing was expected
+    /// under that reference to close. Take the row's lock first.
+    public func expect(
+        _ connection: PostgresConnection,
+        row: InventoryRow,
+        reference: String,
+        units: Int64,
+        date: LocalDate
+    ) throws -> StockExpectation? {
+        let returning: PostgresStatement =
+            "RETURNING e.id, e.reference, (e.quantity - e.received)::int8, e.received::int8, e.expected_on::text"
+        let statement: PostgresStatement =
+            units == 0
+            ? """
+            UPDATE stock_expectations e SET quantity = e.received, updated_by = \(actor), updated_at = now()
+            WHERE e.warehouse_id = \(row.warehouseID) AND e.sku_id = \(row.skuID) AND e.reference = \(reference)
+              AND e.received < e.quantity AND \(date.description)::date >= current_date
+            \(returning)
+            """
+            : """
+            INSERT INTO stock_expectations AS e (warehouse_id, sku_id, reference, quantity, expected_on, created_by,
+                                                 updated_by)
+            SELECT \(row.warehouseID), \(row.skuID), \(reference), \(units)::int4, \(same: date.description)::date,
+                   \(same: actor), \(same: actor)
+            WHERE \(same: date.description)::date >= current_date
+            ON CONFLICT (warehouse_id, sku_id, reference) DO UPDATE
+            SET quantity = e.received + EXCLUDED.quantity, expected_on = EXCLUDED.expected_on,
+                updated_by = EXCLUDED.updated_by, updated_at = now()
+            \(returning)
+            """
+        return try connection.run(
+            .first(
+                statement
+            ) { row in
+                let (id, reference, open, received, text) = try row.decode((Int64, String, Int64, Int64, String).self)
+                guard let date = LocalDate(text) else {
+                    throw PostgresError(code: .decoding, message: "expected_on '\(text)' is not a date")
+                }
+                return StockExpectation(id: id, reference: reference, expected: open, received: received, date: date)
+            }
+        )
     }
 
     /// Stock arrived: a `retry_backorders` job for the SKU, at most one pending (its unique key). The

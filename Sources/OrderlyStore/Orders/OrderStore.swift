@@ -550,7 +550,20 @@ extension OrderStore {
             SELECT reason FROM order_events WHERE order_id = \(same: orderID) AND to_status = 'on_hold'
             ORDER BY id DESC LIMIT 1) e
         UNION ALL
-        SELECT 'backordered', s.code, NULL, NULL, l.quantity_backordered::int8
+        SELECT 'backordered', s.code,
+               -- The arrival that reaches this line's units behind the queue's units not covered by stock.
+               (SELECT min(c.expected_on)::text
+                FROM (SELECT b.expected_on, sum(b.units) OVER (ORDER BY b.expected_on) AS running
+                      FROM inbound_stock b WHERE b.sku_id = l.sku_id) c
+                WHERE c.running >= greatest(
+                    coalesce((SELECT sum(q.units) FROM backorder_queue q JOIN orders me ON me.id = l.order_id
+                              WHERE q.sku_id = l.sku_id
+                                AND (q.placed_at, q.priority_rank, q.order_id)
+                                    < (me.placed_at, orderly_job_priority(me.priority), me.id)), 0)
+                    - coalesce((SELECT sum(greatest(i.on_hand - i.reserved - i.safety_stock, 0))
+                                FROM inventory i JOIN warehouses w ON w.id = i.warehouse_id
+                                WHERE i.sku_id = l.sku_id AND w.active), 0), 0) + l.quantity_backordered),
+               NULL, l.quantity_backordered::int8
         FROM order_lines l JOIN skus s ON s.id = l.sku_id
         WHERE l.order_id = \(same: orderID) AND l.quantity_backordered > 0
         UNION ALL
@@ -601,7 +614,8 @@ extension OrderStore {
             )
             switch try row.decode(String.self, at: 0) {
             case "hold_note": facts.holdNote = a
-            case "backordered": facts.backordered.append(.init(sku: a ?? "?", units: n ?? 0))
+            case "backordered":
+                facts.backordered.append(.init(sku: a ?? "?", units: n ?? 0, expected: b.flatMap(LocalDate.init)))
             case "reserved_until": facts.reservedUntil = a
             case "missing_rate": facts.missingRates.append(.init(warehouse: a ?? "?", country: b ?? "?", grams: n ?? 0))
             case "job":

@@ -16,6 +16,8 @@ public struct RoutingSnapshot: Sendable {
     public var readAt: Date
     /// SKU id → units orders ahead wait for (`BackorderQueue`).
     public var queued: [Int64: Int64]
+    /// SKU id → units expected by day (`inbound_stock`).
+    public var inbound: [Int64: [ExpectedArrival.Arrival]]
 
     static let stockQuery = """
         SELECT s.id, s.code, s.weight_grams, s.active,
@@ -46,6 +48,7 @@ public struct RoutingSnapshot: Sendable {
                 calendars(of: skus),
                 "SELECT now()",
                 BackorderQueue.ahead(skuCodes: skuCodes),
+                inbound(of: skus),
             ],
             decode: decode
         )
@@ -64,6 +67,7 @@ public struct RoutingSnapshot: Sendable {
                 calendars(of: skus),
                 "SELECT now()",
                 BackorderQueue.ahead(of: orderID),
+                inbound(of: skus),
             ],
             decode: decode
         )
@@ -78,6 +82,14 @@ public struct RoutingSnapshot: Sendable {
         )
     }
 
+    /// What is expected of the SKUs `skus` selects, by day.
+    static func inbound(of skus: PostgresStatement) -> PostgresStatement {
+        """
+        SELECT b.sku_id, b.expected_on::text, b.units FROM inbound_stock b
+        WHERE b.sku_id IN (SELECT s.id FROM skus s WHERE \(skus)) ORDER BY b.sku_id, b.expected_on
+        """
+    }
+
     static func decode(_ results: [PostgresRows]) throws -> RoutingSnapshot {
         var snapshot = RoutingSnapshot(
             catalog: [:],
@@ -85,8 +97,16 @@ public struct RoutingSnapshot: Sendable {
             available: [:],
             rates: [],
             readAt: try results[3].scalar(Date.self),
-            queued: try BackorderQueue.decode(results[4])
+            queued: try BackorderQueue.decode(results[4]),
+            inbound: [:]
         )
+        for row in results[5] {
+            let (sku, text, units) = try row.decode((Int64, String, Int64).self)
+            guard let date = LocalDate(text) else {
+                throw PostgresError(code: .decoding, message: "expected_on '\(text)' is not a date")
+            }
+            snapshot.inbound[sku, default: []].append(ExpectedArrival.Arrival(date: date, units: units))
+        }
         let calendars = Dictionary(
             try results[2].map(CatalogStore.calendar),
             uniquingKeysWith: { first, _ in first }
