@@ -273,6 +273,29 @@ extension CommandTable {
         ),
         CommandSpec(
             "ORDER",
+            "EDIT",
+            role: .operator,
+            mutating: true,
+            "changes an order before any of it is picked: quantities, lines, ship-to, service level",
+            [
+                .required("id", .id, positional: true, "order id"),
+                .required("reason", .text(maximumLength: 500), "why"),
+                .optional(
+                    "lines",
+                    .text(maximumLength: 4000),
+                    "SKU:QTY[:PRICE],... (0 removes a line; a price adds one)"
+                ),
+                .optional("name", .text, "ship-to name"), .optional("line1", .text, "street"),
+                .optional("line2", .text, "more street (empty clears)"),
+                .optional("city", .text(maximumLength: 100), "city"), .optional("country", .country, "country"),
+                .optional("postal", .text(maximumLength: 32), "postal code (empty clears)"),
+                .optional("region", .text(maximumLength: 100), "region or zone (empty clears)"),
+                .optional("lat", .decimal(-90...90), "latitude"), .optional("lon", .decimal(-180...180), "longitude"),
+                .optional("service_level", .text(maximumLength: 32), "a rate's service, or any"),
+            ]
+        ),
+        CommandSpec(
+            "ORDER",
             "HOLD",
             role: .operator,
             mutating: true,

@@ -58,7 +58,7 @@ struct OrderStateMachineTests {
         let error = IllegalTransition(from: .onHold, event: .reserve)
         #expect(
             error.description
-                == "an order that is on_hold cannot reserve (allowed: hold, release, cancel, cancel_units, resume_picking, resume_packed, resume_partially_shipped)"
+                == "an order that is on_hold cannot reserve (allowed: hold, release, cancel, edit, cancel_units, resume_picking, resume_packed, resume_partially_shipped)"
         )
         #expect(IllegalTransition(from: .cancelled, event: .ship).description.hasSuffix("(it is final)"))
     }

@@ -273,4 +273,36 @@ struct OrderChangeTests {
         #expect(try await shipmentStatus(setup, parcel) == "cancelled")
         #expect(try await setup.check() == [])
     }
+
+    /// Once a parcel is being picked, an edit is refused naming it, and nothing changes.
+    @Test func anEditAfterPickingStartedIsRefusedWithNothingChanged() async throws {
+        let setup = try await Setup.make(stock: [[10, 10], [0, 0]])
+        defer { Task { await setup.pool.close() } }
+        try await setup.pool.query(
+            "UPDATE warehouses SET pick_confirmation = 'scanner' WHERE id = $1",
+            [setup.warehouses[0]]
+        )
+        let placed = try await setup.orders.place(setup.order("late", lines: [(0, 2)]))
+        let parcel = try #require(
+            try await step(setup) {
+                try setup.fulfillment.pick($0, orderID: placed.orderID, warehouseID: setup.warehouses[0])
+            }
+        )
+        let events = try await setup.orders.events(placed.orderID).count
+        await #expect {
+            try await setup.orders.edit(
+                placed.orderID,
+                OrderEdit(lines: [.init(sku: "FS1-\(setup.tag)", quantity: 1, unitPriceMinor: 1_000)]),
+                reason: "one more"
+            )
+        } throws: { error in
+            (error as? IllegalTransition)?.description
+                == "an order that is picking cannot edit: parcel \(parcel) is picking; an order is edited only "
+                + "before any parcel is picked (ORDER CANCEL lines= cancels units)"
+        }
+        #expect(try await setup.orders.events(placed.orderID).count == events)
+        #expect(try await line(setup, placed.orderID, 0) == [2, 2, 0, 0, 0])
+        #expect(try await setup.orders.order(placed.orderID).lines.count == 1)
+        #expect(try await setup.check() == [])
+    }
 }

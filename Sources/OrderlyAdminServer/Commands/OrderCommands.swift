@@ -59,6 +59,18 @@ extension AdminCommandRegistry {
                 )
             )
         }
+        call("ORDER EDIT") { call in
+            let c = call.command
+            let (id, reason) = (try c.int(required: "id"), try c.text(required: "reason"))
+            return AdminReplies.outcome(
+                try await call.orders.edit(
+                    id,
+                    try AdminCall.orderEdit(c),
+                    reason: reason,
+                    alongside: call.storing(AdminReplies.outcome)
+                )
+            )
+        }
         call("ORDER HOLD") { call in
             let (id, note) = (try call.command.int(required: "id"), try call.command.text(required: "note"))
             return AdminReplies.outcome(
@@ -82,6 +94,39 @@ extension AdminCommandRegistry {
 }
 
 extension AdminCall {
+    /// `ORDER EDIT`'s changes: `lines=SKU:QTY[:PRICE],...` (0 removes a line, a price names a new
+    /// one), ship-to fields, `service_level=` (`any` for none).
+    static func orderEdit(_ c: BoundCommand) throws(AdminError) -> OrderEdit {
+        var change = OrderEdit()
+        let lines = try c.text(optional: "lines") ?? ""
+        for item in lines.isEmpty ? [] : lines.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+            let numbers = parts.dropFirst().map { Int64(String($0)) }
+            guard (2...3).contains(parts.count), !parts[0].isEmpty, numbers.allSatisfy({ $0 != nil && $0! >= 0 }) else {
+                throw AdminError(.badArgument, "lines: '\(ArgumentType.clipped(String(item)))' is not SKU:QTY[:PRICE]")
+            }
+            change.lines.append(
+                OrderEdit.Line(
+                    sku: String(parts[0]),
+                    quantity: numbers[0]!,
+                    unitPriceMinor: parts.count == 3 ? numbers[1] : nil
+                )
+            )
+        }
+        let (lat, lon) = (try c.decimal(optional: "lat"), try c.decimal(optional: "lon"))
+        guard (lat == nil) == (lon == nil) else { throw AdminError(.badArgument, "lat and lon go together") }
+        change.address.name = try c.text(optional: "name")
+        change.address.line1 = try c.text(optional: "line1")
+        change.address.line2 = try c.text(optional: "line2")
+        change.address.city = try c.text(optional: "city")
+        change.address.region = try c.text(optional: "region")
+        change.address.postalCode = try c.text(optional: "postal")
+        change.address.country = try c.text(optional: "country")
+        change.address.location = lat.flatMap { lat in lon.map { GeoPoint(latitude: lat, longitude: $0) } }
+        change.serviceLevel = try c.text(optional: "service_level").map { $0 == "any" ? .any : .named($0) }
+        return change
+    }
+
     /// `ORDER CREATE`'s arguments as a capture.
     static func newOrder(_ c: BoundCommand) throws(AdminError) -> NewOrder {
         let (lat, lon) = (try c.decimal(optional: "lat"), try c.decimal(optional: "lon"))

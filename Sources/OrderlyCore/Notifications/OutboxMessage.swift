@@ -111,4 +111,32 @@ public enum CustomerMessages {
             dedupeKey: "order_updated:cancel:order:\(orderID):\(sequence)"
         )
     }
+
+    /// The order edited: what changed, and the refund if the total went down. `sequence` tells one
+    /// edit from the next.
+    public static func edited(
+        orderID: Int64,
+        externalID: String,
+        email: String,
+        lines: [(sku: String, before: Int64, after: Int64)],
+        addressChanged: Bool,
+        refund: Money?,
+        sequence: Int64
+    ) -> OutboxMessage {
+        var changes = lines.map { line in
+            line.before == 0
+                ? "added \(line.after) × \(line.sku)"
+                : line.after == 0 ? "removed \(line.sku)" : "\(line.sku): \(line.before) → \(line.after)"
+        }
+        if addressChanged { changes.append("a new delivery address") }
+        let what = changes.isEmpty ? "its delivery" : changes.joined(separator: ", ")
+        let money = refund.map { " We are refunding \($0.formatted) to your original payment method." } ?? ""
+        return OutboxMessage(
+            kind: .orderUpdated,
+            recipient: email,
+            subject: "Your order \(externalID) was changed",
+            body: "Order \(externalID) was changed: \(what).\(money)",
+            dedupeKey: "order_updated:edit:order:\(orderID):\(sequence)"
+        )
+    }
 }

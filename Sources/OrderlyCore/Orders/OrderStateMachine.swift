@@ -14,6 +14,9 @@ public enum OrderEvent: String, CaseIterable, Sendable, Hashable {
     case cancel
     /// The units of a partially shipped order that have not left are cancelled: it is shipped.
     case cancelUnshipped = "cancel_unshipped"
+    /// The order edited before picking (`OrderEdit`): it starts over from `received` and is routed
+    /// again for what changed; a held order stays held.
+    case edit
     /// Some units cancelled, the order otherwise where it was.
     case cancelUnits = "cancel_units"
     /// The backordered units cancelled: what is left is all reserved.
@@ -79,6 +82,11 @@ public enum OrderStateMachine {
             .partiallyShipped: .partiallyShipped,
         ],
         .cancelBackorder: [.partiallyReserved: .reserved],
+        // Before any parcel is picked; the routing that follows moves it on (reserve, backorder, hold).
+        .edit: [
+            .received: .received, .backordered: .received, .partiallyReserved: .received, .reserved: .received,
+            .onHold: .onHold,
+        ],
         .cancelReserved: [.partiallyReserved: .backordered, .picking: .backordered, .packed: .backordered],
         .cancelPicking: [.picking: .packed],
         .returnPartially: [.delivered: .partiallyReturned, .partiallyReturned: .partiallyReturned],
@@ -152,14 +160,18 @@ public struct IllegalTransition: Error, Hashable, Sendable, CustomStringConverti
     public static let code = "ILLEGAL_TRANSITION"
     public var from: OrderStatus
     public var event: OrderEvent
+    /// What in the order stands in the way, when more than its status does (a parcel being picked).
+    public var detail: String?
 
-    public init(from: OrderStatus, event: OrderEvent) {
+    public init(from: OrderStatus, event: OrderEvent, detail: String? = nil) {
         self.from = from
         self.event = event
+        self.detail = detail
     }
 
     public var description: String {
         let allowed = OrderStateMachine.events(from: from).map(\.rawValue).joined(separator: ", ")
+        if let detail { return "an order that is \(from.rawValue) cannot \(event.rawValue): \(detail)" }
         return "an order that is \(from.rawValue) cannot \(event.rawValue)"
             + (allowed.isEmpty ? " (it is final)" : " (allowed: \(allowed))")
     }

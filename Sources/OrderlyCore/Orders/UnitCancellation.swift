@@ -116,6 +116,14 @@ public struct UnitCancellation: Hashable, Sendable {
         public var skuID: Int64
         /// Units released; all of the reservation's closes it.
         public var units: Int64
+
+        public init(reservationID: Int64, orderLineID: Int64, warehouseID: Int64, skuID: Int64, units: Int64) {
+            self.reservationID = reservationID
+            self.orderLineID = orderLineID
+            self.warehouseID = warehouseID
+            self.skuID = skuID
+            self.units = units
+        }
     }
 
     public struct ShipmentLineCut: Hashable, Sendable {

@@ -34,6 +34,19 @@ public enum BackorderQueue {
         """
     }
 
+    /// SKU id → units waiting in orders ahead of order `orderID`, for SKUs by code (an edit's, new
+    /// lines included).
+    public static func ahead(of orderID: Int64, skuCodes: [String]) -> PostgresStatement {
+        """
+        SELECT q.sku_id, sum(q.units)::int8 AS units
+        FROM backorder_queue q, (SELECT placed_at, orderly_job_priority(priority) AS priority_rank, id
+                                 FROM orders WHERE id = \(orderID)) me
+        WHERE q.sku_id IN (SELECT id FROM skus WHERE code = ANY(\(skuCodes)::text[]))
+          AND (q.placed_at, q.priority_rank, q.order_id) < (me.placed_at, me.priority_rank, me.id)
+        GROUP BY q.sku_id
+        """
+    }
+
     public static func decode(_ rows: PostgresRows) throws -> [Int64: Int64] {
         var queued: [Int64: Int64] = [:]
         for row in rows { queued[try row.decode(Int64.self, at: 0)] = try row.decode(Int64.self, at: 1) }

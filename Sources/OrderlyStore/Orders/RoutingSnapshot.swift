@@ -39,7 +39,12 @@ public struct RoutingSnapshot: Sendable {
     /// The stock, the rates, the calendars of the warehouses holding the SKUs (once each), the clock
     /// and the queue, sent as one pipeline (one round trip, one implicit transaction, so all see the
     /// same moment).
-    public static func query(skuCodes: [String], country: String) -> PostgresQuery<RoutingSnapshot> {
+    /// `ahead`: the queue this order is behind (by default every waiting unit: a new order's).
+    public static func query(
+        skuCodes: [String],
+        country: String,
+        ahead: PostgresStatement? = nil
+    ) -> PostgresQuery<RoutingSnapshot> {
         let skus: PostgresStatement = "s.code = ANY(\(skuCodes)::text[])"
         return PostgresQuery(
             statements: [
@@ -47,7 +52,7 @@ public struct RoutingSnapshot: Sendable {
                 "\(unescaped: rateQuery)\nAND r.destination_country = \(country)",
                 calendars(of: skus),
                 "SELECT now()",
-                BackorderQueue.ahead(skuCodes: skuCodes),
+                ahead ?? BackorderQueue.ahead(skuCodes: skuCodes),
                 inbound(of: skus),
             ],
             decode: decode
