@@ -331,7 +331,7 @@ extension CommandTable {
                     "status",
                     .oneOf([
                         "planned", "picking", "picked", "packed", "labelled", "shipped", "delivered", "delayed", "lost",
-                        "cancelled",
+                        "damaged", "returned", "cancelled",
                     ]),
                     "status"
                 ),
@@ -358,14 +358,45 @@ extension CommandTable {
         ),
         CommandSpec(
             "SHIPMENT",
+            "HANDOVER",
+            role: .operator,
+            mutating: true,
+            "the carrier took a labelled parcel: it ships (at once if its capture is done)",
+            [.required("id", .id, positional: true, "shipment id")]
+        ),
+        CommandSpec(
+            "SHIPMENT",
             "EXCEPTION",
             role: .operator,
             mutating: true,
-            "records a shipped parcel as delayed or lost; the order goes to exception, the customer is told",
+            "records a shipped parcel as delayed, lost, damaged or returned; a claim opens, the order goes to exception",
             [
                 .required("id", .id, positional: true, "shipment id"),
-                .required("kind", .oneOf(["delayed", "lost"]), "what happened"),
+                .required("kind", .oneOf(["delayed", "lost", "damaged", "returned_to_sender"]), "what happened"),
                 .optional("note", .text(maximumLength: 500), "what the carrier said"),
+            ]
+        ),
+        CommandSpec(
+            "CLAIM",
+            "LIST",
+            role: .readonly,
+            "claims on parcels that went wrong, newest first",
+            [
+                .optional("order", .id, "one order's claims"),
+                .optional("status", .oneOf(["open", "resolved"]), "status"),
+                .optional("limit", .int(1...1000), "rows (default 100)"),
+            ]
+        ),
+        CommandSpec(
+            "CLAIM",
+            "RESOLVE",
+            role: .operator,
+            mutating: true,
+            "resolves a claim: its units sent again (reship) or refunded",
+            [
+                .required("id", .id, positional: true, "claim id"),
+                .required("action", .oneOf(["reship", "refund"]), "what to do"),
+                .optional("note", .text(maximumLength: 500), "why"),
             ]
         ),
         CommandSpec(
@@ -516,6 +547,11 @@ extension CommandTable {
                     "promise_inbound",
                     .bool,
                     "accept a short order as a backorder when what it lacks is expected"
+                ),
+                .optional(
+                    "claim_action",
+                    .oneOf(["none", "reship", "refund"]),
+                    "what a lost, damaged or returned parcel's claim does by itself"
                 ),
             ]
         ),

@@ -13,3 +13,6 @@ extension JobState: PostgresTextEnum {}
 extension PickMethod: PostgresTextEnum {}
 extension SalesChannel: PostgresTextEnum {}
 extension PaymentStatus: PostgresTextEnum {}
+extension ClaimKind: PostgresTextEnum {}
+extension ClaimStatus: PostgresTextEnum {}
+extension ClaimResolution: PostgresTextEnum {}

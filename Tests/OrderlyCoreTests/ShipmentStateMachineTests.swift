@@ -15,7 +15,7 @@ import Testing
     }
 
     @Test func terminalStatusesAreTheOnesNothingLeaves() {
-        #expect(ShipmentStateMachine.terminal == [.delivered, .lost, .cancelled])
+        #expect(ShipmentStateMachine.terminal == [.delivered, .lost, .damaged, .returned, .cancelled])
     }
 
     @Test func everyStatusIsReachableFromPlanned() {

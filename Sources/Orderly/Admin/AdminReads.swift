@@ -133,6 +133,10 @@ public enum AdminReads {
         }
     }
 
+    public static func claims(order: Int64?, status: String?, limit: Int) -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { try AdminQueries.claims($0, order: order, status: status, limit: limit) }
+    }
+
     public static func pickList(_ id: Int64) -> DatabaseRead<[ReportRow]> {
         DatabaseRead { try AdminQueries.pickList($0, id: id) }
     }

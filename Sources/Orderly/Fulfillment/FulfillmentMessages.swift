@@ -44,15 +44,40 @@ enum FulfillmentMessages {
                     + "We are following it up.",
                 dedupeKey: "order_delayed:shipment:\(shipment.id)"
             )
-        case .lost:
+        case .lost, .damaged, .returnedToSender:
+            let what = event == .lost ? "lost" : event == .damaged ? "damaged" : "returned to us"
             return OutboxMessage(
                 kind: .orderDelayed,
                 recipient: email,
                 subject: "A problem with your parcel of order \(order.externalID)",
-                body: "The carrier reports parcel \(tracking) of order \(order.externalID) lost\(detail). "
-                    + "We will contact you about a replacement or a refund.",
-                dedupeKey: "order_lost:shipment:\(shipment.id)"
+                body: "The carrier reports parcel \(tracking) of order \(order.externalID) \(what)\(detail). "
+                    + "We will send the items again or refund them.",
+                dedupeKey: "order_\(event == .lost ? "lost" : event.rawValue):shipment:\(shipment.id)"
             )
         }
+    }
+
+    /// A claim on a parcel resolved: sent again, or refunded.
+    static func claimResolved(
+        claimID: Int64,
+        _ resolution: ClaimResolution,
+        order: OrderRecord,
+        shipment: ShipmentRecord,
+        refund: Money?,
+        email: String
+    ) -> OutboxMessage {
+        let tracking = shipment.trackingNumber ?? "(none)"
+        let body =
+            resolution == .reship
+            ? "We are sending the items of parcel \(tracking) of order \(order.externalID) again."
+            : "We are refunding the items of parcel \(tracking) of order \(order.externalID)"
+                + (refund.map { ": \($0.formatted) to your original payment method." } ?? ".")
+        return OutboxMessage(
+            kind: .orderUpdated,
+            recipient: email,
+            subject: "About your parcel of order \(order.externalID)",
+            body: body,
+            dedupeKey: "order_updated:claim:\(claimID)"
+        )
     }
 }

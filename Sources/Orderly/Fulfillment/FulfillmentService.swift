@@ -320,6 +320,11 @@ public struct FulfillmentService: Sendable {
         let tx = transaction.connection
         let (order, shipment) = try locked(tx, orderID: orderID, shipmentID: shipmentID)
         guard ShipmentStateMachine.next(from: shipment.status, on: .ship) != nil else { return }
+        // At a warehouse that hands parcels over by scan, the parcel leaves when the carrier takes it.
+        if shipment.awaitingHandover {
+            try tx.execute(store.markReady(shipmentID: shipmentID))
+            return
+        }
         let leaving = shipment.lines.filter { $0.packed > 0 }
         for line in leaving where !line.reservationActive || line.reservationQuantity != line.packed {
             throw OrderlyError(
@@ -385,20 +390,6 @@ public struct FulfillmentService: Sendable {
         }
         try tx.execute(store.carrierStatus(shipmentID: shipmentID, status: target))
         let detail = note.map { ": " + $0 } ?? ""
-        switch event {
-        case .delivered:
-            let others = try store.otherShipmentStatuses(tx, orderID: orderID, except: shipmentID)
-            let allShipped = order.lines.allSatisfy { $0.shipped + $0.cancelled == $0.quantity }
-            if allShipped, others.allSatisfy({ ShipmentStatus.settled.contains($0) }),
-                order.status == .shipped || order.status == .exception
-            {
-                try move(tx, order, .deliver, reason: "shipment \(shipmentID) delivered" + detail)
-            }
-        case .delayed, .lost:
-            if order.status == .shipped || order.status == .partiallyShipped {
-                try move(tx, order, .reportException, reason: "shipment \(shipmentID) \(event.rawValue)" + detail)
-            }
-        }
         if let email = order.email {
             try tx.execute(
                 orders.enqueueMessage(
@@ -407,6 +398,155 @@ public struct FulfillmentService: Sendable {
                 )
             )
         }
+        guard let kind = ClaimKind(event) else {
+            // Delivered: a delayed parcel's claim closes; the order moves once nothing else is amiss.
+            let (open, others) = try tx.pipeline(
+                store.openClaim(shipmentID: shipmentID),
+                store.parcelStatuses(orderID: orderID, except: shipmentID)
+            )
+            if let open { try tx.execute(store.resolveClaim(open, .delivered, units: 0, refundMinor: 0, note: note)) }
+            let otherClaims = try tx.run(store.otherOpenClaims(orderID: orderID, except: open ?? 0))
+            guard order.status == .shipped || order.status == .exception, otherClaims == 0 else { return }
+            let allShipped = order.lines.allSatisfy { $0.shipped + $0.cancelled == $0.quantity }
+            let settled = others.allSatisfy {
+                ShipmentStatus.settled.contains($0) || ShipmentStatus.failed.contains($0)
+            }
+            let reason = "shipment \(shipmentID) delivered" + detail
+            if allShipped, settled {
+                try move(tx, order, .deliver, reason: reason)
+            } else if order.status == .exception,
+                let event = ClaimResolution.delivered.orderEvent(
+                    lines: order.lines,
+                    otherParcels: others + [.delivered],
+                    otherOpenClaims: false
+                )
+            {
+                try move(tx, order, event, reason: reason)
+            }
+            return
+        }
+        // Something went wrong on the way: a claim, and the order in exception until it is resolved.
+        let claim = try tx.run(store.openClaim(orderID: orderID, shipmentID: shipmentID, kind: kind, note: note))
+        if order.status == .shipped || order.status == .partiallyShipped {
+            try move(tx, order, .reportException, reason: "shipment \(shipmentID) \(event.rawValue)" + detail)
+        }
+        // The channel's own resolution, if it has one (a delayed parcel may still arrive: it waits).
+        guard kind != .delayed,
+            let policy = try tx.run(ChannelStore.policy(order.channel)),
+            let resolution = policy.claimAction.resolution
+        else { return }
+        try resolve(tx, claimID: claim, resolution, note: "the channel's claim_action")
+    }
+
+    /// Resolves a claim (`CLAIM RESOLVE`, or the channel's `claim_action`) under its order's lock: the
+    /// parcel's units leave the shipped count and are sent again (a `reroute` job reserves them
+    /// through the normal path, from any warehouse that has them) or refunded (cancelled, the
+    /// released share refunded by a `refund_payment` job as far as the order collected it); the order
+    /// leaves `exception` for where what is left puts it once its last claim is resolved; the customer
+    /// is told. A claim resolved already is a conflict; nothing changes.
+    func resolve(_ tx: PostgresConnection, claimID: Int64, _ resolution: ClaimResolution, note: String?) throws {
+        guard resolution != .delivered else {
+            throw OrderlyError(.badArgument, "a claim is resolved by reship or refund (delivery closes it by itself)")
+        }
+        guard let orderID = try tx.run(store.claimOrder(claimID)) else {
+            throw OrderlyError(.notFound, "claim \(claimID) does not exist")
+        }
+        let (read, claimRead, balance, others, otherClaims) = try tx.pipeline(
+            orders.order(orderID, lock: true),
+            store.claim(claimID),
+            PaymentStore.balance(orderID: orderID),
+            store.parcelStatusesOfOthers(claimID: claimID),
+            store.otherOpenClaims(orderID: orderID, except: claimID)
+        )
+        guard let order = read, let claim = claimRead else {
+            throw OrderlyError(.notFound, "claim \(claimID) does not exist")
+        }
+        guard claim.status == .open else { throw OrderlyError(.conflict, "claim \(claimID) is resolved already") }
+        guard let shipment = try tx.run(store.shipment(claim.shipmentID)) else {
+            throw OrderlyError(.notFound, "shipment \(claim.shipmentID) does not exist")
+        }
+        var units: [Int64: Int64] = [:]
+        for line in shipment.lines where line.packed > 0 { units[line.orderLineID, default: 0] += line.packed }
+        let refunding = resolution == .refund
+        let after = order.lines.map { line -> OrderLineRecord in
+            var line = line
+            line.shipped -= units[line.id] ?? 0
+            if refunding { line.cancelled += units[line.id] ?? 0 }
+            return line
+        }
+        let cancelledMinor =
+            refunding
+            ? ParcelShare.cancelledShare(
+                total: order.totalMinor,
+                subtotal: order.subtotalMinor,
+                cancelledValue: after.reduce(0) { $0 + $1.unitPriceMinor * $1.cancelled },
+                shippedValue: after.reduce(0) { $0 + $1.unitPriceMinor * $1.shipped },
+                nothingOpen: after.allSatisfy { $0.quantity == $0.shipped + $0.cancelled },
+                anythingShipped: after.contains { $0.shipped > 0 }
+            ) : order.cancelledMinor
+        let collected = balance.map { $0.captured - $0.refunded - $0.refunding } ?? 0
+        let refund = max(0, min(cancelledMinor - order.cancelledMinor, collected - (order.totalMinor - cancelledMinor)))
+        let total = units.values.reduce(0, +)
+        var batch = PostgresBatch()
+        batch.add(
+            store.takeBack(
+                orderID: orderID,
+                shipmentID: shipment.id,
+                units: units.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                cancel: refunding,
+                cancelledMinor: cancelledMinor
+            )
+        )
+        batch.add(store.resolveClaim(claimID, resolution, units: total, refundMinor: refund, note: note))
+        if resolution == .reship {
+            batch.add(
+                JobQueue.enqueueStatement(
+                    NewJob(Jobs.Reroute.self, .init(orderID: orderID, shipmentID: shipment.id)),
+                    priorityOf: orderID
+                )
+            )
+        }
+        if refund > 0 {
+            batch.add(
+                JobQueue.enqueueStatement(
+                    Jobs.RefundPayment.self,
+                    .init(
+                        orderID: orderID,
+                        amountMinor: refund,
+                        key: "claim:\(claimID)",
+                        reason: "parcel \(shipment.id) \(claim.kind.rawValue)"
+                    )
+                )
+            )
+        }
+        if order.status == .exception,
+            let event = resolution.orderEvent(lines: after, otherParcels: others, otherOpenClaims: otherClaims > 0)
+        {
+            batch.add(
+                try moveStatement(
+                    order,
+                    event,
+                    reason: "claim \(claimID) on parcel \(shipment.id) (\(claim.kind.rawValue)): \(resolution.rawValue)"
+                        + (note.map { ": " + $0 } ?? "")
+                )
+            )
+        }
+        if let email = order.email {
+            batch.add(
+                orders.enqueueMessage(
+                    orderID: orderID,
+                    FulfillmentMessages.claimResolved(
+                        claimID: claimID,
+                        resolution,
+                        order: order,
+                        shipment: shipment,
+                        refund: refund > 0 ? Money(minorUnits: refund, currency: order.currency) : nil,
+                        email: email
+                    )
+                )
+            )
+        }
+        _ = try tx.pipeline(batch)
     }
 
     // MARK: Commands (their own transactions)
@@ -432,6 +572,45 @@ public struct FulfillmentService: Sendable {
             case false?: throw OrderlyError(.conflict, "put-back \(id) is done already")
             case true?: return try tx.finish(id, alongside: alongside)
             }
+        }
+    }
+
+    /// `SHIPMENT HANDOVER` (or the carrier's pickup scan): the carrier has the labelled parcel. If its
+    /// capture is done it ships now (`ship`); if not, the capture's `ship` job ships it. A parcel
+    /// shipped already changes nothing; one not labelled yet is a conflict.
+    @discardableResult
+    public func handover(_ shipmentID: Int64, alongside: CommitAlongside<String>? = nil) async throws -> String {
+        try await inTransaction { tx, service in
+            guard let orderID = try service.store.orderID(tx, shipmentID: shipmentID) else {
+                throw OrderlyError(.notFound, "shipment \(shipmentID) does not exist")
+            }
+            let (_, shipment) = try service.locked(tx, orderID: orderID, shipmentID: shipmentID)
+            if shipment.status == .labelled {
+                try tx.execute(service.store.handedOver(shipmentID: shipmentID))
+                if shipment.ready { try service.ship(Transaction(tx), orderID: orderID, shipmentID: shipmentID) }
+            } else if ShipmentStatus.beingPicked.contains(shipment.status) || shipment.status == .packed {
+                throw OrderlyError(
+                    .conflict,
+                    "shipment \(shipmentID) is \(shipment.status.rawValue): the carrier takes a labelled parcel"
+                )
+            } else if shipment.status == .cancelled {
+                throw OrderlyError(.conflict, "shipment \(shipmentID) is cancelled")
+            }
+            let status = try tx.run(service.store.shipmentStatus(shipmentID))
+            return try tx.finish(status, alongside: alongside)
+        }
+    }
+
+    /// `CLAIM RESOLVE`: its own transaction.
+    public func resolveClaim(
+        _ claimID: Int64,
+        _ resolution: ClaimResolution,
+        note: String?,
+        alongside: CommitAlongside<Int64>? = nil
+    ) async throws -> Int64 {
+        try await inTransaction { tx, service in
+            try service.resolve(tx, claimID: claimID, resolution, note: note)
+            return try tx.finish(claimID, alongside: alongside)
         }
     }
 

@@ -119,6 +119,7 @@ extension ChannelPolicy {
             ("payment_states", paymentStates != other.paymentStates),
             ("priority", priority != other.priority),
             ("promise_inbound", promiseInbound != other.promiseInbound),
+            ("claim_action", claimAction != other.claimAction),
         ].filter(\.1).map(\.0)
     }
 }

@@ -64,6 +64,7 @@ extension AdminCall {
         settings.paymentStates = try c.text(optional: "payment_states").map(ChannelSettings.parsePaymentStates)
         settings.priority = try c.text(optional: "priority").flatMap(OrderPriority.init(rawValue:))
         settings.promiseInbound = try c.bool(optional: "promise_inbound")
+        settings.claimAction = try c.text(optional: "claim_action").flatMap(ClaimAction.init(rawValue:))
         return settings
     }
 }
@@ -82,6 +83,7 @@ extension AdminReplies {
             AdminField("payment_states", policy.paymentStates.map(\.rawValue).sorted().joined(separator: ",")),
             AdminField("priority", policy.priority.rawValue),
             AdminField("promise_inbound", policy.promiseInbound),
+            AdminField("claim_action", policy.claimAction.rawValue),
         ]
     }
 

@@ -18,12 +18,38 @@ extension AdminCommandRegistry {
         call("SHIPMENT DELIVER") { call in
             try await call.reportCarrierEvent(.delivered)
         }
+        call("SHIPMENT HANDOVER") { call in
+            let id = try call.command.int(required: "id")
+            let reply: @Sendable (String) -> AdminReply = { .ok(AdminField("id", id), AdminField("status", $0)) }
+            return reply(try await call.fulfillment.handover(id, alongside: call.storing(reply)))
+        }
         call("SHIPMENT EXCEPTION") { call in
             let kind = try call.command.text(required: "kind")
             guard let event = CarrierEvent(rawValue: kind), event != .delivered else {
                 throw AdminError(.internal, "SHIPMENT EXCEPTION: the table allows a kind '\(kind)' it cannot report")
             }
             return try await call.reportCarrierEvent(event)
+        }
+        read("CLAIM LIST") { c throws(AdminError) in
+            let (order, status, limit) = (
+                try c.int(optional: "order"), try c.text(optional: "status"), Int(try c.int(optional: "limit") ?? 100)
+            )
+            return AdminReads.claims(order: order, status: status, limit: limit).map(AdminReplies.rows)
+        }
+        call("CLAIM RESOLVE") { call in
+            let c = call.command
+            let (id, action, note) = (
+                try c.int(required: "id"), try c.text(required: "action"), try c.text(optional: "note")
+            )
+            guard let resolution = ClaimResolution(rawValue: action), resolution != .delivered else {
+                throw AdminError(.internal, "CLAIM RESOLVE: the table allows an action '\(action)' it cannot take")
+            }
+            let reply: @Sendable (Int64) -> AdminReply = {
+                .ok(AdminField("id", $0), AdminField("status", "resolved"), AdminField("resolution", action))
+            }
+            return reply(
+                try await call.fulfillment.resolveClaim(id, resolution, note: note, alongside: call.storing(reply))
+            )
         }
         read("PICKLIST LIST") { c throws(AdminError) in
             let (warehouse, status, limit) = (

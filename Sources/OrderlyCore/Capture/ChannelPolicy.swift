@@ -71,6 +71,8 @@ public struct ChannelPolicy: Hashable, Sendable {
     /// A short order this channel would reject is accepted as a backorder when what it lacks is
     /// expected (`STOCK EXPECT`) beyond what orders ahead of it wait for.
     public var promiseInbound: Bool
+    /// What a claim on one of its parcels (lost, damaged, returned to sender) does by itself.
+    public var claimAction: ClaimAction
 
     /// What a channel's `payment_states` may name.
     public static let capturablePaymentStates: Set<PaymentStatus> = [.pending, .authorized, .captured, .failed]
@@ -86,7 +88,8 @@ public struct ChannelPolicy: Hashable, Sendable {
         holdLimits: HoldLimits = HoldLimits(),
         paymentStates: Set<PaymentStatus> = ChannelPolicy.capturablePaymentStates,
         priority: OrderPriority = .normal,
-        promiseInbound: Bool = false
+        promiseInbound: Bool = false,
+        claimAction: ClaimAction = .none
     ) {
         self.channel = channel
         self.kind = kind
@@ -99,6 +102,7 @@ public struct ChannelPolicy: Hashable, Sendable {
         self.paymentStates = paymentStates
         self.priority = priority
         self.promiseInbound = promiseInbound
+        self.claimAction = claimAction
     }
 
     /// May an order be captured on this channel with this payment verdict? BAD_ARG saying why not.
@@ -133,6 +137,7 @@ public struct ChannelSettings: Hashable, Sendable {
     public var paymentStates: Set<PaymentStatus>?
     public var priority: OrderPriority?
     public var promiseInbound: Bool?
+    public var claimAction: ClaimAction?
 
     public init() {}
 
@@ -140,7 +145,7 @@ public struct ChannelSettings: Hashable, Sendable {
     public var changesNothing: Bool {
         active == nil && routing == nil && onShortage == nil && unpaidReservationSeconds == nil && carrierRule == nil
             && highValueMinor == nil && riskScoreLimit == nil && paymentStates == nil && priority == nil
-            && promiseInbound == nil
+            && promiseInbound == nil && claimAction == nil
     }
 
     /// `pending,authorized,…` as `CHANNEL SET payment_states=` gives it.
@@ -172,6 +177,7 @@ public struct ChannelSettings: Hashable, Sendable {
         if let paymentStates { changed.paymentStates = paymentStates }
         if let priority { changed.priority = priority }
         if let promiseInbound { changed.promiseInbound = promiseInbound }
+        if let claimAction { changed.claimAction = claimAction }
         return changed
     }
 }

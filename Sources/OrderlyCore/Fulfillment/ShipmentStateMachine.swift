@@ -11,7 +11,12 @@ public enum ShipmentStatus: String, CaseIterable, Sendable, Hashable {
     case delivered
     case delayed
     case lost
+    /// Damaged in transit (a carrier exception).
+    case damaged
+    /// Returned to the sender by the carrier.
+    case returned
     /// Every unit was short at packing: nothing left the warehouse.
+
     case cancelled
 
     /// Not yet packed: its order cannot be packed while one of these is open.
@@ -21,6 +26,10 @@ public enum ShipmentStatus: String, CaseIterable, Sendable, Hashable {
     /// Nothing more will happen to it on its way to the customer (an order is delivered once every
     /// shipment is one of these).
     public static let settled: Set<ShipmentStatus> = [.delivered, .cancelled]
+    /// On its way: the carrier has it and has not delivered it.
+    public static let inTransit: Set<ShipmentStatus> = [.shipped, .delayed]
+    /// What went wrong on its way: a claim is opened on it.
+    public static let failed: Set<ShipmentStatus> = [.lost, .damaged, .returned]
 }
 
 /// What happens to a shipment.
@@ -36,6 +45,8 @@ public enum ShipmentEvent: String, CaseIterable, Sendable, Hashable {
     case deliver
     case delay
     case lose
+    case damage
+    case returnToSender = "return_to_sender"
 }
 
 /// What a carrier (or an admin on its behalf) reports about a shipped parcel.
@@ -43,6 +54,8 @@ public enum CarrierEvent: String, Sendable, CaseIterable, Codable {
     case delivered
     case delayed
     case lost
+    case damaged
+    case returnedToSender = "returned_to_sender"
 
     /// The status it leaves a shipment in.
     public var status: ShipmentStatus {
@@ -50,6 +63,8 @@ public enum CarrierEvent: String, Sendable, CaseIterable, Codable {
         case .delivered: .delivered
         case .delayed: .delayed
         case .lost: .lost
+        case .damaged: .damaged
+        case .returnedToSender: .returned
         }
     }
 
@@ -59,6 +74,8 @@ public enum CarrierEvent: String, Sendable, CaseIterable, Codable {
         case .delivered: .deliver
         case .delayed: .delay
         case .lost: .lose
+        case .damaged: .damage
+        case .returnedToSender: .returnToSender
         }
     }
 }
@@ -77,6 +94,8 @@ public enum ShipmentStateMachine {
         .deliver: [.shipped: .delivered, .delayed: .delivered],
         .delay: [.shipped: .delayed],
         .lose: [.shipped: .lost, .delayed: .lost],
+        .damage: [.shipped: .damaged, .delayed: .damaged],
+        .returnToSender: [.shipped: .returned, .delayed: .returned],
     ]
 
     /// The status Orderly creates a shipment in (its units go straight onto pick lists).

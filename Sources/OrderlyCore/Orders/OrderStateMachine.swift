@@ -17,6 +17,13 @@ public enum OrderEvent: String, CaseIterable, Sendable, Hashable {
     /// The order edited before picking (`OrderEdit`): it starts over from `received` and is routed
     /// again for what changed; a held order stays held.
     case edit
+    /// A claim on a parcel that went wrong resolved (`ClaimResolution`): the order goes where what is
+    /// left puts it, back to fulfillment (a reship, or units still open), shipped (others on their
+    /// way), delivered (the others arrived) or cancelled (nothing else left).
+    case resolveOpen = "resolve_open"
+    case resolveShipped = "resolve_shipped"
+    case resolveDelivered = "resolve_delivered"
+    case resolveCancelled = "resolve_cancelled"
     /// Some units cancelled, the order otherwise where it was.
     case cancelUnits = "cancel_units"
     /// The backordered units cancelled: what is left is all reserved.
@@ -89,6 +96,10 @@ public enum OrderStateMachine {
         ],
         .cancelReserved: [.partiallyReserved: .backordered, .picking: .backordered, .packed: .backordered],
         .cancelPicking: [.picking: .packed],
+        .resolveOpen: [.exception: .partiallyShipped],
+        .resolveShipped: [.exception: .shipped],
+        .resolveDelivered: [.exception: .delivered],
+        .resolveCancelled: [.exception: .cancelled],
         .returnPartially: [.delivered: .partiallyReturned, .partiallyReturned: .partiallyReturned],
         .returnAll: [.delivered: .returned, .partiallyReturned: .returned],
     ]

@@ -220,6 +220,31 @@ public enum AdminQueries {
         return list + lines
     }
 
+    /// Claims on parcels that went wrong, newest first.
+    public static func claims(
+        _ connection: PostgresConnection,
+        order: Int64?,
+        status: String?,
+        limit: Int
+    ) throws
+        -> [ReportRow]
+    {
+        try rows(
+            connection.query(
+                """
+                SELECT c.id, c.order_id AS "order", c.shipment_id AS shipment, s.tracking_number AS tracking, c.kind,
+                       c.status, c.resolution, c.units, c.refund_minor, c.note, c.opened_by,
+                       to_char(c.opened_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS opened_at, c.resolved_by,
+                       to_char(c.resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS resolved_at
+                FROM claims c JOIN shipments s ON s.id = c.shipment_id
+                WHERE (\(same: order)::int8 IS NULL OR c.order_id = \(same: order))
+                  AND (\(same: status)::text IS NULL OR c.status = \(same: status))
+                ORDER BY c.id DESC LIMIT \(Int64(limit))
+                """ as PostgresStatement
+            )
+        )
+    }
+
     /// Put-back tasks, newest first: units cancelled after a picker or packer took them.
     public static func putBacks(
         _ connection: PostgresConnection,

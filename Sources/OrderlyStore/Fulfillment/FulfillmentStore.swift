@@ -28,6 +28,10 @@ public struct ShipmentRecord: Hashable, Sendable {
     public var carrierCode: String?
     public var service: String?
     public var weightGrams: Int64?
+    /// Its warehouse hands parcels over by scan and the carrier has not taken it yet.
+    public var awaitingHandover: Bool = false
+    /// Labelled and paid for: it may leave (set when it waits for the carrier).
+    public var ready: Bool = false
     public var lines: [ShipmentLineRecord]
 }
 
@@ -151,8 +155,8 @@ public struct FulfillmentStore: Sendable {
     static func shipmentStatement(_ id: Int64) -> PostgresStatement {
         """
         SELECT sh.id, sh.order_id, sh.warehouse_id, sh.status, sh.tracking_number, c.code, sh.service,
-               sh.weight_grams::int8
-        FROM shipments sh LEFT JOIN carriers c ON c.id = sh.carrier_id
+               sh.weight_grams::int8, w.handover = 'scan' AND sh.handed_over_at IS NULL, sh.ready_at IS NOT NULL
+        FROM shipments sh LEFT JOIN carriers c ON c.id = sh.carrier_id JOIN warehouses w ON w.id = sh.warehouse_id
         WHERE sh.id = \(id)
         FOR UPDATE OF sh
         """
@@ -194,6 +198,8 @@ public struct FulfillmentStore: Sendable {
             carrierCode: try row.decode(String?.self, at: 5),
             service: try row.decode(String?.self, at: 6),
             weightGrams: try row.decode(Int64?.self, at: 7),
+            awaitingHandover: try row.decode(Bool.self, at: 8),
+            ready: try row.decode(Bool.self, at: 9),
             lines: try lines.map { line in
                 ShipmentLineRecord(
                     id: try line.decode(Int64.self, at: 0),
@@ -465,6 +471,21 @@ public struct FulfillmentStore: Sendable {
         keysSQL: "array_agg('ship:shipment:' || id)",
         prioritySQL: "min(orderly_order_job_priority(order_id))"
     )
+
+    // MARK: Handover
+
+    /// The parcel may leave (labelled, its capture done) but waits for the carrier to take it.
+    public func markReady(shipmentID: Int64) -> PostgresStatement {
+        "UPDATE shipments SET ready_at = coalesce(ready_at, now()), updated_at = now() WHERE id = \(shipmentID)"
+    }
+
+    /// The carrier took the parcel.
+    public func handedOver(shipmentID: Int64) -> PostgresStatement {
+        """
+        UPDATE shipments SET handed_over_at = coalesce(handed_over_at, now()), updated_at = now()
+        WHERE id = \(shipmentID)
+        """
+    }
 
     // MARK: Put-backs
 

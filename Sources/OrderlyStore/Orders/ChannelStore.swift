@@ -7,8 +7,8 @@ public import OrderlyCore
 public enum ChannelStore {
     static let columns = """
         name, kind, active, routing, on_shortage, unpaid_reservation_seconds, carrier_rule,
-        high_value_limits, risk_score_limit, payment_states, priority, promise_inbound, updated_by,
-        updated_at::text
+        high_value_limits, risk_score_limit, payment_states, priority, promise_inbound, claim_action,
+        updated_by, updated_at::text
         """
 
     /// The policy of `channel`; nil when there is no such channel.
@@ -78,12 +78,12 @@ public enum ChannelStore {
             ), saved AS (
                 INSERT INTO channel_policies AS p
                     (name, kind, active, routing, on_shortage, unpaid_reservation_seconds, carrier_rule,
-                     high_value_limits, risk_score_limit, payment_states, priority, promise_inbound, updated_by,
-                     updated_at)
+                     high_value_limits, risk_score_limit, payment_states, priority, promise_inbound, claim_action,
+                     updated_by, updated_at)
                 VALUES (\(policy.channel), \(policy.kind.rawValue), \(policy.active), \(policy.routing),
                         \(policy.onShortage.rawValue), \(unpaid)::int4, \(policy.carrierRule.rawValue), \(limits),
                         \(policy.holdLimits.riskScore)::int4, \(states)::text[], \(policy.priority.rawValue),
-                        \(policy.promiseInbound), \(actor),
+                        \(policy.promiseInbound), \(policy.claimAction.rawValue), \(actor),
                         now())
                 ON CONFLICT (name) DO UPDATE SET
                     kind = EXCLUDED.kind, active = EXCLUDED.active, routing = EXCLUDED.routing,
@@ -91,6 +91,7 @@ public enum ChannelStore {
                     carrier_rule = EXCLUDED.carrier_rule, high_value_limits = EXCLUDED.high_value_limits,
                     risk_score_limit = EXCLUDED.risk_score_limit, payment_states = EXCLUDED.payment_states,
                     priority = EXCLUDED.priority, promise_inbound = EXCLUDED.promise_inbound,
+                    claim_action = EXCLUDED.claim_action,
                     updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
                 WHERE \(!created)
                 RETURNING to_jsonb(p) - 'updated_by' - 'updated_at' AS policy
@@ -131,7 +132,8 @@ public enum ChannelStore {
                 ),
                 paymentStates: Set(states),
                 priority: try parse(OrderPriority.self, "priority"),
-                promiseInbound: try row.decode(Bool.self, "promise_inbound")
+                promiseInbound: try row.decode(Bool.self, "promise_inbound"),
+                claimAction: try parse(ClaimAction.self, "claim_action")
             ),
             updatedBy: try row.decode(String.self, "updated_by"),
             updatedAt: try row.decode(String.self, "updated_at")
