@@ -84,6 +84,26 @@ struct OrderChangeProtocolTests {
             #expect(try error("PUTBACK DONE \(task)").hasPrefix("ERR CONFLICT"))
             #expect(try error("PUTBACK DONE 999999").hasPrefix("ERR NOT_FOUND"))
             #expect(try ok("PUTBACK LIST order=\(order) status=open").count == 2)
+            // Once a parcel is being picked an edit is refused, naming it; bad edits and claims are refused.
+            #expect(try error("ORDER EDIT \(order) reason=x lines=CS0:1").hasPrefix("ERR ILLEGAL_TRANSITION"))
+            #expect(try error("ORDER EDIT \(order) reason=x lines=CS0:x").hasPrefix("ERR BAD_ARG lines: 'CS0:x'"))
+            #expect(try error("ORDER EDIT \(order) reason=x lat=1").hasPrefix("ERR BAD_ARG lat and lon"))
+            #expect(try error("CLAIM RESOLVE 999999 action=reship").hasPrefix("ERR NOT_FOUND"))
+            #expect(try error("CLAIM RESOLVE 1 action=keep").hasPrefix("ERR BAD_ARG"))
+            #expect(try ok("CLAIM LIST order=\(order)").count == 2)  // OK, END: no claims
+            #expect(try error("SHIPMENT HANDOVER 999999").hasPrefix("ERR NOT_FOUND"))
+            #expect(
+                try error("STOCK EXPECT warehouse=CW sku=CS0 qty=5 date=2026-02-30").hasPrefix(
+                    "ERR BAD_ARG date: '2026-02-30'"
+                )
+            )
+            #expect(
+                try error("STOCK EXPECT warehouse=CW sku=CS0 qty=5 date=2020-01-01").hasPrefix(
+                    "ERR BAD_ARG date 2020-01-01"
+                )
+            )
+            let expected = try ok("STOCK EXPECT warehouse=CW sku=CS0 qty=5 date=2099-01-31 reference=PO-7")[0]
+            #expect(value(expected, "expected") == "5" && value(expected, "reference") == "PO-7", "\(expected)")
             // The timeline has the cut with its reason.
             let timeline = try ok("ORDER TIMELINE \(order)")
             #expect(timeline.contains { $0.contains("cancel_units: picking -> picking") && $0.contains("one fewer") })

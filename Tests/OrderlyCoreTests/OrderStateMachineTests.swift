@@ -1,3 +1,4 @@
+import Foundation
 import OrderlyCore
 import Testing
 
@@ -61,5 +62,18 @@ struct OrderStateMachineTests {
                 == "an order that is on_hold cannot reserve (allowed: hold, release, cancel, edit, cancel_units, resume_picking, resume_packed, resume_partially_shipped)"
         )
         #expect(IllegalTransition(from: .cancelled, event: .ship).description.hasSuffix("(it is final)"))
+    }
+}
+
+/// docs/architecture.md's diagram is the table's.
+@Suite
+struct OrderStateDiagramTests {
+    @Test func theArchitectureDocumentShowsEveryMove() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("docs/architecture.md"), encoding: .utf8)
+        let start = try #require(text.range(of: "```mermaid\n"))
+        let end = try #require(text.range(of: "\n```", range: start.upperBound..<text.endIndex))
+        #expect(String(text[start.upperBound..<end.lowerBound]) == OrderStateMachine.diagram)
     }
 }

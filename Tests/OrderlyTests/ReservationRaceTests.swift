@@ -7,7 +7,7 @@ import OrderlyTestSupport
 import Synchronization
 import Testing
 
-/// Many tasks placing and cancelling orders on a few hot SKUs at once, against real PostgreSQL.
+/// Many tasks placing, cancelling and editing orders on a few hot SKUs at once, against real PostgreSQL.
 @Suite
 struct ReservationRaceTests {
     /// A small deterministic generator, so a failing run can be replayed from its printed seed.
@@ -54,7 +54,7 @@ struct ReservationRaceTests {
         // Every task also cancels orders, its own and other tasks' (whole or one unit of a line), while
         // they are placed and cancelled elsewhere: what each successful cut took is recorded.
         let known = Shared<[(id: Int64, skus: [String])]>([])
-        let cut = Shared<(units: [Int64: Int64], whole: Set<Int64>, refused: Int)>(([:], [], 0))
+        let cut = Shared<(units: [Int64: Int64], whole: Set<Int64>, refused: Int, edits: Int)>(([:], [], 0, 0))
         let skuCodes = f.skuCodes
         let placed = try await withThrowingTaskGroup(of: [Placed].self) { group in
             for task in 0..<32 {
@@ -75,12 +75,22 @@ struct ReservationRaceTests {
                             known.withLock { $0.append((outcome.orderID, skus.map { skuCodes[$0] })) }
                         }
                         let pick = Int.random(in: 0..<100, using: &random)
-                        guard pick < 50 else { continue }
+                        guard pick < 65 else { continue }
                         let which = Int.random(in: 0..<1_000_000, using: &random)
                         let target = known.withLock { $0.isEmpty ? nil : $0[which % $0.count] }
                         guard let target else { continue }
                         do {
-                            if pick < 20 {
+                            if pick >= 50 {
+                                // An edit: one line to 1-3 units (routed again for what it adds).
+                                let sku = target.skus[pick % target.skus.count]
+                                let units = Int64(1 + pick % 3)
+                                _ = try await f.orders.edit(
+                                    target.id,
+                                    OrderEdit(lines: [.init(sku: sku, quantity: units)]),
+                                    reason: "race edit"
+                                )
+                                cut.withLock { $0.edits += 1 }
+                            } else if pick < 20 {
                                 _ = try await f.orders.cancel(target.id, reason: "race test")
                                 cut.withLock { _ = $0.whole.insert(target.id) }
                             } else {
@@ -94,8 +104,12 @@ struct ReservationRaceTests {
                         } catch is IllegalTransition {
                             // Cancelled whole by another task first.
                             cut.withLock { $0.refused += 1 }
-                        } catch let error as OrderlyError where error.code == .conflict {
-                            // That line (or the order) had nothing left to cancel.
+                        } catch let error as OrderlyError
+                            where error.code == .conflict || error.code == .insufficientStock
+                            || error.message.hasPrefix("an edit cannot remove every unit")
+                        {
+                            // That line (or the order) had nothing left to cancel, a rejecting channel
+                            // could not fill the edit, or it would leave no unit (others cut the rest).
                             cut.withLock { $0.refused += 1 }
                         }
                     }
@@ -130,7 +144,7 @@ struct ReservationRaceTests {
         ).scalar(Int64.self)
         #expect(lineReserved == reservedTotal, "seed \(seed)")
         // Each order's cancelled units are what the cuts that succeeded took; a whole cancel, all of it.
-        let (units, whole, refused) = cut.withLock { ($0.units, $0.whole, $0.refused) }
+        let (units, whole, refused, edits) = cut.withLock { ($0.units, $0.whole, $0.refused, $0.edits) }
         let lines = try await pool.query(
             """
             SELECT o.id, o.status, sum(l.quantity_cancelled)::int8, sum(l.quantity)::int8, sum(l.quantity_reserved)::int8
@@ -155,7 +169,7 @@ struct ReservationRaceTests {
         print(
             "reservation race: \(accepted.count) accepted, \(promised) units reserved of 34 at the end, "
                 + "\(placed.count - accepted.count) rejected, \(whole.count) cancelled whole, "
-                + "\(units.values.reduce(0, +)) units cut one by one, \(refused) cuts refused"
+                + "\(units.values.reduce(0, +)) units cut one by one, \(edits) edits, \(refused) refused"
         )
     }
 }

@@ -55,118 +55,119 @@ struct EditRun {
     static let editable: Set<OrderStatus> = [.received, .onHold, .backordered, .partiallyReserved, .reserved]
 
     func run(_ connection: PostgresConnection, alongside: CommitAlongside<OrderOutcome>?) throws -> OrderOutcome {
-        // 1. Unlocked: the order, its parcels if any, its reservations.
-        let (read, parcels, reservations) = try connection.pipeline(
-            store.order(orderID, lock: false),
-            store.liveParcels(orderID: orderID),
-            store.activeReservations(orderID: orderID)
-        )
-        guard let seen = read else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
-        try Self.checkEditable(seen, parcels: parcels)
-        let edited = try change.apply(to: seen)
-        let codes = edited.lines.map(\.sku)
-        let (snapshot, stored) = try connection.pipeline(
-            RoutingSnapshot.query(
-                skuCodes: codes,
-                country: edited.shipTo.country,
-                ahead: BackorderQueue.ahead(of: orderID, skuCodes: codes)
-            ),
-            ChannelStore.policy(seen.channel)
-        )
-        let channel = try OrderService.channel(stored, named: seen.channel)
-        let strategy = try routing.strategy(named: channel.routing)
-        let validated = try policy.validator.validate(edited.asNew, catalog: snapshot.catalog)
-        if let level = edited.serviceLevel, level != seen.serviceLevel,
-            !snapshot.rates.contains(where: { $0.service == level })
-        {
-            throw OrderlyError(.badArgument, "service_level: no '\(level)' rate to \(edited.shipTo.country)")
-        }
-        let money = try Totals(seen, edited: edited, subtotal: validated.subtotalMinor)
-
-        // What the edit gives back: every reservation when routed again, else what a lower quantity frees.
-        let before = Dictionary(seen.lines.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        var releases: [UnitCancellation.ReservationCut] = []
-        var kept: [Int64: Int64] = [:]  // line id → reserved units it keeps
-        for line in edited.lines {
-            guard let id = line.lineID, let stored = before[id] else { continue }
-            let keep = edited.reroutesAll ? 0 : min(stored.reserved, line.quantity - stored.cancelled)
-            kept[id] = keep
-            var free = stored.reserved - keep
-            for r in reservations.filter({ $0.orderLineID == id }).sorted(by: { $0.reservationID > $1.reservationID })
-            where free > 0 {
-                let units = min(free, r.quantity)
-                free -= units
-                releases.append(
-                    .init(
-                        reservationID: r.reservationID,
-                        orderLineID: id,
-                        warehouseID: r.warehouseID,
-                        skuID: r.skuID,
-                        units: units
-                    )
-                )
-            }
-        }
-
-        // The hold rules on the edited order, and whether the payment still covers it.
-        var findings = policy.holds.evaluate(
-            HoldContext(
-                channel: seen.channel,
-                total: Money(minorUnits: money.total, currency: seen.currency),
-                shipTo: edited.shipTo,
-                billingCountry: seen.billingCountry,
-                email: seen.email,
-                riskScore: seen.riskScore,
-                reviewRequested: seen.reviewRequested,
-                paymentStatus: seen.paymentStatus,
-                reservesUnpaid: channel.unpaidReservationSeconds != nil,
-                limits: channel.holdLimits
-            )
-        )
-
-        // The open units routed over the snapshot, with what the edit releases available to it.
-        var available = snapshot.available
-        for cut in releases { available[cut.warehouseID, default: [:]][cut.skuID, default: 0] += cut.units }
-        var routedSnapshot = snapshot
-        routedSnapshot.available = available
-        let skuIDs = snapshot.catalog.mapValues(\.id)
-        let weights = snapshot.catalog.mapValues(\.weightGrams)
-        func wanted(_ ids: [String: Int64]) -> [WantedLine] {
-            edited.lines.map { line in
-                let cancelled = line.lineID.flatMap { before[$0]?.cancelled } ?? 0
-                let open = line.quantity - cancelled - (line.lineID.flatMap { kept[$0] } ?? 0)
-                return WantedLine(
-                    lineID: ids[line.sku] ?? line.lineID ?? 0,
-                    skuID: skuIDs[line.sku] ?? 0,
-                    open: max(open, 0),
-                    weight: weights[line.sku] ?? 1
-                )
-            }
-        }
-        let destination = RoutingDestination(
-            country: edited.shipTo.country,
-            zone: edited.shipTo.region,
-            location: edited.shipTo.location
-        )
-        let routed = RoutedReservation(
-            wanted: wanted([:]),
-            destination: destination,
-            snapshot: routedSnapshot,
-            serviceLevel: edited.serviceLevel,
-            strategy: strategy
-        )
-        let lockRows = routed.rows + releases.map { ($0.warehouseID, $0.skuID) }
-
-        // 2. The transaction: locks, then the edit, then the routing's writes with COMMIT.
-        return try connection.transaction { tx in
-            let (current, locked, queued, balance, edits) = try tx.pipeline(
+        // The order is locked first and held through the edit, so nothing else changes it meanwhile
+        // (an edit is rare; a cancel or reservation of the same order waits for it).
+        try connection.transaction { tx in
+            let (read, parcels, reservations) = try tx.pipeline(
                 store.order(orderID, lock: true),
+                store.liveParcels(orderID: orderID),
+                store.activeReservations(orderID: orderID)
+            )
+            guard let seen = read else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
+            try Self.checkEditable(seen, parcels: parcels)
+            let edited = try change.apply(to: seen)
+            let codes = edited.lines.map(\.sku)
+            let (snapshot, stored) = try tx.pipeline(
+                RoutingSnapshot.query(
+                    skuCodes: codes,
+                    country: edited.shipTo.country,
+                    ahead: BackorderQueue.ahead(of: orderID, skuCodes: codes)
+                ),
+                ChannelStore.policy(seen.channel)
+            )
+            let channel = try OrderService.channel(stored, named: seen.channel)
+            let strategy = try routing.strategy(named: channel.routing)
+            let validated = try policy.validator.validate(edited.asNew, catalog: snapshot.catalog)
+            if let level = edited.serviceLevel, level != seen.serviceLevel,
+                !snapshot.rates.contains(where: { $0.service == level })
+            {
+                throw OrderlyError(.badArgument, "service_level: no '\(level)' rate to \(edited.shipTo.country)")
+            }
+            let money = try Totals(seen, edited: edited, subtotal: validated.subtotalMinor)
+
+            // What the edit gives back: every reservation when routed again, else what a lower quantity frees.
+            let before = Dictionary(seen.lines.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            var releases: [UnitCancellation.ReservationCut] = []
+            var kept: [Int64: Int64] = [:]  // line id → reserved units it keeps
+            for line in edited.lines {
+                guard let id = line.lineID, let stored = before[id] else { continue }
+                let keep = edited.reroutesAll ? 0 : min(stored.reserved, line.quantity - stored.cancelled)
+                kept[id] = keep
+                var free = stored.reserved - keep
+                for r in reservations.filter({ $0.orderLineID == id }).sorted(by: {
+                    $0.reservationID > $1.reservationID
+                })
+                where free > 0 {
+                    let units = min(free, r.quantity)
+                    free -= units
+                    releases.append(
+                        .init(
+                            reservationID: r.reservationID,
+                            orderLineID: id,
+                            warehouseID: r.warehouseID,
+                            skuID: r.skuID,
+                            units: units
+                        )
+                    )
+                }
+            }
+
+            // The hold rules on the edited order, and whether the payment still covers it.
+            var findings = policy.holds.evaluate(
+                HoldContext(
+                    channel: seen.channel,
+                    total: Money(minorUnits: money.total, currency: seen.currency),
+                    shipTo: edited.shipTo,
+                    billingCountry: seen.billingCountry,
+                    email: seen.email,
+                    riskScore: seen.riskScore,
+                    reviewRequested: seen.reviewRequested,
+                    paymentStatus: seen.paymentStatus,
+                    reservesUnpaid: channel.unpaidReservationSeconds != nil,
+                    limits: channel.holdLimits
+                )
+            )
+
+            // The open units routed over the snapshot, with what the edit releases available to it.
+            var available = snapshot.available
+            for cut in releases { available[cut.warehouseID, default: [:]][cut.skuID, default: 0] += cut.units }
+            var routedSnapshot = snapshot
+            routedSnapshot.available = available
+            let skuIDs = snapshot.catalog.mapValues(\.id)
+            let weights = snapshot.catalog.mapValues(\.weightGrams)
+            func wanted(_ ids: [String: Int64]) -> [WantedLine] {
+                edited.lines.map { line in
+                    let cancelled = line.lineID.flatMap { before[$0]?.cancelled } ?? 0
+                    let open = line.quantity - cancelled - (line.lineID.flatMap { kept[$0] } ?? 0)
+                    return WantedLine(
+                        lineID: ids[line.sku] ?? line.lineID ?? 0,
+                        skuID: skuIDs[line.sku] ?? 0,
+                        open: max(open, 0),
+                        weight: weights[line.sku] ?? 1
+                    )
+                }
+            }
+            let destination = RoutingDestination(
+                country: edited.shipTo.country,
+                zone: edited.shipTo.region,
+                location: edited.shipTo.location
+            )
+            let routed = RoutedReservation(
+                wanted: wanted([:]),
+                destination: destination,
+                snapshot: routedSnapshot,
+                serviceLevel: edited.serviceLevel,
+                strategy: strategy
+            )
+            let lockRows = routed.rows + releases.map { ($0.warehouseID, $0.skuID) }
+
+            // Then the rows it routes or releases, the edit, and the routing's writes with COMMIT.
+            let (locked, queued, balance, edits) = try tx.pipeline(
                 store.lockStock(Array(Set(lockRows.map { Row($0.0, $0.1) })).map { ($0.warehouse, $0.sku) }),
                 BackorderQueue.query(BackorderQueue.ahead(of: orderID, skuCodes: codes)),
                 PaymentStore.balance(orderID: orderID),
                 store.eventCount(orderID: orderID, event: OrderEvent.edit.rawValue)
             )
-            guard current == seen else { throw StalePlan() }
             // The locked rows as they will be once the edit's releases are written.
             let adjusted = locked.map { row -> LockedStock in
                 var row = row

@@ -149,6 +149,25 @@ public enum OrderStateMachine {
         return seen
     }
 
+    /// The table as a Mermaid state diagram (docs/architecture.md carries it; a test keeps the two
+    /// the same): one arrow per (from, to), labelled with every event that makes that move.
+    public static var diagram: String {
+        var lines = ["stateDiagram-v2", "    [*] --> \(initial.rawValue): \(captureEvent)"]
+        for from in OrderStatus.allCases {
+            for to in OrderStatus.allCases {
+                let events = OrderEvent.allCases.filter { moves[$0]?[from] == to }
+                guard !events.isEmpty else { continue }
+                lines.append(
+                    "    \(from.rawValue) --> \(to.rawValue): \(events.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+        }
+        for status in OrderStatus.allCases where terminal.contains(status) {
+            lines.append("    \(status.rawValue) --> [*]")
+        }
+        return lines.joined(separator: "\n")
+    }
+
     /// Replays recorded moves from the initial status; returns the status they lead to, or the first
     /// move that the table does not allow or that does not start where the previous one ended.
     public static func replay(

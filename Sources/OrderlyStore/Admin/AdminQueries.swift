@@ -293,7 +293,9 @@ public enum AdminQueries {
                 LEFT JOIN carriers c ON c.id = s.carrier_id
                 CROSS JOIN LATERAL (VALUES ('created', s.created_at), ('packed', s.packed_at),
                                            ('shipped', s.shipped_at), ('delivered', s.delivered_at),
-                                           (s.status, CASE WHEN s.status IN ('delayed', 'lost', 'cancelled')
+                                           ('handed over', s.handed_over_at),
+                                           (s.status, CASE WHEN s.status IN ('delayed', 'lost', 'damaged', 'returned',
+                                                                             'cancelled')
                                                            THEN s.updated_at END)) AS m(what, at)
                 WHERE s.order_id = \(same: orderID) AND m.at IS NOT NULL
                 UNION ALL
@@ -305,6 +307,18 @@ public enum AdminQueries {
                 SELECT created_at, 'notification', 4, id, kind || ' to ' || recipient, status
                        || coalesce(' at ' || to_char(sent_at AT TIME ZONE 'UTC', 'HH24:MI:SS'), '')
                 FROM notifications WHERE order_id = \(same: orderID)
+                UNION ALL
+                SELECT m.at, 'claim', 5, c.id, 'claim ' || c.id || ' on shipment ' || c.shipment_id || ' ' || m.what,
+                       CASE m.what WHEN 'opened' THEN c.kind || ' (' || c.opened_by || ')'
+                            ELSE c.resolution || ': ' || c.units || ' units' || coalesce(', refund ' || nullif(c.refund_minor, 0), '')
+                                 || coalesce(' — ' || c.note, '') || ' (' || c.resolved_by || ')' END
+                FROM claims c CROSS JOIN LATERAL (VALUES ('opened', c.opened_at), ('resolved', c.resolved_at)) AS m(what, at)
+                WHERE c.order_id = \(same: orderID) AND m.at IS NOT NULL
+                UNION ALL
+                SELECT b.created_at, 'put_back', 6, b.id,
+                       'put back ' || b.quantity || ' × ' || k.code || coalesce(' to ' || b.bin_location, ''),
+                       b.source || ', shipment ' || b.shipment_id || ', ' || b.status || coalesce(' by ' || b.done_by, '')
+                FROM put_backs b JOIN skus k ON k.id = b.sku_id WHERE b.order_id = \(same: orderID)
             ) t
             ORDER BY t.at, t.rank, t.id
             """,
