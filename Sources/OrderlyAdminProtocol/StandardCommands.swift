@@ -429,6 +429,76 @@ extension CommandTable {
             ]
         ),
         CommandSpec(
+            "RETURN",
+            "OPEN",
+            role: .operator,
+            mutating: true,
+            "opens a return of shipped units within the channel's window, with a return label",
+            [
+                .required("order", .id, "order id"),
+                .required("lines", .text(maximumLength: 4000), "SKU:QTY[,...]"),
+                .required(
+                    "reason",
+                    .oneOf([
+                        "damaged", "defective", "wrong_item", "not_as_described", "no_longer_needed", "size_fit",
+                        "other",
+                    ]),
+                    "why"
+                ),
+                .optional("note", .text(maximumLength: 500), "the customer's words"),
+                .optional("warehouse", .reference, "where it goes back (default: where it left from)"),
+            ]
+        ),
+        CommandSpec(
+            "RETURN",
+            "RECEIVE",
+            role: .operator,
+            mutating: true,
+            "a return's parcel arrived at a warehouse",
+            [.required("id", .id, positional: true, "return id"), .required("warehouse", .reference, "id or code")]
+        ),
+        CommandSpec(
+            "RETURN",
+            "INSPECT",
+            role: .operator,
+            mutating: true,
+            "each unit's condition: sellable units restocked, damaged and defective scrapped, missing ones dropped",
+            [
+                .required("id", .id, positional: true, "return id"),
+                .required(
+                    "lines",
+                    .text(maximumLength: 4000),
+                    "SKU:QTY:CONDITION[,...] (sellable, damaged, defective, missing)"
+                ),
+            ]
+        ),
+        CommandSpec(
+            "RETURN",
+            "REFUND",
+            role: .operator,
+            mutating: true,
+            "refunds an inspected return: its goods' share less the restocking fee",
+            [.required("id", .id, positional: true, "return id")]
+        ),
+        CommandSpec(
+            "RETURN",
+            "LIST",
+            role: .readonly,
+            "returns, newest first",
+            [
+                .optional("order", .id, "one order's returns"),
+                .optional("status", .oneOf(["open", "received", "inspected", "refunded", "cancelled"]), "status"),
+                .optional("limit", .int(1...1000), "rows (default 100)"),
+            ]
+        ),
+        CommandSpec(
+            "RETURN",
+            "SHOW",
+            role: .readonly,
+            "a return, its lines and its inspections",
+            [.required("id", .id, positional: true, "return id")]
+        ),
+        CommandSpec(
             "PUTBACK",
             "LIST",
             role: .readonly,
@@ -553,6 +623,9 @@ extension CommandTable {
                     .oneOf(["none", "reship", "refund"]),
                     "what a lost, damaged or returned parcel's claim does by itself"
                 ),
+                .optional("return_window_days", .int(0...3650), "days after delivery a return may be opened"),
+                .optional("restocking_fee_percent", .int(0...100), "kept of a return's refunded goods"),
+                .optional("refund_shipping", .bool, "a return's refund includes the goods' share of shipping"),
             ]
         ),
         CommandSpec(

@@ -38,6 +38,7 @@ struct AdminCommandRegistry: Sendable {
         registry.registerPaymentCommands()
         registry.registerChannelCommands()
         registry.registerFulfillmentCommands()
+        registry.registerReturnCommands()
         registry.registerOperationsCommands()
         return registry
     }()

@@ -200,6 +200,10 @@ struct AdminCall: Sendable {
 
     var inventory: InventoryService { InventoryService(database: executor.database, actor: actor) }
 
+    var returns: ReturnService {
+        ReturnService(database: executor.database, actor: actor, components: executor.components)
+    }
+
     var payments: PaymentService {
         PaymentService(database: executor.database, actor: actor, components: executor.components)
     }

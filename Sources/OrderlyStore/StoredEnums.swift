@@ -16,3 +16,6 @@ extension PaymentStatus: PostgresTextEnum {}
 extension ClaimKind: PostgresTextEnum {}
 extension ClaimStatus: PostgresTextEnum {}
 extension ClaimResolution: PostgresTextEnum {}
+extension ReturnReason: PostgresTextEnum {}
+extension ReturnStatus: PostgresTextEnum {}
+extension ReturnCondition: PostgresTextEnum {}

@@ -137,6 +137,15 @@ public enum AdminReads {
         DatabaseRead { try AdminQueries.claims($0, order: order, status: status, limit: limit) }
     }
 
+    public static func returns(order: Int64?, status: String?, limit: Int) -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { try AdminQueries.returns($0, order: order, status: status, id: nil, limit: limit) }
+    }
+
+    /// A return, then its lines, then its inspections.
+    public static func returned(_ id: Int64) -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { try AdminQueries.returned($0, id: id) }
+    }
+
     public static func pickList(_ id: Int64) -> DatabaseRead<[ReportRow]> {
         DatabaseRead { try AdminQueries.pickList($0, id: id) }
     }

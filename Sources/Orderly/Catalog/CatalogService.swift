@@ -170,4 +170,10 @@ public struct CatalogService: Sendable {
             )
         }
     }
+
+    /// The id of a warehouse named by id or code (NOT_FOUND when there is none by that code).
+    public func warehouseID(_ reference: CatalogReference) async throws -> Int64 {
+        if case .id(let id) = reference { return id }
+        return try await database.pool.withConnection { try CatalogStore.warehouseID($0, reference) }
+    }
 }

@@ -120,6 +120,9 @@ extension ChannelPolicy {
             ("priority", priority != other.priority),
             ("promise_inbound", promiseInbound != other.promiseInbound),
             ("claim_action", claimAction != other.claimAction),
+            ("return_window_days", returnWindowDays != other.returnWindowDays),
+            ("restocking_fee_percent", restockingFeePercent != other.restockingFeePercent),
+            ("refund_shipping", refundShipping != other.refundShipping),
         ].filter(\.1).map(\.0)
     }
 }

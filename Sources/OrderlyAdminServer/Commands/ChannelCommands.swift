@@ -65,6 +65,9 @@ extension AdminCall {
         settings.priority = try c.text(optional: "priority").flatMap(OrderPriority.init(rawValue:))
         settings.promiseInbound = try c.bool(optional: "promise_inbound")
         settings.claimAction = try c.text(optional: "claim_action").flatMap(ClaimAction.init(rawValue:))
+        settings.returnWindowDays = try c.int(optional: "return_window_days").map { Int($0) }
+        settings.restockingFeePercent = try c.int(optional: "restocking_fee_percent").map { Int($0) }
+        settings.refundShipping = try c.bool(optional: "refund_shipping")
         return settings
     }
 }
@@ -84,6 +87,9 @@ extension AdminReplies {
             AdminField("priority", policy.priority.rawValue),
             AdminField("promise_inbound", policy.promiseInbound),
             AdminField("claim_action", policy.claimAction.rawValue),
+            AdminField("return_window_days", Int64(policy.returnWindowDays)),
+            AdminField("restocking_fee_percent", Int64(policy.restockingFeePercent)),
+            AdminField("refund_shipping", policy.refundShipping),
         ]
     }
 

@@ -73,6 +73,12 @@ public struct ChannelPolicy: Hashable, Sendable {
     public var promiseInbound: Bool
     /// What a claim on one of its parcels (lost, damaged, returned to sender) does by itself.
     public var claimAction: ClaimAction
+    /// Days after delivery (or shipment, while not delivered) a return may be opened.
+    public var returnWindowDays: Int
+    /// Kept of a refunded return's goods, in percent.
+    public var restockingFeePercent: Int
+    /// Whether a return's refund includes the goods' share of shipping.
+    public var refundShipping: Bool
 
     /// What a channel's `payment_states` may name.
     public static let capturablePaymentStates: Set<PaymentStatus> = [.pending, .authorized, .captured, .failed]
@@ -89,7 +95,10 @@ public struct ChannelPolicy: Hashable, Sendable {
         paymentStates: Set<PaymentStatus> = ChannelPolicy.capturablePaymentStates,
         priority: OrderPriority = .normal,
         promiseInbound: Bool = false,
-        claimAction: ClaimAction = .none
+        claimAction: ClaimAction = .none,
+        returnWindowDays: Int = 30,
+        restockingFeePercent: Int = 0,
+        refundShipping: Bool = false
     ) {
         self.channel = channel
         self.kind = kind
@@ -103,6 +112,9 @@ public struct ChannelPolicy: Hashable, Sendable {
         self.priority = priority
         self.promiseInbound = promiseInbound
         self.claimAction = claimAction
+        self.returnWindowDays = returnWindowDays
+        self.restockingFeePercent = restockingFeePercent
+        self.refundShipping = refundShipping
     }
 
     /// May an order be captured on this channel with this payment verdict? BAD_ARG saying why not.
@@ -138,6 +150,9 @@ public struct ChannelSettings: Hashable, Sendable {
     public var priority: OrderPriority?
     public var promiseInbound: Bool?
     public var claimAction: ClaimAction?
+    public var returnWindowDays: Int?
+    public var restockingFeePercent: Int?
+    public var refundShipping: Bool?
 
     public init() {}
 
@@ -145,7 +160,8 @@ public struct ChannelSettings: Hashable, Sendable {
     public var changesNothing: Bool {
         active == nil && routing == nil && onShortage == nil && unpaidReservationSeconds == nil && carrierRule == nil
             && highValueMinor == nil && riskScoreLimit == nil && paymentStates == nil && priority == nil
-            && promiseInbound == nil && claimAction == nil
+            && promiseInbound == nil && claimAction == nil && returnWindowDays == nil && restockingFeePercent == nil
+            && refundShipping == nil
     }
 
     /// `pending,authorized,…` as `CHANNEL SET payment_states=` gives it.
@@ -178,6 +194,9 @@ public struct ChannelSettings: Hashable, Sendable {
         if let priority { changed.priority = priority }
         if let promiseInbound { changed.promiseInbound = promiseInbound }
         if let claimAction { changed.claimAction = claimAction }
+        if let returnWindowDays { changed.returnWindowDays = returnWindowDays }
+        if let restockingFeePercent { changed.restockingFeePercent = restockingFeePercent }
+        if let refundShipping { changed.refundShipping = refundShipping }
         return changed
     }
 }

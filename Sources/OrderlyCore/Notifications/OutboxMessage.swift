@@ -26,6 +26,8 @@ public enum NotificationKind: String, CaseIterable, Sendable, Hashable {
     case promiseAtRisk = "promise_at_risk"
     /// Some units of the order were cancelled (or the order edited).
     case orderUpdated = "order_updated"
+    /// A return was opened (with its label's tracking number).
+    case returnOpened = "return_opened"
 }
 
 /// A customer notification for the outbox, written with its cause.

@@ -100,8 +100,12 @@ public enum OrderStateMachine {
         .resolveShipped: [.exception: .shipped],
         .resolveDelivered: [.exception: .delivered],
         .resolveCancelled: [.exception: .cancelled],
-        .returnPartially: [.delivered: .partiallyReturned, .partiallyReturned: .partiallyReturned],
-        .returnAll: [.delivered: .returned, .partiallyReturned: .returned],
+        // Units come back (a return inspected): from a shipped order too (the carrier's delivery scan
+        // may never have come).
+        .returnPartially: [
+            .shipped: .partiallyReturned, .delivered: .partiallyReturned, .partiallyReturned: .partiallyReturned,
+        ],
+        .returnAll: [.shipped: .returned, .delivered: .returned, .partiallyReturned: .returned],
     ]
 
     /// The status every order starts in.
@@ -218,6 +222,9 @@ public enum OrderFact: String, CaseIterable, Sendable, Hashable {
     case paymentVoided = "payment_voided"
     case paymentRefunded = "payment_refunded"
     case refundRequested = "refund_requested"
+    case returnOpened = "return_opened"
+    case returnReceived = "return_received"
+    case returnRefunded = "return_refunded"
 
     /// The fact a payment of this status records.
     public static func payment(_ status: PaymentStatus) -> OrderFact {

@@ -245,6 +245,53 @@ public enum AdminQueries {
         )
     }
 
+    /// Returns, newest first, with their money.
+    public static func returns(
+        _ connection: PostgresConnection,
+        order: Int64?,
+        status: String?,
+        id: Int64?,
+        limit: Int
+    ) throws -> [ReportRow] {
+        try rows(
+            connection.query(
+                """
+                SELECT r.id, r.rma_number AS rma, r.order_id AS "order", r.status, r.reason, r.note, w.code AS warehouse,
+                       r.tracking_number AS tracking, (SELECT sum(quantity) FROM return_lines WHERE return_id = r.id)::int8 AS units,
+                       r.refund_minor, r.restocking_fee_minor, r.opened_by,
+                       to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS opened_at
+                FROM returns r LEFT JOIN warehouses w ON w.id = r.warehouse_id
+                WHERE (\(same: order)::int8 IS NULL OR r.order_id = \(same: order))
+                  AND (\(same: status)::text IS NULL OR r.status = \(same: status))
+                  AND (\(same: id)::int8 IS NULL OR r.id = \(same: id))
+                ORDER BY r.id DESC LIMIT \(Int64(limit))
+                """ as PostgresStatement
+            )
+        )
+    }
+
+    /// A return, then a row per line, then a row per inspection.
+    public static func returned(_ connection: PostgresConnection, id: Int64) throws -> [ReportRow] {
+        let head = try returns(connection, order: nil, status: nil, id: id, limit: 1)
+        guard !head.isEmpty else { throw OrderlyError(.notFound, "return \(id) does not exist") }
+        let lines = try rows(
+            connection.query(
+                """
+                SELECT 'line' AS entry, k.code AS sku, rl.quantity AS qty, NULL::text AS condition,
+                       NULL::text AS disposition, l.unit_price_minor AS price
+                FROM return_lines rl JOIN skus k ON k.id = rl.sku_id JOIN order_lines l ON l.id = rl.order_line_id
+                WHERE rl.return_id = \(same: id)
+                UNION ALL
+                SELECT 'inspection', k.code, i.quantity, i.condition, i.disposition, NULL
+                FROM return_inspections i JOIN return_lines rl ON rl.id = i.return_line_id JOIN skus k ON k.id = rl.sku_id
+                WHERE i.return_id = \(same: id)
+                ORDER BY 1 DESC, 2
+                """ as PostgresStatement
+            )
+        )
+        return head + lines
+    }
+
     /// Put-back tasks, newest first: units cancelled after a picker or packer took them.
     public static func putBacks(
         _ connection: PostgresConnection,
@@ -319,6 +366,14 @@ public enum AdminQueries {
                        'put back ' || b.quantity || ' × ' || k.code || coalesce(' to ' || b.bin_location, ''),
                        b.source || ', shipment ' || b.shipment_id || ', ' || b.status || coalesce(' by ' || b.done_by, '')
                 FROM put_backs b JOIN skus k ON k.id = b.sku_id WHERE b.order_id = \(same: orderID)
+                UNION ALL
+                SELECT m.at, 'return', 7, r.id, 'return ' || r.rma_number || ' ' || m.what,
+                       CASE m.what WHEN 'opened' THEN r.reason || coalesce(', tracking ' || r.tracking_number, '')
+                                   WHEN 'refunded' THEN r.refund_minor || ' (fee ' || r.restocking_fee_minor || ')'
+                                   ELSE '' END
+                FROM returns r CROSS JOIN LATERAL (VALUES ('opened', r.created_at), ('received', r.received_at),
+                                                          ('inspected', r.inspected_at), ('refunded', r.refunded_at)) AS m(what, at)
+                WHERE r.order_id = \(same: orderID) AND m.at IS NOT NULL
             ) t
             ORDER BY t.at, t.rank, t.id
             """,

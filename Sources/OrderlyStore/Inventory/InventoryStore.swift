@@ -171,6 +171,27 @@ public struct InventoryStore: Sendable {
         )
     }
 
+    /// Locks a warehouse's rows of `skuIDs` in SKU order, creating the missing ones (a new row is
+    /// this transaction's until it commits).
+    public static func lockRows(warehouseID: Int64, skuIDs: [Int64]) -> PostgresStatement {
+        """
+        WITH created AS (
+            INSERT INTO inventory (warehouse_id, sku_id) SELECT \(same: warehouseID), unnest(\(same: skuIDs)::int8[])
+            ON CONFLICT DO NOTHING
+        )
+        SELECT sku_id FROM inventory WHERE warehouse_id = \(same: warehouseID) AND sku_id = ANY(\(same: skuIDs)::int8[])
+        ORDER BY sku_id FOR UPDATE
+        """
+    }
+
+    /// `retry_backorders` for the SKUs of the rows a statement's `x(sku_id)` selects (those orders
+    /// wait for): stock arriving in a statement (a return's restock) serves the backorder queue first.
+    static let enqueueRetrySQL = JobQueue.enqueueSQL(
+        Jobs.RetryBackorders.self,
+        argsSQL: "array_agg(jsonb_build_object('sku_id', x.sku_id) ORDER BY x.sku_id)",
+        keysSQL: "array_agg('retry_backorders:sku:' || x.sku_id ORDER BY x.sku_id)"
+    )
+
     /// A `low_stock` job for the worker, at most one pending per row (the jobs' unique key).
     func enqueueLowStock(_ connection: PostgresConnection, row: InventoryRow) throws {
         try JobQueue.enqueue(connection, Jobs.LowStock.self, .init(warehouseID: row.warehouseID, skuID: row.skuID))

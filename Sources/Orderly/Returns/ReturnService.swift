@@ -1,0 +1,344 @@
+import Foundation
+import LibPQ
+public import OrderlyCore
+import OrderlyStore
+
+/// Returns: opened for shipped units within the channel's window (a return label through the
+/// `Carrier` protocol), received at a warehouse, inspected unit by unit (restocked or scrapped, with
+/// their ledger rows; the backorder queue served first), refunded through the refund primitive.
+/// Every step is one transaction under the order's lock, an order event and a customer message.
+public struct ReturnService: Sendable {
+    public let database: OrderlyDatabase
+    public let actor: String
+    public let components: OrderlyComponents
+
+    public init(database: OrderlyDatabase, actor: String, components: OrderlyComponents = .standard) {
+        self.database = database
+        self.actor = actor
+        self.components = components
+    }
+
+    var store: ReturnStore { ReturnStore(actor: actor) }
+    var orders: OrderStore { OrderStore(actor: actor) }
+    /// Order events that move nothing (a return's steps).
+    var facts: PaymentStore { PaymentStore(actor: actor) }
+
+    /// What `open` did.
+    public struct Opened: Hashable, Sendable {
+        public var id: Int64
+        public var rma: String
+        public var trackingNumber: String?
+    }
+
+    /// Opens a return of `units` (SKU code → units) of an order's shipped units. Refused with nothing
+    /// changed: an order with nothing shipped, a SKU the order has no line of, more units than
+    /// shipped and not on returns already, a line whose window closed.
+    public func open(
+        orderID: Int64,
+        units: [String: Int64],
+        reason: ReturnReason,
+        note: String?,
+        warehouse: Int64? = nil,
+        alongside: CommitAlongside<Opened>? = nil
+    ) async throws -> Opened {
+        guard !units.isEmpty else { throw OrderlyError(.badArgument, "lines: name at least one SKU:QTY") }
+        if let note, note.count > 500 { throw OrderlyError(.badArgument, "note is longer than 500 characters") }
+        let (store, orders, facts, carriers) = (self.store, self.orders, self.facts, components.labelCarriers)
+        return try await transaction { tx in
+            guard let order = try tx.run(orders.order(orderID, lock: true)) else {
+                throw OrderlyError(.notFound, "order \(orderID) does not exist")
+            }
+            let channel = try OrderService.channel(tx.run(ChannelStore.policy(order.channel)), named: order.channel)
+            let lines = try tx.run(store.returnableLines(orderID: orderID, windowDays: channel.returnWindowDays))
+            guard lines.contains(where: { $0.shipped > 0 }) else {
+                throw OrderlyError(
+                    .conflict,
+                    "order \(orderID) has nothing shipped to return (it is \(order.status.rawValue))"
+                )
+            }
+            var taken: [(orderLineID: Int64, skuID: Int64, units: Int64)] = []
+            for (sku, count) in units.sorted(by: { $0.key < $1.key }) {
+                guard let line = lines.first(where: { $0.skuCode == sku }) else {
+                    throw OrderlyError(.badArgument, "lines: order \(orderID) has no line of SKU \(sku)")
+                }
+                guard count > 0 else { throw OrderlyError(.badArgument, "lines: \(sku): return at least 1 unit") }
+                let returnable = line.shipped - line.returned
+                guard count <= returnable else {
+                    throw OrderlyError(
+                        .conflict,
+                        "lines: \(sku): \(count) asked, \(returnable) can be returned (\(line.shipped) shipped, "
+                            + "\(line.returned) on returns already)"
+                    )
+                }
+                guard line.windowOpen else {
+                    throw OrderlyError(
+                        .conflict,
+                        "lines: \(sku): the return window closed on \(line.windowCloses ?? "-") "
+                            + "(\(channel.returnWindowDays) days after delivery)"
+                    )
+                }
+                taken.append((line.orderLineID, line.skuID, count))
+            }
+            let warehouseID = try warehouse ?? Self.require(lines.compactMap(\.warehouseID).first)
+            let label = try Self.label(
+                tx,
+                order: order,
+                warehouseID: warehouseID,
+                grams: taken.reduce(Int64(0)) { total, unit in
+                    total + unit.units * (order.lines.first { $0.id == unit.orderLineID }?.unitWeightGrams ?? 1)
+                },
+                carriers: carriers
+            )
+            let message = order.email.map { email in
+                OutboxMessage(
+                    kind: .returnOpened,
+                    recipient: email,
+                    subject: "Your return for order \(order.externalID)",
+                    body: "We opened a return of "
+                        + taken.map { unit in
+                            "\(unit.units) × \(lines.first { $0.orderLineID == unit.orderLineID }?.skuCode ?? "?")"
+                        }.joined(separator: ", ")
+                        + (label.map { "; send it with the label, tracking \($0.label.trackingNumber)" } ?? ""),
+                    dedupeKey: "return_opened:return:"
+                )
+            }
+            guard
+                let (id, rma) = try tx.run(
+                    store.open(
+                        orderID: orderID,
+                        reason: reason,
+                        note: note,
+                        warehouseID: warehouseID,
+                        lines: taken,
+                        label: label,
+                        message: message
+                    )
+                )
+            else { throw OrderlyError(.conflict, "return for order \(orderID) was not written") }
+            try tx.execute(facts.fact(orderID: orderID, .returnOpened, reason: "\(rma): \(reason.rawValue)"))
+            return try tx.finish(
+                Opened(id: id, rma: rma, trackingNumber: label?.label.trackingNumber),
+                alongside: alongside
+            )
+        }
+    }
+
+    /// The return's parcel arrived at `warehouse`: it may be inspected.
+    public func receive(
+        _ returnID: Int64,
+        warehouse: Int64,
+        alongside: CommitAlongside<String>? = nil
+    ) async throws
+        -> String
+    {
+        let (store, facts) = (self.store, self.facts)
+        return try await locked(returnID) { tx, order, record in
+            guard record.status == .open else {
+                throw OrderlyError(
+                    .conflict,
+                    "return \(returnID) is \(record.status.rawValue); only an open one is received"
+                )
+            }
+            let message = order.email.map { email in
+                OutboxMessage(
+                    kind: .returnReceived,
+                    recipient: email,
+                    subject: "We received your return \(record.rma)",
+                    body: "Your return \(record.rma) for order \(order.externalID) arrived; we are inspecting it.",
+                    dedupeKey: "return_received:return:\(returnID)"
+                )
+            }
+            try tx.execute(store.received(returnID, warehouseID: warehouse, message: message, orderID: order.id))
+            try tx.execute(facts.fact(orderID: order.id, .returnReceived, reason: record.rma))
+            return try tx.finish(ReturnStatus.received.rawValue, alongside: alongside)
+        }
+    }
+
+    /// Inspects a received return: `found` lists (SKU code, units, condition) and must account for
+    /// every unit of it. Sellable units are restocked at the receiving warehouse, damaged and
+    /// defective ones scrapped, missing ones leave the return; the order moves `return_partially` or
+    /// `return_all` for what came back.
+    public func inspect(
+        _ returnID: Int64,
+        found: [(sku: String, units: Int64, condition: ReturnCondition)],
+        alongside: CommitAlongside<String>? = nil
+    ) async throws -> String {
+        let (store, orders) = (self.store, self.orders)
+        return try await locked(returnID) { tx, order, record in
+            guard record.status == .received, let warehouseID = record.warehouseID else {
+                throw OrderlyError(
+                    .conflict,
+                    "return \(returnID) is \(record.status.rawValue); only a received one is inspected"
+                )
+            }
+            var rows:
+                [(returnLineID: Int64, orderLineID: Int64, skuID: Int64, units: Int64, condition: ReturnCondition)] =
+                    []
+            for line in record.lines {
+                let entries = found.filter { $0.sku == line.skuCode }
+                let counted = entries.reduce(Int64(0)) { $0 + $1.units }
+                guard counted == line.quantity else {
+                    throw OrderlyError(
+                        .badArgument,
+                        "lines: \(line.skuCode): \(counted) inspected, the return has \(line.quantity)"
+                    )
+                }
+                for entry in entries where entry.units > 0 {
+                    rows.append((line.id, line.orderLineID, line.skuID, entry.units, entry.condition))
+                }
+            }
+            if let stray = found.first(where: { entry in !record.lines.contains { $0.skuCode == entry.sku } }) {
+                throw OrderlyError(.badArgument, "lines: return \(returnID) has no SKU \(stray.sku)")
+            }
+            let skus = Set(rows.filter { $0.condition != .missing }.map(\.skuID)).sorted()
+            try tx.execute(InventoryStore.lockRows(warehouseID: warehouseID, skuIDs: skus))
+            try tx.execute(store.inspect(record, warehouseID: warehouseID, rows: rows))
+            // The order: what came back, against what shipped.
+            var back: [Int64: Int64] = [:]
+            for row in rows where row.condition != .missing { back[row.orderLineID, default: 0] += row.units }
+            let returnedBefore = try tx.run(store.returnedUnits(orderID: order.id, excluding: returnID))
+            let allBack = order.lines.allSatisfy { line in
+                line.shipped == 0 || (returnedBefore[line.id] ?? 0) + (back[line.id] ?? 0) >= line.shipped
+            }
+            let open = order.lines.contains { $0.quantity > $0.shipped + $0.cancelled }
+            if !back.isEmpty {
+                let event: OrderEvent = allBack && !open ? .returnAll : .returnPartially
+                if let move = try? OrderMove.checked(event, from: order.status, reason: "\(record.rma) inspected") {
+                    try tx.run(orders.move(orderID: order.id, move, holdReason: nil))
+                }
+            }
+            return try tx.finish(ReturnStatus.inspected.rawValue, alongside: alongside)
+        }
+    }
+
+    /// Refunds an inspected return: its arrived units' share of the total (shipping by the channel's
+    /// policy) less its restocking fee, through a `refund_payment` job with the return's key.
+    public func refund(_ returnID: Int64, alongside: CommitAlongside<Int64>? = nil) async throws -> Int64 {
+        let (store, facts) = (self.store, self.facts)
+        return try await locked(returnID) { tx, order, record in
+            guard record.status == .inspected else {
+                throw OrderlyError(
+                    .conflict,
+                    "return \(returnID) is \(record.status.rawValue); only an inspected one is refunded"
+                )
+            }
+            let channel = try OrderService.channel(tx.run(ChannelStore.policy(order.channel)), named: order.channel)
+            let (arrived, shipping, balance) = try tx.pipeline(
+                store.arrivedUnits(returnID),
+                store.shipping(orderID: order.id),
+                PaymentStore.balance(orderID: order.id)
+            )
+            let goods = record.lines.reduce(Int64(0)) { $0 + (arrived[$1.orderLineID] ?? 0) * $1.unitPriceMinor }
+            let (amount, fee) = ReturnRefund.amounts(
+                total: order.totalMinor,
+                subtotal: order.subtotalMinor,
+                shipping: shipping,
+                refundShipping: channel.refundShipping,
+                goods: goods,
+                feePercent: channel.restockingFeePercent
+            )
+            let refundable = balance.map(\.refundable) ?? 0
+            let refund = min(amount, refundable)
+            var batch = PostgresBatch()
+            batch.add(store.refunded(returnID, orderID: order.id, refund: refund, fee: fee, job: nil))
+            if refund > 0 {
+                batch.add(
+                    JobQueue.enqueueStatement(
+                        Jobs.RefundPayment.self,
+                        .init(
+                            orderID: order.id,
+                            amountMinor: refund,
+                            key: "return:\(returnID)",
+                            reason: "return \(record.rma)"
+                        )
+                    )
+                )
+            }
+            batch.add(facts.fact(orderID: order.id, .returnRefunded, reason: "\(record.rma): \(refund)"))
+            _ = try tx.pipeline(batch)
+            return try tx.finish(refund, alongside: alongside)
+        }
+    }
+
+    // MARK: Helpers
+
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        let policy = components.policy
+        return try await database.pool.withConnection { connection in
+            try connection.retrying(policy.retryPolicy, when: isRetryable) { _ in
+                try connection.transaction { try body($0) }
+            }
+        }
+    }
+
+    /// The return's order locked, then the return.
+    func locked<T: Sendable>(
+        _ returnID: Int64,
+        _ body: @escaping @Sendable (PostgresConnection, OrderRecord, ReturnRecord) throws -> T
+    ) async throws -> T {
+        let (store, orders) = (self.store, self.orders)
+        return try await transaction { tx in
+            guard let orderID = try tx.run(store.orderID(returnID: returnID)) else {
+                throw OrderlyError(.notFound, "return \(returnID) does not exist")
+            }
+            let (order, record) = try tx.pipeline(orders.order(orderID, lock: true), store.read(returnID))
+            guard let order, let record else { throw OrderlyError(.notFound, "return \(returnID) does not exist") }
+            return try body(tx, order, record)
+        }
+    }
+
+    static func require(_ warehouse: Int64?) throws -> Int64 {
+        guard let warehouse else { throw OrderlyError(.badArgument, "warehouse: name where the return goes") }
+        return warehouse
+    }
+
+    /// The return label, from the customer to the warehouse, through the carriers (the built-in
+    /// rate table by default); nil when no carrier has a rate for it (the return opens without one).
+    static func label(
+        _ tx: PostgresConnection,
+        order: OrderRecord,
+        warehouseID: Int64,
+        grams: Int64,
+        carriers: [any Carrier]?
+    ) throws -> (quote: CarrierQuote, label: ShippingLabel)? {
+        let fulfillment = FulfillmentStore(actor: "returns")
+        guard let warehouse = try fulfillment.warehouse(tx, id: warehouseID) else {
+            throw OrderlyError(.notFound, "warehouse \(warehouseID) does not exist")
+        }
+        let parcel = Parcel(
+            shipmentID: 0,
+            weightGrams: max(grams, 1),
+            originWarehouseID: warehouse.id,
+            originCountry: order.shipTo.country,
+            destinationCountry: warehouse.country,
+            destinationZone: nil,
+            currency: order.currency.code
+        )
+        let available: [any Carrier] =
+            try carriers ?? [
+                RateTableCarrier(
+                    rates: try tx.run(
+                        fulfillment.rates(destinationCountry: warehouse.country, weightGrams: parcel.weightGrams)
+                    )
+                )
+            ]
+        var offers: [(carrier: any Carrier, quote: CarrierQuote)] = []
+        for carrier in available { offers += try carrier.quotes(for: parcel).map { (carrier, $0) } }
+        guard let chosen = CarrierRule.cheapest.choose(offers.map(\.quote)),
+            let carrier = offers.first(where: { $0.quote == chosen })?.carrier
+        else { return nil }
+        let to = order.shipTo
+        let label = try carrier.label(
+            for: parcel,
+            quote: chosen,
+            serial: try tx.run(fulfillment.nextTrackingSerial()),
+            addresses: LabelAddresses(
+                from: [
+                    to.name, to.line1, [to.postalCode, to.city].compactMap { $0 }.joined(separator: " "), to.country,
+                ],
+                to: warehouse.addressLines
+            )
+        )
+        return (chosen, label)
+    }
+}

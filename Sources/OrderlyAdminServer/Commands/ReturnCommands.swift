@@ -1,0 +1,82 @@
+import Orderly
+import OrderlyAdminProtocol
+import OrderlyCore
+
+/// RETURN: open, receive, inspect, refund, and what each return holds.
+extension AdminCommandRegistry {
+    mutating func registerReturnCommands() {
+        call("RETURN OPEN") { call in
+            let c = call.command
+            let reasonText = try c.text(required: "reason")
+            guard let reason = ReturnReason(rawValue: reasonText) else {
+                throw AdminError(.internal, "RETURN OPEN: the table allows a reason '\(reasonText)' it cannot take")
+            }
+            let units = try AdminReplies.skuCounts(try c.text(required: "lines"), argument: "lines", minimum: 1)
+            let warehouse = try AdminReplies.reference(c, optional: "warehouse")
+            let warehouseID: Int64? =
+                if let warehouse { try await call.catalog.warehouseID(warehouse) } else { nil }
+            let reply: @Sendable (ReturnService.Opened) -> AdminReply = { opened in
+                .ok(
+                    AdminField("id", opened.id),
+                    AdminField("rma", opened.rma),
+                    AdminField("status", "open"),
+                    AdminField("tracking", opened.trackingNumber ?? "none")
+                )
+            }
+            return reply(
+                try await call.returns.open(
+                    orderID: try c.int(required: "order"),
+                    units: units,
+                    reason: reason,
+                    note: try c.text(optional: "note"),
+                    warehouse: warehouseID,
+                    alongside: call.storing(reply)
+                )
+            )
+        }
+        call("RETURN RECEIVE") { call in
+            let c = call.command
+            let id = try c.int(required: "id")
+            let warehouse = try AdminReplies.reference(c, required: "warehouse")
+            let warehouseID = try await call.catalog.warehouseID(warehouse)
+            let reply: @Sendable (String) -> AdminReply = { .ok(AdminField("id", id), AdminField("status", $0)) }
+            return reply(try await call.returns.receive(id, warehouse: warehouseID, alongside: call.storing(reply)))
+        }
+        call("RETURN INSPECT") { call in
+            let c = call.command
+            let id = try c.int(required: "id")
+            var found: [(sku: String, units: Int64, condition: ReturnCondition)] = []
+            for item in try c.text(required: "lines").split(separator: ",", omittingEmptySubsequences: false) {
+                let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+                guard parts.count == 3, !parts[0].isEmpty, let units = Int64(String(parts[1])), units > 0,
+                    let condition = ReturnCondition(rawValue: String(parts[2]))
+                else {
+                    throw AdminError(
+                        .badArgument,
+                        "lines: '\(ArgumentType.clipped(String(item)))' is not SKU:QTY:CONDITION "
+                            + "(sellable, damaged, defective, missing)"
+                    )
+                }
+                found.append((String(parts[0]), units, condition))
+            }
+            let reply: @Sendable (String) -> AdminReply = { .ok(AdminField("id", id), AdminField("status", $0)) }
+            return reply(try await call.returns.inspect(id, found: found, alongside: call.storing(reply)))
+        }
+        call("RETURN REFUND") { call in
+            let id = try call.command.int(required: "id")
+            let reply: @Sendable (Int64) -> AdminReply = {
+                .ok(AdminField("id", id), AdminField("status", "refunded"), AdminField("refund_minor", $0))
+            }
+            return reply(try await call.returns.refund(id, alongside: call.storing(reply)))
+        }
+        read("RETURN LIST") { c throws(AdminError) in
+            let (order, status, limit) = (
+                try c.int(optional: "order"), try c.text(optional: "status"), Int(try c.int(optional: "limit") ?? 100)
+            )
+            return AdminReads.returns(order: order, status: status, limit: limit).map(AdminReplies.rows)
+        }
+        read("RETURN SHOW") { c throws(AdminError) in
+            AdminReads.returned(try c.int(required: "id")).map(AdminReplies.rows)
+        }
+    }
+}

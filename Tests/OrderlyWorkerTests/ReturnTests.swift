@@ -1,0 +1,209 @@
+import Foundation
+import LibPQ
+import Orderly
+import OrderlyCore
+import OrderlyStore
+import OrderlyTestSupport
+import Testing
+
+/// Returns end to end on real PostgreSQL: opened with a label, received, inspected (restocked,
+/// scrapped, missing), refunded to the minor unit; refusals; two returns of the same unit at once.
+@Suite(.migratedDatabase)
+struct ReturnTests {
+    typealias Setup = FulfillmentFlowTests.Setup
+
+    func returns(_ setup: Setup) -> ReturnService {
+        ReturnService(database: setup.database, actor: "test", components: setup.orders.components)
+    }
+
+    /// A shipped order of `units` × SKU 0 (10.00 each) from Munich, paid at checkout.
+    func shipped(
+        _ setup: Setup,
+        _ id: String,
+        units: Int64,
+        channel: SalesChannel = .web,
+        shipping: Int64 = 0
+    )
+        async throws -> Int64
+    {
+        var order = setup.order(id, lines: [(0, units)], token: "tok_captured")
+        order.channel = channel
+        order.shippingMinor = shipping
+        let orderID = try await setup.orders.place(order).orderID
+        let parcel = try #require(
+            try await setup.database.transaction {
+                try setup.fulfillment.pick($0, orderID: orderID, warehouseID: setup.warehouses[0])
+            }
+        )
+        try await setup.database.transaction {
+            _ = try setup.fulfillment.pack($0, orderID: orderID, shipmentID: parcel)
+        }
+        try await setup.database.transaction { try setup.fulfillment.label($0, orderID: orderID, shipmentID: parcel) }
+        try await setup.database.transaction { try setup.fulfillment.ship($0, orderID: orderID, shipmentID: parcel) }
+        return orderID
+    }
+
+    func channel(_ setup: Setup, _ name: String, _ edit: (inout ChannelSettings) -> Void) async throws -> SalesChannel {
+        let channel = try #require(SalesChannel(rawValue: "\(name)_\(setup.tag.lowercased())"))
+        var settings = ChannelSettings()
+        settings.kind = .web
+        edit(&settings)
+        _ = try await ChannelService(database: setup.database, actor: "test", components: setup.orders.components)
+            .set(channel, settings)
+        return channel
+    }
+
+    func onHand(_ setup: Setup) async throws -> Int64 {
+        try await setup.pool.query(
+            "SELECT on_hand FROM inventory WHERE warehouse_id = $1 AND sku_id = $2",
+            [setup.warehouses[0], setup.skus[0]]
+        ).scalar(Int64.self)
+    }
+
+    @Test func oneOfTwoUnitsIsReturnedRestockedAndRefundedToTheMinorUnit() async throws {
+        let setup = try await Setup.make(stock: [[10, 0], [0, 0]])
+        defer { Task { await setup.pool.close() } }
+        let service = returns(setup)
+        let order = try await shipped(setup, "back", units: 2)
+        let opened = try await service.open(
+            orderID: order,
+            units: ["FS0-\(setup.tag)": 1],
+            reason: .noLongerNeeded,
+            note: "gift"
+        )
+        #expect(opened.rma.hasPrefix("RMA-") && opened.trackingNumber != nil)
+        #expect(try await service.receive(opened.id, warehouse: setup.warehouses[0]) == "received")
+        let before = try await onHand(setup)
+        #expect(try await service.inspect(opened.id, found: [("FS0-\(setup.tag)", 1, .sellable)]) == "inspected")
+        #expect(try await onHand(setup) == before + 1)
+        #expect(try await setup.status(order) == "partially_returned")
+        // Half the goods of a 20.00 order: 10.00 exactly.
+        #expect(try await service.refund(opened.id) == 1_000)
+        let job = try await setup.pool.query(
+            "SELECT args::text FROM jobs WHERE kind = 'refund_payment' AND (args->>'order_id')::int8 = $1",
+            [order]
+        ).scalar(String.self)
+        let refund = try Jobs.RefundPayment.decode(job)
+        _ = try await setup.payments.refund(
+            order,
+            amountMinor: refund.amountMinor,
+            key: refund.key,
+            reason: refund.reason
+        )
+        #expect(try await setup.payments.balance(order).refunded == 1_000)
+        // The unit's path in the ledger: received, reserved, shipped, returned.
+        let path = try await setup.pool.query(
+            """
+            SELECT reason FROM inventory_ledger WHERE warehouse_id = $1 AND sku_id = $2
+              AND (order_id = $3 OR reason = 'receive') ORDER BY id
+            """,
+            [setup.warehouses[0], setup.skus[0], order]
+        ).map { try $0.decode(String.self, at: 0) }
+        #expect(path == ["receive", "reserve", "ship", "return"], "\(path)")
+        // Refused with exact errors, nothing changed: more than is left, an order never shipped.
+        await #expect {
+            try await service.open(orderID: order, units: ["FS0-\(setup.tag)": 2], reason: .other, note: nil)
+        } throws: { error in
+            (error as? OrderlyError)?.message
+                == "lines: FS0-\(setup.tag): 2 asked, 1 can be returned (2 shipped, 1 on returns already)"
+        }
+        let unshipped = try await setup.orders.place(setup.order("never", lines: [(0, 1)], token: "tok_captured"))
+        await #expect {
+            try await service.open(
+                orderID: unshipped.orderID,
+                units: ["FS0-\(setup.tag)": 1],
+                reason: .other,
+                note: nil
+            )
+        } throws: { error in
+            (error as? OrderlyError)?.message
+                == "order \(unshipped.orderID) has nothing shipped to return (it is reserved)"
+        }
+        #expect(try await setup.check() == [])
+    }
+
+    @Test func scrappedAndMissingUnitsAFeeAndShippingByPolicy() async throws {
+        let setup = try await Setup.make(stock: [[10, 0], [0, 0]])
+        defer { Task { await setup.pool.close() } }
+        let service = returns(setup)
+        let fee = try await channel(setup, "fee") {
+            $0.restockingFeePercent = 10
+            $0.refundShipping = true
+        }
+        let order = try await shipped(setup, "scrap", units: 3, channel: fee, shipping: 490)
+        let opened = try await service.open(
+            orderID: order,
+            units: ["FS0-\(setup.tag)": 3],
+            reason: .defective,
+            note: nil
+        )
+        _ = try await service.receive(opened.id, warehouse: setup.warehouses[0])
+        let before = try await onHand(setup)
+        // Inspection must account for every unit.
+        await #expect(throws: OrderlyError.self) {
+            try await service.inspect(opened.id, found: [("FS0-\(setup.tag)", 2, .damaged)])
+        }
+        _ = try await service.inspect(
+            opened.id,
+            found: [
+                ("FS0-\(setup.tag)", 1, .damaged), ("FS0-\(setup.tag)", 1, .defective),
+                ("FS0-\(setup.tag)", 1, .missing),
+            ]
+        )
+        // Two arrived and were scrapped: on_hand as it was, a return and a scrap row each; the missing one
+        // is no longer on a return.
+        #expect(try await onHand(setup) == before)
+        let rows = try await setup.pool.query(
+            "SELECT reason, on_hand_delta FROM inventory_ledger WHERE order_id = $1 AND reason IN ('return', 'scrap') ORDER BY id",
+            [order]
+        ).map { "\(try $0.decode(String.self, at: 0)):\(try $0.decode(Int64.self, at: 1))" }
+        #expect(rows == ["return:2", "scrap:-2"])
+        #expect(try await setup.orders.order(order).lines[0].shipped == 3)
+        // Two of three goods (20.00 of 30.00) of a 34.90 total with its shipping: floor(23.26) less 10% of 20.00.
+        #expect(try await service.refund(opened.id) == 2_326 - 200)
+        #expect(try await setup.status(order) == "partially_returned")
+        #expect(try await setup.check() == [])
+    }
+
+    @Test func aClosedWindowAndTwoReturnsOfOneUnitAtOnce() async throws {
+        let setup = try await Setup.make(stock: [[10, 0], [0, 0]])
+        defer { Task { await setup.pool.close() } }
+        let service = returns(setup)
+        let closed = try await channel(setup, "closed") { $0.returnWindowDays = 0 }
+        let late = try await shipped(setup, "late", units: 1, channel: closed)
+        await #expect {
+            try await service.open(orderID: late, units: ["FS0-\(setup.tag)": 1], reason: .sizeFit, note: nil)
+        } throws: { error in
+            ((error as? OrderlyError)?.message.contains("the return window closed on") ?? false)
+                && ((error as? OrderlyError)?.message.hasSuffix("(0 days after delivery)") ?? false)
+        }
+        // Two returns of the same unit race: one wins, the other is refused.
+        let order = try await shipped(setup, "race", units: 1)
+        let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<2 {
+                group.addTask {
+                    do {
+                        _ = try await service.open(
+                            orderID: order,
+                            units: ["FS0-\(setup.tag)": 1],
+                            reason: .other,
+                            note: nil
+                        )
+                        return true
+                    } catch let error as OrderlyError where error.code == .conflict {
+                        return false
+                    }
+                }
+            }
+            var all: [Bool] = []
+            for try await won in group { all.append(won) }
+            return all
+        }
+        #expect(outcomes.filter { $0 }.count == 1 && outcomes.count == 2)
+        #expect(
+            try await setup.pool.query("SELECT count(*) FROM returns WHERE order_id = $1", [order]).scalar(Int64.self)
+                == 1
+        )
+        #expect(try await setup.check() == [])
+    }
+}
