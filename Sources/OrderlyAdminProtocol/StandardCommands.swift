@@ -482,12 +482,27 @@ extension CommandTable {
         ),
         CommandSpec(
             "RETURN",
+            "EXCHANGE",
+            role: .operator,
+            mutating: true,
+            "resolves an inspected return with a new order for the replacement, priced at zero",
+            [
+                .required("id", .id, positional: true, "return id"),
+                .required("lines", .text(maximumLength: 4000), "SKU:QTY[,...] to send instead"),
+            ]
+        ),
+        CommandSpec(
+            "RETURN",
             "LIST",
             role: .readonly,
             "returns, newest first",
             [
                 .optional("order", .id, "one order's returns"),
-                .optional("status", .oneOf(["open", "received", "inspected", "refunded", "cancelled"]), "status"),
+                .optional(
+                    "status",
+                    .oneOf(["open", "received", "inspected", "refunded", "exchanged", "cancelled"]),
+                    "status"
+                ),
                 .optional("limit", .int(1...1000), "rows (default 100)"),
             ]
         ),

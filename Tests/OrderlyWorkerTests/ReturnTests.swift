@@ -206,4 +206,39 @@ struct ReturnTests {
         )
         #expect(try await setup.check() == [])
     }
+
+    @Test func anExchangeIsANewOrderThatShipsThroughTheWorker() async throws {
+        // SKU 0 and SKU 1 in Munich.
+        let setup = try await Setup.make(stock: [[10, 10], [0, 0]])
+        defer { Task { await setup.pool.close() } }
+        let service = returns(setup)
+        let order = try await shipped(setup, "swap", units: 1)
+        let opened = try await service.open(orderID: order, units: ["FS0-\(setup.tag)": 1], reason: .sizeFit, note: nil)
+        _ = try await service.receive(opened.id, warehouse: setup.warehouses[0])
+        _ = try await service.inspect(opened.id, found: [("FS0-\(setup.tag)", 1, .sellable)])
+        let replacement = try await service.exchange(opened.id, replacement: ["FS1-\(setup.tag)": 1])
+        #expect(replacement.status == .reserved && replacement.unitsReserved == 1)
+        // Asked again: the same order.
+        #expect(
+            try await service.exchange(opened.id, replacement: ["FS1-\(setup.tag)": 1]).orderID == replacement.orderID
+        )
+        // Exchanged, it is not refunded as well.
+        await #expect(throws: OrderlyError.self) { try await service.refund(opened.id) }
+        let new = try await setup.orders.order(replacement.orderID)
+        #expect(
+            new.totalMinor == 0 && new.paymentStatus == .captured && new.lines.map(\.skuCode) == ["FS1-\(setup.tag)"]
+        )
+        let worker = setup.worker()
+        let running = Task { try await worker.run() }
+        let status = try await setup.waitFor(replacement.orderID, "shipped")
+        let errors = try await setup.jobErrors()
+        #expect(status == "shipped", "\(errors)")
+        worker.shutdown()
+        try await running.value
+        #expect(
+            try await setup.pool.query("SELECT status, exchange_order_id FROM returns WHERE id = $1", [opened.id])[0]
+                .decode(String.self, at: 0) == "exchanged"
+        )
+        #expect(try await setup.check() == [])
+    }
 }

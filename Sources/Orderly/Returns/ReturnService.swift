@@ -260,6 +260,67 @@ public struct ReturnService: Sendable {
         }
     }
 
+    /// Resolves an inspected return by exchange: a new order for `replacement` (SKU code → units),
+    /// priced at zero, shipped to the same address, paid (a zero `exchange` payment naming the RMA),
+    /// through the normal capture → reserve path; the return records it. The new order's external
+    /// id is the original's with `-EX-<RMA>`, so asking again (after a crash between the two
+    /// transactions, or a retry) replays the same order. Returns the new order.
+    public func exchange(
+        _ returnID: Int64,
+        replacement: [String: Int64],
+        alongside: CommitAlongside<OrderOutcome>? = nil
+    ) async throws -> OrderOutcome {
+        guard !replacement.isEmpty else { throw OrderlyError(.badArgument, "lines: name at least one SKU:QTY") }
+        let (store, facts) = (self.store, self.facts)
+        let (order, record) = try await locked(returnID) { _, order, record in (order, record) }
+        guard record.status == .inspected || record.status == .exchanged else {
+            throw OrderlyError(
+                .conflict,
+                "return \(returnID) is \(record.status.rawValue); only an inspected one is exchanged"
+            )
+        }
+        let placed = try await OrderService(database: database, actor: actor, components: components).place(
+            {
+                var new = NewOrder(
+                    channel: order.channel,
+                    externalID: String((order.externalID + "-EX-" + record.rma).prefix(128)),
+                    currency: order.currency.code,
+                    lines: replacement.sorted { $0.key < $1.key }.map {
+                        NewOrderLine(skuCode: $0.key, quantity: $0.value, unitPriceMinor: 0)
+                    },
+                    shipTo: order.shipTo,
+                    billingCountry: order.billingCountry,
+                    email: order.email,
+                    serviceLevel: order.serviceLevel,
+                    priority: order.priority
+                )
+                new.statedPayment = StatedPayment(
+                    status: .captured,
+                    amountMinor: 0,
+                    currency: order.currency.code,
+                    provider: "exchange",
+                    reference: record.rma
+                )
+                return new
+            }()
+        )
+        return try await locked(returnID) { tx, order, record in
+            if record.status == .exchanged {
+                guard try tx.run(store.exchangeOrder(returnID)) == placed.orderID else {
+                    throw OrderlyError(.conflict, "return \(returnID) was exchanged for another order")
+                }
+            } else {
+                guard try tx.run(store.exchanged(returnID, exchangeOrderID: placed.orderID)) else {
+                    throw OrderlyError(.conflict, "return \(returnID) changed while it was exchanged")
+                }
+                try tx.execute(
+                    facts.fact(orderID: order.id, .returnExchanged, reason: "\(record.rma): order \(placed.orderID)")
+                )
+            }
+            return try tx.finish(placed, alongside: alongside)
+        }
+    }
+
     // MARK: Helpers
 
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {

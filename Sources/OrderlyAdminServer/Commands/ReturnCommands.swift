@@ -69,6 +69,14 @@ extension AdminCommandRegistry {
             }
             return reply(try await call.returns.refund(id, alongside: call.storing(reply)))
         }
+        call("RETURN EXCHANGE") { call in
+            let c = call.command
+            let id = try c.int(required: "id")
+            let units = try AdminReplies.skuCounts(try c.text(required: "lines"), argument: "lines", minimum: 1)
+            return AdminReplies.outcome(
+                try await call.returns.exchange(id, replacement: units, alongside: call.storing(AdminReplies.outcome))
+            )
+        }
         read("RETURN LIST") { c throws(AdminError) in
             let (order, status, limit) = (
                 try c.int(optional: "order"), try c.text(optional: "status"), Int(try c.int(optional: "limit") ?? 100)

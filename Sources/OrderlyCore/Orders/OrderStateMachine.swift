@@ -225,6 +225,7 @@ public enum OrderFact: String, CaseIterable, Sendable, Hashable {
     case returnOpened = "return_opened"
     case returnReceived = "return_received"
     case returnRefunded = "return_refunded"
+    case returnExchanged = "return_exchanged"
 
     /// The fact a payment of this status records.
     public static func payment(_ status: PaymentStatus) -> OrderFact {

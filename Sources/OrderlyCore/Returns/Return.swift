@@ -10,7 +10,7 @@ public enum ReturnReason: String, CaseIterable, Sendable, Hashable {
 /// Where a return stands (`returns.status`): opened (label bought), received at a warehouse,
 /// inspected (units restocked or scrapped), refunded; or cancelled.
 public enum ReturnStatus: String, CaseIterable, Sendable, Hashable {
-    case open, received, inspected, refunded, cancelled
+    case open, received, inspected, refunded, exchanged, cancelled
 }
 
 /// What an inspected unit is, and so what becomes of it.

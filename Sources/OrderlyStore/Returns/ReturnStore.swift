@@ -250,6 +250,27 @@ public struct ReturnStore: Sendable {
         }
     }
 
+    /// The return exchanged for `exchangeOrderID`. Row: whether it moved (an inspected return).
+    public func exchanged(_ returnID: Int64, exchangeOrderID: Int64) -> PostgresQuery<Bool> {
+        .scalar(
+            """
+            WITH r AS (
+                UPDATE returns SET status = 'exchanged', resolution = 'exchange', exchange_order_id = \(exchangeOrderID),
+                    exchanged_at = now(), updated_at = now()
+                WHERE id = \(returnID) AND status = 'inspected' RETURNING id
+            )
+            SELECT count(*) = 1 FROM r
+            """
+        )
+    }
+
+    /// The order a return was exchanged for, if it was.
+    public func exchangeOrder(_ returnID: Int64) -> PostgresQuery<Int64?> {
+        .first("SELECT exchange_order_id FROM returns WHERE id = \(returnID) AND exchange_order_id IS NOT NULL") {
+            try $0.decode(Int64.self, at: 0)
+        }
+    }
+
     /// The order's shipping charge (a return refunds it only by policy).
     public func shipping(orderID: Int64) -> PostgresQuery<Int64> {
         .scalar("SELECT shipping_minor FROM orders WHERE id = \(orderID)")
