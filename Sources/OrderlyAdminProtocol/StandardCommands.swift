@@ -426,6 +426,11 @@ extension CommandTable {
             [
                 .required("id", .id, positional: true, "pick list id"),
                 .optional("picked", .text(maximumLength: 4000), "SKU:QTY[,...] for SKUs not picked in full"),
+                .optional(
+                    "serials",
+                    .text(maximumLength: 8000),
+                    "SKU:SERIAL[,...], one per picked unit of a serial-tracked SKU"
+                ),
             ]
         ),
         CommandSpec(
@@ -468,7 +473,7 @@ extension CommandTable {
                 .required(
                     "lines",
                     .text(maximumLength: 4000),
-                    "SKU:QTY:CONDITION[,...] (sellable, damaged, defective, missing)"
+                    "SKU:QTY:CONDITION[:SERIAL][,...] (sellable, damaged, defective, missing, wrong_item)"
                 ),
             ]
         ),

@@ -115,6 +115,11 @@ public enum StandardJobs {
         logger: Logger
     ) -> (transactional: [any JobHandler], idempotent: [any IdempotentJobHandler]) {
         let notifications = NotificationService(database: fulfillment.database)
+        let returns = ReturnService(
+            database: fulfillment.database,
+            actor: fulfillment.actor,
+            components: fulfillment.components
+        )
         let payments = PaymentService(
             database: fulfillment.database,
             actor: fulfillment.actor,
@@ -170,6 +175,14 @@ public enum StandardJobs {
                     tx,
                     orderID: args.orderID,
                     warehouseID: args.warehouseID,
+                    recipient: alerts.recipient,
+                    channel: alerts.channel
+                )
+            },
+            TransactionalJob(Jobs.ReturnFraud.self) { args, _, tx in
+                try returns.alertFraud(
+                    tx,
+                    returnID: args.returnID,
                     recipient: alerts.recipient,
                     channel: alerts.channel
                 )

@@ -74,7 +74,7 @@ struct ReturnTests {
         #expect(opened.rma.hasPrefix("RMA-") && opened.trackingNumber != nil)
         #expect(try await service.receive(opened.id, warehouse: setup.warehouses[0]) == "received")
         let before = try await onHand(setup)
-        #expect(try await service.inspect(opened.id, found: [("FS0-\(setup.tag)", 1, .sellable)]) == "inspected")
+        #expect(try await service.inspect(opened.id, found: [("FS0-\(setup.tag)", 1, .sellable, nil)]) == "inspected")
         #expect(try await onHand(setup) == before + 1)
         #expect(try await setup.status(order) == "partially_returned")
         // Half the goods of a 20.00 order: 10.00 exactly.
@@ -141,13 +141,13 @@ struct ReturnTests {
         let before = try await onHand(setup)
         // Inspection must account for every unit.
         await #expect(throws: OrderlyError.self) {
-            try await service.inspect(opened.id, found: [("FS0-\(setup.tag)", 2, .damaged)])
+            try await service.inspect(opened.id, found: [("FS0-\(setup.tag)", 2, .damaged, nil)])
         }
         _ = try await service.inspect(
             opened.id,
             found: [
-                ("FS0-\(setup.tag)", 1, .damaged), ("FS0-\(setup.tag)", 1, .defective),
-                ("FS0-\(setup.tag)", 1, .missing),
+                ("FS0-\(setup.tag)", 1, .damaged, nil), ("FS0-\(setup.tag)", 1, .defective, nil),
+                ("FS0-\(setup.tag)", 1, .missing, nil),
             ]
         )
         // Two arrived and were scrapped: on_hand as it was, a return and a scrap row each; the missing one
@@ -215,7 +215,7 @@ struct ReturnTests {
         let order = try await shipped(setup, "swap", units: 1)
         let opened = try await service.open(orderID: order, units: ["FS0-\(setup.tag)": 1], reason: .sizeFit, note: nil)
         _ = try await service.receive(opened.id, warehouse: setup.warehouses[0])
-        _ = try await service.inspect(opened.id, found: [("FS0-\(setup.tag)", 1, .sellable)])
+        _ = try await service.inspect(opened.id, found: [("FS0-\(setup.tag)", 1, .sellable, nil)])
         let replacement = try await service.exchange(opened.id, replacement: ["FS1-\(setup.tag)": 1])
         #expect(replacement.status == .reserved && replacement.unitsReserved == 1)
         // Asked again: the same order.
@@ -238,6 +238,100 @@ struct ReturnTests {
         #expect(
             try await setup.pool.query("SELECT status, exchange_order_id FROM returns WHERE id = $1", [opened.id])[0]
                 .decode(String.self, at: 0) == "exchanged"
+        )
+        #expect(try await setup.check() == [])
+    }
+
+    @Test func serialsThatDidNotLeaveFlagFraudAndAWrongItemIsRecorded() async throws {
+        let setup = try await Setup.make(stock: [[10, 0], [0, 0]])
+        defer { Task { await setup.pool.close() } }
+        let service = returns(setup)
+        let code = "SER-\(setup.tag)"
+        let serialSKU = try await setup.pool.withConnection { connection in
+            try CatalogStore.createSKU(
+                connection,
+                NewSKU(
+                    code: code,
+                    name: "phone",
+                    weightGrams: 200,
+                    dimensionsMillimetres: (150, 80, 10),
+                    serialTracked: true
+                )
+            )
+        }
+        try await setup.inventory.receive(warehouse: setup.warehouses[0], sku: serialSKU, quantity: 2)
+        try await setup.pool.query(
+            "UPDATE warehouses SET pick_confirmation = 'scanner' WHERE id = $1",
+            [setup.warehouses[0]]
+        )
+        var phones = setup.order("phones", lines: [])
+        phones.lines = [NewOrderLine(skuCode: code, quantity: 2, unitPriceMinor: 50_000)]
+        phones.payment = PaymentDetails(method: "card", token: "tok_captured")
+        let order = try await setup.orders.place(phones).orderID
+        let parcel = try #require(
+            try await setup.database.transaction {
+                try setup.fulfillment.pick($0, orderID: order, warehouseID: setup.warehouses[0])
+            }
+        )
+        let list = try await setup.pool.query(
+            "SELECT DISTINCT pl.pick_list_id FROM pick_list_lines pl JOIN shipment_lines sl ON sl.id = pl.shipment_line_id WHERE sl.shipment_id = $1",
+            [parcel]
+        ).scalar(Int64.self)
+        // A serial-tracked SKU needs a serial for every unit that leaves.
+        await #expect(throws: OrderlyError.self) { try await setup.fulfillment.confirmPickList(list, picked: [:]) }
+        await #expect(throws: OrderlyError.self) {
+            try await setup.fulfillment.confirmPickList(list, picked: [:], serials: [code: ["IMEI-1", "IMEI-1"]])
+        }
+        _ = try await setup.fulfillment.confirmPickList(list, picked: [:], serials: [code: ["IMEI-1", "IMEI-2"]])
+        try await setup.database.transaction { _ = try setup.fulfillment.pack($0, orderID: order, shipmentID: parcel) }
+        try await setup.database.transaction { try setup.fulfillment.label($0, orderID: order, shipmentID: parcel) }
+        try await setup.database.transaction { try setup.fulfillment.ship($0, orderID: order, shipmentID: parcel) }
+
+        let opened = try await service.open(orderID: order, units: [code: 2], reason: .defective, note: nil)
+        _ = try await service.receive(opened.id, warehouse: setup.warehouses[0])
+        let before = try await setup.pool.query(
+            "SELECT on_hand FROM inventory WHERE warehouse_id = $1 AND sku_id = $2",
+            [setup.warehouses[0], serialSKU]
+        ).scalar(Int64.self)
+        // One serial that left, one that did not: fraud review, nothing restocked or refunded, an alert.
+        let status = try await service.inspect(
+            opened.id,
+            found: [(code, 1, .sellable, "IMEI-1"), (code, 1, .sellable, "IMEI-9")]
+        )
+        #expect(status == "fraud_review")
+        let after = try await setup.pool.query(
+            "SELECT on_hand FROM inventory WHERE warehouse_id = $1 AND sku_id = $2",
+            [setup.warehouses[0], serialSKU]
+        ).scalar(Int64.self)
+        #expect(after == before)
+        #expect(
+            try await setup.pool.query(
+                "SELECT count(*) FROM jobs WHERE kind = 'return_fraud' AND (args->>'return_id')::int8 = $1",
+                [opened.id]
+            ).scalar(Int64.self) == 1
+        )
+        await #expect(throws: OrderlyError.self) { try await service.refund(opened.id) }
+        #expect(try await setup.status(order) == "shipped")
+
+        // A wrong item back: recorded, not restocked as the SKU, not refunded, the unit still the customer's.
+        try await setup.pool.query(
+            "UPDATE warehouses SET pick_confirmation = 'auto' WHERE id = $1",
+            [setup.warehouses[0]]
+        )
+        let plain = try await shipped(setup, "wrong", units: 1)
+        let wrong = try await service.open(orderID: plain, units: ["FS0-\(setup.tag)": 1], reason: .other, note: nil)
+        _ = try await service.receive(wrong.id, warehouse: setup.warehouses[0])
+        let shelf = try await onHand(setup)
+        _ = try await service.inspect(wrong.id, found: [("FS0-\(setup.tag)", 1, .wrongItem, nil)])
+        #expect(try await onHand(setup) == shelf)
+        #expect(try await service.refund(wrong.id) == 0)
+        #expect(
+            try await setup.pool.query("SELECT quantity_returned FROM order_lines WHERE order_id = $1", [plain])
+                .scalar(Int32.self) == 0
+        )
+        #expect(
+            try await setup.pool.query("SELECT condition FROM return_inspections WHERE return_id = $1", [wrong.id])
+                .scalar(String.self) == "wrong_item"
         )
         #expect(try await setup.check() == [])
     }

@@ -171,7 +171,12 @@ public struct FulfillmentService: Sendable {
     /// were picked in full). A SKU's units are credited to its lines in
     /// walk order, so in a batch the first shipments on the walk are served first. Returns the
     /// shipments that became picked (all their lists done).
-    public func confirm(_ transaction: Transaction, listID: Int64, picked: [String: Int64]) throws -> [Int64] {
+    public func confirm(
+        _ transaction: Transaction,
+        listID: Int64,
+        picked: [String: Int64],
+        serials: [String: [String]] = [:]
+    ) throws -> [Int64] {
         let tx = transaction.connection
         guard let list = try tx.run(store.pickList(listID)) else {
             throw OrderlyError(.notFound, "pick list \(listID) does not exist")
@@ -203,7 +208,46 @@ public struct FulfillmentService: Sendable {
             remaining[line.skuCode] = left - take
             quantities.append(take)
         }
-        return try tx.run(store.confirmPickList(listID: listID, lineIDs: list.lines.map(\.id), picked: quantities))
+        // Serials: every picked unit of a serial-tracked SKU has one, credited to its lines in walk order.
+        var serialRows: [(shipmentLineID: Int64, serial: String)] = []
+        for sku in Set(list.lines.map(\.skuCode)).union(serials.keys).sorted() {
+            let lines = list.lines.enumerated().filter { $0.element.skuCode == sku }
+            guard !lines.isEmpty else {
+                throw OrderlyError(.badArgument, "serials: SKU '\(sku)' is not on pick list \(listID)")
+            }
+            let given = serials[sku] ?? []
+            let units = lines.reduce(Int64(0)) { $0 + quantities[$1.offset] }
+            guard Set(given).count == given.count else {
+                throw OrderlyError(.badArgument, "serials: SKU '\(sku)' has a serial twice")
+            }
+            if lines[0].element.serialTracked {
+                guard Int64(given.count) == units else {
+                    throw OrderlyError(
+                        .badArgument,
+                        "serials: SKU '\(sku)' is serial-tracked: \(units) picked, \(given.count) serials given"
+                    )
+                }
+            } else if !given.isEmpty {
+                throw OrderlyError(.badArgument, "serials: SKU '\(sku)' is not serial-tracked")
+            }
+            var next = given.makeIterator()
+            for (offset, line) in lines {
+                for _ in 0..<quantities[offset] {
+                    if let serial = next.next() { serialRows.append((line.shipmentLineID, serial)) }
+                }
+            }
+        }
+        let ready = try tx.run(store.confirmPickList(listID: listID, lineIDs: list.lines.map(\.id), picked: quantities))
+        if !serialRows.isEmpty {
+            do {
+                try tx.execute(store.recordSerials(serialRows))
+            } catch let error as PostgresError where error.code == .uniqueViolation {
+                throw OrderlyError(.conflict, "serials: one of them is out already (shipped and not returned)")
+            } catch let error as PostgresError where error.code == .checkViolation {
+                throw OrderlyError(.badArgument, "serials: one is not 1-100 letters, digits or ._/-")
+            }
+        }
+        return ready
     }
 
     // MARK: Pack
@@ -556,10 +600,14 @@ public struct FulfillmentService: Sendable {
     public func confirmPickList(
         _ listID: Int64,
         picked: [String: Int64],
+        serials: [String: [String]] = [:],
         alongside: CommitAlongside<[Int64]>? = nil
     ) async throws -> [Int64] {
         try await inTransaction { tx, service in
-            try tx.finish(try service.confirm(Transaction(tx), listID: listID, picked: picked), alongside: alongside)
+            try tx.finish(
+                try service.confirm(Transaction(tx), listID: listID, picked: picked, serials: serials),
+                alongside: alongside
+            )
         }
     }
 

@@ -154,16 +154,19 @@ public struct ReturnService: Sendable {
         }
     }
 
-    /// Inspects a received return: `found` lists (SKU code, units, condition) and must account for
-    /// every unit of it. Sellable units are restocked at the receiving warehouse, damaged and
-    /// defective ones scrapped, missing ones leave the return; the order moves `return_partially` or
-    /// `return_all` for what came back.
+    /// Inspects a received return: `found` lists (SKU code, units, condition, serial) and must account
+    /// for every unit of it. Sellable units are restocked at the receiving warehouse, damaged and
+    /// defective ones scrapped, missing ones and a wrong item leave the return; the order moves
+    /// `return_partially` or `return_all` for what came back. A serial-tracked SKU's units come one
+    /// per entry with their serial, which must be one that left on this order and has not come back:
+    /// a mismatch or a missing serial puts the return in `fraud_review` (nothing restocked or
+    /// refunded, operations alerted).
     public func inspect(
         _ returnID: Int64,
-        found: [(sku: String, units: Int64, condition: ReturnCondition)],
+        found: [(sku: String, units: Int64, condition: ReturnCondition, serial: String?)],
         alongside: CommitAlongside<String>? = nil
     ) async throws -> String {
-        let (store, orders) = (self.store, self.orders)
+        let (store, orders, facts) = (self.store, self.orders, self.facts)
         return try await locked(returnID) { tx, order, record in
             guard record.status == .received, let warehouseID = record.warehouseID else {
                 throw OrderlyError(
@@ -171,9 +174,12 @@ public struct ReturnService: Sendable {
                     "return \(returnID) is \(record.status.rawValue); only a received one is inspected"
                 )
             }
-            var rows:
-                [(returnLineID: Int64, orderLineID: Int64, skuID: Int64, units: Int64, condition: ReturnCondition)] =
-                    []
+            if let stray = found.first(where: { entry in !record.lines.contains { $0.skuCode == entry.sku } }) {
+                throw OrderlyError(.badArgument, "lines: return \(returnID) has no SKU \(stray.sku)")
+            }
+            let out = try tx.run(store.serialsOut(orderID: order.id))
+            var rows: [InspectedUnits] = []
+            var suspicious: [String] = []
             for line in record.lines {
                 let entries = found.filter { $0.sku == line.skuCode }
                 let counted = entries.reduce(Int64(0)) { $0 + $1.units }
@@ -183,19 +189,53 @@ public struct ReturnService: Sendable {
                         "lines: \(line.skuCode): \(counted) inspected, the return has \(line.quantity)"
                     )
                 }
-                for entry in entries where entry.units > 0 {
-                    rows.append((line.id, line.orderLineID, line.skuID, entry.units, entry.condition))
+                var seen = Set<String>()
+                for entry in entries {
+                    let arrived = entry.condition != .missing && entry.condition != .wrongItem
+                    if line.serialTracked, arrived {
+                        guard entry.units == 1 else {
+                            throw OrderlyError(
+                                .badArgument,
+                                "lines: \(line.skuCode) is serial-tracked: one unit per entry, with its serial"
+                            )
+                        }
+                        if let serial = entry.serial, seen.insert(serial).inserted,
+                            out[line.skuID]?.contains(serial) == true
+                        {
+                        } else {
+                            suspicious.append("\(line.skuCode) \(entry.serial ?? "without a serial")")
+                        }
+                    }
+                    rows.append(
+                        InspectedUnits(
+                            returnLineID: line.id,
+                            orderLineID: line.orderLineID,
+                            skuID: line.skuID,
+                            units: entry.units,
+                            condition: entry.condition,
+                            serial: entry.serial
+                        )
+                    )
                 }
             }
-            if let stray = found.first(where: { entry in !record.lines.contains { $0.skuCode == entry.sku } }) {
-                throw OrderlyError(.badArgument, "lines: return \(returnID) has no SKU \(stray.sku)")
-            }
-            let skus = Set(rows.filter { $0.condition != .missing }.map(\.skuID)).sorted()
+            let fraud = !suspicious.isEmpty
+            let skus = fraud ? [] : Set(rows.filter { $0.condition.disposition != .none }.map(\.skuID)).sorted()
             try tx.execute(InventoryStore.lockRows(warehouseID: warehouseID, skuIDs: skus))
-            try tx.execute(store.inspect(record, warehouseID: warehouseID, rows: rows))
+            try tx.execute(store.inspect(record, warehouseID: warehouseID, rows: rows, fraud: fraud))
+            if fraud {
+                try tx.execute(
+                    facts.fact(
+                        orderID: order.id,
+                        .returnFraudReview,
+                        reason: "\(record.rma): serials that did not leave on this order: "
+                            + suspicious.joined(separator: ", ")
+                    )
+                )
+                return try tx.finish(ReturnStatus.fraudReview.rawValue, alongside: alongside)
+            }
             // The order: what came back, against what shipped.
             var back: [Int64: Int64] = [:]
-            for row in rows where row.condition != .missing { back[row.orderLineID, default: 0] += row.units }
+            for row in rows where row.condition.disposition != .none { back[row.orderLineID, default: 0] += row.units }
             let returnedBefore = try tx.run(store.returnedUnits(orderID: order.id, excluding: returnID))
             let allBack = order.lines.allSatisfy { line in
                 line.shipped == 0 || (returnedBefore[line.id] ?? 0) + (back[line.id] ?? 0) >= line.shipped
@@ -209,6 +249,11 @@ public struct ReturnService: Sendable {
             }
             return try tx.finish(ReturnStatus.inspected.rawValue, alongside: alongside)
         }
+    }
+
+    /// The alert job's work: operations told that a return is in fraud review.
+    public func alertFraud(_ transaction: Transaction, returnID: Int64, recipient: String, channel: String) throws {
+        try transaction.connection.execute(store.fraudAlert(returnID: returnID, recipient: recipient, channel: channel))
     }
 
     /// Refunds an inspected return: its arrived units' share of the total (shipping by the channel's

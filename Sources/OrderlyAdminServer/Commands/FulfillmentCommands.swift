@@ -78,6 +78,15 @@ extension AdminCommandRegistry {
         call("PICKLIST CONFIRM") { call in
             let id = try call.command.int(required: "id")
             let picked = try AdminReplies.skuCounts(try call.command.text(optional: "picked"), argument: "picked")
+            var serials: [String: [String]] = [:]
+            let text = try call.command.text(optional: "serials") ?? ""
+            for item in text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false) {
+                let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw AdminError(.badArgument, "serials: '\(ArgumentType.clipped(String(item)))' is not SKU:SERIAL")
+                }
+                serials[String(parts[0]), default: []].append(String(parts[1]))
+            }
             let reply: @Sendable ([Int64]) -> AdminReply = { ready in
                 .ok(
                     AdminField("id", id),
@@ -85,7 +94,14 @@ extension AdminCommandRegistry {
                     AdminField("shipments_picked", ready.map(String.init).joined(separator: ","))
                 )
             }
-            return reply(try await call.fulfillment.confirmPickList(id, picked: picked, alongside: call.storing(reply)))
+            return reply(
+                try await call.fulfillment.confirmPickList(
+                    id,
+                    picked: picked,
+                    serials: serials,
+                    alongside: call.storing(reply)
+                )
+            )
         }
     }
 }

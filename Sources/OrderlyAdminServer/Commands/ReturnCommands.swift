@@ -45,19 +45,19 @@ extension AdminCommandRegistry {
         call("RETURN INSPECT") { call in
             let c = call.command
             let id = try c.int(required: "id")
-            var found: [(sku: String, units: Int64, condition: ReturnCondition)] = []
+            var found: [(sku: String, units: Int64, condition: ReturnCondition, serial: String?)] = []
             for item in try c.text(required: "lines").split(separator: ",", omittingEmptySubsequences: false) {
                 let parts = item.split(separator: ":", omittingEmptySubsequences: false)
-                guard parts.count == 3, !parts[0].isEmpty, let units = Int64(String(parts[1])), units > 0,
-                    let condition = ReturnCondition(rawValue: String(parts[2]))
+                guard (3...4).contains(parts.count), !parts[0].isEmpty, let units = Int64(String(parts[1])), units > 0,
+                    let condition = ReturnCondition(rawValue: String(parts[2])), parts.count == 3 || !parts[3].isEmpty
                 else {
                     throw AdminError(
                         .badArgument,
-                        "lines: '\(ArgumentType.clipped(String(item)))' is not SKU:QTY:CONDITION "
-                            + "(sellable, damaged, defective, missing)"
+                        "lines: '\(ArgumentType.clipped(String(item)))' is not SKU:QTY:CONDITION[:SERIAL] "
+                            + "(sellable, damaged, defective, missing, wrong_item)"
                     )
                 }
-                found.append((String(parts[0]), units, condition))
+                found.append((String(parts[0]), units, condition, parts.count == 4 ? String(parts[3]) : nil))
             }
             let reply: @Sendable (String) -> AdminReply = { .ok(AdminField("id", id), AdminField("status", $0)) }
             return reply(try await call.returns.inspect(id, found: found, alongside: call.storing(reply)))

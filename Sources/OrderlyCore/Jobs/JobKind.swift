@@ -78,7 +78,7 @@ public enum Jobs {
     /// Every kind Orderly defines.
     public static let all: [any JobKind.Type] = [
         Pick.self, PickBatch.self, Pack.self, Label.self, Capture.self, Ship.self, Reroute.self, CarrierNews.self,
-        VoidPayment.self, RefundPayment.self, PaymentVerdictArrived.self, Notify.self, LowStock.self,
+        VoidPayment.self, RefundPayment.self, ReturnFraud.self, PaymentVerdictArrived.self, Notify.self, LowStock.self,
         PromiseAtRisk.self,
         RetryBackorders.self, ExpireReservations.self, WatchPromises.self, PruneJobs.self,
         Noop.self,
@@ -221,6 +221,25 @@ public enum Jobs {
         public static let name = "refund_payment"
         public static let queue = "payments"
         public static func uniqueKey(_ a: Arguments) -> String? { "refund:order:\(a.orderID):\(a.key)" }
+    }
+
+    /// Operations alerted: a return's serials did not match what left (the return is in fraud review).
+    public enum ReturnFraud: JobKind {
+        public struct Arguments: OrderJobArguments {
+            public var orderID: Int64
+            public var returnID: Int64
+            public init(orderID: Int64, returnID: Int64) {
+                self.orderID = orderID
+                self.returnID = returnID
+            }
+            enum CodingKeys: String, CodingKey {
+                case orderID = "order_id"
+                case returnID = "return_id"
+            }
+        }
+        public static let name = "return_fraud"
+        public static let queue = "alerts"
+        public static func uniqueKey(_ a: Arguments) -> String? { "return_fraud:return:\(a.returnID)" }
     }
 
     /// A payment provider's webhook, as the ingest that received it enqueues it: the verdict recorded

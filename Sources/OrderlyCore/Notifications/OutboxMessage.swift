@@ -28,6 +28,8 @@ public enum NotificationKind: String, CaseIterable, Sendable, Hashable {
     case orderUpdated = "order_updated"
     /// A return was opened (with its label's tracking number).
     case returnOpened = "return_opened"
+    /// To operations: a return's serials did not match what left.
+    case returnFraud = "return_fraud"
 }
 
 /// A customer notification for the outbox, written with its cause.

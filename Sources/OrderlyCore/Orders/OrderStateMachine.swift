@@ -226,6 +226,7 @@ public enum OrderFact: String, CaseIterable, Sendable, Hashable {
     case returnReceived = "return_received"
     case returnRefunded = "return_refunded"
     case returnExchanged = "return_exchanged"
+    case returnFraudReview = "return_fraud_review"
 
     /// The fact a payment of this status records.
     public static func payment(_ status: PaymentStatus) -> OrderFact {

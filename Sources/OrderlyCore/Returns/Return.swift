@@ -11,11 +11,15 @@ public enum ReturnReason: String, CaseIterable, Sendable, Hashable {
 /// inspected (units restocked or scrapped), refunded; or cancelled.
 public enum ReturnStatus: String, CaseIterable, Sendable, Hashable {
     case open, received, inspected, refunded, exchanged, cancelled
+    /// Its serials did not match what left: nothing restocked or refunded, operations alerted.
+    case fraudReview = "fraud_review"
 }
 
 /// What an inspected unit is, and so what becomes of it.
 public enum ReturnCondition: String, CaseIterable, Sendable, Hashable {
     case sellable, damaged, defective, missing
+    /// Something else came back: recorded, neither restocked as the SKU nor refunded.
+    case wrongItem = "wrong_item"
 
     /// Sellable units go back on the shelf, damaged and defective ones are scrapped, missing ones
     /// never arrived.
@@ -23,7 +27,7 @@ public enum ReturnCondition: String, CaseIterable, Sendable, Hashable {
         switch self {
         case .sellable: .restock
         case .damaged, .defective: .scrap
-        case .missing: .none
+        case .missing, .wrongItem: .none
         }
     }
 }

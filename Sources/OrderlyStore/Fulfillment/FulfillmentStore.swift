@@ -62,6 +62,8 @@ public struct PickListLineRecord: Hashable, Sendable {
     public var sequence: Int
     public var quantity: Int64
     public var picked: Int64
+    /// The SKU's units are told apart by serial (the picker records each one that leaves).
+    public var serialTracked: Bool = false
 }
 
 public struct PickListRecord: Hashable, Sendable {
@@ -346,7 +348,7 @@ public struct FulfillmentStore: Sendable {
                 as PostgresStatement,
             """
             SELECT pl.id, sl.shipment_id, pl.shipment_line_id, s.code, pl.bin_location, i.zone,
-                   pl.walk_sequence, pl.quantity::int8, pl.quantity_picked::int8, pl.sku_id
+                   pl.walk_sequence, pl.quantity::int8, pl.quantity_picked::int8, pl.sku_id, s.serial_tracked
             FROM pick_list_lines pl
             JOIN shipment_lines sl ON sl.id = pl.shipment_line_id
             JOIN shipments sh ON sh.id = sl.shipment_id
@@ -377,7 +379,8 @@ public struct FulfillmentStore: Sendable {
                     zone: try line.decode(String?.self, at: 5),
                     sequence: Int(try line.decode(Int32.self, at: 6)),
                     quantity: try line.decode(Int64.self, at: 7),
-                    picked: try line.decode(Int64.self, at: 8)
+                    picked: try line.decode(Int64.self, at: 8),
+                    serialTracked: try line.decode(Bool.self, at: 10)
                 )
             }
         )
@@ -471,6 +474,19 @@ public struct FulfillmentStore: Sendable {
         keysSQL: "array_agg('ship:shipment:' || id)",
         prioritySQL: "min(orderly_order_job_priority(order_id))"
     )
+
+    // MARK: Serials
+
+    /// The serials that leave, per pick list line's shipment line. A serial already out (not come
+    /// back) is refused by the schema (`shipment_serials_out`).
+    public func recordSerials(_ rows: [(shipmentLineID: Int64, serial: String)]) -> PostgresStatement {
+        """
+        INSERT INTO shipment_serials (shipment_line_id, order_id, sku_id, serial, recorded_by)
+        SELECT sl.id, sh.order_id, sl.sku_id, u.serial, \(actor)
+        FROM unnest(\(rows.map(\.shipmentLineID))::int8[], \(rows.map(\.serial))::text[]) AS u(line, serial)
+        JOIN shipment_lines sl ON sl.id = u.line JOIN shipments sh ON sh.id = sl.shipment_id
+        """
+    }
 
     // MARK: Handover
 

@@ -17,6 +17,32 @@ public struct ReturnableLine: Hashable, Sendable {
     public var warehouseID: Int64?
 }
 
+/// Units inspected in one condition (one per row for a serial).
+public struct InspectedUnits: Hashable, Sendable {
+    public var returnLineID: Int64
+    public var orderLineID: Int64
+    public var skuID: Int64
+    public var units: Int64
+    public var condition: ReturnCondition
+    public var serial: String?
+
+    public init(
+        returnLineID: Int64,
+        orderLineID: Int64,
+        skuID: Int64,
+        units: Int64,
+        condition: ReturnCondition,
+        serial: String?
+    ) {
+        self.returnLineID = returnLineID
+        self.orderLineID = orderLineID
+        self.skuID = skuID
+        self.units = units
+        self.condition = condition
+        self.serial = serial
+    }
+}
+
 /// A return as its steps read it (locked).
 public struct ReturnRecord: Hashable, Sendable {
     public var id: Int64
@@ -33,6 +59,7 @@ public struct ReturnRecord: Hashable, Sendable {
         public var skuCode: String
         public var quantity: Int64
         public var unitPriceMinor: Int64
+        public var serialTracked: Bool
     }
 }
 
@@ -125,7 +152,7 @@ public struct ReturnStore: Sendable {
             statements: [
                 "SELECT id, order_id, rma_number, status, warehouse_id FROM returns WHERE id = \(returnID) FOR UPDATE",
                 """
-                SELECT rl.id, rl.order_line_id, rl.sku_id, k.code, rl.quantity::int8, l.unit_price_minor
+                SELECT rl.id, rl.order_line_id, rl.sku_id, k.code, rl.quantity::int8, l.unit_price_minor, k.serial_tracked
                 FROM return_lines rl JOIN skus k ON k.id = rl.sku_id JOIN order_lines l ON l.id = rl.order_line_id
                 WHERE rl.return_id = \(returnID) ORDER BY rl.id
                 """,
@@ -145,7 +172,8 @@ public struct ReturnStore: Sendable {
                         skuID: try line.decode(Int64.self, at: 2),
                         skuCode: try line.decode(String.self, at: 3),
                         quantity: try line.decode(Int64.self, at: 4),
-                        unitPriceMinor: try line.decode(Int64.self, at: 5)
+                        unitPriceMinor: try line.decode(Int64.self, at: 5),
+                        serialTracked: try line.decode(Bool.self, at: 6)
                     )
                 }
             )
@@ -179,20 +207,25 @@ public struct ReturnStore: Sendable {
     public func inspect(
         _ record: ReturnRecord,
         warehouseID: Int64,
-        rows: [(returnLineID: Int64, orderLineID: Int64, skuID: Int64, units: Int64, condition: ReturnCondition)]
+        rows: [InspectedUnits],
+        fraud: Bool
     ) -> PostgresStatement {
         """
         WITH u AS (
             SELECT * FROM unnest(\(rows.map(\.returnLineID))::int8[], \(rows.map(\.orderLineID))::int8[],
                                  \(rows.map(\.skuID))::int8[], \(rows.map(\.units))::int8[],
-                                 \(rows.map(\.condition.rawValue))::text[], \(rows.map(\.condition.disposition.rawValue))::text[])
-                AS u(return_line_id, order_line_id, sku_id, units, condition, disposition)
+                                 \(rows.map(\.condition.rawValue))::text[],
+                                 \(rows.map { fraud ? ReturnDisposition.none.rawValue : $0.condition.disposition.rawValue })::text[],
+                                 \(rows.map(\.serial))::text[])
+                AS u(return_line_id, order_line_id, sku_id, units, condition, disposition, serial)
         ), ins AS (
             INSERT INTO return_inspections (return_id, return_line_id, quantity, condition, disposition, warehouse_id,
-                                            inspected_by)
-            SELECT \(same: record.id), return_line_id, units, condition, disposition, \(same: warehouseID), \(same: actor) FROM u
+                                            inspected_by, serial)
+            SELECT \(same: record.id), return_line_id, units, condition, disposition, \(same: warehouseID), \(same: actor),
+                   serial
+            FROM u
         ), arrived AS (
-            SELECT sku_id, sum(units)::int8 AS units FROM u WHERE condition <> 'missing' GROUP BY sku_id
+            SELECT sku_id, sum(units)::int8 AS units FROM u WHERE disposition IN ('restock', 'scrap') GROUP BY sku_id
         ), scrapped AS (
             SELECT sku_id, sum(units)::int8 AS units FROM u WHERE disposition = 'scrap' GROUP BY sku_id
         ), stock AS (
@@ -208,15 +241,23 @@ public struct ReturnStore: Sendable {
                    \(same: record.rma) || ' inspected damaged or defective' FROM scrapped
         ), missing AS (
             UPDATE order_lines l SET quantity_returned = l.quantity_returned - m.units
-            FROM (SELECT order_line_id, sum(units)::int AS units FROM u WHERE condition = 'missing' GROUP BY 1) m
+            FROM (SELECT order_line_id, sum(units)::int AS units FROM u WHERE condition IN ('missing', 'wrong_item')
+                  AND NOT \(same: fraud)::bool GROUP BY 1) m
             WHERE l.id = m.order_line_id
+        ), serial_back AS (
+            UPDATE shipment_serials s SET returned_at = now(), return_id = \(same: record.id)
+            FROM u WHERE u.disposition IN ('restock', 'scrap') AND s.order_id = \(same: record.orderID)
+              AND s.sku_id = u.sku_id AND s.serial = u.serial AND s.returned_at IS NULL
+        ), alert AS (
+            SELECT \(Self.enqueueFraud(orderID: record.orderID, returnID: record.id)) WHERE \(same: fraud)::bool
         ), retry AS (
             SELECT \(unescaped: InventoryStore.enqueueRetrySQL)
             FROM (SELECT DISTINCT sku_id FROM u WHERE disposition = 'restock') x
             WHERE EXISTS (SELECT 1 FROM order_lines b WHERE b.sku_id = x.sku_id AND b.quantity_backordered > 0)
         )
-        UPDATE returns SET status = 'inspected', inspected_at = now(), updated_at = now()
-        WHERE id = \(same: record.id) AND status = 'received' AND (SELECT count(*) FROM retry) >= 0
+        UPDATE returns SET status = CASE WHEN \(same: fraud)::bool THEN 'fraud_review' ELSE 'inspected' END,
+            inspected_at = now(), updated_at = now()
+        WHERE id = \(same: record.id) AND status = 'received' AND (SELECT count(*) FROM retry) + (SELECT count(*) FROM alert) >= 0
         """
     }
 
@@ -226,7 +267,7 @@ public struct ReturnStore: Sendable {
             """
             SELECT rl.order_line_id, sum(i.quantity)::int8 FROM return_inspections i
             JOIN return_lines rl ON rl.id = i.return_line_id
-            WHERE i.return_id = \(returnID) AND i.condition <> 'missing' GROUP BY 1
+            WHERE i.return_id = \(returnID) AND i.disposition IN ('restock', 'scrap') GROUP BY 1
             """ as PostgresStatement
         ) { rows in
             var units: [Int64: Int64] = [:]
@@ -241,7 +282,7 @@ public struct ReturnStore: Sendable {
             """
             SELECT rl.order_line_id, sum(i.quantity)::int8 FROM return_inspections i
             JOIN return_lines rl ON rl.id = i.return_line_id JOIN returns r ON r.id = i.return_id
-            WHERE r.order_id = \(orderID) AND r.id <> \(returnID) AND i.condition <> 'missing' GROUP BY 1
+            WHERE r.order_id = \(orderID) AND r.id <> \(returnID) AND i.disposition IN ('restock', 'scrap') GROUP BY 1
             """ as PostgresStatement
         ) { rows in
             var units: [Int64: Int64] = [:]
@@ -269,6 +310,41 @@ public struct ReturnStore: Sendable {
         .first("SELECT exchange_order_id FROM returns WHERE id = \(returnID) AND exchange_order_id IS NOT NULL") {
             try $0.decode(Int64.self, at: 0)
         }
+    }
+
+    /// Serials of `skuID` that left on the order and have not come back.
+    public func serialsOut(orderID: Int64) -> PostgresQuery<[Int64: Set<String>]> {
+        PostgresQuery(
+            "SELECT sku_id, serial FROM shipment_serials WHERE order_id = \(orderID) AND returned_at IS NULL"
+                as PostgresStatement
+        ) { rows in
+            var out: [Int64: Set<String>] = [:]
+            for row in rows {
+                out[try row.decode(Int64.self, at: 0), default: []].insert(try row.decode(String.self, at: 1))
+            }
+            return out
+        }
+    }
+
+    static func enqueueFraud(orderID: Int64, returnID: Int64) -> PostgresStatement {
+        JobQueue.enqueueSQL(
+            Jobs.ReturnFraud.self,
+            args: "ARRAY[jsonb_build_object('order_id', \(orderID)::int8, 'return_id', \(returnID)::int8)]",
+            keys: "ARRAY['return_fraud:return:' || \(returnID)::int8]"
+        )
+    }
+
+    /// Operations' alert that a return's serials did not match, once per return.
+    public func fraudAlert(returnID: Int64, recipient: String, channel: String) -> PostgresStatement {
+        """
+        INSERT INTO notifications (order_id, kind, channel, recipient, subject, body, dedupe_key)
+        SELECT r.order_id, 'return_fraud', \(channel), \(recipient), 'Return ' || r.rma_number || ' needs review',
+               'The serials received on return ' || r.rma_number || ' (order ' || r.order_id
+                   || ') do not match what left; nothing was restocked or refunded.',
+               'return_fraud:return:' || r.id
+        FROM returns r WHERE r.id = \(returnID) AND r.status = 'fraud_review'
+        ON CONFLICT (dedupe_key) DO NOTHING
+        """
     }
 
     /// The order's shipping charge (a return refunds it only by policy).
