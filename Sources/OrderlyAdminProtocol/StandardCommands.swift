@@ -487,6 +487,14 @@ extension CommandTable {
         ),
         CommandSpec(
             "RETURN",
+            "CREDIT",
+            role: .operator,
+            mutating: true,
+            "resolves an inspected return with store credit (the refund's amount) for the customer's e-mail",
+            [.required("id", .id, positional: true, "return id")]
+        ),
+        CommandSpec(
+            "RETURN",
             "EXCHANGE",
             role: .operator,
             mutating: true,
@@ -505,7 +513,10 @@ extension CommandTable {
                 .optional("order", .id, "one order's returns"),
                 .optional(
                     "status",
-                    .oneOf(["open", "received", "inspected", "refunded", "exchanged", "cancelled"]),
+                    .oneOf([
+                        "open", "received", "inspected", "refunded", "exchanged", "credited", "fraud_review",
+                        "cancelled",
+                    ]),
                     "status"
                 ),
                 .optional("limit", .int(1...1000), "rows (default 100)"),

@@ -336,3 +336,84 @@ struct ReturnTests {
         #expect(try await setup.check() == [])
     }
 }
+
+extension ReturnTests {
+    @Test func storeCreditIsIssuedForAReturnAndSpentOnANewOrder() async throws {
+        let setup = try await Setup.make(stock: [[10, 0], [0, 0]])
+        defer { Task { await setup.pool.close() } }
+        let service = returns(setup)
+        let email = "credit-\(setup.tag.lowercased())@example.com"
+        var first = setup.order("credit", lines: [(0, 2)], token: "tok_captured")
+        first.email = email
+        let order = try await setup.orders.place(first).orderID
+        let parcel = try #require(
+            try await setup.database.transaction {
+                try setup.fulfillment.pick($0, orderID: order, warehouseID: setup.warehouses[0])
+            }
+        )
+        try await setup.database.transaction { _ = try setup.fulfillment.pack($0, orderID: order, shipmentID: parcel) }
+        try await setup.database.transaction { try setup.fulfillment.label($0, orderID: order, shipmentID: parcel) }
+        try await setup.database.transaction { try setup.fulfillment.ship($0, orderID: order, shipmentID: parcel) }
+        let opened = try await service.open(
+            orderID: order,
+            units: ["FS0-\(setup.tag)": 2],
+            reason: .noLongerNeeded,
+            note: nil
+        )
+        _ = try await service.receive(opened.id, warehouse: setup.warehouses[0])
+        _ = try await service.inspect(opened.id, found: [("FS0-\(setup.tag)", 2, .sellable, nil)])
+        #expect(try await service.credit(opened.id) == 2_000)
+        // Credited, it is not refunded as well.
+        await #expect(throws: OrderlyError.self) { try await service.refund(opened.id) }
+        func balance() async throws -> Int64 {
+            try await setup.pool.withConnection { try $0.run(StoreCreditStore.balance(email: email, currency: "EUR")) }
+        }
+        #expect(try await balance() == 2_000)
+
+        // Spent on a new order of 15.00; a second of 15.00 is more than what is left.
+        func paidWithCredit(_ id: String) -> NewOrder {
+            var new = setup.order(id, lines: [(0, 1)], token: "tok_captured")
+            new.email = email
+            new.lines[0].unitPriceMinor = 1_500
+            new.payment = nil
+            new.statedPayment = StatedPayment(
+                status: .captured,
+                amountMinor: 1_500,
+                currency: "EUR",
+                provider: StoreCredit.provider,
+                reference: "credit:\(id)"
+            )
+            return new
+        }
+        let spent = try await setup.orders.place(paidWithCredit("spend"))
+        #expect(spent.status == .reserved)
+        #expect(try await balance() == 500)
+        await #expect {
+            try await setup.orders.place(paidWithCredit("again"))
+        } throws: { error in
+            (error as? OrderlyError)?.message
+                == "payment: the store credit of \(email) is 5.00 EUR, less than the total 15.00 EUR"
+        }
+        #expect(try await balance() == 500)
+        // Cancelled: the refund goes back to the credit, not to a gateway.
+        _ = try await setup.orders.cancel(spent.orderID, reason: "changed mind")
+        let job = try await setup.pool.query(
+            "SELECT args::text FROM jobs WHERE kind = 'refund_payment' AND (args->>'order_id')::int8 = $1",
+            [spent.orderID]
+        ).scalar(String.self)
+        let refund = try Jobs.RefundPayment.decode(job)
+        _ = try await setup.payments.refund(
+            refund.orderID,
+            amountMinor: refund.amountMinor,
+            key: refund.key,
+            reason: refund.reason
+        )
+        #expect(try await balance() == 2_000)
+        let entries = try await setup.pool.query(
+            "SELECT reason || ':' || amount_minor FROM store_credit_entries WHERE email = $1 ORDER BY id",
+            [email]
+        ).map { try $0.decode(String.self, at: 0) }
+        #expect(entries == ["return:2000", "order:-1500", "refund:1500"])
+        #expect(try await setup.check() == [])
+    }
+}

@@ -67,6 +67,44 @@ public struct OrderService: Sendable {
         let order = normalized
         let priced = try policy.validator.validateWithoutCatalog(order)
         let verdict = try await Self.verdict(order, total: priced.total, verifier: payments)
+        if order.statedPayment?.provider == StoreCredit.provider {
+            try await checkStoreCredit(order, total: priced.total)
+        }
+        do {
+            return try await placeChecked(order, priced: priced, verdict: verdict, alongside: alongside)
+        } catch let error as PostgresError where error.constraint == "store_credit_never_negative" {
+            // Spent concurrently: the balance's CHECK refused it, nothing was stored.
+            throw OrderlyError(
+                .badArgument,
+                "payment: the store credit of \(order.email ?? "-") no longer covers the total"
+            )
+        }
+    }
+
+    /// Paying with store credit: the e-mail's balance must cover the whole total (the capture's debit
+    /// re-checks it under the account's lock).
+    func checkStoreCredit(_ order: NewOrder, total: Money) async throws {
+        guard let email = order.email else {
+            throw OrderlyError(.badArgument, "payment: store credit needs the customer's e-mail")
+        }
+        let balance = try await database.pool.withConnection {
+            try $0.run(StoreCreditStore.balance(email: email, currency: total.currency.code))
+        }
+        guard balance >= total.minorUnits else {
+            throw OrderlyError(
+                .badArgument,
+                "payment: the store credit of \(email) is \(Money(minorUnits: balance, currency: total.currency).formatted), "
+                    + "less than the total \(total.formatted)"
+            )
+        }
+    }
+
+    func placeChecked(
+        _ order: NewOrder,
+        priced: ValidatedOrder,
+        verdict: PaymentVerdict,
+        alongside: CommitAlongside<OrderOutcome>?
+    ) async throws -> OrderOutcome {
         let store = self.store
         let (policy, routing) = (self.policy, components.routing)
         return try await database.pool.withConnection { connection in

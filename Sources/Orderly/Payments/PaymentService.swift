@@ -309,15 +309,30 @@ public struct PaymentService: Sendable {
         }
         let intentKey = "refund:order:\(orderID):\(key)"
         let (store, actor) = (self.store, self.actor)
+        let credit = StoreCreditStore(actor: actor)
         let planned = try await orders.withLockedOrder(orderID, lockReservations: .none) {
             tx,
             _,
             order -> Planned? in
-            let (existing, read, authorization) = try tx.pipeline(
+            let (existing, read, authorization, paidWithCredit) = try tx.pipeline(
                 PaymentStore.intent(key: intentKey),
                 PaymentStore.balance(orderID: orderID),
-                PaymentStore.authorization(orderID: orderID)
+                PaymentStore.authorization(orderID: orderID),
+                StoreCreditStore.paidWithCredit(orderID: orderID)
             )
+            // An order paid with store credit is refunded to it (the credit commits with the receipt).
+            let backToCredit: [PostgresStatement] =
+                paidWithCredit
+                ? [
+                    credit.credit(
+                        email: order.email ?? "",
+                        currency: order.currency.code,
+                        amountMinor: amountMinor,
+                        reason: "refund",
+                        orderID: orderID,
+                        returnID: nil
+                    )
+                ] : []
             // The customer's message commits with the receipt.
             let message = order.email.map { email in
                 OrderStore(actor: actor).enqueueMessage(
@@ -345,7 +360,8 @@ public struct PaymentService: Sendable {
                     order: order,
                     authorization: authorization,
                     attempt: attempt,
-                    then: message.map { [$0] } ?? []
+                    then: (message.map { [$0] } ?? []) + backToCredit,
+                    storeCredit: paidWithCredit
                 )
             }
             guard let balance = read else { throw OrderlyError(.notFound, "order \(orderID) does not exist") }
@@ -376,7 +392,8 @@ public struct PaymentService: Sendable {
                 order: order,
                 authorization: authorization,
                 attempt: attempt,
-                then: message.map { [$0] } ?? []
+                then: (message.map { [$0] } ?? []) + backToCredit,
+                storeCredit: paidWithCredit
             )
         }
         if let planned { try await carryOut(planned) }
@@ -391,13 +408,16 @@ public struct PaymentService: Sendable {
         var intent: PaymentStore.Intent
         var request: GatewayRequest
         var then: [PostgresStatement]
+        /// Settled against the customer's store credit, not the gateway.
+        var storeCredit: Bool
 
         init(
             _ intent: PaymentStore.Intent,
             order: OrderRecord,
             authorization: String?,
             attempt: Int,
-            then: [PostgresStatement] = []
+            then: [PostgresStatement] = [],
+            storeCredit: Bool = false
         ) {
             self.intent = intent
             self.request = GatewayRequest(
@@ -409,11 +429,16 @@ public struct PaymentService: Sendable {
                 attempt: attempt
             )
             self.then = then
+            self.storeCredit = storeCredit
         }
     }
 
     /// Steps 2 and 3 of a planned request: the provider, then its receipt settled.
     func carryOut(_ planned: Planned) async throws {
+        if planned.storeCredit {
+            try await settle(planned, receipt: GatewayReceipt(reference: "store_credit:" + planned.intent.key))
+            return
+        }
         let receipt = try await ask(planned.request, onFailure: planned.intent.key)
         try await settle(planned, receipt: receipt)
     }
@@ -449,7 +474,8 @@ public struct PaymentService: Sendable {
     /// from its balance, an event, the gateway's instruction and `then`. Nothing if it was settled
     /// already (a rerun after a crash).
     func settle(_ planned: Planned, receipt: GatewayReceipt) async throws {
-        let (store, intent, provider) = (self.store, planned.intent, gateway.name)
+        let (store, intent) = (self.store, planned.intent)
+        let provider = planned.storeCredit ? StoreCredit.provider : gateway.name
         let entry = PaymentEntry(
             kind: PaymentEntry.Kind(intent.operation),
             outcome: .succeeded,

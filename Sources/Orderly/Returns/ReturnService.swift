@@ -267,21 +267,8 @@ public struct ReturnService: Sendable {
                     "return \(returnID) is \(record.status.rawValue); only an inspected one is refunded"
                 )
             }
-            let channel = try OrderService.channel(tx.run(ChannelStore.policy(order.channel)), named: order.channel)
-            let (arrived, shipping, balance) = try tx.pipeline(
-                store.arrivedUnits(returnID),
-                store.shipping(orderID: order.id),
-                PaymentStore.balance(orderID: order.id)
-            )
-            let goods = record.lines.reduce(Int64(0)) { $0 + (arrived[$1.orderLineID] ?? 0) * $1.unitPriceMinor }
-            let (amount, fee) = ReturnRefund.amounts(
-                total: order.totalMinor,
-                subtotal: order.subtotalMinor,
-                shipping: shipping,
-                refundShipping: channel.refundShipping,
-                goods: goods,
-                feePercent: channel.restockingFeePercent
-            )
+            let (amount, fee) = try Self.amounts(tx, store: store, order: order, record: record)
+            let balance = try tx.run(PaymentStore.balance(orderID: order.id))
             let refundable = balance.map(\.refundable) ?? 0
             let refund = min(amount, refundable)
             var batch = PostgresBatch()
@@ -366,7 +353,81 @@ public struct ReturnService: Sendable {
         }
     }
 
+    /// Resolves an inspected return with store credit instead of a refund: the same amount (the
+    /// goods' share less the restocking fee) added to the customer's balance (by e-mail, in the
+    /// order's currency), usable to pay at capture (`payment=captured provider=store_credit`).
+    public func credit(_ returnID: Int64, alongside: CommitAlongside<Int64>? = nil) async throws -> Int64 {
+        let (store, facts, credits) = (self.store, self.facts, StoreCreditStore(actor: actor))
+        return try await locked(returnID) { tx, order, record in
+            guard record.status == .inspected else {
+                throw OrderlyError(
+                    .conflict,
+                    "return \(returnID) is \(record.status.rawValue); only an inspected one is credited"
+                )
+            }
+            guard let email = order.email else {
+                throw OrderlyError(.conflict, "order \(order.id) has no e-mail to hold store credit")
+            }
+            let (amount, fee) = try Self.amounts(tx, store: store, order: order, record: record)
+            var batch = PostgresBatch()
+            batch.add(store.credited(returnID, amount: amount, fee: fee))
+            if amount > 0 {
+                batch.add(
+                    credits.credit(
+                        email: email,
+                        currency: order.currency.code,
+                        amountMinor: amount,
+                        reason: "return",
+                        orderID: order.id,
+                        returnID: returnID
+                    )
+                )
+            }
+            batch.add(facts.fact(orderID: order.id, .returnCredited, reason: "\(record.rma): \(amount)"))
+            batch.add(
+                orders.enqueueMessage(
+                    orderID: order.id,
+                    OutboxMessage(
+                        kind: .orderUpdated,
+                        recipient: email,
+                        subject: "Store credit for your return \(record.rma)",
+                        body:
+                            "We added \(Money(minorUnits: amount, currency: order.currency).formatted) of store credit "
+                            + "for your return \(record.rma) of order \(order.externalID).",
+                        dedupeKey: "order_updated:credit:return:\(returnID)"
+                    )
+                )
+            )
+            _ = try tx.pipeline(batch)
+            return try tx.finish(amount, alongside: alongside)
+        }
+    }
+
     // MARK: Helpers
+
+    /// What an inspected return is worth: its arrived units' share of the total (shipping by the
+    /// channel's policy), less the restocking fee.
+    static func amounts(
+        _ tx: PostgresConnection,
+        store: ReturnStore,
+        order: OrderRecord,
+        record: ReturnRecord
+    ) throws
+        -> (amount: Int64, fee: Int64)
+    {
+        let channel = try OrderService.channel(tx.run(ChannelStore.policy(order.channel)), named: order.channel)
+        let (arrived, shipping) = try tx.pipeline(store.arrivedUnits(record.id), store.shipping(orderID: order.id))
+        let goods = record.lines.reduce(Int64(0)) { $0 + (arrived[$1.orderLineID] ?? 0) * $1.unitPriceMinor }
+        let (amount, fee) = ReturnRefund.amounts(
+            total: order.totalMinor,
+            subtotal: order.subtotalMinor,
+            shipping: shipping,
+            refundShipping: channel.refundShipping,
+            goods: goods,
+            feePercent: channel.restockingFeePercent
+        )
+        return (amount, fee)
+    }
 
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         let policy = components.policy

@@ -77,6 +77,13 @@ extension AdminCommandRegistry {
                 try await call.returns.exchange(id, replacement: units, alongside: call.storing(AdminReplies.outcome))
             )
         }
+        call("RETURN CREDIT") { call in
+            let id = try call.command.int(required: "id")
+            let reply: @Sendable (Int64) -> AdminReply = {
+                .ok(AdminField("id", id), AdminField("status", "credited"), AdminField("credit_minor", $0))
+            }
+            return reply(try await call.returns.credit(id, alongside: call.storing(reply)))
+        }
         read("RETURN LIST") { c throws(AdminError) in
             let (order, status, limit) = (
                 try c.int(optional: "order"), try c.text(optional: "status"), Int(try c.int(optional: "limit") ?? 100)

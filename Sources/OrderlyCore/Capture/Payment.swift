@@ -105,3 +105,10 @@ public struct BuiltinPaymentVerifier: PaymentVerifier {
         }
     }
 }
+
+/// Store credit as a payment: a stated payment with this provider (`payment=captured
+/// provider=store_credit`) is paid from the customer's balance at capture, and refunds of such an
+/// order go back to the balance, not to a gateway.
+public enum StoreCredit {
+    public static let provider = "store_credit"
+}

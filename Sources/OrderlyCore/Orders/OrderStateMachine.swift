@@ -227,6 +227,7 @@ public enum OrderFact: String, CaseIterable, Sendable, Hashable {
     case returnRefunded = "return_refunded"
     case returnExchanged = "return_exchanged"
     case returnFraudReview = "return_fraud_review"
+    case returnCredited = "return_credited"
 
     /// The fact a payment of this status records.
     public static func payment(_ status: PaymentStatus) -> OrderFact {

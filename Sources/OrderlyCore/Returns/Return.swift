@@ -10,7 +10,7 @@ public enum ReturnReason: String, CaseIterable, Sendable, Hashable {
 /// Where a return stands (`returns.status`): opened (label bought), received at a warehouse,
 /// inspected (units restocked or scrapped), refunded; or cancelled.
 public enum ReturnStatus: String, CaseIterable, Sendable, Hashable {
-    case open, received, inspected, refunded, exchanged, cancelled
+    case open, received, inspected, refunded, exchanged, credited, cancelled
     /// Its serials did not match what left: nothing restocked or refunded, operations alerted.
     case fraudReview = "fraud_review"
 }

@@ -94,6 +94,17 @@ public struct OrderStore: Sendable {
                        \(same: order.currency.code), \(entry?.provider), \(entry?.reference), \(payment?.message),
                        \(entry?.idempotencyKey), \(same: actor)
                 FROM new_order o WHERE \(same: entry?.outcome.rawValue)::text IS NOT NULL
+            ), credit AS (
+                -- Paid with store credit: the balance goes down (never below 0: the account's CHECK).
+                UPDATE store_credit_accounts a SET balance_minor = a.balance_minor - \(same: order.totalMinor), updated_at = now()
+                FROM new_order o
+                WHERE \(same: entry?.provider)::text = \(StoreCredit.provider) AND a.email = lower(\(same: o.email))
+                  AND a.currency = \(same: order.currency.code)
+                RETURNING a.email, o.id AS order_id
+            ), credit_entry AS (
+                INSERT INTO store_credit_entries (email, currency, amount_minor, reason, order_id, actor)
+                SELECT email, \(same: order.currency.code), -\(same: order.totalMinor), 'order', order_id, \(same: actor)
+                FROM credit WHERE \(same: order.totalMinor) > 0
             )
             """
     }

@@ -291,6 +291,15 @@ public struct ReturnStore: Sendable {
         }
     }
 
+    /// The return resolved by store credit of `amount`.
+    public func credited(_ returnID: Int64, amount: Int64, fee: Int64) -> PostgresStatement {
+        """
+        UPDATE returns SET status = 'credited', resolution = 'store_credit', refund_minor = \(amount),
+            restocking_fee_minor = \(fee), refunded_at = now(), updated_at = now()
+        WHERE id = \(returnID) AND status = 'inspected'
+        """
+    }
+
     /// The return exchanged for `exchangeOrderID`. Row: whether it moved (an inspected return).
     public func exchanged(_ returnID: Int64, exchangeOrderID: Int64) -> PostgresQuery<Bool> {
         .scalar(
