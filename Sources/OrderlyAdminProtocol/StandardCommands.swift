@@ -452,6 +452,7 @@ extension CommandTable {
                 ),
                 .optional("note", .text(maximumLength: 500), "the customer's words"),
                 .optional("warehouse", .reference, "where it goes back (default: where it left from)"),
+                .optional("keep_item", .bool, "refund without return, for lines under the channel's keep_item_limit"),
             ]
         ),
         CommandSpec(
@@ -657,6 +658,11 @@ extension CommandTable {
                 .optional("return_window_days", .int(0...3650), "days after delivery a return may be opened"),
                 .optional("restocking_fee_percent", .int(0...100), "kept of a return's refunded goods"),
                 .optional("refund_shipping", .bool, "a return's refund includes the goods' share of shipping"),
+                .optional(
+                    "keep_item_limit",
+                    .money,
+                    "a return may keep lines worth at most this (minor units; 0 never)"
+                ),
             ]
         ),
         CommandSpec(

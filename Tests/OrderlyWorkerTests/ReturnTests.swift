@@ -417,3 +417,39 @@ extension ReturnTests {
         #expect(try await setup.check() == [])
     }
 }
+
+extension ReturnTests {
+    @Test func aLowValueLineIsRefundedWithoutItsReturnByPolicy() async throws {
+        let setup = try await Setup.make(stock: [[10, 0], [0, 0]])
+        defer { Task { await setup.pool.close() } }
+        let service = returns(setup)
+        let keep = try await channel(setup, "keep") { $0.keepItemLimitMinor = 1_000 }
+        let order = try await shipped(setup, "keep", units: 2, channel: keep)
+        // Two units are 20.00, over the limit of 10.00: refused, nothing changed.
+        await #expect {
+            try await service.open(
+                orderID: order,
+                units: ["FS0-\(setup.tag)": 2],
+                reason: .damaged,
+                note: nil,
+                keepItem: true
+            )
+        } throws: { error in
+            (error as? OrderlyError)?.message
+                == "keep_item: FS0-\(setup.tag): 20.00 EUR is over the channel's limit of 10.00 EUR"
+        }
+        let shelf = try await onHand(setup)
+        let kept = try await service.open(
+            orderID: order,
+            units: ["FS0-\(setup.tag)": 1],
+            reason: .damaged,
+            note: "arrived broken",
+            keepItem: true
+        )
+        #expect(kept.status == .inspected && kept.trackingNumber == nil)
+        #expect(try await onHand(setup) == shelf)
+        #expect(try await service.refund(kept.id) == 1_000)
+        #expect(try await setup.status(order) == "partially_returned")
+        #expect(try await setup.check() == [])
+    }
+}

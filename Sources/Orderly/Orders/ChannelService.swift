@@ -123,6 +123,7 @@ extension ChannelPolicy {
             ("return_window_days", returnWindowDays != other.returnWindowDays),
             ("restocking_fee_percent", restockingFeePercent != other.restockingFeePercent),
             ("refund_shipping", refundShipping != other.refundShipping),
+            ("keep_item_limit", keepItemLimitMinor != other.keepItemLimitMinor),
         ].filter(\.1).map(\.0)
     }
 }

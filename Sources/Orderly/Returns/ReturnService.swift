@@ -28,6 +28,8 @@ public struct ReturnService: Sendable {
         public var id: Int64
         public var rma: String
         public var trackingNumber: String?
+        /// `open`, or `inspected` for a refund without return.
+        public var status: ReturnStatus
     }
 
     /// Opens a return of `units` (SKU code → units) of an order's shipped units. Refused with nothing
@@ -39,6 +41,7 @@ public struct ReturnService: Sendable {
         reason: ReturnReason,
         note: String?,
         warehouse: Int64? = nil,
+        keepItem: Bool = false,
         alongside: CommitAlongside<Opened>? = nil
     ) async throws -> Opened {
         guard !units.isEmpty else { throw OrderlyError(.badArgument, "lines: name at least one SKU:QTY") }
@@ -77,18 +80,29 @@ public struct ReturnService: Sendable {
                             + "(\(channel.returnWindowDays) days after delivery)"
                     )
                 }
+                if keepItem, line.unitPriceMinor * count > channel.keepItemLimitMinor {
+                    throw OrderlyError(
+                        .conflict,
+                        "keep_item: \(sku): \(Money(minorUnits: line.unitPriceMinor * count, currency: order.currency).formatted) "
+                            + "is over the channel's limit of "
+                            + "\(Money(minorUnits: channel.keepItemLimitMinor, currency: order.currency).formatted)"
+                    )
+                }
                 taken.append((line.orderLineID, line.skuID, count))
             }
             let warehouseID = try warehouse ?? Self.require(lines.compactMap(\.warehouseID).first)
-            let label = try Self.label(
-                tx,
-                order: order,
-                warehouseID: warehouseID,
-                grams: taken.reduce(Int64(0)) { total, unit in
-                    total + unit.units * (order.lines.first { $0.id == unit.orderLineID }?.unitWeightGrams ?? 1)
-                },
-                carriers: carriers
-            )
+            let label =
+                keepItem
+                ? nil
+                : try Self.label(
+                    tx,
+                    order: order,
+                    warehouseID: warehouseID,
+                    grams: taken.reduce(Int64(0)) { total, unit in
+                        total + unit.units * (order.lines.first { $0.id == unit.orderLineID }?.unitWeightGrams ?? 1)
+                    },
+                    carriers: carriers
+                )
             let message = order.email.map { email in
                 OutboxMessage(
                     kind: .returnOpened,
@@ -115,9 +129,35 @@ public struct ReturnService: Sendable {
                     )
                 )
             else { throw OrderlyError(.conflict, "return for order \(orderID) was not written") }
-            try tx.execute(facts.fact(orderID: orderID, .returnOpened, reason: "\(rma): \(reason.rawValue)"))
+            try tx.execute(
+                facts.fact(
+                    orderID: orderID,
+                    .returnOpened,
+                    reason: "\(rma): \(reason.rawValue)" + (keepItem ? ", kept" : "")
+                )
+            )
+            if keepItem {
+                // Kept: inspected at once, and the order moves as if the units had come back.
+                try tx.execute(store.kept(id))
+                let returnedBefore = try tx.run(store.returnedUnits(orderID: orderID, excluding: id))
+                var back: [Int64: Int64] = [:]
+                for unit in taken { back[unit.orderLineID, default: 0] += unit.units }
+                let allBack = order.lines.allSatisfy { line in
+                    line.shipped == 0 || (returnedBefore[line.id] ?? 0) + (back[line.id] ?? 0) >= line.shipped
+                }
+                let open = order.lines.contains { $0.quantity > $0.shipped + $0.cancelled }
+                let event: OrderEvent = allBack && !open ? .returnAll : .returnPartially
+                if let move = try? OrderMove.checked(event, from: order.status, reason: "\(rma) kept") {
+                    try tx.run(orders.move(orderID: orderID, move, holdReason: nil))
+                }
+            }
             return try tx.finish(
-                Opened(id: id, rma: rma, trackingNumber: label?.label.trackingNumber),
+                Opened(
+                    id: id,
+                    rma: rma,
+                    trackingNumber: label?.label.trackingNumber,
+                    status: keepItem ? .inspected : .open
+                ),
                 alongside: alongside
             )
         }

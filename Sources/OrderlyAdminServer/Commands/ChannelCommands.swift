@@ -68,6 +68,7 @@ extension AdminCall {
         settings.returnWindowDays = try c.int(optional: "return_window_days").map { Int($0) }
         settings.restockingFeePercent = try c.int(optional: "restocking_fee_percent").map { Int($0) }
         settings.refundShipping = try c.bool(optional: "refund_shipping")
+        settings.keepItemLimitMinor = try c.int(optional: "keep_item_limit")
         return settings
     }
 }
@@ -90,6 +91,7 @@ extension AdminReplies {
             AdminField("return_window_days", Int64(policy.returnWindowDays)),
             AdminField("restocking_fee_percent", Int64(policy.restockingFeePercent)),
             AdminField("refund_shipping", policy.refundShipping),
+            AdminField("keep_item_limit", policy.keepItemLimitMinor),
         ]
     }
 

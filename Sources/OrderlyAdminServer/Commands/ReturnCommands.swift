@@ -19,7 +19,7 @@ extension AdminCommandRegistry {
                 .ok(
                     AdminField("id", opened.id),
                     AdminField("rma", opened.rma),
-                    AdminField("status", "open"),
+                    AdminField("status", opened.status.rawValue),
                     AdminField("tracking", opened.trackingNumber ?? "none")
                 )
             }
@@ -30,6 +30,7 @@ extension AdminCommandRegistry {
                     reason: reason,
                     note: try c.text(optional: "note"),
                     warehouse: warehouseID,
+                    keepItem: try c.bool(optional: "keep_item") ?? false,
                     alongside: call.storing(reply)
                 )
             )

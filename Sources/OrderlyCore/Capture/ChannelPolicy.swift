@@ -79,6 +79,9 @@ public struct ChannelPolicy: Hashable, Sendable {
     public var restockingFeePercent: Int
     /// Whether a return's refund includes the goods' share of shipping.
     public var refundShipping: Bool
+    /// A return may keep items (refund without return) when each line's value is at most this many
+    /// of the order's minor units; 0: never.
+    public var keepItemLimitMinor: Int64
 
     /// What a channel's `payment_states` may name.
     public static let capturablePaymentStates: Set<PaymentStatus> = [.pending, .authorized, .captured, .failed]
@@ -98,7 +101,8 @@ public struct ChannelPolicy: Hashable, Sendable {
         claimAction: ClaimAction = .none,
         returnWindowDays: Int = 30,
         restockingFeePercent: Int = 0,
-        refundShipping: Bool = false
+        refundShipping: Bool = false,
+        keepItemLimitMinor: Int64 = 0
     ) {
         self.channel = channel
         self.kind = kind
@@ -115,6 +119,7 @@ public struct ChannelPolicy: Hashable, Sendable {
         self.returnWindowDays = returnWindowDays
         self.restockingFeePercent = restockingFeePercent
         self.refundShipping = refundShipping
+        self.keepItemLimitMinor = keepItemLimitMinor
     }
 
     /// May an order be captured on this channel with this payment verdict? BAD_ARG saying why not.
@@ -153,6 +158,7 @@ public struct ChannelSettings: Hashable, Sendable {
     public var returnWindowDays: Int?
     public var restockingFeePercent: Int?
     public var refundShipping: Bool?
+    public var keepItemLimitMinor: Int64?
 
     public init() {}
 
@@ -161,7 +167,7 @@ public struct ChannelSettings: Hashable, Sendable {
         active == nil && routing == nil && onShortage == nil && unpaidReservationSeconds == nil && carrierRule == nil
             && highValueMinor == nil && riskScoreLimit == nil && paymentStates == nil && priority == nil
             && promiseInbound == nil && claimAction == nil && returnWindowDays == nil && restockingFeePercent == nil
-            && refundShipping == nil
+            && refundShipping == nil && keepItemLimitMinor == nil
     }
 
     /// `pending,authorized,…` as `CHANNEL SET payment_states=` gives it.
@@ -197,6 +203,7 @@ public struct ChannelSettings: Hashable, Sendable {
         if let returnWindowDays { changed.returnWindowDays = returnWindowDays }
         if let restockingFeePercent { changed.restockingFeePercent = restockingFeePercent }
         if let refundShipping { changed.refundShipping = refundShipping }
+        if let keepItemLimitMinor { changed.keepItemLimitMinor = keepItemLimitMinor }
         return changed
     }
 }

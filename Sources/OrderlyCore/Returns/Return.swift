@@ -20,6 +20,8 @@ public enum ReturnCondition: String, CaseIterable, Sendable, Hashable {
     case sellable, damaged, defective, missing
     /// Something else came back: recorded, neither restocked as the SKU nor refunded.
     case wrongItem = "wrong_item"
+    /// Refund without return: the customer keeps it (by the channel's policy).
+    case kept
 
     /// Sellable units go back on the shelf, damaged and defective ones are scrapped, missing ones
     /// never arrived.
@@ -27,7 +29,7 @@ public enum ReturnCondition: String, CaseIterable, Sendable, Hashable {
         switch self {
         case .sellable: .restock
         case .damaged, .defective: .scrap
-        case .missing, .wrongItem: .none
+        case .missing, .wrongItem, .kept: .none
         }
     }
 }

@@ -278,11 +278,11 @@ public enum AdminQueries {
             connection.query(
                 """
                 SELECT 'line' AS entry, k.code AS sku, rl.quantity AS qty, NULL::text AS condition,
-                       NULL::text AS disposition, l.unit_price_minor AS price
+                       NULL::text AS disposition, NULL::text AS serial, l.unit_price_minor AS price
                 FROM return_lines rl JOIN skus k ON k.id = rl.sku_id JOIN order_lines l ON l.id = rl.order_line_id
                 WHERE rl.return_id = \(same: id)
                 UNION ALL
-                SELECT 'inspection', k.code, i.quantity, i.condition, i.disposition, NULL
+                SELECT 'inspection', k.code, i.quantity, i.condition, i.disposition, i.serial, NULL
                 FROM return_inspections i JOIN return_lines rl ON rl.id = i.return_line_id JOIN skus k ON k.id = rl.sku_id
                 WHERE i.return_id = \(same: id)
                 ORDER BY 1 DESC, 2

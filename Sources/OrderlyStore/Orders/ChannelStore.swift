@@ -8,7 +8,8 @@ public enum ChannelStore {
     static let columns = """
         name, kind, active, routing, on_shortage, unpaid_reservation_seconds, carrier_rule,
         high_value_limits, risk_score_limit, payment_states, priority, promise_inbound, claim_action,
-        return_window_days, restocking_fee_percent, refund_shipping, updated_by, updated_at::text
+        return_window_days, restocking_fee_percent, refund_shipping, keep_item_limit_minor, updated_by,
+        updated_at::text
         """
 
     /// The policy of `channel`; nil when there is no such channel.
@@ -79,13 +80,14 @@ public enum ChannelStore {
                 INSERT INTO channel_policies AS p
                     (name, kind, active, routing, on_shortage, unpaid_reservation_seconds, carrier_rule,
                      high_value_limits, risk_score_limit, payment_states, priority, promise_inbound, claim_action,
-                     return_window_days, restocking_fee_percent, refund_shipping, updated_by, updated_at)
+                     return_window_days, restocking_fee_percent, refund_shipping, keep_item_limit_minor, updated_by,
+                     updated_at)
                 VALUES (\(policy.channel), \(policy.kind.rawValue), \(policy.active), \(policy.routing),
                         \(policy.onShortage.rawValue), \(unpaid)::int4, \(policy.carrierRule.rawValue), \(limits),
                         \(policy.holdLimits.riskScore)::int4, \(states)::text[], \(policy.priority.rawValue),
                         \(policy.promiseInbound), \(policy.claimAction.rawValue),
                         \(Int64(policy.returnWindowDays))::int4, \(Int64(policy.restockingFeePercent))::int4,
-                        \(policy.refundShipping), \(actor),
+                        \(policy.refundShipping), \(policy.keepItemLimitMinor), \(actor),
                         now())
                 ON CONFLICT (name) DO UPDATE SET
                     kind = EXCLUDED.kind, active = EXCLUDED.active, routing = EXCLUDED.routing,
@@ -95,6 +97,7 @@ public enum ChannelStore {
                     priority = EXCLUDED.priority, promise_inbound = EXCLUDED.promise_inbound,
                     claim_action = EXCLUDED.claim_action, return_window_days = EXCLUDED.return_window_days,
                     restocking_fee_percent = EXCLUDED.restocking_fee_percent, refund_shipping = EXCLUDED.refund_shipping,
+                    keep_item_limit_minor = EXCLUDED.keep_item_limit_minor,
                     updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
                 WHERE \(!created)
                 RETURNING to_jsonb(p) - 'updated_by' - 'updated_at' AS policy
@@ -139,7 +142,8 @@ public enum ChannelStore {
                 claimAction: try parse(ClaimAction.self, "claim_action"),
                 returnWindowDays: Int(try row.decode(Int32.self, "return_window_days")),
                 restockingFeePercent: Int(try row.decode(Int32.self, "restocking_fee_percent")),
-                refundShipping: try row.decode(Bool.self, "refund_shipping")
+                refundShipping: try row.decode(Bool.self, "refund_shipping"),
+                keepItemLimitMinor: try row.decode(Int64.self, "keep_item_limit_minor")
             ),
             updatedBy: try row.decode(String.self, "updated_by"),
             updatedAt: try row.decode(String.self, "updated_at")

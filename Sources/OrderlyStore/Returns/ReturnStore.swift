@@ -267,7 +267,7 @@ public struct ReturnStore: Sendable {
             """
             SELECT rl.order_line_id, sum(i.quantity)::int8 FROM return_inspections i
             JOIN return_lines rl ON rl.id = i.return_line_id
-            WHERE i.return_id = \(returnID) AND i.disposition IN ('restock', 'scrap') GROUP BY 1
+            WHERE i.return_id = \(returnID) AND (i.disposition IN ('restock', 'scrap') OR i.condition = 'kept') GROUP BY 1
             """ as PostgresStatement
         ) { rows in
             var units: [Int64: Int64] = [:]
@@ -282,13 +282,29 @@ public struct ReturnStore: Sendable {
             """
             SELECT rl.order_line_id, sum(i.quantity)::int8 FROM return_inspections i
             JOIN return_lines rl ON rl.id = i.return_line_id JOIN returns r ON r.id = i.return_id
-            WHERE r.order_id = \(orderID) AND r.id <> \(returnID) AND i.disposition IN ('restock', 'scrap') GROUP BY 1
+            WHERE r.order_id = \(orderID) AND r.id <> \(returnID)
+              AND (i.disposition IN ('restock', 'scrap') OR i.condition = 'kept') GROUP BY 1
             """ as PostgresStatement
         ) { rows in
             var units: [Int64: Int64] = [:]
             for row in rows { units[try row.decode(Int64.self, at: 0)] = try row.decode(Int64.self, at: 1) }
             return units
         }
+    }
+
+    /// Refund without return: every unit `kept`, the return inspected at once (no stock moves).
+    public func kept(_ returnID: Int64) -> PostgresStatement {
+        """
+        WITH ins AS (
+            INSERT INTO return_inspections (return_id, return_line_id, quantity, condition, disposition, warehouse_id,
+                                            inspected_by)
+            SELECT r.id, rl.id, rl.quantity, 'kept', 'none', r.warehouse_id, \(actor)
+            FROM returns r JOIN return_lines rl ON rl.return_id = r.id WHERE r.id = \(same: returnID)
+        )
+        UPDATE returns SET status = 'inspected', keep_item = true, received_at = now(), inspected_at = now(),
+            updated_at = now()
+        WHERE id = \(same: returnID) AND status = 'open'
+        """
     }
 
     /// The return resolved by store credit of `amount`.
