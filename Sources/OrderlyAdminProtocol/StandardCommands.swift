@@ -502,7 +502,11 @@ extension CommandTable {
             "resolves an inspected return with a new order for the replacement, priced at zero",
             [
                 .required("id", .id, positional: true, "return id"),
-                .required("lines", .text(maximumLength: 4000), "SKU:QTY[,...] to send instead"),
+                .required(
+                    "lines",
+                    .text(maximumLength: 4000),
+                    "SKU:QTY[:PRICE][,...] to send instead; PRICE: the difference per unit to charge"
+                ),
             ]
         ),
         CommandSpec(

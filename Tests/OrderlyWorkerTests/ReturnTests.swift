@@ -218,6 +218,10 @@ struct ReturnTests {
         _ = try await service.inspect(opened.id, found: [("FS0-\(setup.tag)", 1, .sellable, nil)])
         let replacement = try await service.exchange(opened.id, replacement: ["FS1-\(setup.tag)": 1])
         #expect(replacement.status == .reserved && replacement.unitsReserved == 1)
+        // A price for a SKU that is not a replacement line: refused.
+        await #expect(throws: OrderlyError.self) {
+            try await service.exchange(opened.id, replacement: ["FS1-\(setup.tag)": 1], difference: ["NOPE": 1])
+        }
         // Asked again: the same order.
         #expect(
             try await service.exchange(opened.id, replacement: ["FS1-\(setup.tag)": 1]).orderID == replacement.orderID
@@ -450,6 +454,32 @@ extension ReturnTests {
         #expect(try await onHand(setup) == shelf)
         #expect(try await service.refund(kept.id) == 1_000)
         #expect(try await setup.status(order) == "partially_returned")
+        #expect(try await setup.check() == [])
+    }
+}
+
+extension ReturnTests {
+    @Test func anExchangeAtTheDifferenceWaitsForItsPayment() async throws {
+        let setup = try await Setup.make(stock: [[10, 10], [0, 0]])
+        defer { Task { await setup.pool.close() } }
+        let service = returns(setup)
+        let order = try await shipped(setup, "upgrade", units: 1)
+        let opened = try await service.open(orderID: order, units: ["FS0-\(setup.tag)": 1], reason: .sizeFit, note: nil)
+        _ = try await service.receive(opened.id, warehouse: setup.warehouses[0])
+        _ = try await service.inspect(opened.id, found: [("FS0-\(setup.tag)", 1, .sellable, nil)])
+        let upgrade = try await service.exchange(
+            opened.id,
+            replacement: ["FS1-\(setup.tag)": 2],
+            difference: ["FS1-\(setup.tag)": 250]
+        )
+        let new = try await setup.orders.order(upgrade.orderID)
+        #expect(new.totalMinor == 500 && new.paymentStatus == .pending)
+        #expect(upgrade.status == .reserved)
+        let told = try await setup.pool.query(
+            "SELECT body FROM notifications WHERE order_id = $1 AND kind = 'order_updated'",
+            [order]
+        ).scalar(String.self)
+        #expect(told.contains("2 × FS1-\(setup.tag)"))
         #expect(try await setup.check() == [])
     }
 }

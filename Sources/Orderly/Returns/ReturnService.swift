@@ -333,15 +333,21 @@ public struct ReturnService: Sendable {
     }
 
     /// Resolves an inspected return by exchange: a new order for `replacement` (SKU code → units),
-    /// priced at zero, shipped to the same address, paid (a zero `exchange` payment naming the RMA),
-    /// through the normal capture → reserve path; the return records it. The new order's external
+    /// priced at zero (paid by a zero `exchange` payment naming the RMA) or, where `difference` names
+    /// a unit price for a SKU, at that difference (then its payment is pending, as any unpaid order:
+    /// `PAYMENT RECORD` settles it), shipped to the same address, through the normal capture →
+    /// reserve path; the return records it and the customer is told. The new order's external
     /// id is the original's with `-EX-<RMA>`, so asking again (after a crash between the two
     /// transactions, or a retry) replays the same order. Returns the new order.
     public func exchange(
         _ returnID: Int64,
         replacement: [String: Int64],
+        difference: [String: Int64] = [:],
         alongside: CommitAlongside<OrderOutcome>? = nil
     ) async throws -> OrderOutcome {
+        if let stray = difference.keys.first(where: { replacement[$0] == nil }) {
+            throw OrderlyError(.badArgument, "lines: a price for \(stray), which is not a replacement line")
+        }
         guard !replacement.isEmpty else { throw OrderlyError(.badArgument, "lines: name at least one SKU:QTY") }
         let (store, facts) = (self.store, self.facts)
         let (order, record) = try await locked(returnID) { _, order, record in (order, record) }
@@ -358,7 +364,7 @@ public struct ReturnService: Sendable {
                     externalID: String((order.externalID + "-EX-" + record.rma).prefix(128)),
                     currency: order.currency.code,
                     lines: replacement.sorted { $0.key < $1.key }.map {
-                        NewOrderLine(skuCode: $0.key, quantity: $0.value, unitPriceMinor: 0)
+                        NewOrderLine(skuCode: $0.key, quantity: $0.value, unitPriceMinor: difference[$0.key] ?? 0)
                     },
                     shipTo: order.shipTo,
                     billingCountry: order.billingCountry,
@@ -366,9 +372,10 @@ public struct ReturnService: Sendable {
                     serviceLevel: order.serviceLevel,
                     priority: order.priority
                 )
+                let charged = difference.values.contains { $0 > 0 }
                 new.statedPayment = StatedPayment(
-                    status: .captured,
-                    amountMinor: 0,
+                    status: charged ? .pending : .captured,
+                    amountMinor: charged ? nil : 0,
                     currency: order.currency.code,
                     provider: "exchange",
                     reference: record.rma
@@ -388,6 +395,23 @@ public struct ReturnService: Sendable {
                 try tx.execute(
                     facts.fact(orderID: order.id, .returnExchanged, reason: "\(record.rma): order \(placed.orderID)")
                 )
+                if let email = order.email {
+                    try tx.execute(
+                        orders.enqueueMessage(
+                            orderID: order.id,
+                            OutboxMessage(
+                                kind: .orderUpdated,
+                                recipient: email,
+                                subject: "Your exchange for return \(record.rma)",
+                                body: "We are sending "
+                                    + replacement.sorted { $0.key < $1.key }.map { "\($0.value) × \($0.key)" }
+                                    .joined(separator: ", ")
+                                    + " in exchange for your return \(record.rma) of order \(order.externalID).",
+                                dedupeKey: "order_updated:exchange:return:\(returnID)"
+                            )
+                        )
+                    )
+                }
             }
             return try tx.finish(placed, alongside: alongside)
         }

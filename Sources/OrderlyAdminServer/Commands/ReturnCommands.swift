@@ -73,9 +73,29 @@ extension AdminCommandRegistry {
         call("RETURN EXCHANGE") { call in
             let c = call.command
             let id = try c.int(required: "id")
-            let units = try AdminReplies.skuCounts(try c.text(required: "lines"), argument: "lines", minimum: 1)
+            var units: [String: Int64] = [:]
+            var prices: [String: Int64] = [:]
+            for item in try c.text(required: "lines").split(separator: ",", omittingEmptySubsequences: false) {
+                let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+                let numbers = parts.dropFirst().map { Int64(String($0)) }
+                guard (2...3).contains(parts.count), !parts[0].isEmpty, let count = numbers[0], count > 0,
+                    parts.count == 2 || (numbers[1] ?? -1) >= 0,
+                    units.updateValue(count, forKey: String(parts[0])) == nil
+                else {
+                    throw AdminError(
+                        .badArgument,
+                        "lines: '\(ArgumentType.clipped(String(item)))' is not SKU:QTY[:PRICE] (each SKU once)"
+                    )
+                }
+                if parts.count == 3, let price = numbers[1] { prices[String(parts[0])] = price }
+            }
             return AdminReplies.outcome(
-                try await call.returns.exchange(id, replacement: units, alongside: call.storing(AdminReplies.outcome))
+                try await call.returns.exchange(
+                    id,
+                    replacement: units,
+                    difference: prices,
+                    alongside: call.storing(AdminReplies.outcome)
+                )
             )
         }
         call("RETURN CREDIT") { call in
