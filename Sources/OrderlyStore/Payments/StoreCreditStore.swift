@@ -1,5 +1,5 @@
 public import LibPQ
-public import OrderlyCore
+import OrderlyCore
 
 /// The SQL of store credit (sql/migrations/0021): balances per e-mail and currency, and their ledger.
 public struct StoreCreditStore: Sendable {
