@@ -474,7 +474,7 @@ extension CommandTable {
                 .required(
                     "lines",
                     .text(maximumLength: 4000),
-                    "SKU:QTY:CONDITION[:SERIAL][,...] (sellable, damaged, defective, missing, wrong_item)"
+                    "SKU:QTY:CONDITION[:SERIAL][,...] (sellable, damaged, defective, missing, wrong_item, review)"
                 ),
             ]
         ),
@@ -485,6 +485,17 @@ extension CommandTable {
             mutating: true,
             "refunds an inspected return: its goods' share less the restocking fee",
             [.required("id", .id, positional: true, "return id")]
+        ),
+        CommandSpec(
+            "RETURN",
+            "DECIDE",
+            role: .operator,
+            mutating: true,
+            "restocks or scraps units an inspection held for review",
+            [
+                .required("id", .id, positional: true, "return id"),
+                .required("lines", .text(maximumLength: 4000), "SKU:QTY:restock|scrap[,...]"),
+            ]
         ),
         CommandSpec(
             "RETURN",

@@ -483,3 +483,40 @@ extension ReturnTests {
         #expect(try await setup.check() == [])
     }
 }
+
+extension ReturnTests {
+    @Test func aUnitHeldForReviewIsRestockedOrScrappedWhenAPersonDecides() async throws {
+        let setup = try await Setup.make(stock: [[10, 0], [0, 0]])
+        defer { Task { await setup.pool.close() } }
+        let service = returns(setup)
+        let order = try await shipped(setup, "review", units: 3)
+        let opened = try await service.open(orderID: order, units: ["FS0-\(setup.tag)": 3], reason: .other, note: nil)
+        _ = try await service.receive(opened.id, warehouse: setup.warehouses[0])
+        let shelf = try await onHand(setup)
+        _ = try await service.inspect(opened.id, found: [("FS0-\(setup.tag)", 3, .review, nil)])
+        // Held: arrived, not in stock; they count for the refund and the order.
+        #expect(try await onHand(setup) == shelf)
+        #expect(try await setup.status(order) == "returned")
+        await #expect {
+            try await service.decide(opened.id, decisions: [("FS0-\(setup.tag)", 4, .restock)])
+        } throws: { error in
+            (error as? OrderlyError)?.message == "lines: FS0-\(setup.tag): 4 decided, 3 held for review"
+        }
+        _ = try await service.decide(
+            opened.id,
+            decisions: [("FS0-\(setup.tag)", 2, .restock), ("FS0-\(setup.tag)", 1, .scrap)]
+        )
+        #expect(try await onHand(setup) == shelf + 2)
+        let rows = try await setup.pool.query(
+            "SELECT reason, on_hand_delta FROM inventory_ledger WHERE order_id = $1 AND reason IN ('return', 'scrap') ORDER BY id",
+            [order]
+        ).map { "\(try $0.decode(String.self, at: 0)):\(try $0.decode(Int64.self, at: 1))" }
+        #expect(rows == ["return:3", "scrap:-1"])
+        // Nothing left to decide; the refund counts all three.
+        await #expect(throws: OrderlyError.self) {
+            try await service.decide(opened.id, decisions: [("FS0-\(setup.tag)", 1, .restock)])
+        }
+        #expect(try await service.refund(opened.id) == 3_000)
+        #expect(try await setup.check() == [])
+    }
+}

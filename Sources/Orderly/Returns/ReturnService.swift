@@ -217,6 +217,12 @@ public struct ReturnService: Sendable {
             if let stray = found.first(where: { entry in !record.lines.contains { $0.skuCode == entry.sku } }) {
                 throw OrderlyError(.badArgument, "lines: return \(returnID) has no SKU \(stray.sku)")
             }
+            if found.contains(where: { $0.condition == .kept }) {
+                throw OrderlyError(
+                    .badArgument,
+                    "lines: kept is for a refund without return (RETURN OPEN keep_item=true)"
+                )
+            }
             let out = try tx.run(store.serialsOut(orderID: order.id))
             var rows: [InspectedUnits] = []
             var suspicious: [String] = []
@@ -288,6 +294,63 @@ public struct ReturnService: Sendable {
                 }
             }
             return try tx.finish(ReturnStatus.inspected.rawValue, alongside: alongside)
+        }
+    }
+
+    /// Decides units held for manual review (`RETURN DECIDE`): `decisions` lists (SKU code, units,
+    /// restock or scrap), at most what is still held of each. Restocked units go into the receiving
+    /// warehouse's stock, scrapped ones in and out, as at inspection.
+    public func decide(
+        _ returnID: Int64,
+        decisions: [(sku: String, units: Int64, disposition: ReturnDisposition)],
+        alongside: CommitAlongside<String>? = nil
+    ) async throws -> String {
+        guard !decisions.isEmpty else {
+            throw OrderlyError(.badArgument, "lines: name at least one SKU:QTY:DISPOSITION")
+        }
+        let store = self.store
+        return try await locked(returnID) { tx, _, record in
+            guard let warehouseID = record.warehouseID,
+                [.inspected, .refunded, .credited, .exchanged].contains(record.status)
+            else {
+                throw OrderlyError(
+                    .conflict,
+                    "return \(returnID) is \(record.status.rawValue): it holds nothing to decide"
+                )
+            }
+            let held = try tx.run(store.held(returnID))
+            var rows: [InspectedUnits] = []
+            var asked: [Int64: Int64] = [:]
+            for decision in decisions {
+                guard decision.disposition == .restock || decision.disposition == .scrap else {
+                    throw OrderlyError(.badArgument, "lines: \(decision.sku): a held unit is restocked or scrapped")
+                }
+                guard let line = record.lines.first(where: { $0.skuCode == decision.sku }) else {
+                    throw OrderlyError(.badArgument, "lines: return \(returnID) has no SKU \(decision.sku)")
+                }
+                asked[line.id, default: 0] += decision.units
+                let holding = held[line.id] ?? 0
+                guard decision.units > 0, asked[line.id, default: 0] <= holding else {
+                    throw OrderlyError(
+                        .conflict,
+                        "lines: \(decision.sku): \(asked[line.id] ?? 0) decided, \(holding) held for review"
+                    )
+                }
+                rows.append(
+                    InspectedUnits(
+                        returnLineID: line.id,
+                        orderLineID: line.orderLineID,
+                        skuID: line.skuID,
+                        units: decision.units,
+                        condition: .review,
+                        serial: nil,
+                        disposition: decision.disposition
+                    )
+                )
+            }
+            try tx.execute(InventoryStore.lockRows(warehouseID: warehouseID, skuIDs: Set(rows.map(\.skuID)).sorted()))
+            try tx.execute(store.inspect(record, warehouseID: warehouseID, rows: rows, fraud: false))
+            return try tx.finish(record.status.rawValue, alongside: alongside)
         }
     }
 

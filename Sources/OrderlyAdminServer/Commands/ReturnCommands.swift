@@ -55,7 +55,7 @@ extension AdminCommandRegistry {
                     throw AdminError(
                         .badArgument,
                         "lines: '\(ArgumentType.clipped(String(item)))' is not SKU:QTY:CONDITION[:SERIAL] "
-                            + "(sellable, damaged, defective, missing, wrong_item)"
+                            + "(sellable, damaged, defective, missing, wrong_item, review)"
                     )
                 }
                 found.append((String(parts[0]), units, condition, parts.count == 4 ? String(parts[3]) : nil))
@@ -97,6 +97,26 @@ extension AdminCommandRegistry {
                     alongside: call.storing(AdminReplies.outcome)
                 )
             )
+        }
+        call("RETURN DECIDE") { call in
+            let c = call.command
+            let id = try c.int(required: "id")
+            var decisions: [(sku: String, units: Int64, disposition: ReturnDisposition)] = []
+            for item in try c.text(required: "lines").split(separator: ",", omittingEmptySubsequences: false) {
+                let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+                guard parts.count == 3, !parts[0].isEmpty, let units = Int64(String(parts[1])), units > 0,
+                    let disposition = ReturnDisposition(rawValue: String(parts[2])),
+                    disposition == .restock || disposition == .scrap
+                else {
+                    throw AdminError(
+                        .badArgument,
+                        "lines: '\(ArgumentType.clipped(String(item)))' is not SKU:QTY:restock|scrap"
+                    )
+                }
+                decisions.append((String(parts[0]), units, disposition))
+            }
+            let reply: @Sendable (String) -> AdminReply = { .ok(AdminField("id", id), AdminField("status", $0)) }
+            return reply(try await call.returns.decide(id, decisions: decisions, alongside: call.storing(reply)))
         }
         call("RETURN CREDIT") { call in
             let id = try call.command.int(required: "id")

@@ -22,6 +22,8 @@ public enum ReturnCondition: String, CaseIterable, Sendable, Hashable {
     case wrongItem = "wrong_item"
     /// Refund without return: the customer keeps it (by the channel's policy).
     case kept
+    /// A person decides (held, `RETURN DECIDE` restocks or scraps it); also the decision's row.
+    case review
 
     /// Sellable units go back on the shelf, damaged and defective ones are scrapped, missing ones
     /// never arrived.
@@ -30,12 +32,13 @@ public enum ReturnCondition: String, CaseIterable, Sendable, Hashable {
         case .sellable: .restock
         case .damaged, .defective: .scrap
         case .missing, .wrongItem, .kept: .none
+        case .review: .hold
         }
     }
 }
 
 public enum ReturnDisposition: String, CaseIterable, Sendable, Hashable {
-    case restock, scrap, none
+    case restock, scrap, hold, none
 }
 
 /// The money a return gives back: its goods' share of the order's total, as parcels and

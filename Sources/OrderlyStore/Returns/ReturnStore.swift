@@ -25,6 +25,8 @@ public struct InspectedUnits: Hashable, Sendable {
     public var units: Int64
     public var condition: ReturnCondition
     public var serial: String?
+    /// What becomes of them: the condition's, or a person's decision on held units.
+    public var disposition: ReturnDisposition
 
     public init(
         returnLineID: Int64,
@@ -32,8 +34,10 @@ public struct InspectedUnits: Hashable, Sendable {
         skuID: Int64,
         units: Int64,
         condition: ReturnCondition,
-        serial: String?
+        serial: String?,
+        disposition: ReturnDisposition? = nil
     ) {
+        self.disposition = disposition ?? condition.disposition
         self.returnLineID = returnLineID
         self.orderLineID = orderLineID
         self.skuID = skuID
@@ -215,7 +219,7 @@ public struct ReturnStore: Sendable {
             SELECT * FROM unnest(\(rows.map(\.returnLineID))::int8[], \(rows.map(\.orderLineID))::int8[],
                                  \(rows.map(\.skuID))::int8[], \(rows.map(\.units))::int8[],
                                  \(rows.map(\.condition.rawValue))::text[],
-                                 \(rows.map { fraud ? ReturnDisposition.none.rawValue : $0.condition.disposition.rawValue })::text[],
+                                 \(rows.map { fraud ? ReturnDisposition.none.rawValue : $0.disposition.rawValue })::text[],
                                  \(rows.map(\.serial))::text[])
                 AS u(return_line_id, order_line_id, sku_id, units, condition, disposition, serial)
         ), ins AS (
@@ -267,7 +271,7 @@ public struct ReturnStore: Sendable {
             """
             SELECT rl.order_line_id, sum(i.quantity)::int8 FROM return_inspections i
             JOIN return_lines rl ON rl.id = i.return_line_id
-            WHERE i.return_id = \(returnID) AND (i.disposition IN ('restock', 'scrap') OR i.condition = 'kept') GROUP BY 1
+            WHERE i.return_id = \(returnID) AND \(unescaped: Self.cameBack) GROUP BY 1
             """ as PostgresStatement
         ) { rows in
             var units: [Int64: Int64] = [:]
@@ -283,7 +287,7 @@ public struct ReturnStore: Sendable {
             SELECT rl.order_line_id, sum(i.quantity)::int8 FROM return_inspections i
             JOIN return_lines rl ON rl.id = i.return_line_id JOIN returns r ON r.id = i.return_id
             WHERE r.order_id = \(orderID) AND r.id <> \(returnID)
-              AND (i.disposition IN ('restock', 'scrap') OR i.condition = 'kept') GROUP BY 1
+              AND \(unescaped: Self.cameBack) GROUP BY 1
             """ as PostgresStatement
         ) { rows in
             var units: [Int64: Int64] = [:]
@@ -370,6 +374,27 @@ public struct ReturnStore: Sendable {
         FROM returns r WHERE r.id = \(returnID) AND r.status = 'fraud_review'
         ON CONFLICT (dedupe_key) DO NOTHING
         """
+    }
+
+    /// An inspection row of units the customer gave back: restocked, scrapped, held or kept, but not a
+    /// decision on held units (those were counted when held).
+    static let cameBack =
+        "(i.disposition = 'hold' OR i.disposition IN ('restock', 'scrap') AND i.condition <> 'review' OR i.condition = 'kept')"
+
+    /// Held units of the return still to decide, by return line.
+    public func held(_ returnID: Int64) -> PostgresQuery<[Int64: Int64]> {
+        PostgresQuery(
+            """
+            SELECT return_line_id,
+                   (sum(quantity) FILTER (WHERE disposition = 'hold')
+                    - coalesce(sum(quantity) FILTER (WHERE condition = 'review' AND disposition <> 'hold'), 0))::int8
+            FROM return_inspections WHERE return_id = \(returnID) GROUP BY 1
+            """ as PostgresStatement
+        ) { rows in
+            var held: [Int64: Int64] = [:]
+            for row in rows { held[try row.decode(Int64.self, at: 0)] = try row.decode(Int64?.self, at: 1) ?? 0 }
+            return held
+        }
     }
 
     /// The order's shipping charge (a return refunds it only by policy).
