@@ -51,6 +51,22 @@ public struct OrderStore: Sendable {
         // The payment as the storefront or verifier stated it; idempotent on its reference.
         let entry = payment.map { PaymentEntry(verdict: $0, amountMinor: order.totalMinor) }
         let l = order.lines
+        // Paid with store credit: the balance goes down in the same statement (never below 0: the
+        // account's CHECK). Only such a capture carries these CTEs; no other placement pays for them.
+        let creditCTEs: PostgresStatement =
+            entry?.provider == StoreCredit.provider
+            ? """
+            , credit AS (
+                UPDATE store_credit_accounts a SET balance_minor = a.balance_minor - \(same: order.totalMinor), updated_at = now()
+                FROM new_order o
+                WHERE a.email = lower(\(o.email)) AND a.currency = \(same: order.currency.code)
+                RETURNING a.email, o.id AS order_id
+            ), credit_entry AS (
+                INSERT INTO store_credit_entries (email, currency, amount_minor, reason, order_id, actor)
+                SELECT email, \(same: order.currency.code), -\(same: order.totalMinor), 'order', order_id, \(same: actor)
+                FROM credit WHERE \(same: order.totalMinor) > 0
+            )
+            """ : ""
         return """
             new_order AS (
                 INSERT INTO orders (
@@ -94,18 +110,7 @@ public struct OrderStore: Sendable {
                        \(same: order.currency.code), \(entry?.provider), \(entry?.reference), \(payment?.message),
                        \(entry?.idempotencyKey), \(same: actor)
                 FROM new_order o WHERE \(same: entry?.outcome.rawValue)::text IS NOT NULL
-            ), credit AS (
-                -- Paid with store credit: the balance goes down (never below 0: the account's CHECK).
-                UPDATE store_credit_accounts a SET balance_minor = a.balance_minor - \(same: order.totalMinor), updated_at = now()
-                FROM new_order o
-                WHERE \(same: entry?.provider)::text = \(StoreCredit.provider) AND a.email = lower(\(same: o.email))
-                  AND a.currency = \(same: order.currency.code)
-                RETURNING a.email, o.id AS order_id
-            ), credit_entry AS (
-                INSERT INTO store_credit_entries (email, currency, amount_minor, reason, order_id, actor)
-                SELECT email, \(same: order.currency.code), -\(same: order.totalMinor), 'order', order_id, \(same: actor)
-                FROM credit WHERE \(same: order.totalMinor) > 0
-            )
+            )\(creditCTEs)
             """
     }
 
