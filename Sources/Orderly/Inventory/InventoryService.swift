@@ -68,7 +68,9 @@ public struct InventoryService: Sendable {
                     date: date
                 )
             else {
-                let today = try connection.query("SELECT current_date::text" as PostgresStatement).scalar(String.self)
+                let today = try connection.query("SELECT orderly_now()::date::text" as PostgresStatement).scalar(
+                    String.self
+                )
                 if date.description < today {
                     throw OrderlyError(.badArgument, "date \(date) is before today (\(today))")
                 }

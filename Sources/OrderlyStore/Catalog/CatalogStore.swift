@@ -98,9 +98,9 @@ extension CatalogStore {
         SELECT w.id, w.time_zone, (extract(epoch FROM w.cutoff_time) / 60)::int4 AS cutoff_minutes,
                w.working_days::int8[] AS working_days, w.lead_time_minutes,
                ARRAY(SELECT h.day::text FROM warehouse_holidays h
-                     WHERE h.warehouse_id = w.id AND h.day >= current_date - 1
+                     WHERE h.warehouse_id = w.id AND h.day >= orderly_now()::date - 1
                        AND (\(same: horizonDays.map(Int64.init))::int4 IS NULL
-                            OR h.day <= current_date + \(same: horizonDays.map(Int64.init))::int4)
+                            OR h.day <= orderly_now()::date + \(same: horizonDays.map(Int64.init))::int4)
                      ORDER BY h.day) AS holidays
         FROM warehouses w WHERE \(filter)
         """
@@ -140,7 +140,7 @@ extension CatalogStore {
                                                  \(cutoffMinutes.map { Int64($0 % 60) })::int4, 0), cutoff_time),
                 working_days = coalesce(\(workingDays.map { $0.sorted().map { Int64($0) } })::int2[], working_days),
                 lead_time_minutes = coalesce(\(leadTimeMinutes.map { Int64($0) })::int4, lead_time_minutes),
-                updated_at = now()
+                updated_at = orderly_now()
             WHERE id = \(warehouseID)
               AND (\(same: timeZone)::text IS NULL OR EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = \(same: timeZone)))
             """

@@ -57,7 +57,7 @@ extension FulfillmentStore {
     ) -> PostgresStatement {
         """
         UPDATE claims SET status = 'resolved', resolution = \(resolution), units = \(units)::int4,
-            refund_minor = \(refundMinor), note = coalesce(\(note), note), resolved_by = \(actor), resolved_at = now()
+            refund_minor = \(refundMinor), note = coalesce(\(note), note), resolved_by = \(actor), resolved_at = orderly_now()
         WHERE id = \(claimID) AND status = 'open'
         """
     }
@@ -79,9 +79,9 @@ extension FulfillmentStore {
             FROM unnest(\(units.map(\.orderLineID))::int8[], \(units.map(\.units))::int8[]) AS u(id, units)
             WHERE l.id = u.id AND l.order_id = \(same: orderID)
         ), ord AS (
-            UPDATE orders SET cancelled_minor = \(cancelledMinor), updated_at = now() WHERE id = \(same: orderID)
+            UPDATE orders SET cancelled_minor = \(cancelledMinor), updated_at = orderly_now() WHERE id = \(same: orderID)
         )
-        UPDATE shipments SET status = 'lost', updated_at = now() WHERE id = \(shipmentID) AND status = 'delayed'
+        UPDATE shipments SET status = 'lost', updated_at = orderly_now() WHERE id = \(shipmentID) AND status = 'delayed'
         """
     }
 

@@ -326,7 +326,7 @@ public struct FulfillmentStore: Sendable {
             WITH list AS (
                 INSERT INTO pick_lists (warehouse_id, method, zone, status, walked_at)
                 VALUES (\(warehouseID), \(method.rawValue), \(zone), CASE WHEN \(same: open)::bool THEN 'open' ELSE 'in_progress' END,
-                        CASE WHEN \(same: open)::bool THEN NULL ELSE now() END)
+                        CASE WHEN \(same: open)::bool THEN NULL ELSE orderly_now() END)
                 RETURNING id
             ), lines AS (
                 \(Self.insertPickLines(items))
@@ -394,7 +394,7 @@ public struct FulfillmentStore: Sendable {
             FROM unnest(\(lineIDs)::int8[]) WITH ORDINALITY AS u(id, n)
             WHERE pl.id = u.id AND pl.pick_list_id = \(same: listID)
         )
-        UPDATE pick_lists SET status = 'in_progress', walked_at = now() WHERE id = \(same: listID) AND status = 'open'
+        UPDATE pick_lists SET status = 'in_progress', walked_at = orderly_now() WHERE id = \(same: listID) AND status = 'open'
         """ as PostgresStatement
     }
 
@@ -412,7 +412,7 @@ public struct FulfillmentStore: Sendable {
                 WHERE pl.id = x.id AND x.pick_list_id = \(same: listID)
                   AND EXISTS (SELECT 1 FROM pick_lists WHERE id = \(same: listID) AND status IN ('open', 'in_progress'))
             ), list AS (
-                UPDATE pick_lists SET status = 'completed', completed_at = now()
+                UPDATE pick_lists SET status = 'completed', completed_at = orderly_now()
                 WHERE id = \(same: listID) AND status IN ('open', 'in_progress')
                 RETURNING id
             ), candidates AS (
@@ -420,7 +420,7 @@ public struct FulfillmentStore: Sendable {
                 JOIN shipment_lines sl ON sl.id = pl.shipment_line_id
                 WHERE pl.pick_list_id = \(same: listID) AND EXISTS (SELECT 1 FROM list)
             ), ready AS (
-                UPDATE shipments sh SET status = 'picked', updated_at = now()
+                UPDATE shipments sh SET status = 'picked', updated_at = orderly_now()
                 FROM candidates c
                 WHERE sh.id = c.shipment_id AND sh.status = 'picking'
                   AND NOT EXISTS (
@@ -492,13 +492,13 @@ public struct FulfillmentStore: Sendable {
 
     /// The parcel may leave (labelled, its capture done) but waits for the carrier to take it.
     public func markReady(shipmentID: Int64) -> PostgresStatement {
-        "UPDATE shipments SET ready_at = coalesce(ready_at, now()), updated_at = now() WHERE id = \(shipmentID)"
+        "UPDATE shipments SET ready_at = coalesce(ready_at, orderly_now()), updated_at = orderly_now() WHERE id = \(shipmentID)"
     }
 
     /// The carrier took the parcel.
     public func handedOver(shipmentID: Int64) -> PostgresStatement {
         """
-        UPDATE shipments SET handed_over_at = coalesce(handed_over_at, now()), updated_at = now()
+        UPDATE shipments SET handed_over_at = coalesce(handed_over_at, orderly_now()), updated_at = orderly_now()
         WHERE id = \(shipmentID)
         """
     }
@@ -510,7 +510,7 @@ public struct FulfillmentStore: Sendable {
         .first(
             """
             WITH done AS (
-                UPDATE put_backs SET status = 'done', done_at = now(), done_by = \(actor)
+                UPDATE put_backs SET status = 'done', done_at = orderly_now(), done_by = \(actor)
                 WHERE id = \(same: id) AND status = 'open' RETURNING id
             )
             SELECT EXISTS (SELECT 1 FROM done) FROM put_backs WHERE id = \(same: id)
@@ -556,7 +556,7 @@ public struct FulfillmentStore: Sendable {
             ), per_row AS (
                 SELECT sku_id, sum(units)::int8 AS units FROM short GROUP BY sku_id
             ), inv AS (
-                UPDATE inventory i SET on_hand = i.on_hand - p.units, reserved = i.reserved - p.units, updated_at = now()
+                UPDATE inventory i SET on_hand = i.on_hand - p.units, reserved = i.reserved - p.units, updated_at = orderly_now()
                 FROM per_row p WHERE i.warehouse_id = \(same: warehouse) AND i.sku_id = p.sku_id
             ), ledger AS (
                 INSERT INTO inventory_ledger (warehouse_id, sku_id, on_hand_delta, reserved_delta, reason, note,
@@ -567,7 +567,7 @@ public struct FulfillmentStore: Sendable {
                 UPDATE reservations r
                 SET quantity = CASE WHEN s.picked > 0 THEN s.picked ELSE r.quantity END,
                     status = CASE WHEN s.picked > 0 THEN 'active' ELSE 'released' END,
-                    closed_at = CASE WHEN s.picked > 0 THEN NULL ELSE now() END
+                    closed_at = CASE WHEN s.picked > 0 THEN NULL ELSE orderly_now() END
                 FROM short s WHERE r.id = s.reservation_id AND r.status = 'active'
             ), order_line AS (
                 UPDATE order_lines l SET quantity_reserved = l.quantity_reserved - s.units
@@ -576,7 +576,7 @@ public struct FulfillmentStore: Sendable {
             ), sh AS (
                 UPDATE shipments SET status = CASE WHEN \(same: weightGrams)::int8 > 0 THEN 'packed' ELSE 'cancelled' END,
                     weight_grams = CASE WHEN \(same: weightGrams)::int8 > 0 THEN \(same: weightGrams)::int8 END,
-                    packed_at = now(), updated_at = now()
+                    packed_at = orderly_now(), updated_at = orderly_now()
                 WHERE id = \(same: shipment.id) AND status = 'picked'
             ), label AS (
                 SELECT \(Self.enqueueLabel(orderID: order, shipmentID: shipment.id)) WHERE \(same: weightGrams)::int8 > 0
@@ -645,7 +645,7 @@ public struct FulfillmentStore: Sendable {
         """
         WITH sh AS (
             UPDATE shipments SET status = 'labelled', carrier_id = \(quote.carrierID), service = \(quote.service), tracking_number = \(label.trackingNumber),
-                label_document = \(label.document), cost_minor = \(quote.priceMinor), currency = \(quote.currency), updated_at = now()
+                label_document = \(label.document), cost_minor = \(quote.priceMinor), currency = \(quote.currency), updated_at = orderly_now()
             WHERE id = \(shipment.id) AND status = 'packed'
             RETURNING id, order_id
         )
@@ -668,14 +668,14 @@ public struct FulfillmentStore: Sendable {
             ), per_row AS (
                 SELECT sku_id, sum(units)::int8 AS units FROM u GROUP BY sku_id
             ), inv AS (
-                UPDATE inventory i SET on_hand = i.on_hand - p.units, reserved = i.reserved - p.units, updated_at = now()
+                UPDATE inventory i SET on_hand = i.on_hand - p.units, reserved = i.reserved - p.units, updated_at = orderly_now()
                 FROM per_row p WHERE i.warehouse_id = \(same: shipment.warehouseID) AND i.sku_id = p.sku_id
             ), ledger AS (
                 INSERT INTO inventory_ledger (warehouse_id, sku_id, on_hand_delta, reserved_delta, reason, order_id,
                                               shipment_id, actor)
                 SELECT \(same: shipment.warehouseID), sku_id, -units, -units, 'ship', \(shipment.orderID), \(same: shipment.id), \(actor) FROM per_row
             ), res AS (
-                UPDATE reservations r SET status = 'consumed', closed_at = now()
+                UPDATE reservations r SET status = 'consumed', closed_at = orderly_now()
                 FROM u WHERE r.id = u.reservation_id AND r.status = 'active'
             ), order_line AS (
                 UPDATE order_lines l
@@ -683,7 +683,7 @@ public struct FulfillmentStore: Sendable {
                 FROM (SELECT order_line_id, sum(units)::int AS units FROM u GROUP BY 1) s
                 WHERE l.id = s.order_line_id
             ), sh AS (
-                UPDATE shipments SET status = 'shipped', shipped_at = now(), updated_at = now()
+                UPDATE shipments SET status = 'shipped', shipped_at = orderly_now(), updated_at = orderly_now()
                 WHERE id = \(same: shipment.id) AND status = 'labelled'
             )
             SELECT coalesce(sum(units), 0)::int8 FROM u
@@ -693,8 +693,8 @@ public struct FulfillmentStore: Sendable {
     /// A carrier's news about a shipped parcel: delivered, delayed or lost.
     public func carrierStatus(shipmentID: Int64, status: ShipmentStatus) -> PostgresStatement {
         """
-        UPDATE shipments SET status = \(same: status), updated_at = now(),
-            delivered_at = CASE WHEN \(same: status) = 'delivered' THEN now() ELSE delivered_at END
+        UPDATE shipments SET status = \(same: status), updated_at = orderly_now(),
+            delivered_at = CASE WHEN \(same: status) = 'delivered' THEN orderly_now() ELSE delivered_at END
         WHERE id = \(shipmentID)
         """ as PostgresStatement
     }

@@ -66,7 +66,7 @@ public struct InventoryStore: Sendable {
         try connection.run(
             .command(
                 """
-                UPDATE inventory SET on_hand = \(newOnHand), updated_at = now()
+                UPDATE inventory SET on_hand = \(newOnHand), updated_at = orderly_now()
                 WHERE warehouse_id = \(row.warehouseID) AND sku_id = \(row.skuID)
                 """
             )
@@ -104,7 +104,7 @@ public struct InventoryStore: Sendable {
                     WHERE warehouse_id = \(row.warehouseID) AND sku_id = \(row.skuID) AND received < quantity
                 )
                 UPDATE stock_expectations e
-                SET received = e.received + least(o.open, \(same: units) - o.before)::int4, updated_at = now(),
+                SET received = e.received + least(o.open, \(same: units) - o.before)::int4, updated_at = orderly_now(),
                     updated_by = \(actor)
                 FROM open o WHERE e.id = o.id AND o.before < \(same: units)
                 """
@@ -127,9 +127,9 @@ public struct InventoryStore: Sendable {
         let statement: PostgresStatement =
             units == 0
             ? """
-            UPDATE stock_expectations e SET quantity = e.received, updated_by = \(actor), updated_at = now()
+            UPDATE stock_expectations e SET quantity = e.received, updated_by = \(actor), updated_at = orderly_now()
             WHERE e.warehouse_id = \(row.warehouseID) AND e.sku_id = \(row.skuID) AND e.reference = \(reference)
-              AND e.received < e.quantity AND \(date.description)::date >= current_date
+              AND e.received < e.quantity AND \(date.description)::date >= orderly_now()::date
             \(returning)
             """
             : """
@@ -137,10 +137,10 @@ public struct InventoryStore: Sendable {
                                                  updated_by)
             SELECT \(row.warehouseID), \(row.skuID), \(reference), \(units)::int4, \(same: date.description)::date,
                    \(same: actor), \(same: actor)
-            WHERE \(same: date.description)::date >= current_date
+            WHERE \(same: date.description)::date >= orderly_now()::date
             ON CONFLICT (warehouse_id, sku_id, reference) DO UPDATE
             SET quantity = e.received + EXCLUDED.quantity, expected_on = EXCLUDED.expected_on,
-                updated_by = EXCLUDED.updated_by, updated_at = now()
+                updated_by = EXCLUDED.updated_by, updated_at = orderly_now()
             \(returning)
             """
         return try connection.run(
@@ -223,7 +223,7 @@ public struct InventoryStore: Sendable {
         try connection.run(
             .command(
                 """
-                UPDATE inventory SET last_counted_at = now()
+                UPDATE inventory SET last_counted_at = orderly_now()
                 WHERE warehouse_id = \(row.warehouseID) AND sku_id = \(row.skuID)
                 """
             )
@@ -241,7 +241,7 @@ public struct InventoryStore: Sendable {
         try connection.run(
             .command(
                 """
-                UPDATE inventory SET reorder_point = \(reorderPoint), safety_stock = \(safetyStock), updated_at = now()
+                UPDATE inventory SET reorder_point = \(reorderPoint), safety_stock = \(safetyStock), updated_at = orderly_now()
                 WHERE warehouse_id = \(row.warehouseID) AND sku_id = \(row.skuID)
                 """
             )

@@ -33,7 +33,7 @@ public enum OutboxStore {
         try connection.run(
             .command(
                 """
-                UPDATE notifications SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL
+                UPDATE notifications SET status = 'sent', sent_at = orderly_now(), attempts = attempts + 1, last_error = NULL
                 WHERE id = \(id)
                 """
             )
@@ -69,7 +69,7 @@ public enum OutboxStore {
                s.code || ' (' || s.name || ') at ' || w.code || ': ' || (i.on_hand - i.reserved)
                    || ' available, reorder point ' || i.reorder_point || ', on hand ' || i.on_hand
                    || ', reserved ' || i.reserved || '.',
-               'low_stock:' || i.warehouse_id || ':' || i.sku_id || ':' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+               'low_stock:' || i.warehouse_id || ':' || i.sku_id || ':' || to_char(orderly_now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')
         FROM inventory i JOIN skus s ON s.id = i.sku_id JOIN warehouses w ON w.id = i.warehouse_id
         WHERE i.warehouse_id = \(warehouseID) AND i.sku_id = \(skuID) AND i.on_hand - i.reserved <= i.reorder_point
         ON CONFLICT (dedupe_key) DO NOTHING

@@ -100,12 +100,12 @@ extension OrderStore {
                 -- A reservation cut to nothing closes, keeping the units it held (as a release does).
                 SET quantity = CASE WHEN r.quantity = c.units THEN r.quantity ELSE r.quantity - c.units END,
                     status = CASE WHEN r.quantity = c.units THEN 'released' ELSE 'active' END,
-                    closed_at = CASE WHEN r.quantity = c.units THEN now() END
+                    closed_at = CASE WHEN r.quantity = c.units THEN orderly_now() END
                 FROM cut c WHERE r.id = c.reservation_id AND r.order_id = \(same: orderID) AND r.status = 'active'
             ), per_row AS (
                 SELECT warehouse_id, sku_id, sum(units)::int8 AS units FROM cut GROUP BY 1, 2
             ), inv AS (
-                UPDATE inventory i SET reserved = i.reserved - p.units, updated_at = now()
+                UPDATE inventory i SET reserved = i.reserved - p.units, updated_at = orderly_now()
                 FROM per_row p WHERE i.warehouse_id = p.warehouse_id AND i.sku_id = p.sku_id
             ), ledger AS (
                 INSERT INTO inventory_ledger (warehouse_id, sku_id, reserved_delta, reason, note, order_id, actor)
@@ -131,7 +131,7 @@ extension OrderStore {
                     AS u(id, quantity, picked)
                 WHERE pl.id = u.id
             ), shipment AS (
-                UPDATE shipments SET status = 'cancelled', updated_at = now()
+                UPDATE shipments SET status = 'cancelled', updated_at = orderly_now()
                 WHERE id = ANY(\(plan.cancelledShipments)::int8[]) AND order_id = \(same: orderID)
                   AND status IN \(unescaped: Self.liveShipment)
             ), list AS (
@@ -146,7 +146,7 @@ extension OrderStore {
                             \(b.map(\.source.rawValue))::text[])
                     AS u(warehouse_id, sku_id, bin, units, shipment_id, list_id, source)
             ), money AS (
-                UPDATE orders SET cancelled_minor = \(plan.cancelledMinor), updated_at = now() WHERE id = \(same: orderID)
+                UPDATE orders SET cancelled_minor = \(plan.cancelledMinor), updated_at = orderly_now() WHERE id = \(same: orderID)
             ), job AS (
                 \(Self.cancelPendingPicks(orderID: orderID)) AND \(plan.nothingOpen)::bool
             )

@@ -88,7 +88,7 @@ public enum ChannelStore {
                         \(policy.promiseInbound), \(policy.claimAction.rawValue),
                         \(Int64(policy.returnWindowDays))::int4, \(Int64(policy.restockingFeePercent))::int4,
                         \(policy.refundShipping), \(policy.keepItemLimitMinor), \(actor),
-                        now())
+                        orderly_now())
                 ON CONFLICT (name) DO UPDATE SET
                     kind = EXCLUDED.kind, active = EXCLUDED.active, routing = EXCLUDED.routing,
                     on_shortage = EXCLUDED.on_shortage, unpaid_reservation_seconds = EXCLUDED.unpaid_reservation_seconds,

@@ -31,12 +31,12 @@ extension OrderStore {
                 UPDATE reservations r
                 SET quantity = CASE WHEN r.quantity = c.units THEN r.quantity ELSE r.quantity - c.units END,
                     status = CASE WHEN r.quantity = c.units THEN 'released' ELSE 'active' END,
-                    closed_at = CASE WHEN r.quantity = c.units THEN now() END
+                    closed_at = CASE WHEN r.quantity = c.units THEN orderly_now() END
                 FROM cut c WHERE r.id = c.reservation_id AND r.order_id = \(same: orderID) AND r.status = 'active'
             ), per_row AS (
                 SELECT warehouse_id, sku_id, sum(units)::int8 AS units FROM cut GROUP BY 1, 2
             ), inv AS (
-                UPDATE inventory i SET reserved = i.reserved - p.units, updated_at = now()
+                UPDATE inventory i SET reserved = i.reserved - p.units, updated_at = orderly_now()
                 FROM per_row p WHERE i.warehouse_id = p.warehouse_id AND i.sku_id = p.sku_id
             ), ledger AS (
                 INSERT INTO inventory_ledger (warehouse_id, sku_id, reserved_delta, reason, note, order_id, actor)
@@ -67,7 +67,7 @@ extension OrderStore {
                     ship_name = \(to.name), ship_line1 = \(to.line1), ship_line2 = \(to.line2), ship_city = \(to.city),
                     ship_region = \(to.region), ship_postal_code = \(to.postalCode), ship_country = \(to.country),
                     ship_latitude = \(to.location?.latitude), ship_longitude = \(to.location?.longitude),
-                    service_level = \(edit.serviceLevel), updated_at = now()
+                    service_level = \(edit.serviceLevel), updated_at = orderly_now()
                 WHERE id = \(same: orderID)
             )
             SELECT x.id, s.code FROM (SELECT id, sku_id FROM line UNION ALL SELECT id, sku_id FROM added) x

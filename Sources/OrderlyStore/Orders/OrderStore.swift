@@ -57,7 +57,7 @@ public struct OrderStore: Sendable {
             entry?.provider == StoreCredit.provider
             ? """
             , credit AS (
-                UPDATE store_credit_accounts a SET balance_minor = a.balance_minor - \(same: order.totalMinor), updated_at = now()
+                UPDATE store_credit_accounts a SET balance_minor = a.balance_minor - \(same: order.totalMinor), updated_at = orderly_now()
                 FROM new_order o
                 WHERE a.email = lower(\(o.email)) AND a.currency = \(same: order.currency.code)
                 RETURNING a.email, o.id AS order_id
@@ -231,7 +231,7 @@ public struct OrderStore: Sendable {
             SELECT warehouse_id, sku_id, on_hand, reserved, safety_stock FROM inventory
             WHERE (warehouse_id, sku_id) IN (
                 SELECT warehouse_id, sku_id FROM reservations
-                WHERE order_id = \(orderID) AND status = 'active' AND (NOT \(expiredOnly)::bool OR expires_at <= now()))
+                WHERE order_id = \(orderID) AND status = 'active' AND (NOT \(expiredOnly)::bool OR expires_at <= orderly_now()))
             ORDER BY warehouse_id, sku_id
             FOR UPDATE
             """,
@@ -312,7 +312,7 @@ public struct OrderStore: Sendable {
                     AS a(warehouse_id, sku_id, quantity)
                 JOIN target_line tl ON tl.sku_id = a.sku_id
             ), inv AS (
-                UPDATE inventory i SET reserved = i.reserved + a.quantity, updated_at = now()
+                UPDATE inventory i SET reserved = i.reserved + a.quantity, updated_at = orderly_now()
                 FROM alloc a WHERE i.warehouse_id = a.warehouse_id AND i.sku_id = a.sku_id
                 RETURNING i.warehouse_id, i.sku_id, i.on_hand, i.reserved, i.reorder_point
             ), ledger AS (
@@ -329,7 +329,7 @@ public struct OrderStore: Sendable {
             ), reservation AS (
                 INSERT INTO reservations (order_id, order_line_id, warehouse_id, sku_id, quantity, decision_id, expires_at)
                 SELECT d.order_id, a.order_line_id, a.warehouse_id, a.sku_id, a.quantity, d.id,
-                       now() + make_interval(secs => \(write.expiresInSeconds)::int8)
+                       orderly_now() + make_interval(secs => \(write.expiresInSeconds)::int8)
                 FROM alloc a, decision d
             ), line_update AS (
                 UPDATE order_lines l
@@ -341,7 +341,7 @@ public struct OrderStore: Sendable {
                     ON a.order_line_id = b.id
                 WHERE l.id = b.id AND l.order_id = (SELECT id FROM target)
             ), moved AS (
-                UPDATE orders SET status = \(move?.to), routing_strategy = \(same: write.strategy), updated_at = now()
+                UPDATE orders SET status = \(move?.to), routing_strategy = \(same: write.strategy), updated_at = orderly_now()
                 WHERE id = (SELECT id FROM target) AND status = \(same: move?.from) AND \(same: move?.event)::text IS NOT NULL
                 RETURNING id, status
             ), move_event AS (
@@ -400,13 +400,13 @@ public struct OrderStore: Sendable {
         return .scalar(
             """
             WITH gone AS (
-                UPDATE reservations SET status = \(status), closed_at = now()
-                WHERE order_id = \(same: orderID) AND status = 'active' AND (NOT \(expiredOnly)::bool OR expires_at <= now())
+                UPDATE reservations SET status = \(status), closed_at = orderly_now()
+                WHERE order_id = \(same: orderID) AND status = 'active' AND (NOT \(expiredOnly)::bool OR expires_at <= orderly_now())
                 RETURNING order_line_id, warehouse_id, sku_id, quantity
             ), per_row AS (
                 SELECT warehouse_id, sku_id, sum(quantity)::int8 AS quantity FROM gone GROUP BY 1, 2
             ), inv AS (
-                UPDATE inventory i SET reserved = i.reserved - p.quantity, updated_at = now()
+                UPDATE inventory i SET reserved = i.reserved - p.quantity, updated_at = orderly_now()
                 FROM per_row p WHERE i.warehouse_id = p.warehouse_id AND i.sku_id = p.sku_id
             ), ledger AS (
                 INSERT INTO inventory_ledger (warehouse_id, sku_id, reserved_delta, reason, order_id, actor)
@@ -431,7 +431,7 @@ public struct OrderStore: Sendable {
                 UPDATE order_lines SET quantity_cancelled = quantity - quantity_shipped, quantity_backordered = 0
                 WHERE order_id = \(same: orderID)
             ), ship AS (
-                UPDATE shipments SET status = 'cancelled', updated_at = now()
+                UPDATE shipments SET status = 'cancelled', updated_at = orderly_now()
                 WHERE order_id = \(same: orderID) AND status IN ('planned', 'picking', 'picked', 'packed', 'labelled')
                 RETURNING id
             ), job AS (
@@ -447,7 +447,7 @@ public struct OrderStore: Sendable {
     /// The order's pick jobs that have not run, cancelled: nothing is left for them to pick.
     static func cancelPendingPicks(orderID: Int64) -> PostgresStatement {
         """
-        UPDATE jobs SET state = 'cancelled', completed_at = now()
+        UPDATE jobs SET state = 'cancelled', completed_at = orderly_now()
         WHERE (args->>'order_id')::int8 = \(orderID) AND args ? 'order_id' AND kind = 'pick'
           AND state IN ('available', 'scheduled', 'retryable')
         """
@@ -473,7 +473,7 @@ public struct OrderStore: Sendable {
         return PostgresQuery(
             """
             WITH moved AS (
-                UPDATE orders SET status = \(same: to), hold_reason = \(holdReason?.rawValue), updated_at = now()
+                UPDATE orders SET status = \(same: to), hold_reason = \(holdReason?.rawValue), updated_at = orderly_now()
                 WHERE id = \(orderID) AND status = \(same: from)
                 RETURNING id
             )
@@ -504,7 +504,7 @@ public struct OrderStore: Sendable {
             .rows(
                 """
                 SELECT DISTINCT r.order_id FROM reservations r JOIN orders o ON o.id = r.order_id
-                WHERE r.status = 'active' AND r.expires_at <= now() AND o.payment_status NOT IN ('authorized', 'partially_captured', 'captured')
+                WHERE r.status = 'active' AND r.expires_at <= orderly_now() AND o.payment_status NOT IN ('authorized', 'partially_captured', 'captured')
                 ORDER BY r.order_id LIMIT \(Int64(limit))
                 """
             ) { try $0.decode(Int64.self, at: 0) }

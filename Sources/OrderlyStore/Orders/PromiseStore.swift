@@ -72,13 +72,13 @@ public enum PromiseStore {
             WITH due AS (
                 SELECT p.order_id, p.warehouse_id
                 FROM delivery_promises p JOIN orders o ON o.id = p.order_id
-                WHERE p.at_risk_at IS NULL AND p.ship_by < coalesce(\(asOf)::timestamptz, now())
+                WHERE p.at_risk_at IS NULL AND p.ship_by < coalesce(\(asOf)::timestamptz, orderly_now())
                   AND \(unescaped: unfinished("o.status")) AND \(unescaped: notPicked)
                 ORDER BY p.ship_by
                 LIMIT \(Int64(limit))
                 FOR UPDATE OF p SKIP LOCKED
             ), marked AS (
-                UPDATE delivery_promises p SET at_risk_at = now()
+                UPDATE delivery_promises p SET at_risk_at = orderly_now()
                 FROM due WHERE p.order_id = due.order_id AND p.warehouse_id = due.warehouse_id
                 RETURNING p.order_id, p.warehouse_id
             ), alert AS (

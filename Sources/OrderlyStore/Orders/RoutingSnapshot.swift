@@ -12,7 +12,7 @@ public struct RoutingSnapshot: Sendable {
     /// Warehouse id → SKU id → units available to promise.
     public var available: [Int64: [Int64: Int64]]
     public var rates: [ShippingRate]
-    /// The database's `now()` when it was read.
+    /// Orderly's clock (`orderly_now()`, the database's now unless simulated) when it was read.
     public var readAt: Date
     /// SKU id → units orders ahead wait for (`BackorderQueue`).
     public var queued: [Int64: Int64]
@@ -51,7 +51,7 @@ public struct RoutingSnapshot: Sendable {
                 "\(unescaped: stockQuery)\nWHERE \(skus)",
                 "\(unescaped: rateQuery)\nAND r.destination_country = \(country)",
                 calendars(of: skus),
-                "SELECT now()",
+                "SELECT orderly_now()",
                 ahead ?? BackorderQueue.ahead(skuCodes: skuCodes),
                 inbound(of: skus),
             ],
@@ -70,7 +70,7 @@ public struct RoutingSnapshot: Sendable {
                 AND r.destination_country = (SELECT ship_country FROM orders WHERE id = \(orderID))
                 """,
                 calendars(of: skus),
-                "SELECT now()",
+                "SELECT orderly_now()",
                 BackorderQueue.ahead(of: orderID),
                 inbound(of: skus),
             ],

@@ -53,7 +53,7 @@ public struct PaymentStore: Sendable {
     /// The order's payment status, set from its balance after a ledger write (in the same
     /// transaction, after it): `status(current:)` in SQL would repeat it, so the caller passes it.
     public func setStatus(orderID: Int64, _ status: PaymentStatus) -> PostgresStatement {
-        "UPDATE orders SET payment_status = \(status.rawValue), updated_at = now() WHERE id = \(orderID)"
+        "UPDATE orders SET payment_status = \(status.rawValue), updated_at = orderly_now() WHERE id = \(orderID)"
     }
 
     /// An order event that moves nothing (from = to = the order's status now).
@@ -169,7 +169,7 @@ public struct PaymentStore: Sendable {
     public func closeIntent(key: String, failed error: String?) -> PostgresQuery<Int> {
         .command(
             """
-            UPDATE payment_intents SET status = \(error == nil ? "settled" : "failed"), settled_at = now(),
+            UPDATE payment_intents SET status = \(error == nil ? "settled" : "failed"), settled_at = orderly_now(),
                 last_error = \(error)
             WHERE idempotency_key = \(key) AND status = 'open'
             """

@@ -30,7 +30,7 @@ public struct StoreCreditStore: Sendable {
             INSERT INTO store_credit_accounts AS a (email, currency, balance_minor)
             VALUES (lower(\(same: email)), \(same: currency), \(same: amountMinor))
             ON CONFLICT (email, currency) DO UPDATE SET balance_minor = a.balance_minor + EXCLUDED.balance_minor,
-                updated_at = now()
+                updated_at = orderly_now()
             RETURNING email
         )
         INSERT INTO store_credit_entries (email, currency, amount_minor, reason, order_id, return_id, actor)

@@ -79,7 +79,7 @@ public struct ReturnStore: Sendable {
             """
             SELECT l.id, l.sku_id, k.code, l.unit_price_minor, l.quantity_shipped::int8, l.quantity_returned::int8,
                    to_char((d.since + make_interval(days => \(Int64(windowDays))::int4)) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
-                   coalesce(d.since + make_interval(days => \(Int64(windowDays))::int4) >= now(), false), d.warehouse_id
+                   coalesce(d.since + make_interval(days => \(Int64(windowDays))::int4) >= orderly_now(), false), d.warehouse_id
             FROM order_lines l JOIN skus k ON k.id = l.sku_id
             LEFT JOIN LATERAL (
                 SELECT max(coalesce(s.delivered_at, s.shipped_at)) AS since,
@@ -193,7 +193,7 @@ public struct ReturnStore: Sendable {
     ) -> PostgresStatement {
         """
         WITH r AS (
-            UPDATE returns SET status = 'received', warehouse_id = \(warehouseID), received_at = now(), updated_at = now()
+            UPDATE returns SET status = 'received', warehouse_id = \(warehouseID), received_at = orderly_now(), updated_at = orderly_now()
             WHERE id = \(returnID) AND status = 'open' RETURNING id
         )
         INSERT INTO notifications (order_id, kind, recipient, subject, body, dedupe_key)
@@ -235,7 +235,7 @@ public struct ReturnStore: Sendable {
         ), stock AS (
             INSERT INTO inventory (warehouse_id, sku_id, on_hand)
             SELECT \(same: warehouseID), a.sku_id, a.units - coalesce(s.units, 0) FROM arrived a LEFT JOIN scrapped s USING (sku_id)
-            ON CONFLICT (warehouse_id, sku_id) DO UPDATE SET on_hand = inventory.on_hand + EXCLUDED.on_hand, updated_at = now()
+            ON CONFLICT (warehouse_id, sku_id) DO UPDATE SET on_hand = inventory.on_hand + EXCLUDED.on_hand, updated_at = orderly_now()
         ), ledger AS (
             INSERT INTO inventory_ledger (warehouse_id, sku_id, on_hand_delta, reason, order_id, return_id, actor, note)
             SELECT \(same: warehouseID), sku_id, units, 'return', \(same: record.orderID), \(same: record.id), \(same: actor),
@@ -249,7 +249,7 @@ public struct ReturnStore: Sendable {
                   AND NOT \(same: fraud)::bool GROUP BY 1) m
             WHERE l.id = m.order_line_id
         ), serial_back AS (
-            UPDATE shipment_serials s SET returned_at = now(), return_id = \(same: record.id)
+            UPDATE shipment_serials s SET returned_at = orderly_now(), return_id = \(same: record.id)
             FROM u WHERE u.disposition IN ('restock', 'scrap') AND s.order_id = \(same: record.orderID)
               AND s.sku_id = u.sku_id AND s.serial = u.serial AND s.returned_at IS NULL
         ), alert AS (
@@ -260,7 +260,7 @@ public struct ReturnStore: Sendable {
             WHERE EXISTS (SELECT 1 FROM order_lines b WHERE b.sku_id = x.sku_id AND b.quantity_backordered > 0)
         )
         UPDATE returns SET status = CASE WHEN \(same: fraud)::bool THEN 'fraud_review' ELSE 'inspected' END,
-            inspected_at = now(), updated_at = now()
+            inspected_at = orderly_now(), updated_at = orderly_now()
         WHERE id = \(same: record.id) AND status = 'received' AND (SELECT count(*) FROM retry) + (SELECT count(*) FROM alert) >= 0
         """
     }
@@ -305,8 +305,8 @@ public struct ReturnStore: Sendable {
             SELECT r.id, rl.id, rl.quantity, 'kept', 'none', r.warehouse_id, \(actor)
             FROM returns r JOIN return_lines rl ON rl.return_id = r.id WHERE r.id = \(same: returnID)
         )
-        UPDATE returns SET status = 'inspected', keep_item = true, received_at = now(), inspected_at = now(),
-            updated_at = now()
+        UPDATE returns SET status = 'inspected', keep_item = true, received_at = orderly_now(), inspected_at = orderly_now(),
+            updated_at = orderly_now()
         WHERE id = \(same: returnID) AND status = 'open'
         """
     }
@@ -315,7 +315,7 @@ public struct ReturnStore: Sendable {
     public func credited(_ returnID: Int64, amount: Int64, fee: Int64) -> PostgresStatement {
         """
         UPDATE returns SET status = 'credited', resolution = 'store_credit', refund_minor = \(amount),
-            restocking_fee_minor = \(fee), refunded_at = now(), updated_at = now()
+            restocking_fee_minor = \(fee), refunded_at = orderly_now(), updated_at = orderly_now()
         WHERE id = \(returnID) AND status = 'inspected'
         """
     }
@@ -326,7 +326,7 @@ public struct ReturnStore: Sendable {
             """
             WITH r AS (
                 UPDATE returns SET status = 'exchanged', resolution = 'exchange', exchange_order_id = \(exchangeOrderID),
-                    exchanged_at = now(), updated_at = now()
+                    exchanged_at = orderly_now(), updated_at = orderly_now()
                 WHERE id = \(returnID) AND status = 'inspected' RETURNING id
             )
             SELECT count(*) = 1 FROM r
@@ -413,7 +413,7 @@ public struct ReturnStore: Sendable {
         """
         WITH r AS (
             UPDATE returns SET status = 'refunded', refund_minor = \(refund), restocking_fee_minor = \(fee), resolution = 'refund',
-                refunded_at = now(), updated_at = now()
+                refunded_at = orderly_now(), updated_at = orderly_now()
             WHERE id = \(returnID) AND status = 'inspected' RETURNING id
         )
         SELECT count(*) FROM r
