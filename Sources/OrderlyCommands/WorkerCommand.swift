@@ -49,6 +49,11 @@ public struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds between sweeps (unpaid reservation expiry, backorder retry); 0 turns them off.")
     var sweepSeconds = 60.0
 
+    @Option(
+        help: "Seconds between refreshes of the analytics views (checked at each sweep); 0 never refreshes them."
+    )
+    var analyticsRefreshSeconds = 900.0
+
     @Option(help: "Base of the retry backoff in seconds (attempt n waits up to base * 2^(n-1), jittered).")
     var backoffBase = 1.0
 
@@ -97,6 +102,9 @@ public struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("--poll-seconds must be 0.01...3600")
         }
         guard sweepSeconds >= 0 else { throw ValidationError("--sweep-seconds must be 0 or more") }
+        guard analyticsRefreshSeconds >= 0 else {
+            throw ValidationError("--analytics-refresh-seconds must be 0 or more")
+        }
         guard retainCompletedHours >= 0, retainDiscardedHours >= 0, retainCompletedHours <= 87_600,
             retainDiscardedHours <= 87_600
         else { throw ValidationError("--retain-completed-hours and --retain-discarded-hours must be 0...87600") }
@@ -191,6 +199,7 @@ public struct WorkerCommand: AsyncParsableCommand {
                 completedSeconds: retainCompletedHours * 3600,
                 discardedSeconds: retainDiscardedHours * 3600
             ),
+            analyticsRefreshSeconds: analyticsRefreshSeconds,
             logger: logger
         )
         let worker = Worker(

@@ -111,6 +111,7 @@ public enum StandardJobs {
         notifier: any Notifier,
         alerts: AlertRoute = AlertRoute(),
         retention: JobRetention = JobRetention(),
+        analyticsRefreshSeconds: Double = 900,
         sweepLimit: Int = 200,
         logger: Logger
     ) -> (transactional: [any JobHandler], idempotent: [any IdempotentJobHandler]) {
@@ -126,6 +127,7 @@ public enum StandardJobs {
             components: fulfillment.components
         )
         let jobs = JobService(database: fulfillment.database)
+        let analytics = AnalyticsService(database: fulfillment.database)
         let transactional: [any JobHandler] = [
             TransactionalJob(Jobs.Pick.self) { args, _, tx in
                 try fulfillment.pick(tx, orderID: args.orderID, warehouseID: args.warehouseID)
@@ -245,6 +247,11 @@ public enum StandardJobs {
             IdempotentJob(Jobs.WatchPromises.self) { _, _ in
                 _ = try await orders.watchPromises(limit: sweepLimit)
             },
+            IdempotentJob(Jobs.RefreshAnalytics.self) { _, _ in
+                // Zero turns refreshing off; the views then hold what the last refresh saw.
+                guard analyticsRefreshSeconds > 0 else { return }
+                _ = try await analytics.refreshIfDue(maxAgeSeconds: analyticsRefreshSeconds)
+            },
             IdempotentJob(Jobs.PruneJobs.self) { _, _ in
                 // In slices of 10,000, each its own statement, so no long transaction holds the table.
                 while try await jobs.prune(
@@ -283,6 +290,7 @@ public enum StandardJobs {
         NewJob(Jobs.RetryBackorders.self, .init(skuID: nil)).asSweep,
         NewJob(Jobs.WatchPromises.self, .init()).asSweep,
         NewJob(Jobs.PruneJobs.self, .init()).asSweep,
+        NewJob(Jobs.RefreshAnalytics.self, .init()).asSweep,
     ]
 }
 

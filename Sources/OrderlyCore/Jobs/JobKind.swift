@@ -421,6 +421,17 @@ public enum Jobs {
         public static func uniqueKey(_ a: None) -> String? { "sweep:\(name)" }
     }
 
+    /// Sweep: the analytics schema's materialized views refreshed, each concurrently, once the
+    /// stalest is older than the worker's `--analytics-refresh-seconds`.
+    public enum RefreshAnalytics: JobKind {
+        public typealias Arguments = None
+        public static let name = "refresh_analytics"
+        public static let queue = "maintenance"
+        public static let priority = 200
+        public static let maxAttempts = 3
+        public static func uniqueKey(_ a: None) -> String? { "sweep:\(name)" }
+    }
+
     /// Does nothing: what `orderly bench jobs` drains.
     public enum Noop: JobKind {
         public typealias Arguments = None

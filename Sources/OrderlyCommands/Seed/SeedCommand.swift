@@ -1,0 +1,180 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Orderly
+
+/// `orderly seed`: a year of realistic orders through the real services.
+struct SeedCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seed",
+        abstract: "Fill an empty Orderly database with a simulated year of orders, through the real services.",
+        discussion: """
+            Builds a world (five warehouses in four countries, customers in 31 cities, a catalogue with \
+            a long tail, seven channels including named marketplaces, five carriers' rates) and then \
+            simulates --days days ending now, a quarter hour at a time, with the database's clock \
+            (orderly_now()) moved along: orders with seasonal demand and a Black-Friday peak, holds \
+            released or cancelled, bank transfers paid late or never, customer cancellations, pick \
+            waves, carrier pickups, deliveries, delays, losses and damage, returns with inspection, \
+            refunds, store credit and exchanges, purchase orders and receipts, cycle counts. A worker \
+            runs in-process. Everything goes through the services, so `orderly check` is clean after.
+
+            The same --seed gives the same world, orders, customers and decisions; with --clients above \
+            1, which of two simultaneous orders wins a last unit may differ between runs.
+
+            Example:
+              orderly seed --orders 20000
+              orderly check
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Orders to place over the simulated period.")
+    var orders = 10_000
+
+    @Option(help: "Simulated days, ending now.")
+    var days = 365
+
+    @Option(help: "The random seed: the same seed, the same world and orders.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Orders and events in flight at once (and the in-process worker's concurrency).")
+    var clients = 8
+
+    @Option(help: "Products in the catalogue.")
+    var skus = 250
+
+    func validate() throws {
+        guard (1...10_000_000).contains(orders) else { throw ValidationError("--orders must be 1...10000000") }
+        guard (1...3650).contains(days) else { throw ValidationError("--days must be 1...3650") }
+        guard (1...64).contains(clients) else { throw ValidationError("--clients must be 1...64") }
+        guard (10...100_000).contains(skus) else { throw ValidationError("--skus must be 10...100000") }
+    }
+
+    func run() async throws {
+        var logger = CommandLogging.logger("orderly.seed")
+        if ProcessInfo.processInfo.environment["ORDERLY_LOG_LEVEL"] == nil { logger.logLevel = .error }
+        let url = try database.resolve(logger: logger).url
+        let simulation = try await Simulation.open(url: url, poolSize: clients * 2 + 8, logger: logger)
+        do {
+            let existing = try await simulation.orderCount()
+            guard existing == 0 else {
+                throw ValidationError(
+                    "the database has \(existing) orders already: seed an empty one (orderly dev reset)"
+                )
+            }
+            let clock = ContinuousClock()
+            let began = clock.now
+            let progress = SeedProgress(total: orders)
+            let seeder = Seeder(
+                simulation: simulation,
+                settings: Seeder.Settings(
+                    orders: orders,
+                    days: days,
+                    seed: seed,
+                    clients: clients,
+                    skus: skus,
+                    // Quarter hours on the clock face: the simulation steps by them.
+                    end: Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 900).rounded(.down) * 900)
+                ),
+                logger: logger
+            )
+            let tally = try await seeder.run(progress: progress)
+            let seconds =
+                Double((clock.now - began).components.seconds)
+                + Double((clock.now - began).components.attoseconds) / 1e18
+            progress.finish()
+            let refreshed = try await AnalyticsService(database: simulation.database).refreshAll()
+            print(Self.summary(tally: tally, seconds: seconds, refreshMilliseconds: refreshed))
+        } catch {
+            try? await simulation.clearClock()
+            await simulation.database.close()
+            throw error
+        }
+        await simulation.database.close()
+    }
+
+    static func summary(tally: [String: Int], seconds: Double, refreshMilliseconds: Double) -> String {
+        let orders = tally["orders"] ?? 0
+        var lines = [
+            String(
+                format: "seeded %d orders in %.1f s (%.0f orders/s); analytics refreshed in %.0f ms",
+                orders,
+                seconds,
+                Double(orders) / max(seconds, 0.001),
+                refreshMilliseconds
+            )
+        ]
+        for key in tally.keys.sorted() where key != "orders" {
+            lines.append("  \(key): \(tally[key] ?? 0)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The seed's progress: a bar with the rate and time left on a terminal, a plain line every 5 %
+/// otherwise (CI logs, pipes).
+final class SeedProgress: @unchecked Sendable {
+    let total: Int
+    let terminal = isatty(STDERR_FILENO) == 1
+    let clock = ContinuousClock()
+    let began: ContinuousClock.Instant
+    var lastShown = -1
+
+    init(total: Int) {
+        self.total = total
+        began = clock.now
+    }
+
+    func update(done: Int, simulated: Date) {
+        let elapsed = clock.now - began
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let rate = Double(done) / max(seconds, 0.001)
+        let left = rate > 0 ? Double(total - done) / rate : 0
+        let percent = total > 0 ? done * 100 / total : 100
+        let day = ISO8601DateFormatter.string(
+            from: simulated,
+            timeZone: TimeZone(identifier: "UTC")!,
+            formatOptions: [.withFullDate]
+        )
+        if terminal {
+            let width = 30
+            let filled = total > 0 ? min(width, done * width / total) : width
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            let line = String(
+                format: "\r[%@] %3d%% %d/%d orders  %.0f/s  ETA %@  (%@)",
+                bar,
+                percent,
+                done,
+                total,
+                rate,
+                Self.duration(left),
+                day
+            )
+            FileHandle.standardError.write(Data(line.utf8))
+        } else if percent / 5 > lastShown / 5 || percent == 100 && lastShown != 100 {
+            lastShown = percent
+            let line = String(
+                format: "seed: %d%% %d/%d orders, %.0f/s, ETA %@, simulated %@\n",
+                percent,
+                done,
+                total,
+                rate,
+                Self.duration(left),
+                day
+            )
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+    }
+
+    func finish() {
+        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let whole = Int(seconds.rounded())
+        return whole >= 3600
+            ? String(format: "%dh%02dm", whole / 3600, whole % 3600 / 60)
+            : String(format: "%dm%02ds", whole / 60, whole % 60)
+    }
+}
