@@ -17,7 +17,7 @@ public struct OrderlyCommand: AsyncParsableCommand {
         version: OrderlyVersion.current,
         subcommands: [
             MigrateCommand.self, ServeCommand.self, AdminCommand.self, AdminUserCommand.self, CheckCommand.self,
-            DevCommand.self, WorkerCommand.self, SeedCommand.self,
+            DevCommand.self, WorkerCommand.self, SeedCommand.self, DemoCommand.self, ReportCommand.self,
         ]
     )
 

@@ -129,4 +129,37 @@ struct AnalystRoleTests {
         }
         #expect(error.sqlState == "57014")
     }
+
+    /// docs/analytics.md: every view has its section, and every sample query runs as an analyst.
+    @Test func theDocumentedQueriesRunAsAnAnalyst() throws {
+        let owner = try TestDatabase.require().connect()
+        defer { owner.close() }
+        let page = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/analytics.md")
+        let text = try String(contentsOf: page, encoding: .utf8)
+        let relations = try owner.query(
+            """
+            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'analytics' AND c.relkind IN ('v', 'm', 'r') ORDER BY 1
+            """,
+            []
+        )
+        for index in 0..<relations.count {
+            let relation = try relations[index].decode(String.self, at: 0)
+            #expect(text.contains("### `analytics.\(relation)`"), "docs/analytics.md has no section for \(relation)")
+        }
+        let samples = text.components(separatedBy: "```sql\n").dropFirst()
+            .map { $0.components(separatedBy: "\n```").first ?? "" }
+            .filter { !$0.hasPrefix("CREATE ROLE") }
+        #expect(samples.count >= relations.count)
+        let (name, connection) = try analyst(owner)
+        defer {
+            connection.close()
+            drop(owner, name)
+        }
+        for sample in samples {
+            #expect(throws: Never.self, "\(sample)") { _ = try connection.query(sample, []) }
+        }
+    }
 }

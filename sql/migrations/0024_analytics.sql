@@ -284,15 +284,17 @@ COMMENT ON COLUMN analytics.shipment_facts.delivered_on_time IS 'Delivered by de
 -- Per-day stock movements and sales --------------------------------------------------------------------
 
 CREATE MATERIALIZED VIEW analytics.stock_movements_daily AS
-SELECT (l.created_at AT TIME ZONE 'UTC')::date AS day,
-       l.warehouse_id,
-       l.sku_id,
-       l.reason,
-       sum(l.on_hand_delta)::int8 AS on_hand_delta,
-       sum(l.reserved_delta)::int8 AS reserved_delta,
-       count(*)::int8 AS moves
-FROM inventory_ledger l
-GROUP BY 1, 2, 3, 4;
+SELECT m.day, m.warehouse_id, w.code AS warehouse, m.sku_id, k.code AS sku, m.reason, m.on_hand_delta,
+       m.reserved_delta, m.moves
+FROM (
+    SELECT (l.created_at AT TIME ZONE 'UTC')::date AS day, l.warehouse_id, l.sku_id, l.reason,
+           sum(l.on_hand_delta)::int8 AS on_hand_delta, sum(l.reserved_delta)::int8 AS reserved_delta,
+           count(*)::int8 AS moves
+    FROM inventory_ledger l
+    GROUP BY 1, 2, 3, 4
+) m
+JOIN warehouses w ON w.id = m.warehouse_id
+JOIN skus k ON k.id = m.sku_id;
 CREATE UNIQUE INDEX stock_movements_daily_key ON analytics.stock_movements_daily (day, warehouse_id, sku_id, reason);
 CREATE INDEX stock_movements_daily_sku ON analytics.stock_movements_daily (sku_id, warehouse_id, day);
 
@@ -300,7 +302,9 @@ COMMENT ON MATERIALIZED VIEW analytics.stock_movements_daily IS
     'The inventory ledger summed per UTC day, warehouse, SKU and reason. Materialized.';
 COMMENT ON COLUMN analytics.stock_movements_daily.day IS 'UTC day.';
 COMMENT ON COLUMN analytics.stock_movements_daily.warehouse_id IS 'Warehouse (warehouses.id).';
+COMMENT ON COLUMN analytics.stock_movements_daily.warehouse IS 'Warehouse code.';
 COMMENT ON COLUMN analytics.stock_movements_daily.sku_id IS 'SKU (skus.id).';
+COMMENT ON COLUMN analytics.stock_movements_daily.sku IS 'SKU code.';
 COMMENT ON COLUMN analytics.stock_movements_daily.reason IS 'Ledger reason: receive, ship, return, restock, scrap, count, adjust, damaged, lost, found, correction, transfer_in, transfer_out, reserve, release, expire.';
 COMMENT ON COLUMN analytics.stock_movements_daily.on_hand_delta IS 'Net change of on hand (shipping is negative).';
 COMMENT ON COLUMN analytics.stock_movements_daily.reserved_delta IS 'Net change of reserved.';
@@ -309,6 +313,7 @@ COMMENT ON COLUMN analytics.stock_movements_daily.moves IS 'Ledger rows.';
 CREATE MATERIALIZED VIEW analytics.sales_daily AS
 SELECT (o.placed_at AT TIME ZONE 'UTC')::date AS day,
        l.sku_id,
+       k.code AS sku,
        o.channel,
        o.currency,
        count(*)::int8 AS orders,
@@ -317,8 +322,8 @@ SELECT (o.placed_at AT TIME ZONE 'UTC')::date AS day,
        sum(l.quantity_shipped)::int8 AS units_shipped,
        sum(l.quantity_returned)::int8 AS units_returned,
        sum(l.unit_price_minor * (l.quantity - l.quantity_cancelled))::int8 AS revenue_minor
-FROM order_lines l JOIN orders o ON o.id = l.order_id
-GROUP BY 1, 2, 3, 4;
+FROM order_lines l JOIN orders o ON o.id = l.order_id JOIN skus k ON k.id = l.sku_id
+GROUP BY 1, 2, 3, 4, 5;
 CREATE UNIQUE INDEX sales_daily_key ON analytics.sales_daily (day, sku_id, channel, currency);
 CREATE INDEX sales_daily_sku ON analytics.sales_daily (sku_id, day);
 
@@ -326,6 +331,7 @@ COMMENT ON MATERIALIZED VIEW analytics.sales_daily IS
     'Units and revenue per UTC day of capture, SKU, channel and currency. Materialized.';
 COMMENT ON COLUMN analytics.sales_daily.day IS 'UTC day the orders were captured.';
 COMMENT ON COLUMN analytics.sales_daily.sku_id IS 'SKU (skus.id).';
+COMMENT ON COLUMN analytics.sales_daily.sku IS 'SKU code.';
 COMMENT ON COLUMN analytics.sales_daily.channel IS 'Sales channel.';
 COMMENT ON COLUMN analytics.sales_daily.currency IS 'Currency of revenue_minor.';
 COMMENT ON COLUMN analytics.sales_daily.orders IS 'Orders with a line of this SKU.';
@@ -731,10 +737,10 @@ COMMENT ON COLUMN analytics.inventory_turnover.turnover_365d IS 'shipped_365d / 
 COMMENT ON COLUMN analytics.inventory_turnover.days_on_hand IS 'on_hand / units_per_day_90d: days the stock lasts at the last quarter''s rate.';
 
 CREATE VIEW analytics.sales_trend AS
-SELECT d.day, k.code AS sku, d.channel, d.currency, d.orders, d.units_ordered, d.units_cancelled, d.revenue_minor,
+SELECT d.day, d.sku, d.channel, d.currency, d.orders, d.units_ordered, d.units_cancelled, d.revenue_minor,
        avg(d.units_ordered::float8) OVER (PARTITION BY d.sku_id, d.channel, d.currency ORDER BY d.day
                                   RANGE BETWEEN INTERVAL '6 days' PRECEDING AND CURRENT ROW) AS units_7d_avg
-FROM analytics.sales_daily d JOIN skus k ON k.id = d.sku_id;
+FROM analytics.sales_daily d;
 COMMENT ON VIEW analytics.sales_trend IS 'Units ordered per UTC day, SKU and channel with a trailing seven-day mean, for purchasing.';
 COMMENT ON COLUMN analytics.sales_trend.day IS 'UTC day of capture.';
 COMMENT ON COLUMN analytics.sales_trend.sku IS 'SKU code.';

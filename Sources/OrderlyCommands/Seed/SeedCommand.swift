@@ -44,11 +44,30 @@ struct SeedCommand: AsyncParsableCommand {
     @Option(help: "Products in the catalogue.")
     var skus = 250
 
+    @Option(
+        help:
+            "When the simulated period ends, as YYYY-MM-DDTHH:MM:SSZ (default: now). Fix it to seed the same data twice."
+    )
+    var until: String?
+
+    /// The period's end, on a quarter hour (the simulation steps by them).
+    func end() throws -> Date {
+        var instant = Date()
+        if let until {
+            guard let parsed = ISO8601DateFormatter().date(from: until) else {
+                throw ValidationError("--until must be an instant like 2026-12-01T00:00:00Z, not '\(until)'")
+            }
+            instant = parsed
+        }
+        return Date(timeIntervalSince1970: (instant.timeIntervalSince1970 / 900).rounded(.down) * 900)
+    }
+
     func validate() throws {
         guard (1...10_000_000).contains(orders) else { throw ValidationError("--orders must be 1...10000000") }
         guard (1...3650).contains(days) else { throw ValidationError("--days must be 1...3650") }
         guard (1...64).contains(clients) else { throw ValidationError("--clients must be 1...64") }
         guard (10...100_000).contains(skus) else { throw ValidationError("--skus must be 10...100000") }
+        _ = try end()
     }
 
     func run() async throws {
@@ -74,8 +93,7 @@ struct SeedCommand: AsyncParsableCommand {
                     seed: seed,
                     clients: clients,
                     skus: skus,
-                    // Quarter hours on the clock face: the simulation steps by them.
-                    end: Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 900).rounded(.down) * 900)
+                    end: try end()
                 ),
                 logger: logger
             )

@@ -93,6 +93,8 @@ final class Seeder {
     let channelService: ChannelService
     let jobs: JobService
     let logger: Logger
+    /// Two streams: what customers order (independent of how fast the floor runs) and everything else.
+    var orderRandom: SeedRandom
     var random: SeedRandom
 
     var products: [SeedWorld.Product] = []
@@ -114,6 +116,7 @@ final class Seeder {
         self.settings = settings
         self.logger = logger
         self.random = SeedRandom(seed: settings.seed)
+        self.orderRandom = SeedRandom(seed: settings.seed ^ 0x5EED_0_0DE5)
         let database = simulation.database
         var components = OrderlyComponents.standard
         components.gateway = RecordingGateway()
@@ -208,7 +211,9 @@ final class Seeder {
             for country in SeedWorld.countries {
                 let abroad = country != site.country
                 for service in SeedWorld.services {
-                    for (low, high, kilograms) in [(0, 2_000, 1.0), (2_001, 10_000, 6.0), (10_001, 31_500, 20.0)] {
+                    for (low, high, kilograms) in [
+                        (0, 2_000, 1.0), (2_001, 10_000, 6.0), (10_001, 31_500, 20.0), (31_501, 1_000_000, 80.0),
+                    ] {
                         let price = service.base + Int64(Double(service.perKilogram) * kilograms) + (abroad ? 350 : 0)
                         _ = try await catalog.addRate(
                             CatalogService.NewRate(
@@ -271,20 +276,20 @@ final class Seeder {
 
     /// The next order, drawn: channel, customer, destination, lines, payment, risk.
     func nextOrder(number: Int) -> Event {
-        let channelIndex = random.pick(cumulative: channelCumulative)
+        let channelIndex = orderRandom.pick(cumulative: channelCumulative)
         let channel = SeedWorld.channels[channelIndex]
-        let cityIndex = random.pick(cumulative: cityCumulative)
+        let cityIndex = orderRandom.pick(cumulative: cityCumulative)
         let city = SeedWorld.cities[cityIndex]
-        let lineCount = [1, 1, 1, 1, 1, 2, 2, 2, 3, 4][random.int(0...9)]
+        let lineCount = [1, 1, 1, 1, 1, 2, 2, 2, 3, 4][orderRandom.int(0...9)]
         var chosen = [Int]()
         while chosen.count < lineCount {
-            let index = random.pick(cumulative: productCumulative)
+            let index = orderRandom.pick(cumulative: productCumulative)
             if !chosen.contains(index) { chosen.append(index) }
         }
         let lines = chosen.map { index -> NewOrderLine in
             let units =
                 channel.quantities.upperBound > 3
-                ? random.int(channel.quantities) : [1, 1, 1, 1, 1, 1, 1, 2, 2, 3][random.int(0...9)]
+                ? orderRandom.int(channel.quantities) : [1, 1, 1, 1, 1, 1, 1, 2, 2, 3][orderRandom.int(0...9)]
             let quantity = Int64(min(units, channel.quantities.upperBound))
             return NewOrderLine(
                 skuCode: products[index].code,
@@ -295,17 +300,19 @@ final class Seeder {
         let subtotal = lines.reduce(Int64(0)) { $0 + $1.quantity * $1.unitPriceMinor }
         let shipping: Int64 = channel.kind == .pos || subtotal >= 5_000 ? 0 : 490
         let tax = subtotal * 19 / 119 / 10  // a share shown as tax on top, kept small
-        let customer = random.int(0...max(1, settings.orders / 3))
+        let customer = orderRandom.int(0...max(1, settings.orders / 3))
         let token: String =
             switch channel.kind {
             case .pos: "tok_captured"
-            case .marketplace: random.chance(0.995) ? "tok_captured" : "tok_declined"
-            case .web: random.chance(0.05) ? "tok_pending" : (random.chance(0.015) ? "tok_declined" : "tok_authorized")
+            case .marketplace: orderRandom.chance(0.995) ? "tok_captured" : "tok_declined"
+            case .web:
+                orderRandom.chance(0.05)
+                    ? "tok_pending" : (orderRandom.chance(0.015) ? "tok_declined" : "tok_authorized")
             default: "tok_authorized"
             }
-        let riskScore = random.chance(0.03) ? random.int(85...99) : random.int(0...60)
+        let riskScore = orderRandom.chance(0.03) ? orderRandom.int(85...99) : orderRandom.int(0...60)
         let street = ["Hauptstraße", "Rue de la Paix", "ul. Długa", "Calle Mayor", "Kerkstraat", "Ringstraße"]
-        let postal = city.postalPrefix + String(format: "%03d", random.int(0...999))
+        let postal = city.postalPrefix + String(format: "%03d", orderRandom.int(0...999))
         let order = NewOrder(
             channel: SalesChannel(rawValue: channel.name) ?? .web,
             externalID: "\(channel.name.uppercased())-\(100_000 + number)",
@@ -313,13 +320,13 @@ final class Seeder {
             lines: lines,
             shipTo: PostalAddress(
                 name: "Customer \(customer)",
-                line1: "\(street[random.int(0...street.count - 1)]) \(random.int(1...180))",
+                line1: "\(street[orderRandom.int(0...street.count - 1)]) \(orderRandom.int(1...180))",
                 city: city.name,
                 postalCode: postal,
                 country: city.country,
                 location: GeoPoint(
-                    latitude: city.latitude + (random.unit() - 0.5) * 0.1,
-                    longitude: city.longitude + (random.unit() - 0.5) * 0.1
+                    latitude: city.latitude + (orderRandom.unit() - 0.5) * 0.1,
+                    longitude: city.longitude + (orderRandom.unit() - 0.5) * 0.1
                 )
             ),
             billingCountry: city.country,
@@ -337,7 +344,7 @@ final class Seeder {
                 (line.skuCode, line.quantity, products.first { $0.code == line.skuCode }?.category ?? 0)
             }
         )
-        return .place(order, memo, roll: random.next())
+        return .place(order, memo, roll: orderRandom.next())
     }
 
     // MARK: Running
@@ -372,6 +379,7 @@ final class Seeder {
         defer { running.cancel() }
         var placed = 0
         var number = 0
+        var busy = false
         for quarter in 0..<quarters {
             let instant = start.addingTimeInterval(Double(quarter) * 900)
             try await simulation.setClock(instant)
@@ -393,6 +401,7 @@ final class Seeder {
             }
             if working && hourOfDay == 14 && minute == 45 { due += try await carrierPickup() }
             if hourOfDay == 5 && minute == 0 { due += try await purchasingAndCounts(instant) }
+            busy = busy || !due.isEmpty
             let outcomes = await perform(due)
             for outcome in outcomes {
                 if let (orderID, memo) = outcome.placed {
@@ -407,8 +416,18 @@ final class Seeder {
                 for (key, count) in outcome.tally { tally[key, default: 0] += count }
             }
             if quarter % 4 == 3 {
-                _ = try await jobs.enqueue(StandardJobs.sweeps)
-                try await drain()
+                // The domain's sweeps every six simulated hours (unpaid reservations, backorders the
+                // receipts' own retries missed, promises at risk); pruning once a day; the analytics
+                // are refreshed once, at the end.
+                if hourOfDay % 6 == 5 {
+                    let sweeps = StandardJobs.sweeps.filter {
+                        $0.kind != Jobs.RefreshAnalytics.name && ($0.kind != Jobs.PruneJobs.name || hourOfDay == 23)
+                    }
+                    _ = try await jobs.enqueue(sweeps)
+                    busy = true
+                }
+                if busy { try await drain() }
+                busy = false
                 progress.update(done: placed, simulated: instant)
             }
         }
