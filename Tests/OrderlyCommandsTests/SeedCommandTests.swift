@@ -134,4 +134,22 @@ struct SeedCommandTests {
         }
         #expect(digests[0] == digests[1])
     }
+
+    @Test func theDemoRunsEndToEndAndAgain() async throws {
+        let database = try await TestDatabase.create(label: "cli_demo", migrated: false)
+        defer { try? database.drop() }
+        // The schema, three simulated weeks and the report; then, on a database with orders, the report alone.
+        try await run(["demo", "--database-url", database.conninfo])
+        try await run(["check", "--database-url", database.conninfo])
+        let connection = try database.connect()
+        defer { connection.close() }
+        let before = try connection.query("SELECT count(*) FROM orders", []).scalar(Int.self)
+        #expect(before >= 600)
+        #expect(
+            try connection.query("SELECT count(*) FROM shipments WHERE status = 'delivered'", []).scalar(Int.self) > 0
+        )
+        #expect(try connection.query("SELECT count(*) FROM returns", []).scalar(Int.self) > 0)
+        try await run(["demo", "--database-url", database.conninfo])
+        #expect(try connection.query("SELECT count(*) FROM orders", []).scalar(Int.self) == before)
+    }
 }
