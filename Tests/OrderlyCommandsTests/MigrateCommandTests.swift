@@ -7,14 +7,7 @@ import Testing
 
 @Suite
 struct MigrateCommandTests {
-    func run(_ arguments: [String]) async throws {
-        var command = try OrderlyCommand.parseAsRoot(arguments)
-        if var asyncCommand = command as? any AsyncParsableCommand {
-            try await asyncCommand.run()
-        } else {
-            try command.run()
-        }
-    }
+    func run(_ arguments: [String]) async throws { try await runOrderly(arguments) }
 
     @Test func migrateThenStatusAgainstADatabaseURL() async throws {
         let database = try await TestDatabase.create(label: "cli_migrate", migrated: false)

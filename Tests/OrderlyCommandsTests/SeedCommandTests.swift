@@ -9,14 +9,7 @@ import Testing
 /// see what was seeded, and the same seed places the same orders.
 @Suite
 struct SeedCommandTests {
-    func run(_ arguments: [String]) async throws {
-        var command = try OrderlyCommand.parseAsRoot(arguments)
-        if var asyncCommand = command as? any AsyncParsableCommand {
-            try await asyncCommand.run()
-        } else {
-            try command.run()
-        }
-    }
+    func run(_ arguments: [String]) async throws { try await runOrderly(arguments) }
 
     @Test func aSeededYearKeepsEveryInvariantAndFillsTheViews() async throws {
         let database = try await TestDatabase.create(label: "cli_seed", migrated: true)

@@ -31,6 +31,17 @@ struct AnalystRoleTests {
         return (name, try PostgresConnection(configuration: configuration))
     }
 
+    /// The views, materialized views and tables of the analytics schema, by name.
+    func analyticsRelations(_ owner: PostgresConnection) throws -> [String] {
+        try owner.query(
+            """
+            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'analytics' AND c.relkind IN ('v', 'm', 'r') ORDER BY 1
+            """,
+            []
+        ).map { try $0.decode(String.self, at: 0) }
+    }
+
     func drop(_ owner: PostgresConnection, _ name: String) {
         _ = try? owner.execute("DROP ROLE IF EXISTS \(name)", [])
     }
@@ -46,16 +57,9 @@ struct AnalystRoleTests {
         #expect(try connection.query("SELECT current_user", []).scalar(String.self) == name)
         #expect(try connection.query("SHOW statement_timeout", []).scalar(String.self) == "30s")
 
-        let relations = try owner.query(
-            """
-            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = 'analytics' AND c.relkind IN ('v', 'm', 'r') ORDER BY 1
-            """,
-            []
-        )
+        let relations = try analyticsRelations(owner)
         #expect(relations.count >= 20)
-        for index in 0..<relations.count {
-            let relation = try relations[index].decode(String.self, at: 0)
+        for relation in relations {
             _ = try connection.query("SELECT * FROM analytics.\(relation) LIMIT 1", [])
         }
 
@@ -138,15 +142,8 @@ struct AnalystRoleTests {
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("docs/analytics.md")
         let text = try String(contentsOf: page, encoding: .utf8)
-        let relations = try owner.query(
-            """
-            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = 'analytics' AND c.relkind IN ('v', 'm', 'r') ORDER BY 1
-            """,
-            []
-        )
-        for index in 0..<relations.count {
-            let relation = try relations[index].decode(String.self, at: 0)
+        let relations = try analyticsRelations(owner)
+        for relation in relations {
             #expect(text.contains("### `analytics.\(relation)`"), "docs/analytics.md has no section for \(relation)")
         }
         let samples = text.components(separatedBy: "```sql\n").dropFirst()

@@ -1,7 +1,7 @@
 public import Foundation
 import LibPQ
 public import Logging
-import OrderlyCore
+public import OrderlyCore
 import OrderlyStore
 
 /// What drives Orderly through simulated time (`orderly seed`, `orderly demo`): a database whose
@@ -35,35 +35,10 @@ public struct Simulation: Sendable {
         try await database.pool.withConnection { try SimulationQueries.clearClock($0) }
     }
 
-    /// A line of a pick list waiting for its picker.
-    public struct PickLine: Hashable, Sendable {
-        public var listID: Int64
-        public var orderID: Int64
-        public var skuCode: String
-        public var units: Int64
-        public var serialTracked: Bool
-    }
-
-    /// A stock row as purchasing sees it: on hand, reserved, and still expected.
-    public struct StockPosition: Hashable, Sendable {
-        public var warehouseID: Int64
-        public var skuID: Int64
-        public var onHand: Int64
-        public var reserved: Int64
-        public var expected: Int64
-    }
+    public typealias PickLine = WaitingPickLine
 
     public func openPickLines(warehouseID: Int64) async throws -> [PickLine] {
         try await database.pool.withConnection { try SimulationQueries.openPickLines($0, warehouseID: warehouseID) }
-            .map {
-                PickLine(
-                    listID: $0.listID,
-                    orderID: $0.orderID,
-                    skuCode: $0.skuCode,
-                    units: $0.units,
-                    serialTracked: $0.serialTracked
-                )
-            }
     }
 
     public func awaitingHandover(warehouseID: Int64) async throws -> [(shipmentID: Int64, orderID: Int64)] {
@@ -75,15 +50,7 @@ public struct Simulation: Sendable {
     }
 
     public func stock() async throws -> [StockPosition] {
-        try await database.pool.withConnection { try SimulationQueries.stock($0) }.map {
-            StockPosition(
-                warehouseID: $0.warehouseID,
-                skuID: $0.skuID,
-                onHand: $0.onHand,
-                reserved: $0.reserved,
-                expected: $0.expected
-            )
-        }
+        try await database.pool.withConnection { try SimulationQueries.stock($0) }
     }
 
     public func orderCount() async throws -> Int64 {

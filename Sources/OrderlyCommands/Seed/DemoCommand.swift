@@ -57,7 +57,7 @@ struct DemoCommand: AsyncParsableCommand {
                         seed: 1,
                         clients: 4,
                         skus: 60,
-                        end: Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 900).rounded(.down) * 900)
+                        end: Seeder.quarterHour(Date())
                     ),
                     logger: logger
                 )

@@ -370,7 +370,7 @@ enum ReportPage {
         for row in rows {
             if let channel = text(row, "channel") { totals[channel, default: 0] += number(row, "captured") }
         }
-        return totals.keys.sorted { totals[$0]! > totals[$1]! || totals[$0]! == totals[$1]! && $0 < $1 }
+        return totals.sorted { $0.value > $1.value || $0.value == $1.value && $0.key < $1.key }.map(\.key)
     }
 
     static func format(_ value: Double) -> String {

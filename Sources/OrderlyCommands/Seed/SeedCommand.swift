@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Orderly
+import OrderlyWorker
 
 /// `orderly seed`: a year of realistic orders through the real services.
 struct SeedCommand: AsyncParsableCommand {
@@ -59,7 +60,7 @@ struct SeedCommand: AsyncParsableCommand {
             }
             instant = parsed
         }
-        return Date(timeIntervalSince1970: (instant.timeIntervalSince1970 / 900).rounded(.down) * 900)
+        return Seeder.quarterHour(instant)
     }
 
     func validate() throws {
@@ -98,9 +99,7 @@ struct SeedCommand: AsyncParsableCommand {
                 logger: logger
             )
             let tally = try await seeder.run(progress: progress)
-            let seconds =
-                Double((clock.now - began).components.seconds)
-                + Double((clock.now - began).components.attoseconds) / 1e18
+            let seconds = (clock.now - began).seconds
             progress.finish()
             let refreshed = try await AnalyticsService(database: simulation.database).refreshAll()
             print(Self.summary(tally: tally, seconds: seconds, refreshMilliseconds: refreshed))
@@ -145,14 +144,13 @@ final class SeedProgress: @unchecked Sendable {
     }
 
     func update(done: Int, simulated: Date) {
-        let elapsed = clock.now - began
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (clock.now - began).seconds
         let rate = Double(done) / max(seconds, 0.001)
         let left = rate > 0 ? Double(total - done) / rate : 0
         let percent = total > 0 ? done * 100 / total : 100
         let day = ISO8601DateFormatter.string(
             from: simulated,
-            timeZone: TimeZone(identifier: "UTC")!,
+            timeZone: SeedWorld.utc.timeZone,
             formatOptions: [.withFullDate]
         )
         if terminal {

@@ -125,6 +125,13 @@ enum SeedWorld {
 
     static let countries: [String] = Array(Set(cities.map(\.country))).sorted()
 
+    /// The Gregorian calendar in UTC, the simulation's clock face.
+    static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0) ?? calendar.timeZone  // 0 is always a valid offset
+        return calendar
+    }()
+
     struct Category {
         var prefix: String
         var name: String
@@ -339,13 +346,6 @@ enum SeedWorld {
         ("DHL", "parcel", 449, 55, 1), ("DHL", "express", 1190, 90, 0), ("DPD", "classic", 419, 60, 1),
         ("GLS", "business", 399, 70, 2), ("UPS", "saver", 990, 80, 0),
     ]
-
-    /// Great-circle distance in kilometres.
-    static func kilometres(_ a: (Double, Double), _ b: (Double, Double)) -> Double {
-        let (lat1, lon1, lat2, lon2) = (a.0 * .pi / 180, a.1 * .pi / 180, b.0 * .pi / 180, b.1 * .pi / 180)
-        let h = pow(sin((lat2 - lat1) / 2), 2) + cos(lat1) * cos(lat2) * pow(sin((lon2 - lon1) / 2), 2)
-        return 2 * 6371 * asin(min(1, sqrt(h)))
-    }
 }
 
 /// When orders come: a year with a summer lull, a Black-Friday week, a December rush, weekends and
@@ -356,8 +356,7 @@ struct DemandCurve {
 
     /// The relative demand of the hour starting at `instant` (UTC).
     static func weight(_ instant: Date) -> Double {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let calendar = SeedWorld.utc
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .weekday], from: instant)
         let dayOfYear = Double(calendar.ordinality(of: .day, in: .year, for: instant) ?? 1)
         var weight = 1 + 0.18 * cos(2 * .pi * (dayOfYear - 15) / 365)  // high in winter, low in summer

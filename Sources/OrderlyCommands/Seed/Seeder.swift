@@ -88,7 +88,6 @@ final class Seeder {
     let simulation: Simulation
     let settings: Settings
     let services: Services
-    let components: OrderlyComponents
     let catalog: CatalogService
     let channelService: ChannelService
     let jobs: JobService
@@ -118,9 +117,8 @@ final class Seeder {
         self.random = SeedRandom(seed: settings.seed)
         self.orderRandom = SeedRandom(seed: settings.seed ^ 0x5EED_0_0DE5)
         let database = simulation.database
-        var components = OrderlyComponents.standard
-        components.gateway = RecordingGateway()
-        self.components = components
+        // The standard composition: its gateway records captures and refunds in the outbox.
+        let components = OrderlyComponents.standard
         let actor = "seed"
         services = Services(
             database: database,
@@ -235,16 +233,11 @@ final class Seeder {
         // Purchasing's forecast: each product's share of the units, split by the nearest warehouse.
         var warehouseShare = [Double](repeating: 0, count: warehouseIDs.count)
         for city in SeedWorld.cities {
-            let nearest = SeedWorld.warehouses.indices.min {
-                SeedWorld.kilometres(
-                    (city.latitude, city.longitude),
-                    (SeedWorld.warehouses[$0].latitude, SeedWorld.warehouses[$0].longitude)
-                )
-                    < SeedWorld.kilometres(
-                        (city.latitude, city.longitude),
-                        (SeedWorld.warehouses[$1].latitude, SeedWorld.warehouses[$1].longitude)
-                    )
-            }!
+            let point = GeoPoint(latitude: city.latitude, longitude: city.longitude)
+            let distances = SeedWorld.warehouses.map {
+                point.distanceKilometers(to: GeoPoint(latitude: $0.latitude, longitude: $0.longitude))
+            }
+            guard let nearest = distances.indices.min(by: { distances[$0] < distances[$1] }) else { continue }
             warehouseShare[nearest] += city.weight
         }
         let shareTotal = warehouseShare.reduce(0, +)
@@ -340,9 +333,7 @@ final class Seeder {
         let memo = Memo(
             channel: channelIndex,
             city: cityIndex,
-            lines: lines.map { line in
-                (line.skuCode, line.quantity, products.first { $0.code == line.skuCode }?.category ?? 0)
-            }
+            lines: zip(chosen, lines).map { index, line in (line.skuCode, line.quantity, products[index].category) }
         )
         return .place(order, memo, roll: orderRandom.next())
     }
@@ -446,10 +437,13 @@ final class Seeder {
 
     /// (weekday 1 = Sunday, hour, minute) in UTC.
     static func clockFace(_ instant: Date) -> (Int, Int, Int) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.weekday, .hour, .minute], from: instant)
+        let parts = SeedWorld.utc.dateComponents([.weekday, .hour, .minute], from: instant)
         return (parts.weekday ?? 1, parts.hour ?? 0, parts.minute ?? 0)
+    }
+
+    /// `instant` rounded down to a quarter hour: the simulation steps by them.
+    static func quarterHour(_ instant: Date) -> Date {
+        Date(timeIntervalSince1970: (instant.timeIntervalSince1970 / 900).rounded(.down) * 900)
     }
 
     /// Pickers walk every open list: almost always in full, now and then a unit short; serial-tracked
@@ -458,11 +452,11 @@ final class Seeder {
         var events = [Event]()
         for warehouse in warehouseIDs {
             let lines = try await simulation.openPickLines(warehouseID: warehouse)
-            var lists = [Int64: [SimulationQueriesLine]]()
+            var lists = [Int64: [Simulation.PickLine]]()
             var order = [Int64]()
             for line in lines {
                 if lists[line.listID] == nil { order.append(line.listID) }
-                lists[line.listID, default: []].append(SimulationQueriesLine(line))
+                lists[line.listID, default: []].append(line)
             }
             for listID in order {
                 var picked = [String: Int64]()
@@ -473,10 +467,10 @@ final class Seeder {
                             serialNumber += 1
                             return String(format: "SN%09d", serialNumber)
                         }
-                        serials[line.sku, default: []] += numbers
-                        memos[line.orderID]?.serials[line.sku, default: []] += numbers
+                        serials[line.skuCode, default: []] += numbers
+                        memos[line.orderID]?.serials[line.skuCode, default: []] += numbers
                     } else if random.chance(0.004), line.units > 0 {
-                        picked[line.sku] = line.units - 1  // a unit not found in its bin
+                        picked[line.skuCode] = line.units - 1  // a unit not found in its bin
                     }
                 }
                 events.append(.pick(listID: listID, picked: picked, serials: serials))
@@ -664,9 +658,12 @@ final class Seeder {
         case .openReturn(let orderID, let memo, let roll):
             var random = SeedRandom(seed: roll)
             outcome.forget = orderID
-            let line = memo.lines.max {
-                SeedWorld.categories[$0.category].returnRate < SeedWorld.categories[$1.category].returnRate
-            }!
+            // The line most likely to come back (every order has one line at least).
+            guard
+                let line = memo.lines.max(by: {
+                    SeedWorld.categories[$0.category].returnRate < SeedWorld.categories[$1.category].returnRate
+                })
+            else { return }
             let category = SeedWorld.categories[line.category]
             var cumulative = [Double]()
             var running = 0.0
@@ -767,21 +764,6 @@ final class Seeder {
             )
             outcome.tally["purchase_orders"] = 1
         }
-    }
-}
-
-/// A pick line as the wave reads it.
-struct SimulationQueriesLine {
-    var orderID: Int64
-    var sku: String
-    var units: Int64
-    var serialTracked: Bool
-
-    init(_ line: Simulation.PickLine) {
-        orderID = line.orderID
-        sku = line.skuCode
-        units = line.units
-        serialTracked = line.serialTracked
     }
 }
 

@@ -1,5 +1,6 @@
 public import Foundation
 public import LibPQ
+public import OrderlyCore
 
 /// What a simulation (`orderly seed`) reads and sets besides the services: the simulated clock, the
 /// work waiting on the floor, and whether the worker has caught up.
@@ -19,17 +20,8 @@ public enum SimulationQueries {
         _ = try connection.execute("DELETE FROM orderly_clock")
     }
 
-    /// A line of a pick list waiting for its picker.
-    public struct PickLine: Hashable, Sendable {
-        public var listID: Int64
-        public var orderID: Int64
-        public var skuCode: String
-        public var units: Int64
-        public var serialTracked: Bool
-    }
-
     /// The lines of every pick list of a warehouse not yet confirmed, by list.
-    public static func openPickLines(_ connection: PostgresConnection, warehouseID: Int64) throws -> [PickLine] {
+    public static func openPickLines(_ connection: PostgresConnection, warehouseID: Int64) throws -> [WaitingPickLine] {
         let rows = try connection.query(
             """
             SELECT p.id, s.order_id, k.code, (l.quantity - l.quantity_picked)::int8, k.serial_tracked
@@ -43,7 +35,7 @@ public enum SimulationQueries {
             """
         )
         return try rows.map {
-            PickLine(
+            WaitingPickLine(
                 listID: try $0.decode(Int64.self, at: 0),
                 orderID: try $0.decode(Int64.self, at: 1),
                 skuCode: try $0.decode(String.self, at: 2),
@@ -75,15 +67,6 @@ public enum SimulationQueries {
             WHERE (state IN ('available', 'retryable') AND run_at <= now()) OR state = 'running'
             """
         ).scalar(Int64.self)
-    }
-
-    /// A stock row as the simulation's purchasing sees it.
-    public struct StockPosition: Hashable, Sendable {
-        public var warehouseID: Int64
-        public var skuID: Int64
-        public var onHand: Int64
-        public var reserved: Int64
-        public var expected: Int64
     }
 
     public static func stock(_ connection: PostgresConnection) throws -> [StockPosition] {
