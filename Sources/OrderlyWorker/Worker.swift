@@ -156,7 +156,9 @@ public final class Worker: Service, Sendable {
                 wakeup.signal()
             }
         }
-        await withTaskGroup(of: Void.self) { group in
+        // A discarding group: a worker runs for months, and a plain task group keeps every finished
+        // child until it is awaited (memory grew by kilobytes a job).
+        await withDiscardingTaskGroup { group in
             var lastRescue = ContinuousClock.now - .seconds(3600)
             var lastHeartbeat = ContinuousClock.now - .seconds(3600)
             var lastSweep = ContinuousClock.now - .seconds(86_400)
@@ -210,7 +212,6 @@ public final class Worker: Service, Sendable {
                     await wakeup.wait()
                 }
             }
-            await group.waitForAll()
         }
         leaseKeeper.cancel()
         ticker.cancel()
