@@ -12,7 +12,9 @@ docs = sys.argv[2] if len(sys.argv) > 2 else "docs/analytics.md"
 
 def psql(sql):
     out = subprocess.run(["psql", conninfo, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"psql failed: {out.stderr.strip()}\n{sql}")
     return out.stdout.strip()
 
 orders = psql("SELECT count(*) FROM orders")
