@@ -61,7 +61,9 @@ extension BenchCommand {
 
         func run() async throws {
             let logger = CommandLogging.logger("orderly.bench")
-            let server = PostgresConfiguration(conninfo: try database.resolve(logger: logger).url)
+            let server = PostgresConfiguration(
+                conninfo: try database.resolve(logger: logger, fallback: .privateCluster).url
+            )
             let scratch = "orderly_bench_admin_\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
             let seeded = try BenchDatabase.create(server: server, name: scratch, skus: 100, logger: logger)
             defer { try? BenchDatabase.drop(server: server, name: scratch, logger: logger) }

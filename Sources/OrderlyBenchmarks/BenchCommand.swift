@@ -50,7 +50,9 @@ public struct BenchCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = CommandLogging.logger("orderly.bench")
-            let configuration = PostgresConfiguration(conninfo: try database.resolve(logger: logger).url)
+            let configuration = PostgresConfiguration(
+                conninfo: try database.resolve(logger: logger, fallback: .privateCluster).url
+            )
             print("clients  client             statements/s     p50 µs     p99 µs")
             for count in try clientCounts {
                 let ours = try await orderlyRun(configuration: configuration, clients: count, hopPerStatement: true)

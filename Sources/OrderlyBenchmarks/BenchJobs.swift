@@ -71,7 +71,9 @@ extension BenchCommand {
 
         func run() async throws {
             var logger = CommandLogging.logger("orderly.bench")
-            let server = PostgresConfiguration(conninfo: try database.resolve(logger: logger).url)
+            let server = PostgresConfiguration(
+                conninfo: try database.resolve(logger: logger, fallback: .privateCluster).url
+            )
             logger.logLevel = .warning
             let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
             let ours = "orderly_bench_jobs_\(suffix)"

@@ -59,7 +59,9 @@ extension BenchCommand {
 
         func run() async throws {
             let logger = CommandLogging.logger("orderly.bench")
-            let server = PostgresConfiguration(conninfo: try database.resolve(logger: logger).url)
+            let server = PostgresConfiguration(
+                conninfo: try database.resolve(logger: logger, fallback: .privateCluster).url
+            )
             let scratch = "orderly_bench_\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
             // Blocks this otherwise idle command while the scratch database is built.
             let seeded = try BenchDatabase.create(server: server, name: scratch, skus: skus, logger: logger)

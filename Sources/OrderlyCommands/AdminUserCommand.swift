@@ -40,6 +40,7 @@ struct AdminUserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = CommandLogging.logger("orderly.admin-user")
+            let url = try database.resolve(logger: logger).url
             let secret: String
             if let fromEnvironment = ProcessInfo.processInfo.environment["ORDERLY_ADMIN_SECRET"] {
                 secret = fromEnvironment
@@ -50,7 +51,7 @@ struct AdminUserCommand: AsyncParsableCommand {
                 throw ValidationError("the secret must be at least 12 characters (ORDERLY_ADMIN_SECRET or stdin)")
             }
             let hash = try PasswordHash.make(secret)
-            let orderly = try await OrderlyDatabase.open(url: try database.resolve(logger: logger).url, logger: logger)
+            let orderly = try await OrderlyDatabase.open(url: url, logger: logger)
             do {
                 try await AdminAccess(database: orderly).createPrincipal(name: name, role: role, secretHash: hash)
             } catch let error as OrderlyError {

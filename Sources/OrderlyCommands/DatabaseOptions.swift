@@ -9,12 +9,30 @@ package struct DatabaseOptions: ParsableArguments {
     @Option(
         name: .customLong("database-url"),
         help: ArgumentHelp(
-            "A postgresql:// URL or libpq conninfo. Default: $DATABASE_URL, then libpq's PG* variables, "
-                + "then the private cluster under .orderly/.",
+            "A postgresql:// URL or libpq conninfo. Default: $ORDERLY_DATABASE_URL, $DATABASE_URL, then "
+                + "libpq's PG* variables.",
             valueName: "url"
         )
     )
     var databaseURL: String?
+
+    @Flag(help: "With no database configured, use (and start) the private cluster under .orderly/.")
+    var dev = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Keep Orderly's tables in this PostgreSQL schema (migrate creates it), beside an application's "
+                + "own. Default: the connection's search_path (normally public).",
+            valueName: "name"
+        )
+    )
+    var schema: String?
+
+    package func validate() throws {
+        if let schema, !Schema.isValidName(schema) {
+            throw ValidationError(SchemaNameInvalid(name: schema).description)
+        }
+    }
 
     package init() {}
 
@@ -27,18 +45,51 @@ package struct DatabaseOptions: ParsableArguments {
         case privateCluster(LocalCluster.Info)
     }
 
-    /// Decides which database to use, starting the private cluster when nothing else is configured.
-    /// The URL is a postgresql:// URL or libpq conninfo; empty means libpq's PG* variables.
-    package func resolve(logger: Logger) throws -> (url: String, source: Source) {
-        let environment = ProcessInfo.processInfo.environment
+    /// When nothing names a database: the processes of a deployment (serve, worker, migrate, check,
+    /// admin-user) refuse unless `--dev` asks for the private cluster; the tools for trying Orderly
+    /// out (demo, seed, report, bench) use it.
+    package enum Fallback: Sendable {
+        case privateClusterOnRequest
+        case privateCluster
+    }
+
+    /// Which database, from the flags and `environment`; nil when none is configured.
+    package func configured(environment: [String: String]) -> (url: String, source: Source)? {
         if let url = databaseURL ?? environment["DATABASE_URL"], !url.isEmpty {
             return (url, .explicit)
         }
         if Self.libpqVariables.contains(where: { environment[$0] != nil }) {
             return ("", .libpqEnvironment)
         }
-        let info = try LocalCluster.forCurrentDirectory(logger: logger).start()
-        return (info.conninfo, .privateCluster(info))
+        return nil
+    }
+
+    /// Decides which database to use, starting the private cluster when nothing else is configured
+    /// and `fallback` (or `--dev`) allows it. The URL is a postgresql:// URL or libpq conninfo; empty
+    /// means libpq's PG* variables.
+    package func resolve(
+        logger: Logger,
+        fallback: Fallback = .privateClusterOnRequest,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> (url: String, source: Source) {
+        var resolved: (url: String, source: Source)
+        if let configured = configured(environment: environment) {
+            resolved = configured
+        } else {
+            guard dev || fallback == .privateCluster else { throw NoDatabaseConfigured() }
+            let info = try LocalCluster.forCurrentDirectory(logger: logger).start()
+            resolved = (info.conninfo, .privateCluster(info))
+        }
+        if let schema { resolved.url = try Schema.scoped(resolved.url, to: schema) }
+        return resolved
+    }
+}
+
+/// A deployment's process asked to run with no database named.
+package struct NoDatabaseConfigured: Error, CustomStringConvertible {
+    package var description: String {
+        "no database configured: give --database-url (or ORDERLY_DATABASE_URL, DATABASE_URL, or libpq's "
+            + "PG* variables), or --dev to use the private cluster under .orderly/"
     }
 }
 

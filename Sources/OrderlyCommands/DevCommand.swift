@@ -26,7 +26,7 @@ struct DevCommand: ParsableCommand {
         )
         func run() throws {
             let info = try LocalCluster.forCurrentDirectory(logger: CommandLogging.logger("orderly.dev")).start()
-            print("running: \(info.url)")
+            print("running: \(info.displayURL) (orderly dev url prints it with its password)")
             print("socket:  \(info.conninfo)")
         }
     }
@@ -58,7 +58,7 @@ struct DevCommand: ParsableCommand {
                 print("stopped")
                 throw ExitCode(3)
             case .running(let pid):
-                print("running (pid \(pid)): \(cluster.info()?.url ?? "")")
+                print("running (pid \(pid)): \(cluster.info()?.displayURL ?? "")")
             }
         }
     }

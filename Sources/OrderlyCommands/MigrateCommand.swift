@@ -32,18 +32,27 @@ struct MigrateCommand: AsyncParsableCommand {
         let logger = CommandLogging.logger("orderly.migrate")
         let (url, source) = try database.resolve(logger: logger)
         if case .privateCluster(let info) = source {
-            print("using the private PostgreSQL cluster: \(info.url)")
+            print("using the private PostgreSQL cluster: \(info.displayURL)")
         }
-        let schema = Schema(url: url, logger: logger)
+        let schema = Schema(url: url, creating: database.schema, logger: logger)
         let seconds = waitSeconds
         let waiting: (String) -> Void = { print("waiting for PostgreSQL (up to \(seconds) s): \($0)") }
         if status {
             let entries = try schema.status(waitingUpTo: seconds, onWaiting: waiting)
-            for entry in entries { print("\(entry.name)  \(entry.applied ? "applied" : "pending")") }
+            for entry in entries {
+                print(
+                    "\(entry.name)  \(entry.ahead ? "applied, newer than this binary (additive)" : entry.applied ? "applied" : "pending")"
+                )
+            }
             if entries.contains(where: { !$0.applied }) { throw ExitCode(1) }
             return
         }
         let report = try schema.migrate(waitingUpTo: seconds, onWaiting: waiting)
+        if !report.ahead.isEmpty {
+            print(
+                "the database is ahead of this binary by additive migrations (\(report.ahead.joined(separator: ", "))); it keeps working"
+            )
+        }
         if report.applied.isEmpty {
             print("schema is current (\(report.alreadyApplied) migrations applied)")
         } else {

@@ -7,11 +7,15 @@ public struct OrderlyCommand: AsyncParsableCommand {
         commandName: "orderly",
         abstract: "A multi-warehouse order management backend on PostgreSQL.",
         discussion: """
-            With no database configured (no --database-url, DATABASE_URL or PG* variables), Orderly \
-            starts and uses a private PostgreSQL cluster under .orderly/ in the current directory.
+            Every option falls back to an environment variable: --max-clients to ORDERLY_MAX_CLIENTS, \
+            --database-url to ORDERLY_DATABASE_URL (then DATABASE_URL and libpq's PG* variables). \
+            With no database configured, serve, worker, migrate, check and admin-user say so and exit; \
+            --dev (or orderly dev ...) uses a private PostgreSQL cluster under .orderly/ in the current \
+            directory, as demo, seed, report and bench do by themselves.
 
             Example:
-              orderly migrate
+              orderly demo
+              orderly migrate --dev
               orderly dev psql
             """,
         version: OrderlyVersion.current,

@@ -33,14 +33,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most clients at once.")
     var maxClients = 1024
 
+    @Option(help: "Most PostgreSQL connections this process opens.")
+    var poolSize = 10
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard (1...100_000).contains(maxClients) else { throw ValidationError("--max-clients must be 1...100000") }
+        guard (1...1000).contains(poolSize) else { throw ValidationError("--pool-size must be 1...1000") }
     }
 
     func run() async throws {
         let logger = CommandLogging.logger("orderly.serve")
-        let orderly = try await OrderlyDatabase.open(url: try database.resolve(logger: logger).url, logger: logger)
+        let orderly = try await OrderlyDatabase.open(
+            url: try database.resolve(logger: logger).url,
+            poolSize: poolSize,
+            logger: logger
+        )
         var settings = AdminServerConfiguration(host: host, port: port)
         settings.maximumClients = maxClients
         // The composition root: what this process routes, holds, quotes and verifies with, decided here.

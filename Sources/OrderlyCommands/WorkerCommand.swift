@@ -34,6 +34,9 @@ public struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Jobs running at once.")
     var concurrency = 4
 
+    @Option(help: "Most PostgreSQL connections this process opens (default: --concurrency + 3).")
+    var poolSize: Int?
+
     @Option(help: "Queues to drain, comma-separated.")
     var queues = "default,fulfillment,payments,notifications,alerts,maintenance"
 
@@ -95,6 +98,7 @@ public struct WorkerCommand: AsyncParsableCommand {
 
     public func validate() throws {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1...256") }
+        if let poolSize, !(2...1000).contains(poolSize) { throw ValidationError("--pool-size must be 2...1000") }
         guard leaseSeconds >= 1, leaseSeconds <= 86_400 else {
             throw ValidationError("--lease-seconds must be 1...86400")
         }
@@ -158,7 +162,7 @@ public struct WorkerCommand: AsyncParsableCommand {
         let logger = CommandLogging.logger("orderly.worker")
         let orderly = try await OrderlyDatabase.open(
             url: try database.resolve(logger: logger).url,
-            poolSize: concurrency + 3,
+            poolSize: poolSize ?? concurrency + 3,
             logger: logger
         )
         var settings = WorkerConfiguration(

@@ -38,6 +38,12 @@ public struct LocalCluster: Sendable {
         public var url: String {
             "postgresql://\(user):\(password)@127.0.0.1:\(port)/\(database)"
         }
+
+        /// The URL without the password, for output a terminal or a log keeps (`orderly dev url`
+        /// prints the whole one).
+        public var displayURL: String {
+            "postgresql://\(user)@127.0.0.1:\(port)/\(database)"
+        }
     }
 
     public enum Status: Sendable, Equatable {

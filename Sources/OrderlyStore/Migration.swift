@@ -1,3 +1,5 @@
+import Foundation
+
 /// One schema migration: `sql/migrations/NNNN_name.sql`, embedded into the binary at build time.
 public struct Migration: Sendable, Hashable {
     public var version: Int
@@ -22,4 +24,14 @@ public struct Migration: Sendable, Hashable {
     }
 
     public var fileStem: String { Self.fileStem(version: version, name: name) }
+
+    /// The line a migration carries when binaries built before it keep working once it is applied
+    /// (it adds tables, nullable or defaulted columns, indexes, views or functions, and changes
+    /// nothing an older binary reads or writes): `-- compatibility: additive`.
+    public static let additiveMarker = "-- compatibility: additive"
+
+    /// Whether binaries one migration (or more) behind may keep running against it.
+    public var isAdditive: Bool {
+        sql.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == Self.additiveMarker }
+    }
 }

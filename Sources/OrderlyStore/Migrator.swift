@@ -26,10 +26,14 @@ public struct Migrator: Sendable {
         public var alreadyApplied: [Int]
         /// Versions this binary knows but the database has not applied (for `status`).
         public var pending: [Int]
+        /// Applied migrations this binary does not know, all additive (`Migration.isAdditive`): the
+        /// database is ahead of it, and it keeps working (a rolling upgrade's older processes).
+        public var ahead: [String] = []
     }
 
-    /// Applies every pending migration. Throws `MigrationError` on a checksum mismatch or when the
-    /// database has migrations this binary does not know (it is older than the schema).
+    /// Applies every pending migration. Throws `MigrationError` on a checksum mismatch, when the
+    /// database has migrations this binary does not know that are not additive (it is too old for the
+    /// schema), or when it has both pending migrations and newer ones it does not know.
     @discardableResult
     public func migrate(on connection: PostgresConnection) throws -> Report {
         try connection.run(.command("SELECT pg_advisory_lock(\(Self.lockKey))"))
@@ -52,9 +56,27 @@ public struct Migrator: Sendable {
             )
             """
         )
-        let applied = try verify(on: connection)
-        var report = Report(applied: [], alreadyApplied: applied.sorted(), pending: [])
-        for migration in migrations where !applied.contains(migration.version) {
+        // Whether older binaries may run against each migration (added after the table was first
+        // made; a lookup first, so a current table takes no lock).
+        try connection.executeScript(
+            """
+            DO $$
+            BEGIN
+                IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                               WHERE attrelid = 'orderly_schema_migrations'::regclass AND attname = 'additive') THEN
+                    ALTER TABLE orderly_schema_migrations ADD COLUMN additive boolean NOT NULL DEFAULT false;
+                END IF;
+            END
+            $$
+            """
+        )
+        let (applied, ahead) = try verify(on: connection)
+        var report = Report(applied: [], alreadyApplied: applied.sorted(), pending: [], ahead: ahead)
+        let pending = migrations.filter { !applied.contains($0.version) }
+        if !ahead.isEmpty, let first = pending.first {
+            throw MigrationError.outOfOrder(pending: first.fileStem, ahead: ahead)
+        }
+        for migration in pending {
             let started = ContinuousClock.now
             try connection.transaction { connection in
                 try connection.executeScript(migration.sql)
@@ -62,9 +84,10 @@ public struct Migrator: Sendable {
                 try connection.run(
                     .command(
                         """
-                        INSERT INTO orderly_schema_migrations (version, name, checksum, duration_ms)
+                        INSERT INTO orderly_schema_migrations (version, name, checksum, duration_ms, additive)
                         VALUES (\(migration.version), \(migration.name),
-                                encode(sha256(convert_to(\(migration.sql), 'UTF8')), 'hex'), \(elapsed))
+                                encode(sha256(convert_to(\(migration.sql), 'UTF8')), 'hex'), \(elapsed),
+                                \(migration.isAdditive))
                         """
                     )
                 )
@@ -82,22 +105,26 @@ public struct Migrator: Sendable {
     public func status(on connection: PostgresConnection) throws -> Report {
         let exists = try connection.query("SELECT to_regclass('orderly_schema_migrations') IS NOT NULL")
             .scalar(Bool.self)
-        let applied = exists ? try verify(on: connection) : []
+        let (applied, ahead) = exists ? try verify(on: connection) : ([], [])
         return Report(
             applied: [],
             alreadyApplied: applied.sorted(),
-            pending: migrations.map(\.version).filter { !applied.contains($0) }
+            pending: migrations.map(\.version).filter { !applied.contains($0) },
+            ahead: ahead
         )
     }
 
-    /// Compares what the database recorded with the embedded files; returns the applied versions.
-    private func verify(on connection: PostgresConnection) throws -> Set<Int> {
+    /// Compares what the database recorded with the embedded files; returns the applied versions and
+    /// the additive migrations this binary does not know. (`additive` is read through `to_jsonb` so a
+    /// table from before the column reads as not additive instead of failing.)
+    private func verify(on connection: PostgresConnection) throws -> (applied: Set<Int>, ahead: [String]) {
         let (versions, files) = (migrations.map { Int64($0.version) }, migrations.map(\.sql))
         let rows = try connection.query(
             """
             SELECT m.version, m.name, m.checksum,
                    m.checksum = encode(sha256(convert_to(f.sql, 'UTF8')), 'hex') AS matches,
-                   f.sql IS NOT NULL AS known
+                   f.sql IS NOT NULL AS known,
+                   coalesce((to_jsonb(m) ->> 'additive')::boolean, false) AS additive
             FROM orderly_schema_migrations m
             LEFT JOIN unnest(\(versions)::int8[], \(files)::text[]) AS f(version, sql) ON f.version = m.version
             ORDER BY m.version
@@ -106,19 +133,26 @@ public struct Migrator: Sendable {
         var applied = Set<Int>()
         var changed: [String] = []
         var unknown: [String] = []
+        var ahead: [String] = []
         for row in rows {
             let version = try row.decode(Int.self, "version")
             let name = try row.decode(String.self, "name")
-            applied.insert(version)
             if try !row.decode(Bool.self, "known") {
-                unknown.append(Migration.fileStem(version: version, name: name))
-            } else if try !row.decode(Bool.self, "matches") {
+                if try row.decode(Bool.self, "additive") {
+                    ahead.append(Migration.fileStem(version: version, name: name))
+                } else {
+                    unknown.append(Migration.fileStem(version: version, name: name))
+                }
+                continue
+            }
+            applied.insert(version)
+            if try !row.decode(Bool.self, "matches") {
                 changed.append(Migration.fileStem(version: version, name: name))
             }
         }
         if !changed.isEmpty { throw MigrationError.checksumMismatch(changed) }
         if !unknown.isEmpty { throw MigrationError.unknownApplied(unknown) }
-        return applied
+        return (applied, ahead)
     }
 }
 
@@ -126,8 +160,11 @@ public struct Migrator: Sendable {
 public enum MigrationError: Error, Equatable, CustomStringConvertible {
     /// These applied migrations' files were edited after they ran. Add a new migration instead.
     case checksumMismatch([String])
-    /// The database has migrations this binary does not know: it is older than the schema.
+    /// The database has migrations this binary does not know and that are not additive: it is too
+    /// old for the schema.
     case unknownApplied([String])
+    /// The binary has a pending migration older than applied ones it does not know.
+    case outOfOrder(pending: String, ahead: [String])
 
     public var description: String {
         switch self {
@@ -135,8 +172,11 @@ public enum MigrationError: Error, Equatable, CustomStringConvertible {
             return "applied migrations were changed since they ran: \(names.joined(separator: ", ")) "
                 + "(never edit an applied migration; add a new one)"
         case .unknownApplied(let names):
-            return "the database has migrations this orderly binary does not know: "
-                + "\(names.joined(separator: ", ")) (upgrade orderly)"
+            return "the database has migrations this orderly binary does not know and cannot work with "
+                + "(not additive): \(names.joined(separator: ", ")) (upgrade orderly)"
+        case .outOfOrder(let pending, let ahead):
+            return "this binary would apply \(pending), but the database already has newer migrations it "
+                + "does not know (\(ahead.joined(separator: ", "))): migrate with the newest binary"
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import OrderlyBenchmarks
 import OrderlyCommands
 
@@ -14,6 +15,16 @@ struct OrderlyMain: AsyncParsableCommand {
 @main
 enum Main {
     static func main() async {
-        await OrderlyMain.main(nil)
+        let arguments: [String]
+        do {
+            arguments = try EnvironmentFallback.arguments(
+                Array(CommandLine.arguments.dropFirst()),
+                root: OrderlyMain.self,
+                environment: ProcessInfo.processInfo.environment
+            )
+        } catch {
+            OrderlyMain.exit(withError: error)
+        }
+        await OrderlyMain.main(arguments)
     }
 }

@@ -24,6 +24,31 @@ struct MigrateCommandTests {
         #expect(applied == Migration.all.count)
     }
 
+    /// A rolling upgrade: a newer binary applied an additive migration; this one still opens the
+    /// database (serve, worker, check) and migrate is a no-op. Not additive, it refuses and says which.
+    @Test func aBinaryBehindByAnAdditiveMigrationKeepsRunning() async throws {
+        let database = try await TestDatabase.create(label: "cli_rolling", migrated: true)
+        defer { try? database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        try connection.executeScript(
+            """
+            INSERT INTO orderly_schema_migrations (version, name, checksum, duration_ms, additive)
+            VALUES (9999, 'from_a_newer_binary', 'x', 0, true)
+            """
+        )
+        try await run(["check", "--database-url", database.conninfo])
+        try await run(["migrate", "--database-url", database.conninfo])
+        try await run(["migrate", "--status", "--database-url", database.conninfo])
+        try connection.executeScript("UPDATE orderly_schema_migrations SET additive = false WHERE version = 9999")
+        await #expect(throws: MigrationError.unknownApplied(["9999_from_a_newer_binary"])) {
+            try await run(["check", "--database-url", database.conninfo])
+        }
+        await #expect(throws: MigrationError.unknownApplied(["9999_from_a_newer_binary"])) {
+            try await run(["migrate", "--database-url", database.conninfo])
+        }
+    }
+
     @Test func anUnreachableDatabaseIsAClearError() async throws {
         let error = await #expect(throws: PostgresError.self) {
             try await run(["migrate", "--database-url", "postgresql://nobody:pw@127.0.0.1:1/none?connect_timeout=2"])

@@ -89,6 +89,72 @@ struct MigratorTests {
         }
     }
 
+    @Test func aDatabaseAheadByAdditiveMigrationsKeepsAnOlderBinaryWorking() async throws {
+        try await withFreshDatabase("ahead_additive") { database in
+            let connection = try database.connect()
+            defer { connection.close() }
+            let additive = Migration(
+                version: 2,
+                name: "second",
+                sql: "-- A table older binaries never read.\n\(Migration.additiveMarker)\nCREATE TABLE b (id int);"
+            )
+            #expect(additive.isAdditive && !second.isAdditive)
+            try Migrator(migrations: [first, additive]).migrate(on: connection)
+            let older = Migrator(migrations: [first])
+            let status = try older.status(on: connection)
+            #expect(status.pending.isEmpty)
+            #expect(status.ahead == ["0002_second"])
+            let report = try older.migrate(on: connection)
+            #expect(report.applied.isEmpty && report.ahead == ["0002_second"])
+        }
+    }
+
+    @Test func aPendingMigrationOlderThanOnesTheBinaryDoesNotKnowIsNotApplied() async throws {
+        try await withFreshDatabase("out_of_order") { database in
+            let connection = try database.connect()
+            defer { connection.close() }
+            let third = Migration(
+                version: 3,
+                name: "third",
+                sql: "\(Migration.additiveMarker)\nCREATE TABLE c (id int);"
+            )
+            try Migrator(migrations: [first, third]).migrate(on: connection)
+            #expect(throws: MigrationError.outOfOrder(pending: "0002_second", ahead: ["0003_third"])) {
+                try Migrator(migrations: [first, second]).migrate(on: connection)
+            }
+            #expect(try connection.query("SELECT to_regclass('b') IS NULL").scalar(Bool.self))
+        }
+    }
+
+    @Test func aMigrationsTableFromBeforeTheAdditiveColumnIsReadAndUpgraded() async throws {
+        try await withFreshDatabase("old_table") { database in
+            let connection = try database.connect()
+            defer { connection.close() }
+            try connection.executeScript(
+                """
+                CREATE TABLE orderly_schema_migrations (
+                    version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now(), duration_ms integer NOT NULL);
+                CREATE TABLE a (id int PRIMARY KEY);
+                INSERT INTO orderly_schema_migrations (version, name, checksum, duration_ms)
+                VALUES (1, 'first', encode(sha256(convert_to('CREATE TABLE a (id int PRIMARY KEY);', 'UTF8')), 'hex'), 0),
+                       (2, 'second', 'unknown to this binary', 0);
+                """
+            )
+            // Without the column, an unknown migration counts as not additive.
+            #expect(throws: MigrationError.unknownApplied(["0002_second"])) {
+                try Migrator(migrations: [first]).status(on: connection)
+            }
+            try connection.executeScript("DELETE FROM orderly_schema_migrations WHERE version = 2")
+            #expect(try Migrator(migrations: [first, second]).status(on: connection).pending == [2])
+            try Migrator(migrations: [first, second]).migrate(on: connection)
+            let recorded = try connection.query(
+                "SELECT string_agg(version || ':' || additive, ',' ORDER BY version) FROM orderly_schema_migrations"
+            ).scalar(String.self)
+            #expect(recorded == "1:false,2:false")
+        }
+    }
+
     @Test func aFailingMigrationLeavesNoTrace() async throws {
         try await withFreshDatabase("failing") { database in
             let connection = try database.connect()

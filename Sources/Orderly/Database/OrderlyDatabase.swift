@@ -5,8 +5,9 @@ import OrderlyStore
 /// Orderly's handle on its database: a connection pool over a schema this binary knows. The pool is
 /// Orderly's own (`package`): callers go through the services, `read(_:)` and `transaction(_:)`.
 ///
-/// Opening one refuses a database whose schema is behind (pending migrations) or ahead (migrations
-/// this binary does not know), so services never run against tables they do not expect.
+/// Opening one refuses a database whose schema is behind (pending migrations) or ahead by migrations
+/// this binary does not know that are not additive, so services never run against tables they do not
+/// expect; ahead by additive ones only (a rolling upgrade), it opens and warns.
 public struct OrderlyDatabase: Sendable {
     package let pool: PostgresPool
 
@@ -34,6 +35,12 @@ public struct OrderlyDatabase: Sendable {
             let report = try await pool.withConnection { try Migrator().status(on: $0) }
             guard report.pending.isEmpty else {
                 throw SchemaNotCurrent(pending: report.pending)
+            }
+            if !report.ahead.isEmpty {
+                logger.warning(
+                    "the database has newer migrations this binary does not know; they are additive, so it keeps working: upgrade it",
+                    metadata: ["ahead": "\(report.ahead.joined(separator: ","))"]
+                )
             }
         } catch {
             await pool.close()

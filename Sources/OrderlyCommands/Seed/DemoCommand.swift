@@ -41,7 +41,7 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = CommandLogging.logger("orderly.demo")
         if ProcessInfo.processInfo.environment["ORDERLY_LOG_LEVEL"] == nil { logger.logLevel = .error }
-        let (url, source) = try database.resolve(logger: logger)
+        let (url, source) = try database.resolve(logger: logger, fallback: .privateCluster)
         if case .privateCluster = source { print("using the private PostgreSQL cluster under .orderly/") }
         let migrated = try Schema(url: url, logger: logger).migrate()
         print("schema: \(migrated.applied.count) migrations applied, \(migrated.alreadyApplied) already there")

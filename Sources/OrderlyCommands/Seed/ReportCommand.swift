@@ -31,7 +31,10 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = CommandLogging.logger("orderly.report")
-        let orderly = try await OrderlyDatabase.open(url: try database.resolve(logger: logger).url, logger: logger)
+        let orderly = try await OrderlyDatabase.open(
+            url: try database.resolve(logger: logger, fallback: .privateCluster).url,
+            logger: logger
+        )
         let analytics = AnalyticsService(database: orderly)
         var data = [AnalyticsReport: [ReportRow]]()
         do {

@@ -74,7 +74,7 @@ struct SeedCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = CommandLogging.logger("orderly.seed")
         if ProcessInfo.processInfo.environment["ORDERLY_LOG_LEVEL"] == nil { logger.logLevel = .error }
-        let url = try database.resolve(logger: logger).url
+        let url = try database.resolve(logger: logger, fallback: .privateCluster).url
         let simulation = try await Simulation.open(url: url, poolSize: clients * 2 + 8, logger: logger)
         do {
             let existing = try await simulation.orderCount()
