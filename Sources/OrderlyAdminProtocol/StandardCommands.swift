@@ -699,7 +699,18 @@ extension CommandTable {
             "sends a failed message again",
             [.required("id", .id, positional: true, "notification id")]
         ),
-        CommandSpec("JOBS", "STATS", role: .readonly, "jobs per queue and state"),
+        CommandSpec(
+            "JOBS",
+            "STATS",
+            role: .readonly,
+            "jobs per queue and state, with the live and dead workers draining each queue"
+        ),
+        CommandSpec(
+            "WORKER",
+            "LIST",
+            role: .readonly,
+            "worker processes: host, pid, queues, jobs running, running, dead or stopped"
+        ),
         CommandSpec(
             "JOBS",
             "LIST",

@@ -49,6 +49,9 @@ public struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "A file whose modification time the worker renews every second or so, for health checks.")
     var heartbeatFile: String?
 
+    @Option(help: "Seconds between this worker's heartbeats in the database (WORKER LIST); three missed, it is dead.")
+    var heartbeatSeconds = 5.0
+
     @Option(help: "Seconds between sweeps (unpaid reservation expiry, backorder retry); 0 turns them off.")
     var sweepSeconds = 60.0
 
@@ -99,6 +102,9 @@ public struct WorkerCommand: AsyncParsableCommand {
     public func validate() throws {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1...256") }
         if let poolSize, !(2...1000).contains(poolSize) { throw ValidationError("--pool-size must be 2...1000") }
+        guard (0.05...3600).contains(heartbeatSeconds) else {
+            throw ValidationError("--heartbeat-seconds must be 0.05...3600")
+        }
         guard leaseSeconds >= 1, leaseSeconds <= 86_400 else {
             throw ValidationError("--lease-seconds must be 1...86400")
         }
@@ -176,6 +182,7 @@ public struct WorkerCommand: AsyncParsableCommand {
         )
         if let id { settings.id = id }
         settings.heartbeatPath = heartbeatFile
+        settings.heartbeatSeconds = heartbeatSeconds
         settings.pauseInTransaction = hooks.pauses
         let actor = "worker:" + settings.id
         let log = LogNotifier(logger: logger)

@@ -258,6 +258,8 @@ public enum StandardJobs {
                     completedSeconds: retention.completedSeconds,
                     discardedSeconds: retention.discardedSeconds
                 ) == 10_000 {}
+                // Workers stopped or dead for a day are history no one reads.
+                try await jobs.pruneWorkers(olderThanSeconds: 86_400)
             },
         ]
         return (transactional, idempotent)

@@ -49,6 +49,9 @@ public struct WorkerConfiguration: Sendable {
     /// A file whose modification time the claim loop renews (at most once a second): a container's
     /// health check reads its age. Nil writes none.
     public var heartbeatPath: String?
+    /// How often the worker's row in `worker_processes` is renewed (`WORKER LIST`); silent for three
+    /// of these, it is reported dead.
+    public var heartbeatSeconds: Double = 5
 
     public init(
         id: String = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)",
@@ -147,6 +150,7 @@ public final class Worker: Service, Sendable {
 
     private func loop() async {
         let leaseKeeper = Task { await self.keepLeases() }
+        let heart = Task { await self.keepHeartbeat() }
         // One ticker wakes the loop every poll interval (due scheduled jobs, retries, rescues); waits
         // themselves arm no timer, so a busy worker does not churn timers on every finished batch.
         let (wakeup, poll) = (self.wakeup, configuration.pollInterval)
@@ -215,6 +219,39 @@ public final class Worker: Service, Sendable {
         }
         leaseKeeper.cancel()
         ticker.cancel()
+        heart.cancel()
+        await heart.value
+        do {
+            try await jobs.stopped(worker: configuration.id)
+        } catch {
+            logger.warning("could not mark this worker stopped", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// This process's row in `worker_processes`, renewed every `heartbeatSeconds` with the jobs it
+    /// is running. A failed beat is logged and tried again at the next.
+    private func keepHeartbeat() async {
+        var starting = true
+        let process = ProcessInfo.processInfo
+        while !Task.isCancelled {
+            let beat = WorkerHeartbeat(
+                id: configuration.id,
+                host: process.hostName,
+                pid: process.processIdentifier,
+                queues: configuration.queues,
+                concurrency: configuration.concurrency,
+                heartbeatSeconds: configuration.heartbeatSeconds,
+                jobsRunning: running.withLock { $0.count },
+                starting: starting
+            )
+            do {
+                try await jobs.beat(beat)
+                starting = false
+            } catch {
+                logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(configuration.heartbeatSeconds))
+        }
     }
 
     /// One pending job per sweep across all workers (the unique key); whoever is due enqueues it.

@@ -243,6 +243,66 @@ struct WorkerProcessTests {
         )
     }
 
+    /// WORKER LIST's states (AdminQueries.workers, what the admin command reads), by worker id.
+    static func workerStates(_ pool: PostgresPool) async throws -> [String: String] {
+        let rows = try await pool.withConnection { try AdminQueries.workers($0) }
+        var states: [String: String] = [:]
+        for row in rows {
+            let cells = Dictionary(row, uniquingKeysWith: { first, _ in first })
+            if case .text(let id) = cells["id"], case .text(let state) = cells["state"] { states[id] = state }
+        }
+        return states
+    }
+
+    @Test func aWorkerKilledIsShownDeadAndOneStoppedCleanlyIsShownStopped() async throws {
+        let database = try TestDatabase.require()
+        let pool = database.makePool()
+        defer { Task { await pool.close() } }
+        let arguments = ["--queues", "heartbeat", "--heartbeat-seconds", "0.2"]
+        let killed = try WorkerProcess(conninfo: database.conninfo, id: "heart-killed", arguments: arguments)
+        let stopped = try WorkerProcess(conninfo: database.conninfo, id: "heart-stopped", arguments: arguments)
+        func waitForStates(_ expected: [String: String]) async throws -> [String: String] {
+            var states: [String: String] = [:]
+            // A hang guard, not a verdict: 10 minutes at the most.
+            for _ in 0..<6000 {
+                states = try await Self.workerStates(pool).filter { $0.key.hasPrefix("heart-") }
+                if states == expected { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return states
+        }
+        #expect(
+            try await waitForStates(["heart-killed": "running", "heart-stopped": "running"]) == [
+                "heart-killed": "running", "heart-stopped": "running",
+            ]
+        )
+        let row = try await pool.query(
+            "SELECT host, pid, array_to_string(queues, ','), concurrency FROM worker_processes WHERE id = 'heart-killed'"
+        )
+        #expect(try row.map { try $0.decode(Int64.self, at: 1) } == [Int64(killed.process.processIdentifier)])
+        #expect(try row.map { try $0.decode(String.self, at: 2) } == ["heartbeat"])
+        killed.signal(SIGKILL)
+        stopped.signal(SIGTERM)
+        #expect(await stopped.exitStatus(within: 600) == 0, "\(stopped.output)")
+        #expect(
+            try await waitForStates(["heart-killed": "dead", "heart-stopped": "stopped"]) == [
+                "heart-killed": "dead", "heart-stopped": "stopped",
+            ]
+        )
+        // JOBS STATS counts the dead worker against its queue once the queue has jobs.
+        try await pool.withConnection { _ = try JobQueue.enqueue($0, NewJob(queue: "heartbeat", kind: "probe")) }
+        let stats = try await pool.withConnection { try AdminQueries.jobStats($0) }
+        let heartbeat = stats.map { Dictionary($0, uniquingKeysWith: { first, _ in first }) }
+            .filter { $0["queue"] == .text("heartbeat") }
+        #expect(heartbeat.count == 1)
+        #expect(heartbeat.first?["dead_workers"] == .int(1))
+        #expect(heartbeat.first?["workers"] == .int(0))
+        // Pruned once silent or stopped for longer than asked.
+        try await pool.withConnection { _ = try JobQueue.pruneWorkers($0, olderThanSeconds: 0) }
+        #expect(try await Self.workerStates(pool).filter { $0.key.hasPrefix("heart-") }.isEmpty)
+        try await pool.withConnection { _ = try $0.execute("DELETE FROM jobs WHERE queue = 'heartbeat'", []) }
+    }
+
     @Test func aFailingJobBacksOffAndIsDiscardedWithItsErrorAndNoEffect() async throws {
         let database = try TestDatabase.require()
         let pool = database.makePool()

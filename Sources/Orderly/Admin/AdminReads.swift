@@ -170,6 +170,10 @@ public enum AdminReads {
         DatabaseRead { try AdminQueries.jobStats($0) }
     }
 
+    public static func workers() -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { try AdminQueries.workers($0) }
+    }
+
     public static func jobs(state: String?, kind: String?, limit: Int64) -> DatabaseRead<[ReportRow]> {
         DatabaseRead { try AdminQueries.jobs($0, state: state, kind: kind, limit: limit) }
     }

@@ -123,6 +123,22 @@ public struct JobService: Sendable {
         }
     }
 
+    /// A worker process's heartbeat: its row in `worker_processes` inserted or renewed.
+    public func beat(_ beat: WorkerHeartbeat) async throws {
+        try await database.pool.withConnection { try JobQueue.beat($0, beat) }
+    }
+
+    /// A worker that shut down cleanly: its row marked stopped.
+    public func stopped(worker: String) async throws {
+        try await database.pool.withConnection { try JobQueue.stopped($0, worker: worker) }
+    }
+
+    /// The rows of workers stopped or silent for more than `seconds` deleted; returns how many.
+    @discardableResult
+    public func pruneWorkers(olderThanSeconds seconds: Double) async throws -> Int {
+        try await database.pool.withConnection { try JobQueue.pruneWorkers($0, olderThanSeconds: seconds) }
+    }
+
     /// Gives back jobs whose lease lapsed (their worker crashed or hung). Returns how many.
     @discardableResult
     public func rescue() async throws -> Int {

@@ -16,6 +16,7 @@ extension AdminCommandRegistry {
             return reply(try await call.notifications.resend(id, alongside: call.storing(reply)))
         }
         read("JOBS STATS") { _ in AdminReads.jobStats().map(AdminReplies.rows) }
+        read("WORKER LIST") { _ in AdminReads.workers().map(AdminReplies.rows) }
         read("JOBS LIST") { c throws(AdminError) in
             let (state, kind, limit) = (
                 try c.text(optional: "state"), try c.text(optional: "kind"), try c.int(optional: "limit") ?? 100

@@ -68,3 +68,36 @@ public struct ClaimedJob: Hashable, Sendable {
         self.maxAttempts = maxAttempts
     }
 }
+
+/// What a worker process says about itself on each heartbeat (`worker_processes`).
+public struct WorkerHeartbeat: Hashable, Sendable {
+    public var id: String
+    public var host: String
+    public var pid: Int32
+    public var queues: [String]
+    public var concurrency: Int
+    public var heartbeatSeconds: Double
+    public var jobsRunning: Int
+    /// The first beat of this process: its row starts a new life (started now, not stopped).
+    public var starting: Bool
+
+    public init(
+        id: String,
+        host: String,
+        pid: Int32,
+        queues: [String],
+        concurrency: Int,
+        heartbeatSeconds: Double,
+        jobsRunning: Int,
+        starting: Bool
+    ) {
+        self.id = id
+        self.host = host
+        self.pid = pid
+        self.queues = queues
+        self.concurrency = concurrency
+        self.heartbeatSeconds = heartbeatSeconds
+        self.jobsRunning = jobsRunning
+        self.starting = starting
+    }
+}

@@ -439,10 +439,43 @@ public enum AdminQueries {
         try rows(
             connection.query(
                 """
-                SELECT queue, state, count(*) AS jobs,
-                       to_char(min(run_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS oldest_run_at
-                FROM jobs GROUP BY queue, state ORDER BY queue, state
+                WITH drained AS (
+                    SELECT q.queue, count(*) FILTER (WHERE w.state = 'running') AS workers,
+                           count(*) FILTER (WHERE w.state = 'dead') AS dead_workers
+                    FROM (SELECT queues, \(unescaped: workerState) AS state FROM worker_processes) w
+                    CROSS JOIN LATERAL unnest(w.queues) AS q(queue)
+                    GROUP BY q.queue
+                )
+                SELECT j.queue, j.state, count(*) AS jobs,
+                       to_char(min(j.run_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS oldest_run_at,
+                       coalesce(max(d.workers), 0) AS workers, coalesce(max(d.dead_workers), 0) AS dead_workers
+                FROM jobs j LEFT JOIN drained d ON d.queue = j.queue
+                GROUP BY j.queue, j.state ORDER BY j.queue, j.state
+                """ as PostgresStatement
+            )
+        )
+    }
+
+    /// A worker's state: `running` (beat within three heartbeats), `dead` (silent for longer: killed,
+    /// hung, or cut off), `stopped` (shut down cleanly).
+    static let workerState = """
+        CASE WHEN stopped_at IS NOT NULL THEN 'stopped'
+             WHEN last_seen_at < now() - make_interval(secs => 3 * heartbeat_seconds) THEN 'dead'
+             ELSE 'running' END
+        """
+
+    /// `WORKER LIST`: every worker process with a row, newest first.
+    public static func workers(_ connection: PostgresConnection) throws -> [ReportRow] {
+        try rows(
+            connection.query(
                 """
+                SELECT id, host, pid, array_to_string(queues, ',') AS queues, concurrency, jobs_running,
+                       \(unescaped: workerState) AS state,
+                       to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started_at,
+                       to_char(last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_seen_at,
+                       round(extract(epoch FROM now() - last_seen_at)::numeric, 1)::text AS silent_s
+                FROM worker_processes ORDER BY started_at DESC, id
+                """ as PostgresStatement
             )
         )
     }

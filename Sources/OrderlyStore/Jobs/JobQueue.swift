@@ -334,6 +334,51 @@ public enum JobQueue {
         )
     }
 
+    /// A worker process's heartbeat: its row inserted or brought up to date. A first beat
+    /// (`starting`) begins a new life for the id: started now, not stopped.
+    public static func beat(_ connection: PostgresConnection, _ beat: WorkerHeartbeat) throws {
+        let (pid, concurrency, running) = (Int64(beat.pid), Int64(beat.concurrency), Int64(beat.jobsRunning))
+        try connection.run(
+            .command(
+                """
+                INSERT INTO worker_processes (id, host, pid, queues, concurrency, heartbeat_seconds, jobs_running)
+                VALUES (\(beat.id), \(beat.host), \(pid), \(beat.queues)::text[], \(concurrency),
+                        \(beat.heartbeatSeconds)::float8, \(running))
+                ON CONFLICT (id) DO UPDATE
+                SET host = EXCLUDED.host, pid = EXCLUDED.pid, queues = EXCLUDED.queues,
+                    concurrency = EXCLUDED.concurrency, heartbeat_seconds = EXCLUDED.heartbeat_seconds,
+                    jobs_running = EXCLUDED.jobs_running, last_seen_at = now(), stopped_at = NULL,
+                    started_at = CASE WHEN \(beat.starting) THEN now() ELSE worker_processes.started_at END
+                """
+            )
+        )
+    }
+
+    /// A worker that shut down cleanly: its row says so (and runs nothing).
+    public static func stopped(_ connection: PostgresConnection, worker: String) throws {
+        try connection.run(
+            .command(
+                """
+                UPDATE worker_processes SET stopped_at = now(), last_seen_at = now(), jobs_running = 0
+                WHERE id = \(worker)
+                """
+            )
+        )
+    }
+
+    /// Deletes the rows of workers stopped, or silent, for more than `seconds`. Returns how many.
+    @discardableResult
+    public static func pruneWorkers(_ connection: PostgresConnection, olderThanSeconds seconds: Double) throws -> Int {
+        try connection.run(
+            .command(
+                """
+                DELETE FROM worker_processes
+                WHERE coalesce(stopped_at, last_seen_at) < now() - make_interval(secs => \(seconds)::float8)
+                """
+            )
+        )
+    }
+
     /// Exponential backoff with full jitter: a random delay in [0, min(cap, base * 2^(attempt-1))].
     public static func backoff(attempt: Int, base: Double = 1, cap: Double = 3600) -> Double {
         let ceiling = min(cap, base * pow(2, Double(max(0, min(attempt - 1, 30)))))
