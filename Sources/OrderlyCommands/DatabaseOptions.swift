@@ -94,11 +94,27 @@ package struct NoDatabaseConfigured: Error, CustomStringConvertible {
 }
 
 /// Logging for the executable: swift-log to stderr at the level `ORDERLY_LOG_LEVEL` names (default info).
+/// The format is `format`, else `ORDERLY_LOG_FORMAT` (`text` or `json`), else text; the level is
+/// `level`, else `ORDERLY_LOG_LEVEL`, else info. An environment value neither names is said once, as a
+/// warning, and the default used.
 package enum CommandLogging {
-    package static func logger(_ label: String) -> Logger {
-        var logger = Logger(label: label)
-        let level = ProcessInfo.processInfo.environment["ORDERLY_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
-        logger.logLevel = level ?? .info
+    package static func logger(_ label: String, format: LogFormat? = nil, level: Logger.Level? = nil) -> Logger {
+        let environment = ProcessInfo.processInfo.environment
+        let namedFormat = environment["ORDERLY_LOG_FORMAT"]
+        let namedLevel = environment["ORDERLY_LOG_LEVEL"]
+        var logger =
+            (format ?? namedFormat.flatMap(LogFormat.init(rawValue:))) == .json
+            ? Logger(label: label) { JSONLogHandler(label: $0) } : Logger(label: label)
+        logger.logLevel = level ?? namedLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
+        if format == nil, let namedFormat, LogFormat(rawValue: namedFormat) == nil {
+            logger.warning(
+                "ORDERLY_LOG_FORMAT must be text or json; writing text",
+                metadata: ["value": "\(namedFormat)"]
+            )
+        }
+        if level == nil, let namedLevel, Logger.Level(rawValue: namedLevel) == nil {
+            logger.warning("ORDERLY_LOG_LEVEL is not a level; logging at info", metadata: ["value": "\(namedLevel)"])
+        }
         return logger
     }
 }

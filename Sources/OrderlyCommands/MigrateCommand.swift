@@ -25,11 +25,13 @@ struct MigrateCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var logging: LoggingOptions
+
     @Flag(help: "Only report applied and pending migrations; change nothing.")
     var status = false
 
     func run() async throws {
-        let logger = CommandLogging.logger("orderly.migrate")
+        let logger = logging.logger("orderly.migrate")
         let (url, source) = try database.resolve(logger: logger)
         if case .privateCluster(let info) = source {
             print("using the private PostgreSQL cluster: \(info.displayURL)")

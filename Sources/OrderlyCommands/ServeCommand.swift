@@ -24,6 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var logging: LoggingOptions
+
     @Option(help: "Address to bind.")
     var host = "127.0.0.1"
 
@@ -43,7 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = CommandLogging.logger("orderly.serve")
+        let logger = logging.logger("orderly.serve")
         let orderly = try await OrderlyDatabase.open(
             url: try database.resolve(logger: logger).url,
             poolSize: poolSize,

@@ -31,6 +31,8 @@ public struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var logging: LoggingOptions
+
     @Option(help: "Jobs running at once.")
     var concurrency = 4
 
@@ -165,7 +167,7 @@ public struct WorkerCommand: AsyncParsableCommand {
     public func run() async throws { try await run(hooks: TestHooks()) }
 
     public func run(hooks: TestHooks) async throws {
-        let logger = CommandLogging.logger("orderly.worker")
+        let logger = logging.logger("orderly.worker")
         let orderly = try await OrderlyDatabase.open(
             url: try database.resolve(logger: logger).url,
             poolSize: poolSize ?? concurrency + 3,
