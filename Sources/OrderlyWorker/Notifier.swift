@@ -10,7 +10,9 @@ public protocol Notifier: Sendable {
     func send(_ message: OutboxEntry) throws
 }
 
-/// Writes each message to the log (development, and the `log` channel: operations alerts).
+/// Writes each message to the log (development, and the `log` channel: operations alerts). At info
+/// the line names the message, never its recipient or body: a customer's address and what was sent
+/// appear only at debug level (`--log-level debug`), so shipped logs hold no customer data.
 public struct LogNotifier: Notifier {
     let logger: Logger
 
@@ -21,8 +23,12 @@ public struct LogNotifier: Notifier {
             "notification",
             metadata: [
                 "notification": "\(message.id)", "kind": "\(message.kind.rawValue)", "channel": "\(message.channel)",
-                "to": "\(message.recipient)", "subject": "\(message.subject)", "body": "\(message.body)",
+                "subject": "\(message.subject)",
             ]
+        )
+        logger.debug(
+            "notification content",
+            metadata: ["notification": "\(message.id)", "to": "\(message.recipient)", "body": "\(message.body)"]
         )
     }
 }
