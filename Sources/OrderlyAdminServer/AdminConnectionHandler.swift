@@ -361,13 +361,18 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
                 ),
                 tag: command.tag
             )
+            shared.logger.warning(
+                "AUTH refused",
+                metadata: ["user": "\(user)", "peer": "\(peer)", "reason": "throttled: too many failures"]
+            )
             countFailure(context)
             return
         }
         let executor = shared.executor
         let promise = context.eventLoop.makePromise(of: AdminPrincipal?.self)
         state.started()
-        promise.completeWithTask { try await executor.authenticate(user: user, secret: secret) }
+        let iterations = shared.configuration.passwordIterations
+        promise.completeWithTask { try await executor.authenticate(user: user, secret: secret, iterations: iterations) }
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
             turnBudget = shared.configuration.commandsPerTurn
             if case .success(let principal?) = result {
@@ -377,6 +382,7 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
             }
             switch result {
             case .success(let principal?):
+                shared.logger.info("AUTH", metadata: ["user": "\(principal.name)", "peer": "\(peer)"])
                 shared.throttle.succeeded(keys)
                 authTimer?.cancel()
                 write(
@@ -385,11 +391,15 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
                     tag: command.tag
                 )
             case .success(nil):
+                shared.logger.warning(
+                    "AUTH refused",
+                    metadata: ["user": "\(user)", "peer": "\(peer)", "reason": "wrong user or secret"]
+                )
                 shared.throttle.failed(keys)
                 write(context, .error(AdminError(.authFailed, "wrong user or secret")), tag: command.tag)
                 countFailure(context)
             case .failure(let error):
-                shared.logger.error("AUTH failed", metadata: ["error": "\(error)"])
+                shared.logger.error("AUTH failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
                 write(context, .error(AdminError(.internal, "authentication is unavailable")), tag: command.tag)
             }
             if state.closesAfterReply {

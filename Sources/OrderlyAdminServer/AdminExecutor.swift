@@ -43,19 +43,43 @@ public struct AdminExecutor: Sendable {
 
     /// Checks a secret; nil when the user is unknown, disabled or the secret is wrong (one answer for
     /// all three, so AUTH does not reveal which names exist).
-    public func authenticate(user: String, secret: String) async throws -> AdminPrincipal? {
+    /// The principal `user` with `secret`, or nil. A match whose stored hash has fewer than
+    /// `iterations` rounds is re-hashed with them (only if the stored hash is still the one checked);
+    /// a failed upgrade is logged and the AUTH stands.
+    public func authenticate(
+        user: String,
+        secret: String,
+        iterations: Int = PasswordHash.iterations
+    ) async throws -> AdminPrincipal? {
         let record = try await access.principal(named: user)
         guard let record, !record.disabled, let role = AdminRole(rawValue: record.role) else {
             // Spend the same time as a real check.
-            _ = PasswordHash.verify(secret, against: Self.decoy)
+            _ = PasswordHash.verify(secret, against: Self.decoy(iterations: iterations))
             return nil
         }
-        return PasswordHash.verify(secret, against: record.secretHash)
-            ? AdminPrincipal(name: record.name, role: role) : nil
+        guard PasswordHash.verify(secret, against: record.secretHash) else { return nil }
+        if let stored = PasswordHash.iterations(of: record.secretHash), stored < iterations {
+            do {
+                let upgraded = try PasswordHash.make(secret, iterations: iterations)
+                if try await access.replaceSecretHash(name: record.name, from: record.secretHash, to: upgraded) {
+                    logger.info(
+                        "secret hash upgraded",
+                        metadata: ["user": "\(record.name)", "from": "\(stored)", "to": "\(iterations)"]
+                    )
+                }
+            } catch {
+                logger.warning(
+                    "could not upgrade a secret hash",
+                    metadata: ["user": "\(record.name)", "error": "\(error)"]
+                )
+            }
+        }
+        return AdminPrincipal(name: record.name, role: role)
     }
 
-    static let decoy =
-        "pbkdf2-sha256$\(PasswordHash.iterations)$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+    static func decoy(iterations: Int) -> String {
+        "pbkdf2-sha256$\(iterations)$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+    }
 
     /// The role gate, before any handler (the connection's fast path included): FORBIDDEN unless the
     /// principal's role reaches the command's. Dev mode (no principal) acts as admin.

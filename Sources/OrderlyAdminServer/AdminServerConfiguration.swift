@@ -26,6 +26,10 @@ public struct AdminServerConfiguration: Sendable {
     /// The clock of the AUTH throttle (injected by tests).
     public var clock: @Sendable () -> NIODeadline = { NIODeadline.now() }
 
+    /// PBKDF2 rounds for re-hashed secrets: a principal whose stored hash has fewer is upgraded at
+    /// its next successful AUTH (and an unknown user's check costs as much).
+    public var passwordIterations = PasswordHash.iterations
+
     public init(host: String = "127.0.0.1", port: Int = 7420) {
         self.host = host
         self.port = port

@@ -24,6 +24,7 @@ final class ServerFixture: Sendable {
     static func start(
         _ label: String,
         principals: Bool = true,
+        logger: Logger? = nil,
         configure: (inout AdminServerConfiguration) -> Void = { _ in }
     ) async throws -> ServerFixture {
         let database = try await TestDatabase.create(label: "admin_" + label, migrated: true)
@@ -44,9 +45,16 @@ final class ServerFixture: Sendable {
         configuration.authTimeout = .hours(1)
         configuration.idleTimeout = .hours(1)
         configuration.lineTimeout = .hours(1)
+        // The principals' hashes have 1,000 rounds: AUTH upgrades none unless a test asks.
+        configuration.passwordIterations = 1_000
         configure(&configuration)
-        var logger = Logger(label: "test.admin")
-        logger.logLevel = .warning
+        let logger =
+            logger
+            ?? {
+                var logger = Logger(label: "test.admin")
+                logger.logLevel = .warning
+                return logger
+            }()
         let server = AdminServer(configuration: configuration, database: OrderlyDatabase(pool: pool), logger: logger)
         let running = Task { try await server.run() }
         let address = try await server.localAddress()

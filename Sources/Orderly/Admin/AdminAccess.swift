@@ -26,6 +26,14 @@ public struct AdminAccess: Sendable {
         try await database.pool.withConnection { try AdminPrincipalStore.count($0) }
     }
 
+    /// Replaces a principal's secret hash if it is still `old` (a re-hash at a stronger setting);
+    /// returns whether it did.
+    public func replaceSecretHash(name: String, from old: String, to new: String) async throws -> Bool {
+        try await database.pool.withConnection {
+            try AdminPrincipalStore.replaceSecretHash($0, name: name, from: old, to: new)
+        }
+    }
+
     /// Adds a principal; a name that exists is CONFLICT.
     public func createPrincipal(name: String, role: String, secretHash: String) async throws {
         try await database.pool.withConnection {

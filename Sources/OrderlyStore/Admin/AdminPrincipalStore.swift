@@ -30,6 +30,22 @@ public enum AdminPrincipalStore {
         )
     }
 
+    /// Compare-and-set of a principal's secret hash; returns whether the row still had `old`.
+    public static func replaceSecretHash(
+        _ connection: PostgresConnection,
+        name: String,
+        from old: String,
+        to new: String
+    )
+        throws -> Bool
+    {
+        try connection.run(
+            .command(
+                "UPDATE admin_principals SET secret_hash = \(new) WHERE name = \(name) AND secret_hash = \(old)"
+            )
+        ) == 1
+    }
+
     /// Whether any enabled principal exists: what ends a loopback server's dev mode.
     public static func anyEnabled(_ connection: PostgresConnection) throws -> Bool {
         try connection.run(.scalar("SELECT EXISTS (SELECT 1 FROM admin_principals WHERE disabled_at IS NULL)"))
