@@ -104,7 +104,8 @@ package enum CommandLogging {
         let namedLevel = environment["ORDERLY_LOG_LEVEL"]
         var logger =
             (format ?? namedFormat.flatMap(LogFormat.init(rawValue:))) == .json
-            ? Logger(label: label) { JSONLogHandler(label: $0) } : Logger(label: label)
+            ? Logger(label: label) { JSONLogHandler(label: $0, metadataProvider: LogContext.metadataProvider) }
+            : Logger(label: label, metadataProvider: LogContext.metadataProvider)
         logger.logLevel = level ?? namedLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
         if format == nil, let namedFormat, LogFormat(rawValue: namedFormat) == nil {
             logger.warning(

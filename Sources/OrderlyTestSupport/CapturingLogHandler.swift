@@ -7,6 +7,8 @@ import Synchronization
 public final class CapturingLogHandler: LogHandler, @unchecked Sendable {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
+    /// Merged into every record, as a real handler does (`LogContext.metadataProvider`, say).
+    public var metadataProvider: Logger.MetadataProvider?
     private let records = Mutex<[String]>([])
 
     public init(level: Logger.Level = .info) { logLevel = level }
@@ -23,7 +25,9 @@ public final class CapturingLogHandler: LogHandler, @unchecked Sendable {
     }
 
     public func log(event: LogEvent) {
-        let fields = (event.metadata ?? [:]).map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
+        var merged = metadataProvider?.get() ?? [:]
+        merged.merge(event.metadata ?? [:]) { _, new in new }
+        let fields = merged.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
         records.withLock { $0.append("\(event.level) \(event.message) \(fields)") }
     }
 }

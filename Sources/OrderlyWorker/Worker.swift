@@ -290,6 +290,12 @@ public final class Worker: Service, Sendable {
     /// here next. Any failure (a handler's, a lost lease, the commit's) rolls the batch back (and its
     /// claim) and runs each job on its own.
     private func processBatch(_ jobs: [ClaimedJob]) async {
+        await LogContext.$job.withValue(jobs.map { String($0.id) }.joined(separator: ",")) {
+            await runBatch(jobs)
+        }
+    }
+
+    private func runBatch(_ jobs: [ClaimedJob]) async {
         let handlers = self.handlers
         var batch = jobs
         let pauses = configuration.pauseInTransaction
@@ -327,6 +333,10 @@ public final class Worker: Service, Sendable {
     }
 
     private func process(_ job: ClaimedJob) async {
+        await LogContext.$job.withValue(String(job.id)) { await perform(job) }
+    }
+
+    private func perform(_ job: ClaimedJob) async {
         defer {
             running.withLock { _ = $0.remove(job.id) }
             wakeup.signal()

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Orderly
 import Synchronization
 import Testing
 
@@ -33,6 +34,21 @@ struct JSONLogHandlerTests {
         #expect(try Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(stamp) <= Date())
         let second = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
         #expect(second["message"] as? String == "line one\nline two")
+    }
+
+    @Test func theJobTheTaskRunsIsAField() throws {
+        let sink = Lines()
+        let logger = Logger(label: "orderly.test") {
+            JSONLogHandler(label: $0, metadataProvider: LogContext.metadataProvider, write: sink.append)
+        }
+        LogContext.$job.withValue("17") { logger.info("inside") }
+        logger.info("outside")
+        let lines = try sink.lines.withLock { $0 }.map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(lines.count == 2)
+        #expect(lines.first?["job"] as? String == "17")
+        #expect(lines.last?["job"] == nil)
     }
 
     @Test func theFormatComesFromTheFlagOrTheEnvironmentAndABadOneIsRefused() throws {

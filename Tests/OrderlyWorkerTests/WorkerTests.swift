@@ -38,6 +38,15 @@ struct FailingHandler: JobHandler {
     }
 }
 
+/// Logs a line while it runs, through the logger it is given.
+struct LoggingHandler: IdempotentJobHandler {
+    let kind = "logging"
+    let logger: Logger
+    func perform(_ job: ClaimedJob) async throws {
+        logger.warning("working", metadata: ["saw": "\(job.id)"])
+    }
+}
+
 @Suite(.migratedDatabase)
 struct WorkerTests {
     let queue = "w_\(UInt32.random(in: 0...UInt32.max))"
@@ -85,6 +94,48 @@ struct WorkerTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         return value
+    }
+
+    @Test func everyLineLoggedWhileAJobRunsNamesTheJob() async throws {
+        let pool = try TestDatabase.require().makePool(PostgresPoolOptions(maxConnections: 8))
+        defer { Task { await pool.close() } }
+        let queue = self.queue
+        let ids = try await pool.withConnection { connection in
+            try (0..<3).compactMap { _ in try JobQueue.enqueue(connection, NewJob(queue: queue, kind: "logging")) }
+        }
+        let captured = CapturingLogHandler(level: .warning)
+        captured.metadataProvider = LogContext.metadataProvider
+        let worker = Worker(
+            database: OrderlyDatabase(pool: pool),
+            listens: true,
+            handlers: [],
+            idempotentHandlers: [LoggingHandler(logger: captured.logger)],
+            configuration: WorkerConfiguration(
+                id: "logging",
+                queues: [queue],
+                concurrency: 2,
+                pollInterval: .milliseconds(100)
+            ),
+            logger: captured.logger
+        )
+        let running = Task { try await worker.run() }
+        let completed = try await waitUntil(
+            pool,
+            "SELECT count(*) FROM jobs WHERE queue = $1 AND state = 'completed'",
+            [queue],
+            equals: 3
+        )
+        worker.shutdown()
+        try await running.value
+        #expect(completed == 3)
+        let working = captured.lines.filter { $0.hasPrefix("warning working") }
+        #expect(working.count == 3)
+        for id in ids {
+            #expect(working.contains { $0.contains("job=\(id)") && $0.contains("saw=\(id)") }, "\(working)")
+        }
+        // Outside a job, no job field.
+        captured.logger.warning("idle")
+        #expect(captured.lines.last == "warning idle ")
     }
 
     @Test func threeWorkersApplyEveryEffectOnce() async throws {
