@@ -13,6 +13,8 @@ final class AdminServerShared: Sendable {
     let logger: Logger
     let throttle: AuthThrottle
     let clients = Atomic<Int>(0)
+    /// Numbers connections for request ids (`LogContext.request`).
+    let connectionNumbers = Atomic<Int>(0)
 
     init(configuration: AdminServerConfiguration, executor: AdminExecutor, logger: Logger) {
         self.configuration = configuration
@@ -53,6 +55,9 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
     private var turnBudget: Int
     private var continuationScheduled = false
     private var peer = "unknown"
+    /// This connection's number and its requests so far: a request's id is `<number>.<n>`.
+    private var number = 0
+    private var requests = 0
 
     init(shared: AdminServerShared) {
         self.shared = shared
@@ -71,6 +76,7 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
         let clients = shared.clients.add(1, ordering: .relaxed).newValue
         counted = true
         peer = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        number = shared.connectionNumbers.add(1, ordering: .relaxed).newValue
         guard clients <= shared.configuration.maximumClients else {
             write(
                 context,
@@ -437,8 +443,12 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
                 }
             }
         } else {
+            requests += 1
+            let request = "\(number).\(requests)"
             promise.completeWithTask {
-                await executor.run(command, principal: principal, devMode: recheck)
+                await LogContext.$request.withValue(request) {
+                    await executor.run(command, principal: principal, devMode: recheck)
+                }
             }
         }
         promise.futureResult.assumeIsolated().whenComplete { [self] result in

@@ -1,6 +1,7 @@
 import Foundation
 import LibPQ
 import NIOCore
+import Orderly
 import OrderlyAdminProtocol
 import OrderlyCommands
 import OrderlyCore
@@ -254,10 +255,8 @@ struct AdminIdempotencyFaultTests {
         #expect(try await Self.onHand(fixture) == 3)
     }
 
-    @Test func anInternalErrorIsNeverStoredUnderItsKey() async throws {
-        let fixture = try await ServerFixture.start("idemInternal")
-        defer { Task { await fixture.stop() } }
-        try await onThread { try Self.setUp(try fixture.client("adm")) }
+    /// Every ledger insert fails ("disk full"): a command that moves stock fails unexpectedly.
+    static func breakTheLedger(_ fixture: ServerFixture) async throws {
         try await fixture.pool.query(
             """
             CREATE FUNCTION ledger_down() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -267,6 +266,13 @@ struct AdminIdempotencyFaultTests {
         try await fixture.pool.query(
             "CREATE TRIGGER ledger_down BEFORE INSERT ON inventory_ledger FOR EACH ROW EXECUTE FUNCTION ledger_down()"
         )
+    }
+
+    @Test func anInternalErrorIsNeverStoredUnderItsKey() async throws {
+        let fixture = try await ServerFixture.start("idemInternal")
+        defer { Task { await fixture.stop() } }
+        try await onThread { try Self.setUp(try fixture.client("adm")) }
+        try await Self.breakTheLedger(fixture)
         let request = "STOCK RECEIVE warehouse=F-W sku=F-1 qty=2 idem=internal-1"
         let failed = try await onThread { try fixture.client("op").request(request)[0] }
         #expect(failed.hasPrefix("ERR INTERNAL the command failed and its transaction was rolled back"), "\(failed)")
@@ -274,6 +280,29 @@ struct AdminIdempotencyFaultTests {
         // The same key runs the corrected situation; it is not stuck on the INTERNAL reply.
         let retried = try await onThread { try fixture.client("op").request(request)[0] }
         #expect(retried.contains("on_hand=2"), "\(retried)")
+    }
+
+    @Test func aFailedCommandsLogLineNamesItsRequest() async throws {
+        let captured = CapturingLogHandler(level: .warning)
+        captured.metadataProvider = LogContext.metadataProvider
+        let fixture = try await ServerFixture.start("requestIDs", logger: captured.logger)
+        defer { Task { await fixture.stop() } }
+        try await onThread { try Self.setUp(try fixture.client("adm")) }
+        try await Self.breakTheLedger(fixture)
+        try await onThread {
+            let client = try fixture.client("op")
+            for _ in 0..<2 {
+                #expect(try client.request("STOCK RECEIVE warehouse=F-W sku=F-1 qty=2")[0].hasPrefix("ERR INTERNAL"))
+            }
+        }
+        let failures = captured.lines.filter { $0.contains("command failed") && $0.contains("STOCK RECEIVE") }
+        #expect(failures.count == 2, "\(captured.lines)")
+        let ids = failures.compactMap { line in
+            line.split(separator: " ").first { $0.hasPrefix("request=") }.map { String($0.dropFirst("request=".count)) }
+        }
+        // One connection, its first and second commands run as tasks (AUTH is not one).
+        #expect(ids.count == 2 && Set(ids).count == 2, "\(failures)")
+        #expect(ids.allSatisfy { $0.split(separator: ".").count == 2 })
     }
 
     @Test func aConnectionLostWhileCommittingIsReportedAsOutcomeUnknown() async throws {

@@ -1,14 +1,18 @@
 public import Logging
 
 /// What a log line is about, carried by the task that logs it: the worker sets `job` around each job
-/// it runs (a batch: its ids, comma-separated), so every line logged while it runs names the job.
-/// Loggers made with `metadataProvider` add it as a field. Work the pool runs on its own threads (the
-/// bodies of transactions) does not see it: a line logged there names its job itself.
+/// it runs (a batch: its ids, comma-separated), the admin server `request` around each command it
+/// runs as a task (`<connection>.<n>`), so every line logged meanwhile names them. Loggers made with
+/// `metadataProvider` add them as fields. Work the pool runs on its own threads (the bodies of
+/// transactions, the admin server's one-statement reads) does not see them.
 public enum LogContext {
     @TaskLocal public static var job: String?
+    @TaskLocal public static var request: String?
 
     public static let metadataProvider = Logger.MetadataProvider {
-        guard let job else { return [:] }
-        return ["job": .string(job)]
+        var metadata: Logger.Metadata = [:]
+        if let job { metadata["job"] = .string(job) }
+        if let request { metadata["request"] = .string(request) }
+        return metadata
     }
 }
