@@ -26,12 +26,8 @@ public enum EnvironmentFallback {
         for option in options(of: command) {
             let variable = variable(for: option.name)
             guard let value = environment[variable] else { continue }
-            let spellings = ["--\(option.name)"] + (option.isFlag ? [] : ["--\(option.name)="])
-            if given.contains(where: { word in
-                spellings.contains { word == $0 || ($0.hasSuffix("=") && word.hasPrefix($0)) }
-            }) {
-                continue
-            }
+            let flag = "--\(option.name)"
+            if given.contains(where: { $0 == flag || (!option.isFlag && $0.hasPrefix(flag + "=")) }) { continue }
             if option.isFlag {
                 switch value.lowercased() {
                 case "1", "true", "yes", "on": added.append("--\(option.name)")

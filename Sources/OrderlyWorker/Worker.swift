@@ -231,22 +231,23 @@ public final class Worker: Service, Sendable {
     /// This process's row in `worker_processes`, renewed every `heartbeatSeconds` with the jobs it
     /// is running. A failed beat is logged and tried again at the next.
     private func keepHeartbeat() async {
-        var starting = true
-        let process = ProcessInfo.processInfo
+        // What the row says of the process is fixed (the host name is looked up once); each beat
+        // brings the running count.
+        var beat = WorkerHeartbeat(
+            id: configuration.id,
+            host: ProcessInfo.processInfo.hostName,
+            pid: ProcessInfo.processInfo.processIdentifier,
+            queues: configuration.queues,
+            concurrency: configuration.concurrency,
+            heartbeatSeconds: configuration.heartbeatSeconds,
+            jobsRunning: 0,
+            starting: true
+        )
         while !Task.isCancelled {
-            let beat = WorkerHeartbeat(
-                id: configuration.id,
-                host: process.hostName,
-                pid: process.processIdentifier,
-                queues: configuration.queues,
-                concurrency: configuration.concurrency,
-                heartbeatSeconds: configuration.heartbeatSeconds,
-                jobsRunning: running.withLock { $0.count },
-                starting: starting
-            )
+            beat.jobsRunning = running.withLock { $0.count }
             do {
                 try await jobs.beat(beat)
-                starting = false
+                beat.starting = false
             } catch {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
             }
