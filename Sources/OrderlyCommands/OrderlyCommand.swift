@@ -22,7 +22,6 @@ public struct OrderlyCommand: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, ServeCommand.self, AdminCommand.self, AdminUserCommand.self, CheckCommand.self,
             DevCommand.self, WorkerCommand.self, SeedCommand.self, DemoCommand.self, ReportCommand.self,
-            ProbeCommand.self,
         ]
     )
 
