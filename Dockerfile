@@ -22,6 +22,12 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /nonexistent orderly
 COPY --from=build /orderly /usr/local/bin/orderly
+# serve and worker open their HTTP side door (/healthz, /readyz, /metrics) on 9100 for Prometheus on
+# the container network; `orderly probe` reads the same port for the health check.
+ENV ORDERLY_HTTP_HOST=0.0.0.0 ORDERLY_HTTP_PORT=9100
+EXPOSE 9100
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["/usr/local/bin/orderly", "probe", "--path", "/readyz"]
 USER orderly
 ENTRYPOINT ["/usr/local/bin/orderly"]
 CMD ["--help"]

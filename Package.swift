@@ -29,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.25.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.10.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
     ],
     targets: [
         // The C library, found through pkg-config; Debian's libpq-dev provides it.
@@ -94,6 +97,21 @@ let package = Package(
             ],
             swiftSettings: sealed
         ),
+        // The HTTP side door of `serve` and `worker` (Hummingbird): /healthz, /readyz, /metrics.
+        .target(
+            name: "OrderlyHTTP",
+            dependencies: [
+                "Orderly",
+                "OrderlyCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: sealed
+        ),
         // A blocking line-oriented TCP client: the admin client's and the SMTP notifier's transport.
         .target(name: "LineSocket", swiftSettings: strictSwift6),
         // The job runner (a swift-service-lifecycle Service), the fulfillment handlers, the notifiers.
@@ -115,6 +133,7 @@ let package = Package(
                 "OrderlyRouting",
                 "OrderlyStore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: sealed
         ),
@@ -127,8 +146,10 @@ let package = Package(
                 "OrderlyAdminProtocol",
                 "OrderlyAdminServer",
                 "OrderlyCore",
+                "OrderlyHTTP",
                 "OrderlyWorker",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "OrderlyDevCluster",
@@ -199,7 +220,8 @@ let package = Package(
             name: "OrderlyAdminServerTests",
             dependencies: [
                 "LibPQ", "Orderly", "OrderlyAdminProtocol", "OrderlyAdminServer", "OrderlyCommands", "OrderlyCore",
-                "OrderlyStore", "OrderlyTestSupport", "OrderlyWorker",
+                "OrderlyHTTP", "OrderlyStore", "OrderlyTestSupport", "OrderlyWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // The connection handler on an EmbeddedChannel, whose clock the test moves.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -24,6 +24,9 @@ public struct OrderlyComponents: Sendable {
     public var gateway: any PaymentGateway = RecordingGateway()
     /// How long a gateway request may go unanswered before it counts as failed (and is retried).
     public var gatewayTimeoutSeconds: Double = 30
+    /// Where the services' counters and timers go (`OrderlyMetrics`); the process's `MetricsSystem` by
+    /// default.
+    public var metrics = OrderlyMetrics()
 
     public init(
         policy: OrderPolicy,

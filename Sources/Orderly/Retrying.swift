@@ -12,3 +12,19 @@ extension OrderPolicy {
 func isRetryable(_ error: any Error) -> Bool {
     error is StalePlan || (error as? PostgresError)?.isRetryable == true
 }
+
+extension PostgresConnection {
+    /// `retrying(_:when:_:)` with each retry counted as `operation` (`orderly_transaction_retries_total`).
+    func retrying<T>(
+        _ policy: RetryPolicy,
+        counting operation: String,
+        in metrics: OrderlyMetrics,
+        when retryable: (any Error) -> Bool = isRetryable,
+        _ body: (Int) throws -> T
+    ) throws -> T {
+        try retrying(policy, when: retryable) { attempt in
+            if attempt > 1 { metrics.retried(operation) }
+            return try body(attempt)
+        }
+    }
+}

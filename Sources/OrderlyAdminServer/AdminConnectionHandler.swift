@@ -280,11 +280,11 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
                 }
                 command = try shared.table.bind(request)
             } catch {
-                write(context, .error(error), tag: request.tag)
+                write(context, .error(error), tag: request.tag, command: "unknown")
                 return
             }
         } catch {
-            write(context, .error(error), tag: nil)
+            write(context, .error(error), tag: nil, command: "unknown")
             if error.code == .lineTooLong { closeAfterFlush(context) }
             return
         }
@@ -292,7 +292,7 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
         do throws(AdminError) {
             try dispatch(command, tag: tag, context)
         } catch {
-            write(context, .error(error), tag: tag)
+            write(context, .error(error), tag: tag, command: command.spec.name)
         }
     }
 
@@ -305,9 +305,9 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
     ) throws(AdminError) {
         switch command.spec.name {
         case "PING":
-            write(context, .ok(AdminField("pong", true)), tag: tag)
+            write(context, .ok(AdminField("pong", true)), tag: tag, command: "PING")
         case "QUIT":
-            write(context, .ok(AdminField("bye", true)), tag: tag)
+            write(context, .ok(AdminField("bye", true)), tag: tag, command: "QUIT")
             closeAfterFlush(context)
         case "HELLO":
             if let requested = try command.text(optional: "format").flatMap(AdminFormat.init(rawValue:)) {
@@ -322,11 +322,12 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
                     AdminField("user", principal?.name),
                     AdminField("format", format.rawValue)
                 ),
-                tag: tag
+                tag: tag,
+                command: "HELLO"
             )
         case "HELP":
             let (verb, sub) = (try command.text(optional: "verb"), try command.text(optional: "sub"))
-            write(context, try shared.table.help(verb: verb, sub: sub), tag: tag)
+            write(context, try shared.table.help(verb: verb, sub: sub), tag: tag, command: "HELP")
         case "AUTH":
             try authenticate(command, context)
         default:
@@ -347,7 +348,8 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
                         "already authenticated as \(principal.name); open a new connection for another principal"
                     )
                 ),
-                tag: command.tag
+                tag: command.tag,
+                command: command.spec.name
             )
             return
         }
@@ -365,7 +367,8 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
                         "too many failed AUTHs for this user or address; try again in \(seconds) s"
                     )
                 ),
-                tag: command.tag
+                tag: command.tag,
+                command: command.spec.name
             )
             shared.logger.warning(
                 "AUTH refused",
@@ -394,7 +397,8 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
                 write(
                     context,
                     .ok(AdminField("user", principal.name), AdminField("role", principal.role.rawValue)),
-                    tag: command.tag
+                    tag: command.tag,
+                    command: command.spec.name
                 )
             case .success(nil):
                 shared.logger.warning(
@@ -402,11 +406,21 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
                     metadata: ["user": "\(user)", "peer": "\(peer)", "reason": "wrong user or secret"]
                 )
                 shared.throttle.failed(keys)
-                write(context, .error(AdminError(.authFailed, "wrong user or secret")), tag: command.tag)
+                write(
+                    context,
+                    .error(AdminError(.authFailed, "wrong user or secret")),
+                    tag: command.tag,
+                    command: command.spec.name
+                )
                 countFailure(context)
             case .failure(let error):
                 shared.logger.error("AUTH failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
-                write(context, .error(AdminError(.internal, "authentication is unavailable")), tag: command.tag)
+                write(
+                    context,
+                    .error(AdminError(.internal, "authentication is unavailable")),
+                    tag: command.tag,
+                    command: command.spec.name
+                )
             }
             if state.closesAfterReply {
                 closeAfterFlush(context)
@@ -458,19 +472,21 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
             guard state.finished(devModeEnded: ended) != .closed else { return }
             defer { if state.closesAfterReply { closeAfterFlush(context) } }
             switch result {
-            case .success(.reply(let reply)): write(context, reply, tag: command.tag)
+            case .success(.reply(let reply)): write(context, reply, tag: command.tag, command: command.spec.name)
             case .success(.devModeEnded):
                 write(
                     context,
                     .error(AdminError(.noAuth, "a principal exists now: AUTH first (the server left dev mode)")),
-                    tag: command.tag
+                    tag: command.tag,
+                    command: command.spec.name
                 )
                 startAuthTimer(context)
             case .failure:
                 write(
                     context,
                     .error(AdminError(.internal, "the command did not report its outcome")),
-                    tag: command.tag
+                    tag: command.tag,
+                    command: command.spec.name
                 )
             }
             process(context)
@@ -479,7 +495,17 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Writing
 
-    private func write(_ context: ChannelHandlerContext, _ reply: AdminReply, tag: String?) {
+    /// Writes a reply; one to a command (`command` its name) is counted in
+    /// `orderly_admin_requests_total` by command and result, whether or not the client is still there.
+    private func write(_ context: ChannelHandlerContext, _ reply: AdminReply, tag: String?, command: String? = nil) {
+        if let command {
+            let result =
+                switch reply {
+                case .ok, .rows: "ok"
+                case .error(let error): error.code.rawValue
+                }
+            shared.executor.components.metrics.adminRequest(command: command, result: result)
+        }
         guard context.channel.isActive else { return }
         let text = reply.encoded(format, tag: tag)
         context.write(wrapOutboundOut(context.channel.allocator.buffer(string: text)), promise: nil)

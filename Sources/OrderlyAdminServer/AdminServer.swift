@@ -20,6 +20,7 @@ public final class AdminServer: Service, Sendable {
     private let children = Mutex<[ObjectIdentifier: any Channel]>([:])
     private let ready = Mutex<[CheckedContinuation<SocketAddress, any Error>]>([])
     private let address = Mutex<SocketAddress?>(nil)
+    private let accepting = Atomic<Bool>(false)
 
     public init(
         configuration: AdminServerConfiguration,
@@ -83,6 +84,7 @@ public final class AdminServer: Service, Sendable {
             .bind(host: configuration.host, port: configuration.port)
             .get()
         bound.withLock { $0 = (channel, quiesce) }
+        accepting.store(true, ordering: .releasing)
         let local = channel.localAddress
         let waiting = address.withLock { address in
             address = local
@@ -105,8 +107,10 @@ public final class AdminServer: Service, Sendable {
         await withGracefulShutdownHandler {
             try? await channel.closeFuture.get()
         } onGracefulShutdown: {
+            self.accepting.store(false, ordering: .releasing)
             quiesce.initiateShutdown(promise: nil)
         }
+        accepting.store(false, ordering: .releasing)
         // Stopped accepting (swift-nio-extras' quiescing helper closed the listener and told every
         // connection to quiesce: each finishes its running command, writes the reply and closes).
         // Whatever is still open after the grace period is closed.
@@ -136,8 +140,13 @@ public final class AdminServer: Service, Sendable {
         ]
     }
 
+    /// Whether the server listens and takes connections: false before it binds and from the moment a
+    /// shutdown begins (a readiness probe's "accepting").
+    public var isAccepting: Bool { accepting.load(ordering: .acquiring) }
+
     /// Stops accepting and ends `run()` as a graceful shutdown would (for embedding and tests).
     public func shutdown() {
+        accepting.store(false, ordering: .releasing)
         bound.withLock { $0 }?.quiesce.initiateShutdown(promise: nil)
     }
 

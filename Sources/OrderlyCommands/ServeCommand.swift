@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import Orderly
 import OrderlyAdminServer
+import OrderlyHTTP
 import ServiceLifecycle
 import UnixSignals
 
@@ -26,6 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
 
+    @OptionGroup var http: HTTPOptions
+
     @Option(help: "Address to bind.")
     var host = "127.0.0.1"
 
@@ -46,19 +49,29 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.logger("orderly.serve")
+        let exposition = http.exposition()
         let orderly = try await OrderlyDatabase.open(
             url: try database.resolve(logger: logger).url,
             poolSize: poolSize,
+            metrics: exposition?.metrics,
             logger: logger
         )
         var settings = AdminServerConfiguration(host: host, port: port)
         settings.maximumClients = maxClients
         // The composition root: what this process routes, holds, quotes and verifies with, decided here.
-        let components = OrderlyComponents.standard
+        var components = OrderlyComponents.standard
+        if let exposition { components.metrics = exposition.metrics }
         try await warnAboutUnroutableChannels(database: orderly, components: components, logger: logger)
         let server = AdminServer(configuration: settings, database: orderly, components: components, logger: logger)
+        let sideDoor = http.sideDoor(database: orderly, exposition: exposition, logger: logger) {
+            await orderly.readinessProblems() + (server.isAccepting ? [] : ["admin: not accepting connections"])
+        }
         let group = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(
+                services: [server] + (sideDoor.map { [$0] } ?? []),
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
         )
         do {
             try await group.run()

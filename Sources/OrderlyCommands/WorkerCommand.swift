@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Orderly
 import OrderlyCore
+import OrderlyHTTP
 public import OrderlyWorker
 import ServiceLifecycle
 import UnixSignals
@@ -32,6 +33,8 @@ public struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     @OptionGroup var logging: LoggingOptions
+
+    @OptionGroup var http: HTTPOptions
 
     @Option(help: "Jobs running at once.")
     var concurrency = 4
@@ -168,9 +171,11 @@ public struct WorkerCommand: AsyncParsableCommand {
 
     public func run(hooks: TestHooks) async throws {
         let logger = logging.logger("orderly.worker")
+        let exposition = http.exposition()
         let orderly = try await OrderlyDatabase.open(
             url: try database.resolve(logger: logger).url,
             poolSize: poolSize ?? concurrency + 3,
+            metrics: exposition?.metrics,
             logger: logger
         )
         var settings = WorkerConfiguration(
@@ -201,6 +206,7 @@ public struct WorkerCommand: AsyncParsableCommand {
         var components = OrderlyComponents.standard
         components.gateway = paymentGateway == "test" ? ScriptedGateway() : RecordingGateway()
         components.gatewayTimeoutSeconds = paymentTimeout
+        if let exposition { components.metrics = exposition.metrics }
         try await warnAboutUnroutableChannels(database: orderly, components: components, logger: logger)
         let orders = OrderService(database: orderly, actor: actor, components: components)
         let handlers = StandardJobs.handlers(
@@ -225,14 +231,22 @@ public struct WorkerCommand: AsyncParsableCommand {
                 orders: orders,
                 alerts: AlertRoute(recipient: alertsTo, channel: alertsChannel)
             ),
+            metrics: components.metrics,
             logger: logger
         )
         logger.info(
             "worker started",
             metadata: ["id": "\(settings.id)", "queues": "\(queues)", "concurrency": "\(concurrency)"]
         )
+        let sideDoor = http.sideDoor(database: orderly, exposition: exposition, logger: logger) {
+            await orderly.readinessProblems()
+        }
         let group = ServiceGroup(
-            configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(
+                services: [worker] + (sideDoor.map { [$0] } ?? []),
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
         )
         do {
             try await group.run()

@@ -89,8 +89,8 @@ public struct LocalCluster: Sendable {
         return .running(pid: pid ?? 0)
     }
 
-    /// Initializes the cluster if needed, starts it if stopped, and makes sure its database exists.
-    /// Safe to call when it is already running.
+    /// Initializes the cluster if needed, starts it if stopped (on the port it had, when that is still
+    /// free), and makes sure its database exists. Safe to call when it is already running.
     @discardableResult
     public func start() throws -> Info {
         let tools = try Tools.locate()
@@ -102,8 +102,9 @@ public struct LocalCluster: Sendable {
             return info
         }
         var lastError: (any Error)?
-        for _ in 0..<5 {
-            info.port = try Self.freePort()
+        for attempt in 0..<5 {
+            // A restart keeps its port, so a URL handed out stays good; taken since, another one.
+            if attempt > 0 || recorded == nil { info.port = try Self.freePort() }
             try writeServerSettings(info)
             try save(info)
             do {
@@ -250,7 +251,8 @@ public struct LocalCluster: Sendable {
             "shared_buffers = 128MB",
         ]
         if durability == .throwaway {
-            settings += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
+            // The test suite runs its suites in parallel, each with pools of its own.
+            settings += ["fsync = off", "synchronous_commit = off", "full_page_writes = off", "max_connections = 500"]
         }
         let url = URL(fileURLWithPath: info.dataDirectory + "/orderly.conf")
         try Data((settings.joined(separator: "\n") + "\n").utf8).write(to: url)

@@ -91,6 +91,8 @@ public final class Worker: Service, Sendable {
     private let running = Mutex<Set<Int64>>([])
     private let claimsMade = Atomic<Int>(0)
     private let onDiscard: DiscardHook?
+    /// Jobs claimed, completed, failed and discarded, by kind (`orderly_jobs_total`).
+    let metrics: OrderlyMetrics
 
     public init(
         database: OrderlyDatabase,
@@ -99,9 +101,11 @@ public final class Worker: Service, Sendable {
         idempotentHandlers: [any IdempotentJobHandler] = [],
         configuration: WorkerConfiguration,
         onDiscard: DiscardHook? = nil,
+        metrics: OrderlyMetrics = OrderlyMetrics(),
         logger: Logger
     ) {
         self.onDiscard = onDiscard
+        self.metrics = metrics
         self.jobs = JobService(database: database)
         self.listens = listens
         self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { _, last in last })
@@ -188,6 +192,7 @@ public final class Worker: Service, Sendable {
                     do {
                         claimed = try await jobs.claim(claim(limit: free))
                         claimsMade.add(1, ordering: .relaxed)
+                        count(claimed, .claimed)
                     } catch  where DatabaseFailure(error) == .closed {
                         logger.error("the database pool is closed; the worker stops")
                         stopping.store(true, ordering: .sequentiallyConsistent)
@@ -320,6 +325,8 @@ public final class Worker: Service, Sendable {
                     for job in current { set.remove(job.id) }
                     for job in next { set.insert(job.id) }
                 }
+                count(current, .completed)
+                count(next, .claimed)
                 wakeup.signal()
                 batch = next.filter { handlers[$0.kind]?.batchable == true }
                 for job in next where handlers[job.kind]?.batchable != true { await process(job) }
@@ -331,6 +338,10 @@ public final class Worker: Service, Sendable {
                 batch = []
             }
         }
+    }
+
+    private func count(_ jobs: [ClaimedJob], _ outcome: OrderlyMetrics.JobOutcome) {
+        for job in jobs { metrics.job(job.kind, outcome) }
     }
 
     private func process(_ job: ClaimedJob) async {
@@ -351,9 +362,12 @@ public final class Worker: Service, Sendable {
                     try handler.perform(job, in: tx)
                     if let pause { Thread.sleep(forTimeInterval: pause.seconds) }
                 }
+                metrics.job(job.kind, .completed)
             } else if let handler = idempotentHandlers[job.kind] {
                 try await handler.perform(job)
-                if try await !jobs.complete(job, worker: worker) {
+                if try await jobs.complete(job, worker: worker) {
+                    metrics.job(job.kind, .completed)
+                } else {
                     logger.warning("lease lost after an idempotent job ran", metadata: ["job": "\(job.id)"])
                 }
             } else {
@@ -377,10 +391,15 @@ public final class Worker: Service, Sendable {
                 onDiscard: onDiscard,
                 logger: logger
             )
+            switch state {
+            case .discarded?: metrics.job(job.kind, .discarded)
+            case .some: metrics.job(job.kind, .failed)
+            case nil: break  // the lease was lost, or the failure could not be recorded
+            }
             logger.info(
                 "job failed",
                 metadata: [
-                    "job": "\(job.id)", "kind": "\(job.kind)", "state": "\(state.flatMap { $0 }?.rawValue ?? "?")",
+                    "job": "\(job.id)", "kind": "\(job.kind)", "state": "\(state?.rawValue ?? "?")",
                     "error": "\(message)",
                 ]
             )

@@ -25,6 +25,7 @@ final class ServerFixture: Sendable {
         _ label: String,
         principals: Bool = true,
         logger: Logger? = nil,
+        components: OrderlyComponents = .standard,
         configure: (inout AdminServerConfiguration) -> Void = { _ in }
     ) async throws -> ServerFixture {
         let database = try await TestDatabase.create(label: "admin_" + label, migrated: true)
@@ -55,7 +56,12 @@ final class ServerFixture: Sendable {
                 logger.logLevel = .warning
                 return logger
             }()
-        let server = AdminServer(configuration: configuration, database: OrderlyDatabase(pool: pool), logger: logger)
+        let server = AdminServer(
+            configuration: configuration,
+            database: OrderlyDatabase(pool: pool),
+            components: components,
+            logger: logger
+        )
         let running = Task { try await server.run() }
         let address = try await server.localAddress()
         return ServerFixture(server: server, pool: pool, port: address.port ?? 0, running: running, database: database)

@@ -38,6 +38,8 @@ struct LocalClusterTests {
         try cluster.stop()
         #expect(try cluster.status() == .stopped)
         let restarted = try cluster.start()
+        // Its port was still free: the URL handed out before the restart is good after it.
+        #expect(restarted.port == info.port)
         let again = try PostgresConnection(configuration: PostgresConfiguration(conninfo: restarted.conninfo))
         #expect(try again.query("SELECT note FROM kept").scalar(String.self) == "survives a restart")
         again.close()

@@ -18,9 +18,16 @@ public struct OrderlyDatabase: Sendable {
     /// Opens a pool on the database at `url` (a postgresql:// URL or libpq conninfo; empty: libpq's
     /// PG* variables) of at most `poolSize` connections (nil: the pool's default), and checks the
     /// schema version.
-    public static func open(url: String, poolSize: Int? = nil, logger: Logger) async throws -> OrderlyDatabase {
+    /// Borrowing waits are timed in `metrics` (`orderly_pool_wait_seconds`).
+    public static func open(
+        url: String,
+        poolSize: Int? = nil,
+        metrics: OrderlyMetrics? = nil,
+        logger: Logger
+    ) async throws -> OrderlyDatabase {
         var options = PostgresPoolOptions()
         if let poolSize { options.maxConnections = max(1, poolSize) }
+        if let metrics { options.observeAcquire = { metrics.poolWait($0) } }
         return try await open(configuration: PostgresConfiguration(conninfo: url), options: options, logger: logger)
     }
 
@@ -47,6 +54,31 @@ public struct OrderlyDatabase: Sendable {
             throw error
         }
         return OrderlyDatabase(pool: pool)
+    }
+
+    /// What keeps this process from serving, for a readiness probe: empty when the database answers and
+    /// its schema is one this binary works with (nothing pending, nothing ahead but additive
+    /// migrations); otherwise one line per problem.
+    public func readinessProblems() async -> [String] {
+        do {
+            let report = try await pool.withConnection { try Migrator().status(on: $0) }
+            var problems: [String] = []
+            if !report.pending.isEmpty {
+                problems.append("schema: pending migrations \(report.pending.map(String.init).joined(separator: ", "))")
+            }
+            return problems
+        } catch let error as MigrationError {
+            // Newer migrations that are not additive, or a checksum that differs.
+            return ["schema: \(error)"]
+        } catch {
+            return ["database: \(error)"]
+        }
+    }
+
+    /// The pool's counters: connections open, idle and waited for.
+    public var poolStatistics: (open: Int, idle: Int, waiting: Int, maximum: Int) {
+        let statistics = pool.statistics
+        return (statistics.open, statistics.idle, statistics.waiting, pool.options.maxConnections)
     }
 
     /// Closes the pool's connections; calls after it fail (`DatabaseFailure.closed`).

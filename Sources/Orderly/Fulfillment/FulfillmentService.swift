@@ -682,7 +682,8 @@ public struct FulfillmentService: Sendable {
     ) async throws -> T {
         let service = self
         return try await database.pool.withConnection { connection in
-            try connection.retrying(service.policy.retryPolicy, when: isRetryable) { _ in
+            try connection.retrying(service.policy.retryPolicy, counting: "fulfillment", in: service.components.metrics)
+            { _ in
                 try connection.transaction { tx in try body(tx, service) }
             }
         }

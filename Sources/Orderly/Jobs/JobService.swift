@@ -36,6 +36,11 @@ public struct JobService: Sendable {
     /// its effects were rolled back, and another run will do them.
     public struct LeaseLost: Error, Sendable {}
 
+    /// Every queue's depth, for `/metrics`.
+    public func gauges() async throws -> [QueueGauge] {
+        try await database.pool.withConnection { try JobQueue.gauges($0) }
+    }
+
     /// Claims due jobs, highest priority first; jobs other workers hold are skipped, not waited for.
     public func claim(_ claim: Claim) async throws -> [ClaimedJob] {
         try await database.pool.withConnection {

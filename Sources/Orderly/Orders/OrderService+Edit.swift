@@ -25,9 +25,9 @@ extension OrderService {
         alongside: CommitAlongside<OrderOutcome>? = nil
     ) async throws -> OrderOutcome {
         let reason = try Self.checkReason(reason)
-        let (store, policy, routing) = (self.store, self.policy, components.routing)
+        let (store, policy, routing, metrics) = (self.store, self.policy, components.routing, components.metrics)
         return try await database.pool.withConnection { connection in
-            try connection.retrying(policy.retryPolicy, when: isRetryable) { attempt in
+            try connection.retrying(policy.retryPolicy, counting: "edit", in: metrics) { attempt in
                 try EditRun(
                     store: store,
                     policy: policy,

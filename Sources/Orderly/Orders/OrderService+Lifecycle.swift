@@ -375,9 +375,14 @@ extension OrderService {
         _ body: @escaping @Sendable (PostgresConnection, OrderStore, OrderRecord) throws -> T
     ) async throws -> T {
         let store = self.store
-        let policy = self.policy
+        let (policy, metrics) = (self.policy, components.metrics)
         return try await database.pool.withConnection { connection in
-            try connection.retrying(policy.retryPolicy) { _ in
+            try connection.retrying(
+                policy.retryPolicy,
+                counting: "order_change",
+                in: metrics,
+                when: { ($0 as? PostgresError)?.isRetryable == true }
+            ) { _ in
                 try connection.transaction { tx in
                     var batch = PostgresBatch()
                     let read = batch.add(store.order(orderID, lock: true))

@@ -60,7 +60,35 @@ public struct OrderService: Sendable {
     /// Captures an order and, unless a hold rule stops it, routes and reserves it, all in one
     /// transaction: the order is either not stored at all, or stored with its reservations, hold or
     /// rejection. Capturing the same (channel, external id) again returns the first order unchanged.
+    /// Counted in `orderly_orders_placed_total` (by channel and the state stored, or "replayed") or
+    /// `orderly_orders_refused_total` (by channel and reason); the transaction timed in
+    /// `orderly_reservation_duration_seconds`.
     public func place(_ order: NewOrder, alongside: CommitAlongside<OrderOutcome>? = nil) async throws -> OrderOutcome {
+        let metrics = components.metrics
+        do {
+            let outcome = try await capture(order, alongside: alongside)
+            metrics.orderPlaced(
+                channel: order.channel.rawValue,
+                status: outcome.replayed ? "replayed" : outcome.status.rawValue
+            )
+            return outcome
+        } catch {
+            metrics.orderRefused(channel: order.channel.rawValue, reason: Self.refusalReason(error))
+            throw error
+        }
+    }
+
+    /// A refusal's reason as a metric label: the error's code, or what kind of failure it was.
+    static func refusalReason(_ error: any Error) -> String {
+        switch error {
+        case let error as OrderlyError: "\(error.code)"
+        case is PostgresError: "database"
+        case is CancellationError: "cancelled"
+        default: "internal"
+        }
+    }
+
+    private func capture(_ order: NewOrder, alongside: CommitAlongside<OrderOutcome>?) async throws -> OrderOutcome {
         // One spelling per external id: NFC and NFD forms of the same text are one order.
         var normalized = order
         normalized.externalID = order.externalID.precomposedStringWithCanonicalMapping
@@ -70,6 +98,8 @@ public struct OrderService: Sendable {
         if order.statedPayment?.provider == StoreCredit.provider {
             try await checkStoreCredit(order, total: priced.total)
         }
+        let started = ContinuousClock.now
+        defer { components.metrics.reservation(ContinuousClock.now - started) }
         do {
             return try await placeChecked(order, priced: priced, verdict: verdict, alongside: alongside)
         } catch let error as PostgresError where error.constraint == "store_credit_never_negative" {
@@ -106,9 +136,9 @@ public struct OrderService: Sendable {
         alongside: CommitAlongside<OrderOutcome>?
     ) async throws -> OrderOutcome {
         let store = self.store
-        let (policy, routing) = (self.policy, components.routing)
+        let (policy, routing, metrics) = (self.policy, components.routing, components.metrics)
         return try await database.pool.withConnection { connection in
-            try connection.retrying(policy.retryPolicy, when: isRetryable) { attempt in
+            try connection.retrying(policy.retryPolicy, counting: "place", in: metrics) { attempt in
                 // The channel's policy comes with the routing snapshot: one round trip, and the policy
                 // in force now, whichever process changed it last.
                 let (snapshot, stored) = try connection.run(
@@ -383,9 +413,9 @@ public struct OrderService: Sendable {
     /// has arrived. Three round trips, as for `place`.
     public func reserve(orderID: Int64) async throws -> OrderOutcome {
         let store = self.store
-        let (policy, routing) = (self.policy, components.routing)
+        let (policy, routing, metrics) = (self.policy, components.routing, components.metrics)
         return try await database.pool.withConnection { connection in
-            try connection.retrying(policy.retryPolicy, when: isRetryable) { attempt in
+            try connection.retrying(policy.retryPolicy, counting: "reserve", in: metrics) { attempt in
                 try Self.reserveOnce(
                     connection,
                     store: store,

@@ -557,9 +557,9 @@ public struct ReturnService: Sendable {
     }
 
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
-        let policy = components.policy
+        let (policy, metrics) = (components.policy, components.metrics)
         return try await database.pool.withConnection { connection in
-            try connection.retrying(policy.retryPolicy, when: isRetryable) { _ in
+            try connection.retrying(policy.retryPolicy, counting: "returns", in: metrics) { _ in
                 try connection.transaction { try body($0) }
             }
         }

@@ -379,6 +379,41 @@ public enum JobQueue {
         )
     }
 
+    /// Every queue's depth. Reads the unfinished jobs through the claim index and the discarded
+    /// ones through the finished index, never the completed rows a busy queue keeps for a day.
+    public static func gauges(_ connection: PostgresConnection) throws -> [QueueGauge] {
+        let rows = try connection.query(
+            """
+            WITH open AS (
+                SELECT queue,
+                       count(*) FILTER (WHERE state <> 'running' AND run_at <= now()) AS due,
+                       count(*) FILTER (WHERE state <> 'running' AND run_at > now()) AS scheduled,
+                       count(*) FILTER (WHERE state = 'running') AS running,
+                       coalesce(extract(epoch FROM now() - min(run_at) FILTER (WHERE state <> 'running' AND run_at <= now())), 0)::float8
+                           AS oldest_due_age_s
+                FROM jobs WHERE state IN ('available', 'scheduled', 'retryable', 'running') GROUP BY queue
+            ), dead AS (
+                SELECT queue, count(*) AS discarded FROM jobs
+                WHERE state IN ('completed', 'cancelled', 'discarded') AND state = 'discarded' GROUP BY queue
+            )
+            SELECT coalesce(o.queue, d.queue) AS queue, coalesce(o.due, 0) AS due, coalesce(o.scheduled, 0) AS scheduled,
+                   coalesce(o.running, 0) AS running, coalesce(d.discarded, 0) AS discarded,
+                   coalesce(o.oldest_due_age_s, 0) AS oldest_due_age_s
+            FROM open o FULL JOIN dead d ON d.queue = o.queue ORDER BY 1
+            """ as PostgresStatement
+        )
+        return try rows.map { row in
+            QueueGauge(
+                queue: try row.decode(String.self, "queue"),
+                due: try row.decode(Int64.self, "due"),
+                scheduled: try row.decode(Int64.self, "scheduled"),
+                running: try row.decode(Int64.self, "running"),
+                discarded: try row.decode(Int64.self, "discarded"),
+                oldestDueAgeSeconds: try row.decode(Double.self, "oldest_due_age_s")
+            )
+        }
+    }
+
     /// Exponential backoff with full jitter: a random delay in [0, min(cap, base * 2^(attempt-1))].
     public static func backoff(attempt: Int, base: Double = 1, cap: Double = 3600) -> Double {
         let ceiling = min(cap, base * pow(2, Double(max(0, min(attempt - 1, 30)))))
