@@ -202,10 +202,13 @@ import Testing
         func get(_ path: String) async throws -> HTTPAnswer {
             try await onThread { try HTTPAnswer.get(host: "127.0.0.1", port: port, path: path, timeout: 600) }
         }
-        /// `orderly probe` (the image's health check) against the door: true when it exits 0.
+        /// `orderly probe` (the image's health check) against the door: true when it exits 0. Its
+        /// timeout is a hang guard, not a verdict on how fast a loaded machine answers.
         func probe(_ path: String = "/readyz") async throws -> Bool {
             try await onThread {
-                var command = try OrderlyCommand.parseAsRoot(["probe", "--http-port", "\(port)", "--path", path])
+                var command = try OrderlyCommand.parseAsRoot([
+                    "probe", "--http-port", "\(port)", "--path", path, "--timeout", "600",
+                ])
                 do {
                     try command.run()
                     return true
