@@ -220,7 +220,7 @@ let package = Package(
             name: "OrderlyAdminServerTests",
             dependencies: [
                 "LibPQ", "Orderly", "OrderlyAdminProtocol", "OrderlyAdminServer", "OrderlyCommands", "OrderlyCore",
-                "OrderlyHTTP", "OrderlyStore", "OrderlyTestSupport", "OrderlyWorker",
+                "OrderlyDevCluster", "OrderlyHTTP", "OrderlyStore", "OrderlyTestSupport", "OrderlyWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // The connection handler on an EmbeddedChannel, whose clock the test moves.
                 .product(name: "NIOCore", package: "swift-nio"),

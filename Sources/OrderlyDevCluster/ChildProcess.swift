@@ -10,18 +10,51 @@ import Foundation
 public enum ChildProcess {
     private static let spawnLock = NSLock()
 
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), looked up at run time
+    /// because the Glibc module Swift imports does not declare it.
+    private static let addCloseFrom:
+        (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+            let name = "posix_spawn_file_actions_addclosefrom_np"
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
+            return unsafeBitCast(
+                symbol,
+                to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self
+            )
+        }()
+
     public struct Result: Sendable {
         public var status: Int32
         public var output: String
     }
 
-    /// Runs `command` (looked up on PATH) with stdout and stderr captured together and stdin empty.
+    /// Runs `command` (looked up on PATH) with stdout and stderr captured together, and `input` (empty
+    /// unless given) on its stdin.
+    ///
+    /// The child inherits no descriptor but those three. A descriptor another thread opened without
+    /// close-on-exec (Foundation's `Pipe`, for one) would otherwise live on in whatever the child leaves
+    /// running, and whoever waits for that pipe's end-of-file would wait for as long as the server runs.
     public static func run(
         _ command: [String],
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        workingDirectory: String? = nil
+        workingDirectory: String? = nil,
+        input: String? = nil
     ) throws -> Result {
         guard !command.isEmpty else { throw ClusterError("no command to run") }
+        guard let addCloseFrom else {
+            throw ClusterError(
+                "this C library has no posix_spawn_file_actions_addclosefrom_np (glibc 2.34 and later have)"
+            )
+        }
+        // The input goes through a file, not a pipe: nothing to write while the child runs, so no
+        // deadlock against a child that writes a full pipe of output before reading its input.
+        var inputPath = "/dev/null"
+        if let input {
+            inputPath =
+                FileManager.default.temporaryDirectory
+                .appendingPathComponent("orderly-input-\(UUID().uuidString)").path
+            try Data(input.utf8).write(to: URL(fileURLWithPath: inputPath))
+        }
+        defer { if input != nil { try? FileManager.default.removeItem(atPath: inputPath) } }
         var pipeFDs: [Int32] = [0, 0]
         // Another thread spawning at the same moment (pg_ctl, which leaves a server running) must not
         // inherit our write end, or our read below would never see end-of-file. So the pipe is
@@ -38,9 +71,10 @@ public enum ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, inputPath, O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
+        _ = addCloseFrom(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

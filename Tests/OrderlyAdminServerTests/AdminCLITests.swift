@@ -1,4 +1,5 @@
 import Foundation
+import OrderlyDevCluster
 import OrderlyTestSupport
 import Testing
 
@@ -11,26 +12,17 @@ struct AdminCLITests {
     }
 
     /// Runs `orderly admin ARGUMENTS` with `input` on its standard input; its exit status and output.
+    ///
+    /// Through `ChildProcess`, not Foundation's `Process` and `Pipe`: a `Pipe` is not close-on-exec, so a
+    /// PostgreSQL cluster another test starts at the same moment could inherit its write end, and the
+    /// read for the client's output would then wait for that server's end instead of the client's.
     static func admin(_ arguments: [String], input: String = "") throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["admin"] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["ORDERLY_ADMIN_HISTORY"] = ""
         environment.removeValue(forKey: "ORDERLY_ADMIN_USER")
         environment.removeValue(forKey: "ORDERLY_ADMIN_SECRET")
-        process.environment = environment
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stdout
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        let result = try ChildProcess.run([binary.path, "admin"] + arguments, environment: environment, input: input)
+        return (result.status, result.output)
     }
 
     @Test func helpIsTheClientsOwnAndNeedsNoServer() throws {
