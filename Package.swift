@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.25.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.10.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
@@ -90,6 +91,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -112,8 +114,17 @@ let package = Package(
             ],
             swiftSettings: sealed
         ),
-        // A blocking line-oriented TCP client: the admin client's and the SMTP notifier's transport.
-        .target(name: "LineSocket", swiftSettings: strictSwift6),
+        // A blocking line-oriented TCP client (the admin client, the SMTP notifier), TLS through swift-nio-ssl.
+        .target(
+            name: "LineSocket",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift6
+        ),
         // The job runner (a swift-service-lifecycle Service), the fulfillment handlers, the notifiers.
         .target(
             name: "OrderlyWorker",
@@ -219,7 +230,8 @@ let package = Package(
         .testTarget(
             name: "OrderlyAdminServerTests",
             dependencies: [
-                "LibPQ", "Orderly", "OrderlyAdminProtocol", "OrderlyAdminServer", "OrderlyCommands", "OrderlyCore",
+                "LibPQ", "LineSocket", "Orderly", "OrderlyAdminProtocol", "OrderlyAdminServer", "OrderlyCommands",
+                "OrderlyCore",
                 "OrderlyDevCluster", "OrderlyHTTP", "OrderlyStore", "OrderlyTestSupport", "OrderlyWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // The connection handler on an EmbeddedChannel, whose clock the test moves.

@@ -5,15 +5,21 @@ import Darwin
 #endif
 
 /// A blocking TCP connection read line by line: the admin client and the SMTP notifier use it. Each
-/// read and write is bounded by the timeout given at connect.
+/// read and write is bounded by the timeout given at connect. TLS from the start (`tls:`) or from a
+/// point the protocol agrees on (`startTLS`, SMTP's STARTTLS).
 public final class LineSocket {
     private let socket: Int32
+    private let host: String
+    private var timeout: Double
+    private var tls: TLSStream?
     private var buffer: [UInt8] = []
     private var chunk = [UInt8](repeating: 0, count: 4096)
     /// The longest line `readLine` accepts; a peer sending more without a newline is an error.
     public var maxLineBytes = 1 << 20
 
-    public init(host: String, port: Int, timeout: Double) throws(LineSocketError) {
+    public init(host: String, port: Int, timeout: Double, tls: TLSClientSettings? = nil) throws(LineSocketError) {
+        self.host = host
+        self.timeout = timeout
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -41,12 +47,25 @@ public final class LineSocket {
         }
         guard connected >= 0 else { throw LineSocketError("cannot connect to \(host):\(port): \(lastError)") }
         socket = connected
+        if let tls { try startTLS(tls) }
     }
 
     deinit { Glibc.close(socket) }
 
+    /// Runs the TLS handshake on this connection; everything after it is encrypted. The server's
+    /// certificate is verified as `settings` say. Bytes already read and not yet taken are an error:
+    /// they came in the clear after the point where the protocol switches.
+    public func startTLS(_ settings: TLSClientSettings) throws(LineSocketError) {
+        guard tls == nil else { throw LineSocketError("TLS is already on") }
+        guard buffer.isEmpty else { throw LineSocketError("the peer sent data in the clear before TLS began") }
+        tls = try TLSStream(socket: socket, host: host, settings: settings, timeout: timeout)
+    }
+
     /// Bounds each later read and write by `seconds`.
-    public func setTimeout(_ seconds: Double) { Self.setTimeout(socket, seconds) }
+    public func setTimeout(_ seconds: Double) {
+        timeout = seconds
+        Self.setTimeout(socket, seconds)
+    }
 
     private static func setTimeout(_ fd: Int32, _ seconds: Double) {
         var time = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
@@ -56,6 +75,7 @@ public final class LineSocket {
 
     /// Sends raw bytes as they are.
     public func send(_ bytes: [UInt8]) throws(LineSocketError) {
+        if let tls { return try tls.send(bytes, timeout: timeout) }
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes {
@@ -79,6 +99,11 @@ public final class LineSocket {
             guard buffer.count <= maxLineBytes else {
                 throw LineSocketError("the peer sent a line longer than \(maxLineBytes) bytes")
             }
+            if let tls {
+                guard let received = try tls.receive(timeout: timeout) else { return nil }
+                buffer += received
+                continue
+            }
             let socket = self.socket
             let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
             // End of stream, or a reset from a peer that closed with our input unread: closed.
@@ -92,7 +117,10 @@ public final class LineSocket {
     }
 
     /// Closes our sending side: the peer reads end of stream after what we sent.
-    public func shutdownWrite() { Glibc.shutdown(socket, Int32(SHUT_WR)) }
+    public func shutdownWrite() {
+        if let tls { return tls.shutdownWrite() }
+        Glibc.shutdown(socket, Int32(SHUT_WR))
+    }
 }
 
 public struct LineSocketError: Error, CustomStringConvertible {

@@ -2,6 +2,7 @@ public import Logging
 public import NIOCore
 import NIOExtras
 public import NIOPosix
+import NIOSSL
 public import Orderly
 import OrderlyAdminProtocol
 public import ServiceLifecycle
@@ -48,6 +49,12 @@ public final class AdminServer: Service, Sendable {
     }
 
     public func run() async throws {
+        if !configuration.isLoopback && configuration.tls == nil && !configuration.insecurePlaintext {
+            throw AdminServerError(
+                "a server bound to \(configuration.host) must use TLS: give --tls-cert and --tls-key, "
+                    + "or --insecure-plaintext where something else encrypts the traffic (a TLS proxy, a private network)"
+            )
+        }
         let principals = try await AdminAccess(database: database).principalCount()
         if !configuration.isLoopback && principals == 0 {
             throw AdminServerError(
@@ -77,6 +84,9 @@ public final class AdminServer: Service, Sendable {
             )
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = configuration.tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context))
+                    }
                     try channel.pipeline.syncOperations.addHandlers(Self.connectionHandlers(shared))
                     self?.track(channel)
                 }
@@ -98,6 +108,7 @@ public final class AdminServer: Service, Sendable {
             "admin server listening",
             metadata: [
                 "address": "\(local.map { "\($0)" } ?? "?")",
+                "tls": "\(configuration.tls == nil ? "off" : "on")",
                 "auth":
                     "\(principals > 0 || !configuration.isLoopback ? "required" : "none (dev mode until a principal exists)")",
             ]
@@ -125,7 +136,7 @@ public final class AdminServer: Service, Sendable {
         logger.info("admin server stopped")
     }
 
-    /// One connection's pipeline, in order: the idle timer, the HTTP/TLS sniffer, the line deadline
+    /// One connection's pipeline (after the TLS handler, when the port has TLS), in order: the idle timer, the HTTP/TLS sniffer, the line deadline
     /// (which must see raw bytes), the line framer (bounded), the protocol.
     static func connectionHandlers(_ shared: AdminServerShared) -> [any ChannelHandler] {
         [

@@ -30,6 +30,11 @@ public struct AdminServerConfiguration: Sendable {
     /// its next successful AUTH (and an unknown user's check costs as much).
     public var passwordIterations = PasswordHash.iterations
 
+    /// The certificate and key of a TLS port; nil for plaintext.
+    public var tls: AdminTLS?
+    /// Lets a server bound off loopback run without TLS (something else encrypts the traffic).
+    public var insecurePlaintext = false
+
     public init(host: String = "127.0.0.1", port: Int = 7420) {
         self.host = host
         self.port = port

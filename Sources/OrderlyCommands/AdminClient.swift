@@ -1,5 +1,5 @@
 import Foundation
-import LineSocket
+public import LineSocket
 import OrderlyAdminProtocol
 
 /// A blocking client for the admin protocol: `orderly admin` and the server tests use it.
@@ -8,10 +8,11 @@ public final class AdminClient {
     /// The server's greeting line.
     public private(set) var greeting = ""
 
-    /// Connects and reads the greeting. `timeout` bounds each read and write.
-    public init(host: String, port: Int, timeout: Double = 30) throws {
+    /// Connects (over TLS when `tls` says how to verify the server) and reads the greeting. `timeout`
+    /// bounds each read and write.
+    public init(host: String, port: Int, timeout: Double = 30, tls: TLSClientSettings? = nil) throws {
         do {
-            connection = try LineSocket(host: host, port: port, timeout: timeout)
+            connection = try LineSocket(host: host, port: port, timeout: timeout, tls: tls)
         } catch {
             throw AdminClientError(error.description)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LineSocket
 import OrderlyAdminProtocol
 
 /// `orderly admin`: a client for the admin protocol, one-shot or interactive (like redis-cli).
@@ -29,6 +30,15 @@ struct AdminCommand: AsyncParsableCommand {
     @Option(help: "Server port.")
     var port = 7420
 
+    @Flag(help: "Speak TLS and verify the server's certificate (against the system's authorities unless --tls-ca).")
+    var tls = false
+
+    @Option(help: "A PEM file of the authorities that sign the server's certificate (implies --tls).")
+    var tlsCa: String?
+
+    @Option(help: "The name the server's certificate must carry, when it is not --host.")
+    var tlsServerName: String?
+
     @Option(help: "A file with one line: user secret.")
     var credentials: String?
 
@@ -47,7 +57,12 @@ struct AdminCommand: AsyncParsableCommand {
             print(OrderlyCommand.helpMessage(for: Self.self))
             return
         }
-        let client = try AdminClient(host: host, port: port)
+        let verify = tls || tlsCa != nil || tlsServerName != nil
+        let client = try AdminClient(
+            host: host,
+            port: port,
+            tls: verify ? TLSClientSettings(trustRoots: tlsCa, serverName: tlsServerName) : nil
+        )
         if let (user, secret) = try readCredentials() {
             let reply = try client.request("AUTH " + AdminClient.line(from: [user, secret]))
             guard reply.first?.hasPrefix("OK") == true else {

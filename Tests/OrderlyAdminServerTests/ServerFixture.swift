@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import LineSocket
 import Logging
 import Orderly
 import OrderlyAdminServer
@@ -108,8 +109,8 @@ final class ServerFixture: Sendable {
 
     /// A client, authenticated as `user` unless nil. Blocking calls: use it inside `onThread`.
     /// The read timeout is a hang guard (10 minutes), not a verdict on how fast a loaded machine answers.
-    func client(_ user: String? = "adm", timeout: Double = 600) throws -> AdminClient {
-        let client = try AdminClient(host: "127.0.0.1", port: port, timeout: timeout)
+    func client(_ user: String? = "adm", timeout: Double = 600, tls: TLSClientSettings? = nil) throws -> AdminClient {
+        let client = try AdminClient(host: "127.0.0.1", port: port, timeout: timeout, tls: tls)
         if let user {
             let reply = try client.request("AUTH \(user) \(Self.secrets[user]!)")
             guard reply.first?.hasPrefix("OK") == true else { throw AdminClientError("AUTH failed: \(reply)") }

@@ -32,6 +32,31 @@ struct EnvironmentFallbackTests {
         #expect(serve.host == "127.0.0.2")
     }
 
+    @Test func serveTakesItsTLSPairFromTheEnvironmentAndRefusesHalfAPairOrAContradiction() throws {
+        let serve = try #require(
+            try Self.parse(
+                ["serve"],
+                ["ORDERLY_TLS_CERT": "/etc/orderly/cert.pem", "ORDERLY_TLS_KEY": "/etc/orderly/key.pem"]
+            ) as? ServeCommand
+        )
+        #expect(serve.tlsCert == "/etc/orderly/cert.pem")
+        #expect(serve.tlsKey == "/etc/orderly/key.pem")
+        #expect {
+            try Self.parse(["serve", "--tls-cert", "/etc/orderly/cert.pem"], [:])
+        } throws: { error in
+            OrderlyCommand.message(for: error).contains("--tls-cert and --tls-key go together")
+        }
+        #expect {
+            try Self.parse(["serve", "--tls-cert", "c.pem", "--tls-key", "k.pem"], ["ORDERLY_INSECURE_PLAINTEXT": "1"])
+        } throws: { error in
+            OrderlyCommand.message(for: error).contains("--insecure-plaintext contradicts --tls-cert")
+        }
+        let admin = try #require(
+            try Self.parse(["admin", "PING"], ["ORDERLY_TLS_CA": "/etc/orderly/ca.pem"]) as? AdminCommand
+        )
+        #expect(admin.tlsCa == "/etc/orderly/ca.pem")
+    }
+
     @Test func flagsTakeTrueOrFalseAndNothingElse() throws {
         let on = try #require(try Self.parse(["migrate"], ["ORDERLY_STATUS": "yes"]) as? MigrateCommand)
         #expect(on.status)
