@@ -251,7 +251,7 @@ let package = Package(
         .testTarget(
             name: "OrderlyWorkerTests",
             dependencies: [
-                "LibPQ", "Orderly", "OrderlyCore", "OrderlyStore", "OrderlyTestSupport", "OrderlyWorker",
+                "LibPQ", "LineSocket", "Orderly", "OrderlyCore", "OrderlyStore", "OrderlyTestSupport", "OrderlyWorker",
                 "orderly-test-worker",
             ],
             swiftSettings: strictSwift6
@@ -277,7 +277,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OrderlyCommandsTests",
-            dependencies: ["OrderlyCommands", "OrderlyDevCluster", "OrderlyTestSupport", "LibPQ"],
+            dependencies: ["OrderlyCommands", "OrderlyDevCluster", "OrderlyTestSupport", "LibPQ", "OrderlyWorker"],
             swiftSettings: strictSwift6
         ),
     ]

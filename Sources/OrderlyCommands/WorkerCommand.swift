@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+import LineSocket
 import Logging
 import Orderly
 import OrderlyCore
@@ -21,12 +22,17 @@ public struct WorkerCommand: AsyncParsableCommand {
             Sweeps (every --sweep-seconds, one pending per kind across all workers): unpaid \
             reservation expiry, backorder retry, and pruning of finished jobs past their retention.
 
-            Notifications go to the log unless --smtp names a relay (e-mail only; other channels are \
-            logged). Low-stock alerts go to --alerts-to over --alerts-channel.
+            Notifications go to the log unless --smtp names a relay or a provider (e-mail only; other \
+            channels are logged). Port 587 means STARTTLS and 465 TLS unless --smtp-security says \
+            otherwise; STARTTLS is required once asked for (no fallback to the clear), and \
+            --smtp-user with --smtp-password-file authenticates (AUTH PLAIN or LOGIN, over TLS only). \
+            Low-stock alerts go to --alerts-to over --alerts-channel.
 
             Example:
               orderly worker --concurrency 8
               orderly worker --smtp 127.0.0.1:25 --mail-from orders@example.com
+              orderly worker --smtp smtp.example.net:587 --smtp-user orders --smtp-password-file /run/secrets/smtp \
+                --smtp-helo worker1.shop.example --mail-from orders@shop.example
             """
     )
 
@@ -80,6 +86,24 @@ public struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Sender address of e-mail notifications.")
     var mailFrom = "orderly@localhost"
 
+    @Option(help: "none, starttls or tls (default: starttls on port 587, tls on 465, none otherwise).")
+    var smtpSecurity: String?
+
+    @Option(help: "A PEM file of the authorities that sign the SMTP server's certificate (default: the system's).")
+    var smtpCa: String?
+
+    @Option(help: "SMTP AUTH user (needs --smtp-password-file and TLS).")
+    var smtpUser: String?
+
+    @Option(help: "A file holding the SMTP password (not readable by group or others).")
+    var smtpPasswordFile: String?
+
+    @Option(
+        help:
+            "This host's fully qualified name for EHLO and Message-IDs (default: the host's, else --mail-from's domain)."
+    )
+    var smtpHelo: String?
+
     @Option(help: "Hours to keep completed and cancelled jobs before the prune sweep deletes them.")
     var retainCompletedHours = 24.0
 
@@ -130,7 +154,22 @@ public struct WorkerCommand: AsyncParsableCommand {
         guard !names.isEmpty, names.allSatisfy({ $0.wholeMatch(of: /[a-z0-9_]{1,64}/) != nil }) else {
             throw ValidationError("--queues: comma-separated names of [a-z0-9_]{1,64}")
         }
-        if let smtp { _ = try Self.hostPort(smtp) }
+        if let smtp {
+            _ = try smtpSecurityMode(port: try Self.hostPort(smtp).1)
+        } else if smtpSecurity != nil || smtpCa != nil || smtpUser != nil || smtpPasswordFile != nil || smtpHelo != nil
+        {
+            throw ValidationError("the --smtp-* options need --smtp host:port")
+        }
+        guard (smtpUser == nil) == (smtpPasswordFile == nil) else {
+            throw ValidationError("--smtp-user and --smtp-password-file go together")
+        }
+        if let smtpHelo {
+            guard SMTPNotifier.isDomain(smtpHelo) || smtpHelo.wholeMatch(of: /\[[0-9a-fA-F:.]+\]/) != nil else {
+                throw ValidationError(
+                    "--smtp-helo must be a fully qualified domain name or an address literal, not '\(smtpHelo)'"
+                )
+            }
+        }
         guard ["email", "sms", "webhook", "log"].contains(alertsChannel) else {
             throw ValidationError("--alerts-channel must be email, sms, webhook or log")
         }
@@ -147,6 +186,38 @@ public struct WorkerCommand: AsyncParsableCommand {
     public init() {}
 
     var queueList: [String] { queues.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+    /// The SMTP connection's protection, from --smtp-security or the port's convention.
+    func smtpSecurityMode(port: Int) throws -> SMTPNotifier.Security {
+        let tls = TLSClientSettings(trustRoots: smtpCa)
+        let mode = smtpSecurity ?? (port == 587 ? "starttls" : port == 465 ? "tls" : "none")
+        switch mode {
+        case "none":
+            guard smtpUser == nil else {
+                throw ValidationError(
+                    "--smtp-user needs TLS: a password is never sent in the clear (--smtp-security starttls or tls)"
+                )
+            }
+            guard smtpCa == nil else { throw ValidationError("--smtp-ca needs --smtp-security starttls or tls") }
+            return .none
+        case "starttls": return .startTLS(tls)
+        case "tls": return .implicitTLS(tls)
+        default: throw ValidationError("--smtp-security must be none, starttls or tls, not '\(mode)'")
+        }
+    }
+
+    /// The SMTP password from --smtp-password-file: its first line, the file private to its owner.
+    func smtpCredentials() throws -> SMTPNotifier.Credentials? {
+        guard let smtpUser, let path = smtpPasswordFile else { return nil }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ValidationError("cannot read --smtp-password-file \(path)") }
+        guard info.st_mode & 0o077 == 0 else { throw ValidationError("\(path) is readable by others: chmod 600 it") }
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+            .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+        guard !password.isEmpty else { throw ValidationError("\(path) holds no password") }
+        return SMTPNotifier.Credentials(user: smtpUser, password: password)
+    }
 
     static func hostPort(_ text: String) throws -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
@@ -197,7 +268,15 @@ public struct WorkerCommand: AsyncParsableCommand {
             if let smtp {
                 try {
                     let (host, port) = try Self.hostPort(smtp)
-                    return SMTPNotifier(host: host, port: port, from: mailFrom, fallback: log)
+                    return SMTPNotifier(
+                        host: host,
+                        port: port,
+                        from: mailFrom,
+                        heloName: smtpHelo,
+                        security: try smtpSecurityMode(port: port),
+                        credentials: try smtpCredentials(),
+                        fallback: log
+                    )
                 }()
             } else {
                 log
