@@ -16,6 +16,11 @@ public struct PostgresPoolOptions: Sendable {
     /// Told how long each borrowing through `withConnection` took to get its connection (for a
     /// metrics histogram); nil tells no one.
     public var observeAcquire: (@Sendable (Duration) -> Void)?
+    /// Carries the borrower's context onto the connection's thread (its task-local values, so that a
+    /// line logged there names the request or job it works for): called where `withConnection` is
+    /// called, it captures what it needs and returns a function that runs the thread's work, once,
+    /// inside what it captured. Nil carries nothing.
+    public var carryContext: (@Sendable () -> @Sendable (() -> Void) -> Void)?
 
     public init(
         maxConnections: Int = 10,
@@ -133,6 +138,7 @@ public final class PostgresPool: Sendable {
     public func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
+        let body = inBorrowersContext(body)
         let pooled = try await acquire()
         pooled.connection.clearCancellation()
         do {
@@ -158,6 +164,7 @@ public final class PostgresPool: Sendable {
         _ body: @escaping @Sendable (PostgresConnection) throws -> T,
         completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
+        let body = inBorrowersContext(body)
         if let pooled = takeIdleForImmediateUse() {
             pooled.connection.clearCancellation()
             let accepted = pooled.thread.submit { [self] in
@@ -174,6 +181,22 @@ public final class PostgresPool: Sendable {
             } catch {
                 completion(.failure(error))
             }
+        }
+    }
+
+    /// `body` run inside the context of the code borrowing now (`PostgresPoolOptions.carryContext`).
+    /// Wrapping twice (the callback flavour falling back to the async one) binds the same values again.
+    private func inBorrowersContext<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) -> @Sendable (PostgresConnection) throws -> T {
+        guard let bind = options.carryContext?() else { return body }
+        return { connection in
+            var result: Result<T, any Error>?
+            bind { result = Result { try body(connection) } }
+            guard let result else {
+                throw PostgresError(code: .misuse, message: "carryContext did not run the connection's work")
+            }
+            return try result.get()
         }
     }
 

@@ -448,17 +448,20 @@ final class AdminConnectionHandler: ChannelDuplexHandler {
         state.started()
         // The command runs to its end even if the client goes away: its transaction commits or rolls
         // back as a whole, never half.
+        requests += 1
+        let request = "\(number).\(requests)"
         if let work {
             // A read that is one piece of work on a connection: event loop → connection thread → event loop.
-            executor.database.read(executor.guarded(work, devMode: recheck)) { result in
-                switch result {
-                case .success(let outcome): promise.succeed(outcome)
-                case .failure(let error): promise.succeed(.reply(executor.reply(for: error, command: command)))
+            // The request id is bound while the pool is asked, which carries it to the connection's thread.
+            LogContext.$request.withValue(request) {
+                executor.database.read(executor.guarded(work, devMode: recheck)) { result in
+                    switch result {
+                    case .success(let outcome): promise.succeed(outcome)
+                    case .failure(let error): promise.succeed(.reply(executor.reply(for: error, command: command)))
+                    }
                 }
             }
         } else {
-            requests += 1
-            let request = "\(number).\(requests)"
             promise.completeWithTask {
                 await LogContext.$request.withValue(request) {
                     await executor.run(command, principal: principal, devMode: recheck)

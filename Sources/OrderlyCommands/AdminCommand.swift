@@ -114,12 +114,7 @@ struct AdminCommand: AsyncParsableCommand {
 
     func readCredentials() throws -> (String, String)? {
         if let path = credentials {
-            var info = stat()
-            guard stat(path, &info) == 0 else { throw ValidationError("cannot read \(path)") }
-            guard info.st_mode & 0o077 == 0 else {
-                throw ValidationError("\(path) is readable by others: chmod 600 it")
-            }
-            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let text = try PrivateFile.read(path)
             let parts = text.split(whereSeparator: \.isWhitespace)
             guard parts.count == 2 else { throw ValidationError("\(path) must hold: user secret") }
             return (String(parts[0]), String(parts[1]))

@@ -209,10 +209,7 @@ public struct WorkerCommand: AsyncParsableCommand {
     /// The SMTP password from --smtp-password-file: its first line, the file private to its owner.
     func smtpCredentials() throws -> SMTPNotifier.Credentials? {
         guard let smtpUser, let path = smtpPasswordFile else { return nil }
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw ValidationError("cannot read --smtp-password-file \(path)") }
-        guard info.st_mode & 0o077 == 0 else { throw ValidationError("\(path) is readable by others: chmod 600 it") }
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let text = try PrivateFile.read(path)
         let password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
             .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
         guard !password.isEmpty else { throw ValidationError("\(path) holds no password") }

@@ -30,7 +30,9 @@ final class ServerFixture: Sendable {
         configure: (inout AdminServerConfiguration) -> Void = { _ in }
     ) async throws -> ServerFixture {
         let database = try await TestDatabase.create(label: "admin_" + label, migrated: true)
-        let pool = database.makePool(PostgresPoolOptions(maxConnections: 8))
+        var options = PostgresPoolOptions(maxConnections: 8)
+        options.carryContext = LogContext.carrier  // as `OrderlyDatabase.open` gives a server's pool
+        let pool = database.makePool(options)
         if principals {
             try await pool.withConnection { connection in
                 if try AdminPrincipalStore.count(connection) == 0 {

@@ -153,6 +153,24 @@ final class SMTPSink {
         )
     }
 
+    /// A notifier for the sink on `port`, as worker1.shop.example; the timeout is a hang guard.
+    func notifier(
+        _ port: Int,
+        security: SMTPNotifier.Security,
+        credentials: SMTPNotifier.Credentials? = nil
+    ) -> SMTPNotifier {
+        SMTPNotifier(
+            host: "127.0.0.1",
+            port: port,
+            from: "orders@shop.example",
+            heloName: "worker1.shop.example",
+            security: security,
+            credentials: credentials,
+            timeout: 600,
+            fallback: NeverNotifier()
+        )
+    }
+
     @Test func deliversToALocalSink() async throws {
         let sink = try await SMTPSink()
         let notifier = SMTPNotifier(
@@ -194,15 +212,10 @@ final class SMTPSink {
         )
         let tls = TLSClientSettings(trustRoots: certificates.authority, serverName: "localhost")
         for (id, mechanism) in [(51, SMTPNotifier.Mechanism.plain), (52, .login)] {
-            let notifier = SMTPNotifier(
-                host: "127.0.0.1",
-                port: sink.port,
-                from: "orders@shop.example",
-                heloName: "worker1.shop.example",
+            let notifier = notifier(
+                sink.port,
                 security: .startTLS(tls),
-                credentials: .init(user: "orders", password: "s3cret: ok", mechanisms: [mechanism]),
-                timeout: 600,  // a hang guard
-                fallback: NeverNotifier()
+                credentials: .init(user: "orders", password: "s3cret: ok", mechanisms: [mechanism])
             )
             try notifier.send(entry(Int64(id), recipient: "ada@example.com", subject: "Shipped", body: "On its way"))
         }
@@ -220,16 +233,7 @@ final class SMTPSink {
         )
 
         // A wrong password is the server's refusal, named without the secret; nothing is delivered.
-        let wrong = SMTPNotifier(
-            host: "127.0.0.1",
-            port: sink.port,
-            from: "orders@shop.example",
-            heloName: "worker1.shop.example",
-            security: .startTLS(tls),
-            credentials: .init(user: "orders", password: "guess"),
-            timeout: 600,
-            fallback: NeverNotifier()
-        )
+        let wrong = notifier(sink.port, security: .startTLS(tls), credentials: .init(user: "orders", password: "guess"))
         #expect {
             try wrong.send(entry(53, recipient: "ada@example.com", subject: "s", body: "b"))
         } throws: { error in
@@ -239,15 +243,10 @@ final class SMTPSink {
         // A certificate the worker cannot verify: refused before anything is sent.
         let stranger = try TestCertificates.make("smtp-stranger")
         defer { stranger.remove() }
-        let unverified = SMTPNotifier(
-            host: "127.0.0.1",
-            port: sink.port,
-            from: "orders@shop.example",
-            heloName: "worker1.shop.example",
+        let unverified = notifier(
+            sink.port,
             security: .startTLS(TLSClientSettings(trustRoots: stranger.authority)),
-            credentials: .init(user: "orders", password: "s3cret: ok"),
-            timeout: 600,
-            fallback: NeverNotifier()
+            credentials: .init(user: "orders", password: "s3cret: ok")
         )
         #expect {
             try unverified.send(entry(54, recipient: "ada@example.com", subject: "s", body: "b"))
@@ -259,28 +258,13 @@ final class SMTPSink {
 
     @Test func neverFallsBackToTheClearNorSendsAPasswordThere() async throws {
         let sink = try await SMTPSink()  // offers no STARTTLS
-        let asksForTLS = SMTPNotifier(
-            host: "127.0.0.1",
-            port: sink.port,
-            from: "orders@shop.example",
-            heloName: "worker1.shop.example",
-            security: .startTLS(TLSClientSettings()),
-            timeout: 600,
-            fallback: NeverNotifier()
-        )
+        let asksForTLS = notifier(sink.port, security: .startTLS(TLSClientSettings()))
         #expect {
             try asksForTLS.send(entry(61, recipient: "ada@example.com", subject: "s", body: "b"))
         } throws: { error in
             "\(error)".contains("does not offer STARTTLS; nothing was sent in the clear")
         }
-        let clearWithPassword = SMTPNotifier(
-            host: "127.0.0.1",
-            port: sink.port,
-            from: "orders@shop.example",
-            credentials: .init(user: "orders", password: "pw"),
-            timeout: 600,
-            fallback: NeverNotifier()
-        )
+        let clearWithPassword = notifier(sink.port, security: .none, credentials: .init(user: "orders", password: "pw"))
         #expect {
             try clearWithPassword.send(entry(62, recipient: "ada@example.com", subject: "s", body: "b"))
         } throws: { error in

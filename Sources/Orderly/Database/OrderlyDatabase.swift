@@ -37,6 +37,8 @@ public struct OrderlyDatabase: Sendable {
         options: PostgresPoolOptions = PostgresPoolOptions(),
         logger: Logger
     ) async throws -> OrderlyDatabase {
+        var options = options
+        if options.carryContext == nil { options.carryContext = LogContext.carrier }
         let pool = PostgresPool(configuration: configuration, options: options, logger: logger)
         do {
             let report = try await pool.withConnection { try Migrator().status(on: $0) }
