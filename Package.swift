@@ -58,6 +58,9 @@ let package = Package(
         ),
         // The domain, pure: no I/O, no SQL, no clock it was not handed.
         .target(name: "OrderlyCore", swiftSettings: strictSwift6),
+        // The platforms' order documents (Shopify, Magento, SFCC, Amazon, eBay) mapped to Orderly's
+        // capture. Pure, like Core: its own JSON reader keeps numbers as text, so money stays exact.
+        .target(name: "OrderlyChannels", dependencies: ["OrderlyCore"], swiftSettings: strictSwift6),
         // One file per routing strategy, and the name -> strategy registry. Pure, like Core.
         .target(name: "OrderlyRouting", dependencies: ["OrderlyCore"], swiftSettings: strictSwift6),
         // All SQL: migrations (embedded from sql/ at build time) and repositories.
@@ -259,6 +262,11 @@ let package = Package(
         .testTarget(
             name: "OrderlyCoreTests",
             dependencies: ["OrderlyCore"],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "OrderlyChannelsTests",
+            dependencies: ["OrderlyChannels", "OrderlyCore"],
             swiftSettings: strictSwift6
         ),
         .testTarget(
