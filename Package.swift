@@ -266,7 +266,9 @@ let package = Package(
         ),
         .testTarget(
             name: "OrderlyChannelsTests",
-            dependencies: ["OrderlyChannels", "OrderlyCore"],
+            dependencies: [
+                "OrderlyChannels", "OrderlyCore", .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: strictSwift6
         ),
         .testTarget(

@@ -87,10 +87,19 @@ struct ServeCommand: AsyncParsableCommand {
         let sideDoor = http.sideDoor(database: orderly, exposition: exposition, logger: logger) {
             await orderly.readinessProblems() + (server.isAccepting ? [] : ["admin: not accepting connections"])
         }
+        // SIGHUP is trapped before the port opens: a signal that came before the trap would end the
+        // process (its default action).
+        var reloader: TLSReloadOnHangup?
+        if let tls = settings.tls {
+            reloader = TLSReloadOnHangup(
+                tls: tls,
+                hangups: await UnixSignalsSequence(trapping: .sighup),
+                logger: logger
+            )
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [server] + (sideDoor.map { [$0] } ?? [])
-                    + (settings.tls.map { [TLSReloadOnHangup(tls: $0, logger: logger)] } ?? []),
+                services: [server] + (sideDoor.map { [$0] } ?? []) + (reloader.map { [$0] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -109,10 +118,10 @@ struct ServeCommand: AsyncParsableCommand {
 /// restart); one that does not load is logged and the pair in use kept.
 struct TLSReloadOnHangup: Service {
     let tls: AdminTLS
+    let hangups: UnixSignalsSequence
     let logger: Logger
 
     func run() async throws {
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
         for await _ in hangups.cancelOnGracefulShutdown() {
             do {
                 try tls.reload()

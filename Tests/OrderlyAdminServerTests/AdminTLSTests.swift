@@ -8,6 +8,10 @@ import OrderlyCommands
 import OrderlyTestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The admin port over TLS: certificates made at test time (TestCertificates), real TCP on loopback.
 @Suite
 struct AdminTLSTests {
@@ -172,6 +176,61 @@ struct AdminTLSTests {
             let still = try fixture.client(tls: trustsSecond)
             #expect(try still.request("PING") == ["OK pong=true"])
         }
+    }
+
+    @Test func serveReadsItsPairAgainOnSIGHUPAndKeepsItWhenTheNewOneIsBroken() async throws {
+        let first = try TestCertificates.make("hup-first")
+        let second = try TestCertificates.make("hup-second")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("orderly-tls-hup-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let certificate = directory.appendingPathComponent("cert.pem")
+        let key = directory.appendingPathComponent("key.pem")
+        let database = try await TestDatabase.create(label: "tls_hup", migrated: true)
+        defer {
+            first.remove()
+            second.remove()
+            try? FileManager.default.removeItem(at: directory)
+            try? database.drop()
+        }
+        @Sendable func install(_ certificates: TestCertificates) throws {
+            for (source, target) in [(certificates.certificate, certificate), (certificates.key, key)] {
+                try? FileManager.default.removeItem(at: target)
+                try FileManager.default.copyItem(at: URL(fileURLWithPath: source), to: target)
+            }
+        }
+        try install(first)
+        let server = try ServerProcess(
+            conninfo: database.conninfo,
+            arguments: ["--tls-cert", certificate.path, "--tls-key", key.path]
+        )
+        let port = try #require(await server.port(), "\(server.output)")
+        /// Waits for the log to say `message` `count` times (a hang guard, not a verdict on speed).
+        func logged(_ message: String, count: Int) async -> Bool {
+            for _ in 0..<12_000 {
+                if server.output.components(separatedBy: message).count - 1 >= count { return true }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            return false
+        }
+        let trustsFirst = TLSClientSettings(trustRoots: first.authority)
+        let trustsSecond = TLSClientSettings(trustRoots: second.authority)
+        /// A PING over a new connection that verifies the server with `trust`.
+        @Sendable func ping(_ trust: TLSClientSettings) throws -> [String] {
+            try AdminClient(host: "127.0.0.1", port: port, timeout: 600, tls: trust).request("PING")
+        }
+        #expect(try await onThread { try ping(trustsFirst) } == ["OK pong=true"])
+        try install(second)
+        server.signal(SIGHUP)
+        #expect(await logged("admin TLS certificate reloaded", count: 1), "\(server.output)")
+        #expect(try await onThread { try ping(trustsSecond) } == ["OK pong=true"])
+        await #expect(throws: AdminClientError.self) { try await onThread { try ping(trustsFirst) } }
+        // A botched renewal: logged, and the port keeps the pair it has.
+        try Data("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n".utf8).write(to: certificate)
+        server.signal(SIGHUP)
+        #expect(await logged("admin TLS certificate not reloaded; the one in use stays", count: 1), "\(server.output)")
+        #expect(try await onThread { try ping(trustsSecond) } == ["OK pong=true"])
+        server.signal(SIGTERM)
+        #expect(await server.exitStatus(within: 600) == 0, "\(server.output)")
     }
 
     @Test func aNonLoopbackPortWithoutTLSIsRefusedBeforeItBinds() async throws {
