@@ -138,7 +138,11 @@ public final class PostgresPool: Sendable {
     public func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
-        let body = inBorrowersContext(body)
+        try await borrow(inBorrowersContext(body))
+    }
+
+    /// `withConnection` for a body already in its borrower's context.
+    private func borrow<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         let pooled = try await acquire()
         pooled.connection.clearCancellation()
         do {
@@ -177,7 +181,7 @@ public final class PostgresPool: Sendable {
         }
         Task {
             do {
-                completion(.success(try await self.withConnection(body)))
+                completion(.success(try await self.borrow(body)))
             } catch {
                 completion(.failure(error))
             }
@@ -185,7 +189,6 @@ public final class PostgresPool: Sendable {
     }
 
     /// `body` run inside the context of the code borrowing now (`PostgresPoolOptions.carryContext`).
-    /// Wrapping twice (the callback flavour falling back to the async one) binds the same values again.
     private func inBorrowersContext<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) -> @Sendable (PostgresConnection) throws -> T {

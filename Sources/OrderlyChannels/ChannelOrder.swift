@@ -26,6 +26,42 @@ public struct ChannelOrder: Sendable, Hashable {
     /// What keeps the order from going ahead on its own; unmapped SKUs are added when the lines are
     /// matched against the catalog and `sku_aliases`.
     public var holds: [ChannelHold]
+
+    /// Every importer's order: held `missing_address` when the document gives no ship-to.
+    init(
+        platform: String,
+        externalID: String,
+        createdAt: Date?,
+        currency: CurrencyCode,
+        email: String?,
+        customerName: String?,
+        shipTo: PostalAddress?,
+        billingCountry: String?,
+        lines: [ChannelLine],
+        shippingMinor: Int64,
+        taxMinor: Int64,
+        discountMinor: Int64,
+        totalMinor: Int64?,
+        payment: ChannelPayment,
+        cancelled: Bool
+    ) {
+        self.platform = platform
+        self.externalID = externalID
+        self.createdAt = createdAt
+        self.currency = currency
+        self.email = email
+        self.customerName = customerName
+        self.shipTo = shipTo
+        self.billingCountry = billingCountry
+        self.lines = lines
+        self.shippingMinor = shippingMinor
+        self.taxMinor = taxMinor
+        self.discountMinor = discountMinor
+        self.totalMinor = totalMinor
+        self.payment = payment
+        self.cancelled = cancelled
+        holds = shipTo == nil ? [.missingAddress] : []
+    }
 }
 
 /// One line: `sku` as the platform gives it (nil when it gives none), and the platform's other keys
@@ -122,8 +158,9 @@ enum Read {
     /// the unit price is the total divided by the quantity, rounded down, and when it does not divide
     /// evenly the remainder's units cost one minor unit more, so the lines add up to the total
     /// exactly: 3 for 10.00 is 2 at 3.33 and 1 at 3.34. The line's discount and tax go with the
-    /// first part.
-    static func splitTotal(_ line: ChannelLine, total: Int64) -> [ChannelLine] {
+    /// first part. A negative total is refused at `field`.
+    static func splitTotal(_ line: ChannelLine, total: Int64, at field: Field) throws -> [ChannelLine] {
+        guard total >= 0 else { throw field.fail("a line cannot cost less than nothing") }
         let unit = total / line.quantity
         let remainder = total - unit * line.quantity
         var first = line
@@ -140,13 +177,28 @@ enum Read {
 
     /// Sums optional amounts of `currency`.
     static func sum(_ fields: [Field], _ currency: CurrencyCode) throws -> Int64 {
+        var amounts: [Int64] = []
+        for field in fields { amounts.append(try field.optionalMoney(currency) ?? 0) }
+        return try add(amounts, at: fields.first ?? Field(nil, path: ""))
+    }
+
+    /// `values` added up, checked: a document whose amounts overflow is refused at `field`, never a
+    /// trap or a wrong total. The one place an importer adds amounts.
+    static func add(_ values: [Int64], at field: Field) throws -> Int64 {
         var total: Int64 = 0
-        for field in fields {
-            let (sum, overflow) = total.addingReportingOverflow(try field.optionalMoney(currency) ?? 0)
+        for value in values {
+            let (sum, overflow) = total.addingReportingOverflow(value)
             guard !overflow else { throw field.fail("the amounts are too large") }
             total = sum
         }
         return total
+    }
+
+    /// `units` times `price`, checked like `add`.
+    static func product(_ units: Int64, _ price: Int64, at field: Field) throws -> Int64 {
+        let (product, overflow) = units.multipliedReportingOverflow(by: price)
+        guard !overflow else { throw field.fail("the amounts are too large") }
+        return product
     }
 
     /// An amount written as `{amount-key, currency-key}` (Amazon's Money, eBay's Amount), which must be

@@ -1,3 +1,4 @@
+import Foundation
 public import OrderlyCore
 
 /// A platform document refused: where (`order.line_items[2].price`) and why. The HTTP ingest answers
@@ -117,7 +118,7 @@ struct Field {
         switch value {
         case nil, .null?: return nil
         case .number(let literal)?: text = literal
-        case .string(let literal)?: text = literal.trimmingSpaces
+        case .string(let literal)?: text = literal.trimmingCharacters(in: .whitespaces)
         default: throw wrongKind("an amount")
         }
         do {
@@ -137,12 +138,6 @@ struct Field {
         let text = try string()
         guard let code = CurrencyCode(text.uppercased()) else { throw fail("'\(text)' is not a currency code") }
         return code
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }
 

@@ -76,8 +76,7 @@ public struct ShopifyImporter: ChannelImporter {
             discountMinor: try order["total_discounts"].optionalMoney(currency) ?? 0,
             totalMinor: try order["total_price"].optionalMoney(currency),
             payment: try Self.payment(order["financial_status"]),
-            cancelled: order["cancelled_at"].isPresent,
-            holds: shipTo == nil ? [.missingAddress] : []
+            cancelled: order["cancelled_at"].isPresent
         )
     }
 
@@ -167,8 +166,7 @@ public struct MagentoImporter: ChannelImporter {
             discountMinor: abs(try order["discount_amount"].optionalMoney(currency) ?? 0),
             totalMinor: grandTotal,
             payment: payment,
-            cancelled: state == "canceled",
-            holds: shipTo == nil ? [.missingAddress] : []
+            cancelled: state == "canceled"
         )
     }
 }
@@ -189,7 +187,8 @@ public struct SalesforceCommerceImporter: ChannelImporter {
             let unit = try item["basePrice"].money(currency)
             // The line's price before and after every adjustment, its own and the order's share.
             let before =
-                try item["netPrice"].optionalMoney(currency) ?? item["price"].optionalMoney(currency) ?? unit * quantity
+                try item["netPrice"].optionalMoney(currency) ?? item["price"].optionalMoney(currency)
+                ?? Read.product(quantity, unit, at: item["basePrice"])
             let after = try item["priceAfterOrderDiscount"].optionalMoney(currency) ?? before
             lines.append(
                 ChannelLine(
@@ -197,7 +196,7 @@ public struct SalesforceCommerceImporter: ChannelImporter {
                     keys: try item["itemId"].optionalString().map { ["item_id": $0] } ?? [:],
                     quantity: quantity,
                     unitPriceMinor: unit,
-                    discountMinor: max(0, before - after),
+                    discountMinor: max(0, try Read.add([before, -after], at: item["priceAfterOrderDiscount"])),
                     taxMinor: try item["adjustedTax"].optionalMoney(currency) ?? item["tax"].optionalMoney(currency)
                         ?? 0,
                     title: try item["productName"].optionalString()
@@ -247,8 +246,7 @@ public struct SalesforceCommerceImporter: ChannelImporter {
             ),
             totalMinor: try order["orderTotal"].optionalMoney(currency),
             payment: try Self.payment(order["paymentStatus"]),
-            cancelled: status == "cancelled",
-            holds: shipTo == nil ? [.missingAddress] : []
+            cancelled: status == "cancelled"
         )
     }
 

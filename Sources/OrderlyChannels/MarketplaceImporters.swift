@@ -69,18 +69,19 @@ public struct AmazonImporter: ChannelImporter {
             totalMinor: try Read.money(total, amount: "amount", currency: "currencyCode", in: currency),
             payment: status == "PENDING" || status == "PENDING_AVAILABILITY"
                 ? .pending : status == "CANCELLED" ? .voided : .paid,
-            cancelled: status == "CANCELLED",
-            holds: shipTo == nil ? [.missingAddress] : []
+            cancelled: status == "CANCELLED"
         )
     }
 
     /// The sum of a proceeds breakdown's entries of one type.
     func breakdown(_ breakdowns: Field, _ type: String, _ currency: CurrencyCode) throws -> Int64 {
-        var sum: Int64 = 0
+        var amounts: [Int64] = []
         for entry in try breakdowns.optionalArray() where try entry["type"].optionalString() == type {
-            sum += try Read.money(entry["subtotal"], amount: "amount", currency: "currencyCode", in: currency) ?? 0
+            amounts.append(
+                try Read.money(entry["subtotal"], amount: "amount", currency: "currencyCode", in: currency) ?? 0
+            )
         }
-        return sum
+        return try Read.add(amounts, at: breakdowns)
     }
 
     func ordersV0(_ orderDocument: Field, _ itemsDocument: Field) throws -> ChannelOrder {
@@ -99,9 +100,9 @@ public struct AmazonImporter: ChannelImporter {
             try order["OrderTotal"].isPresent
             ? order["OrderTotal"]["CurrencyCode"].currency() : first["ItemPrice"]["CurrencyCode"].currency()
         var lines: [ChannelLine] = []
-        var shipping: Int64 = 0
-        var tax: Int64 = 0
-        var discount: Int64 = 0
+        var shipping: [Int64] = []
+        var tax: [Int64] = []
+        var discount: [Int64] = []
         for item in try items["OrderItems"].optionalArray() {
             let money = { (key: String) throws -> Int64 in
                 try Read.money(item[key], amount: "Amount", currency: "CurrencyCode", in: currency) ?? 0
@@ -118,10 +119,10 @@ public struct AmazonImporter: ChannelImporter {
                 title: try item["Title"].optionalString()
             )
             // ItemPrice is the price of all the units ordered.
-            lines += Read.splitTotal(line, total: try money("ItemPrice"))
-            shipping += try money("ShippingPrice")
-            tax += try money("ItemTax") + money("ShippingTax")
-            discount += try money("PromotionDiscount") + money("ShippingDiscount")
+            lines += try Read.splitTotal(line, total: try money("ItemPrice"), at: item["ItemPrice"])
+            shipping.append(try money("ShippingPrice"))
+            tax += [try money("ItemTax"), try money("ShippingTax")]
+            discount += [try money("PromotionDiscount"), try money("ShippingDiscount")]
         }
         guard !lines.isEmpty else { throw items["OrderItems"].fail("has no line") }
         let status = try order["OrderStatus"].string()
@@ -137,14 +138,13 @@ public struct AmazonImporter: ChannelImporter {
             shipTo: shipTo,
             billingCountry: nil,
             lines: lines,
-            shippingMinor: shipping,
-            taxMinor: tax,
-            discountMinor: discount,
+            shippingMinor: try Read.add(shipping, at: items["OrderItems"]),
+            taxMinor: try Read.add(tax, at: items["OrderItems"]),
+            discountMinor: try Read.add(discount, at: items["OrderItems"]),
             totalMinor: try Read.money(order["OrderTotal"], amount: "Amount", currency: "CurrencyCode", in: currency),
             payment: status == "Pending" || status == "PendingAvailability"
                 ? .pending : status == "Canceled" ? .voided : .paid,
-            cancelled: status == "Canceled",
-            holds: shipTo == nil ? [.missingAddress] : []
+            cancelled: status == "Canceled"
         )
     }
 
@@ -189,23 +189,23 @@ public struct EbayImporter: ChannelImporter {
             keys["legacy_item_id"] = try item["legacyItemId"].optionalString()
             keys["legacy_variation_id"] = try item["legacyVariationId"].optionalString()
             keys["line_item_id"] = try item["lineItemId"].optionalString()
-            var discount: Int64 = 0
+            var discounts: [Int64] = []
             for promotion in try item["appliedPromotions"].optionalArray() {
-                discount += abs(try amount(promotion["discountAmount"]))
+                discounts.append(abs(try amount(promotion["discountAmount"])))
             }
-            var tax: Int64 = 0
-            for entry in try item["taxes"].optionalArray() { tax += try amount(entry["amount"]) }
+            var taxes: [Int64] = []
+            for entry in try item["taxes"].optionalArray() { taxes.append(try amount(entry["amount"])) }
             let line = ChannelLine(
                 sku: try item["sku"].optionalString(),
                 keys: keys,
                 quantity: try item["quantity"].quantity(),
                 unitPriceMinor: 0,
-                discountMinor: discount,
-                taxMinor: tax,
+                discountMinor: try Read.add(discounts, at: item["appliedPromotions"]),
+                taxMinor: try Read.add(taxes, at: item["taxes"]),
                 title: try item["title"].optionalString()
             )
             guard item["lineItemCost"].isPresent else { throw item["lineItemCost"].fail("is required") }
-            lines += Read.splitTotal(line, total: try amount(item["lineItemCost"]))
+            lines += try Read.splitTotal(line, total: try amount(item["lineItemCost"]), at: item["lineItemCost"])
         }
         guard !lines.isEmpty else { throw order["lineItems"].fail("has no line") }
         let shipToField = order["fulfillmentStartInstructions"][0]["shippingStep"]["shipTo"]
@@ -238,8 +238,7 @@ public struct EbayImporter: ChannelImporter {
             discountMinor: abs(try amount(summary["priceDiscountSubtotal"])),
             totalMinor: try amount(summary["total"]),
             payment: try Self.payment(order["orderPaymentStatus"]),
-            cancelled: cancelState == "CANCELED",
-            holds: shipTo == nil ? [.missingAddress] : []
+            cancelled: cancelState == "CANCELED"
         )
     }
 

@@ -127,19 +127,9 @@ struct AdminTLSTests {
             second.remove()
         }
         // The server reads its own copy of the files, which the test replaces as a renewal would.
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("orderly-tls-live-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let live = (
-            certificate: directory.appendingPathComponent("cert.pem"), key: directory.appendingPathComponent("key.pem")
-        )
-        @Sendable func install(_ certificates: TestCertificates) throws {
-            for (source, target) in [(certificates.certificate, live.certificate), (certificates.key, live.key)] {
-                try? FileManager.default.removeItem(at: target)
-                try FileManager.default.copyItem(at: URL(fileURLWithPath: source), to: target)
-            }
-        }
-        try install(first)
+        let live = try LiveFiles("reload")
+        defer { live.remove() }
+        try live.install(first)
         let tls = try AdminTLS(certificatePath: live.certificate.path, keyPath: live.key.path)
         let fixture = try await ServerFixture.start("tlsReload") { $0.tls = tls }
         defer { Task { await fixture.stop() } }
@@ -147,7 +137,7 @@ struct AdminTLSTests {
         let trustsSecond = TLSClientSettings(trustRoots: second.authority)
         try await onThread {
             let open = try fixture.client(tls: trustsFirst)
-            try install(second)
+            try live.install(second)
             // Until the reload, the pair in use is the one loaded.
             #expect(throws: AdminClientError.self) { _ = try fixture.client(nil, tls: trustsSecond) }
             try tls.reload()
@@ -165,7 +155,7 @@ struct AdminTLSTests {
                 "\(error)".contains("cannot load the TLS certificate \(live.certificate.path)")
             }
             // A key that is not the certificate's.
-            try install(second)
+            try live.install(second)
             try? FileManager.default.removeItem(at: live.key)
             try FileManager.default.copyItem(at: URL(fileURLWithPath: first.key), to: live.key)
             #expect {
@@ -181,27 +171,18 @@ struct AdminTLSTests {
     @Test func serveReadsItsPairAgainOnSIGHUPAndKeepsItWhenTheNewOneIsBroken() async throws {
         let first = try TestCertificates.make("hup-first")
         let second = try TestCertificates.make("hup-second")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("orderly-tls-hup-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let certificate = directory.appendingPathComponent("cert.pem")
-        let key = directory.appendingPathComponent("key.pem")
+        let live = try LiveFiles("hup")
         let database = try await TestDatabase.create(label: "tls_hup", migrated: true)
         defer {
             first.remove()
             second.remove()
-            try? FileManager.default.removeItem(at: directory)
+            live.remove()
             try? database.drop()
         }
-        @Sendable func install(_ certificates: TestCertificates) throws {
-            for (source, target) in [(certificates.certificate, certificate), (certificates.key, key)] {
-                try? FileManager.default.removeItem(at: target)
-                try FileManager.default.copyItem(at: URL(fileURLWithPath: source), to: target)
-            }
-        }
-        try install(first)
+        try live.install(first)
         let server = try ServerProcess(
             conninfo: database.conninfo,
-            arguments: ["--tls-cert", certificate.path, "--tls-key", key.path]
+            arguments: ["--tls-cert", live.certificate.path, "--tls-key", live.key.path]
         )
         let port = try #require(await server.port(), "\(server.output)")
         /// Waits for the log to say `message` `count` times (a hang guard, not a verdict on speed).
@@ -219,13 +200,15 @@ struct AdminTLSTests {
             try AdminClient(host: "127.0.0.1", port: port, timeout: 600, tls: trust).request("PING")
         }
         #expect(try await onThread { try ping(trustsFirst) } == ["OK pong=true"])
-        try install(second)
+        try live.install(second)
         server.signal(SIGHUP)
         #expect(await logged("admin TLS certificate reloaded", count: 1), "\(server.output)")
         #expect(try await onThread { try ping(trustsSecond) } == ["OK pong=true"])
         await #expect(throws: AdminClientError.self) { try await onThread { try ping(trustsFirst) } }
         // A botched renewal: logged, and the port keeps the pair it has.
-        try Data("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n".utf8).write(to: certificate)
+        try Data("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n".utf8).write(
+            to: live.certificate
+        )
         server.signal(SIGHUP)
         #expect(await logged("admin TLS certificate not reloaded; the one in use stays", count: 1), "\(server.output)")
         #expect(try await onThread { try ping(trustsSecond) } == ["OK pong=true"])
@@ -271,4 +254,26 @@ struct AdminTLSTests {
         #expect(unverified.status != 0)
         #expect(unverified.output.contains("TLS handshake with 127.0.0.1 failed"), "\(unverified.output)")
     }
+}
+
+/// A certificate and key at paths of their own, which a test replaces as a renewal would.
+struct LiveFiles: Sendable {
+    let directory: URL
+    var certificate: URL { directory.appendingPathComponent("cert.pem") }
+    var key: URL { directory.appendingPathComponent("key.pem") }
+
+    init(_ label: String) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("orderly-tls-\(label)-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    /// Puts `certificates`' pair in place.
+    func install(_ certificates: TestCertificates) throws {
+        for (source, target) in [(certificates.certificate, certificate), (certificates.key, key)] {
+            try? FileManager.default.removeItem(at: target)
+            try FileManager.default.copyItem(at: URL(fileURLWithPath: source), to: target)
+        }
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
 }

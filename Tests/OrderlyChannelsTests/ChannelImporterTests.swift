@@ -356,6 +356,19 @@ struct ChannelImporterTests {
                 ),
                 "lineItems[0].lineItemCost.currency: is GBP, and the order is in USD: an order is in one currency"
             ),
+            (
+                "ebay",
+                Self.ebayOrder.replacingOccurrences(
+                    of: #""lineItemCost": {"value": "30.00""#,
+                    with: #""lineItemCost": {"value": "-30.00""#
+                ),
+                "lineItems[0].lineItemCost: a line cannot cost less than nothing"
+            ),
+            (
+                "shopify",
+                #"{"order": {"id": 1, "currency": "USD", "line_items": [{"sku": "A", "quantity": 1, "price": "1.00", "tax_lines": [{"price": "50000000000000000.00"}, {"price": "50000000000000000.00"}]}]}}"#,
+                "order.line_items[0].tax_lines[0].price: the amounts are too large"
+            ),
         ]
         for (platform, text, message) in cases {
             #expect {
