@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // The C library, found through pkg-config; Debian's libpq-dev provides it.
@@ -107,9 +108,11 @@ let package = Package(
             name: "OrderlyHTTP",
             dependencies: [
                 "Orderly",
+                "OrderlyChannels",
                 "OrderlyCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -143,9 +146,11 @@ let package = Package(
             name: "Orderly",
             dependencies: [
                 "LibPQ",
+                "OrderlyChannels",
                 "OrderlyCore",
                 "OrderlyRouting",
                 "OrderlyStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -237,6 +242,8 @@ let package = Package(
                 "OrderlyCore",
                 "OrderlyDevCluster", "OrderlyHTTP", "OrderlyStore", "OrderlyTestSupport", "OrderlyWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 // The connection handler on an EmbeddedChannel, whose clock the test moves.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -256,6 +263,9 @@ let package = Package(
             dependencies: [
                 "LibPQ", "LineSocket", "Orderly", "OrderlyCore", "OrderlyStore", "OrderlyTestSupport", "OrderlyWorker",
                 "orderly-test-worker",
+                // A local webhook receiver.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strictSwift6
         ),

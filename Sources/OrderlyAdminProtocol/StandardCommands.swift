@@ -614,6 +614,17 @@ extension CommandTable {
         CommandSpec("CHANNEL", "LIST", role: .readonly, "every channel and its policy"),
         CommandSpec(
             "CHANNEL",
+            "DOCUMENTS",
+            role: .readonly,
+            "the order documents a channel sent, newest first: held ones wait for an alias or an address",
+            [
+                .required("channel", .name, positional: true, "channel name"),
+                .optional("state", .oneOf(["captured", "held", "cancelled"]), "state"),
+                .optional("limit", .int(1...1000), "rows (default 100)"),
+            ]
+        ),
+        CommandSpec(
+            "CHANNEL",
             "SHOW",
             role: .readonly,
             "a channel's policy, then its last changes (who, when, what), newest first",

@@ -11,14 +11,23 @@ package struct HTTPOptions: ParsableArguments {
     @Option(help: "Address the HTTP side door (/healthz, /readyz, /metrics) binds.")
     var httpHost = "127.0.0.1"
 
-    @Option(help: "Port of the HTTP side door (0 for any free port); none: no side door.")
+    @Option(
+        help:
+            "Port of the HTTP side door (0 for any free port; serve adds POST /channels/{name}/orders); none: no side door."
+    )
     var httpPort: Int?
+
+    @Option(help: "Largest order document POST /channels/{name}/orders accepts, in bytes (serve).")
+    var httpMaxBody = 4 << 20
 
     package init() {}
 
     package func validate() throws {
         if let httpPort, !(0...65535).contains(httpPort) {
             throw ValidationError("--http-port must be 0...65535")
+        }
+        guard (1024...(256 << 20)).contains(httpMaxBody) else {
+            throw ValidationError("--http-max-body must be 1024...268435456")
         }
     }
 
@@ -31,6 +40,7 @@ package struct HTTPOptions: ParsableArguments {
     func sideDoor(
         database: OrderlyDatabase,
         exposition: MetricsExposition?,
+        ingest: ChannelIngest? = nil,
         logger: Logger,
         readiness: @escaping @Sendable () async -> [String]
     ) -> HTTPSideDoor? {
@@ -38,9 +48,10 @@ package struct HTTPOptions: ParsableArguments {
         exposition.observePool(of: database)
         exposition.observeQueues(in: database)
         return HTTPSideDoor(
-            configuration: .init(host: httpHost, port: httpPort),
+            configuration: .init(host: httpHost, port: httpPort, maximumBodyBytes: httpMaxBody),
             readiness: readiness,
             exposition: exposition,
+            ingest: ingest,
             logger: logger
         )
     }
@@ -90,43 +101,5 @@ struct ProbeCommand: ParsableCommand {
             JSONLogHandler.standardError("probe: \(path) answered \(answer.status)\n\(answer.body)\n")
             throw ExitCode.failure
         }
-    }
-}
-
-/// A plain HTTP/1.1 GET over a blocking socket: enough for a probe (and the tests), not a client.
-package struct HTTPAnswer: Sendable {
-    package var status: Int
-    package var headers: [(String, String)]
-    package var body: String
-
-    package static func get(host: String, port: Int, path: String, timeout: Double) throws -> HTTPAnswer {
-        let socket = try LineSocket(host: host, port: port, timeout: timeout)
-        try socket.send("GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n\r\n")
-        func line() throws -> String? {
-            guard let line = try socket.readLine() else { return nil }
-            return line.hasSuffix("\r") ? String(line.dropLast()) : line
-        }
-        guard let statusLine = try line() else { throw LineSocketError("the connection closed") }
-        let parts = statusLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
-            throw LineSocketError("not an HTTP answer: \(statusLine)")
-        }
-        var headers: [(String, String)] = []
-        while let line = try line(), !line.isEmpty {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append(
-                (
-                    line[..<colon].lowercased(),
-                    line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-                )
-            )
-        }
-        var lines: [String] = []
-        while let next = try line() { lines.append(next) }
-        return HTTPAnswer(status: status, headers: headers, body: lines.joined(separator: "\n"))
-    }
-
-    package func header(_ name: String) -> String? {
-        headers.first { $0.0 == name.lowercased() }?.1
     }
 }

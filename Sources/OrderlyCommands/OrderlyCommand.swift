@@ -22,7 +22,7 @@ public struct OrderlyCommand: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, ServeCommand.self, AdminCommand.self, AdminUserCommand.self, CheckCommand.self,
             DevCommand.self, WorkerCommand.self, SeedCommand.self, DemoCommand.self, ReportCommand.self,
-            ProbeCommand.self,
+            ProbeCommand.self, ImportCommand.self, ChannelCommand.self,
         ]
     )
 

@@ -84,7 +84,12 @@ struct ServeCommand: AsyncParsableCommand {
         if let exposition { components.metrics = exposition.metrics }
         try await warnAboutUnroutableChannels(database: orderly, components: components, logger: logger)
         let server = AdminServer(configuration: settings, database: orderly, components: components, logger: logger)
-        let sideDoor = http.sideDoor(database: orderly, exposition: exposition, logger: logger) {
+        let sideDoor = http.sideDoor(
+            database: orderly,
+            exposition: exposition,
+            ingest: ChannelIngest(database: orderly, actor: "http", components: components),
+            logger: logger
+        ) {
             await orderly.readinessProblems() + (server.isAccepting ? [] : ["admin: not accepting connections"])
         }
         // SIGHUP is trapped before the port opens: a signal that came before the trap would end the

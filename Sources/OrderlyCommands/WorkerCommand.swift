@@ -20,10 +20,12 @@ public struct WorkerCommand: AsyncParsableCommand {
             stop claiming, finish running jobs, exit.
 
             Sweeps (every --sweep-seconds, one pending per kind across all workers): unpaid \
-            reservation expiry, backorder retry, and pruning of finished jobs past their retention.
+            reservation expiry, backorder retry, promises at risk, the channels' stock feed, the \
+            analytics refresh, and pruning of finished jobs past their retention.
 
-            Notifications go to the log unless --smtp names a relay or a provider (e-mail only; other \
-            channels are logged). Port 587 means STARTTLS and 465 TLS unless --smtp-security says \
+            Webhook notifications (a connected channel's order updates and stock feed) are POSTed to \
+            the channel's URL, signed with --webhook-secret-file (X-Orderly-Signature: sha256=HMAC). \
+            E-mail goes to the log unless --smtp names a relay or a provider (SMS is logged). Port 587 means STARTTLS and 465 TLS unless --smtp-security says \
             otherwise; STARTTLS is required once asked for (no fallback to the clear), and \
             --smtp-user with --smtp-password-file authenticates (AUTH PLAIN or LOGIN, over TLS only). \
             Low-stock alerts go to --alerts-to over --alerts-channel.
@@ -99,6 +101,17 @@ public struct WorkerCommand: AsyncParsableCommand {
     var smtpPasswordFile: String?
 
     @Option(
+        help: "A file holding the secret that signs outbound webhooks (X-Orderly-Signature; not readable by others)."
+    )
+    var webhookSecretFile: String?
+
+    @Option(help: "A PEM file of the authorities to trust for https webhooks (default: the system's).")
+    var webhookCa: String?
+
+    @Option(help: "Seconds a webhook receiver has to answer.")
+    var webhookTimeout = 10.0
+
+    @Option(
         help:
             "This host's fully qualified name for EHLO and Message-IDs (default: the host's, else --mail-from's domain)."
     )
@@ -130,6 +143,7 @@ public struct WorkerCommand: AsyncParsableCommand {
 
     public func validate() throws {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1...256") }
+        guard (0.1...600).contains(webhookTimeout) else { throw ValidationError("--webhook-timeout must be 0.1...600") }
         if let poolSize, !(2...1000).contains(poolSize) { throw ValidationError("--pool-size must be 2...1000") }
         guard (0.05...3600).contains(heartbeatSeconds) else {
             throw ValidationError("--heartbeat-seconds must be 0.05...3600")
@@ -261,7 +275,7 @@ public struct WorkerCommand: AsyncParsableCommand {
         settings.pauseInTransaction = hooks.pauses
         let actor = "worker:" + settings.id
         let log = LogNotifier(logger: logger)
-        let notifier: any Notifier =
+        let mail: any Notifier =
             if let smtp {
                 try {
                     let (host, port) = try Self.hostPort(smtp)
@@ -278,6 +292,17 @@ public struct WorkerCommand: AsyncParsableCommand {
             } else {
                 log
             }
+        // The last line break of the file is not part of the secret.
+        let webhookSecret = try webhookSecretFile.map { try PrivateFile.read($0).trimmingCharacters(in: .newlines) }
+        if let webhookSecret, webhookSecret.utf8.count < 16 {
+            throw ValidationError("--webhook-secret-file: the secret must be at least 16 bytes")
+        }
+        let notifier = WebhookNotifier(
+            secret: webhookSecret,
+            timeout: webhookTimeout,
+            tls: TLSClientSettings(trustRoots: webhookCa),
+            fallback: mail
+        )
         // The composition root: what this process routes, holds, quotes and verifies with, decided here.
         var components = OrderlyComponents.standard
         components.gateway = paymentGateway == "test" ? ScriptedGateway() : RecordingGateway()

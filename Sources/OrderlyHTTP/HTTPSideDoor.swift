@@ -1,6 +1,10 @@
+import Foundation
 import Hummingbird
 public import Logging
 import NIOCore
+public import Orderly
+import OrderlyChannels
+import OrderlyCore
 public import ServiceLifecycle
 import Synchronization
 
@@ -10,25 +14,31 @@ import Synchronization
 /// - `GET /healthz`: 200 while the process runs (a liveness probe);
 /// - `GET /readyz`: 200 when the process can do its work (the database answers, its schema is one this
 ///   binary works with, and for `serve` the admin port accepts), else 503 with one line per problem;
-/// - `GET /metrics`: the Prometheus text exposition (`MetricsExposition`).
+/// - `GET /metrics`: the Prometheus text exposition (`MetricsExposition`);
+/// - `POST /channels/{name}/orders` (`orderly serve`, with an ingest): a platform's order document
+///   for a connected channel (`ChannelIngest`), authenticated the way the platform signs it.
 ///
-/// Binds 127.0.0.1 unless told otherwise. It serves no data and takes no commands: what it shows is
-/// counters and whether the process is ready.
+/// Binds 127.0.0.1 unless told otherwise. Put it behind a TLS-terminating proxy before exposing the
+/// ingest beyond the host.
 public final class HTTPSideDoor: Service, Sendable {
     public struct Configuration: Sendable {
         public var host: String
         /// 0 binds any free port (`localPort()` says which).
         public var port: Int
+        /// The largest order document accepted (413 beyond).
+        public var maximumBodyBytes: Int
 
-        public init(host: String = "127.0.0.1", port: Int) {
+        public init(host: String = "127.0.0.1", port: Int, maximumBodyBytes: Int = 4 << 20) {
             self.host = host
             self.port = port
+            self.maximumBodyBytes = maximumBodyBytes
         }
     }
 
     let configuration: Configuration
     let readiness: @Sendable () async -> [String]
     let exposition: MetricsExposition
+    let ingest: ChannelIngest?
     let logger: Logger
     private let bound = Mutex<(port: Int?, waiting: [CheckedContinuation<Int, Never>])>((nil, []))
 
@@ -37,11 +47,13 @@ public final class HTTPSideDoor: Service, Sendable {
         configuration: Configuration,
         readiness: @escaping @Sendable () async -> [String],
         exposition: MetricsExposition,
+        ingest: ChannelIngest? = nil,
         logger: Logger
     ) {
         self.configuration = configuration
         self.readiness = readiness
         self.exposition = exposition
+        self.ingest = ingest
         self.logger = logger
     }
 
@@ -94,6 +106,13 @@ public final class HTTPSideDoor: Service, Sendable {
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: await exposition.render()))
             )
+        }
+        if let ingest {
+            let (limit, logger) = (configuration.maximumBodyBytes, self.logger)
+            router.post("channels/:name/orders") { request, context in
+                await ChannelRoute(ingest: ingest, maximumBodyBytes: limit, logger: logger)
+                    .respond(request, channel: context.parameters.get("name") ?? "")
+            }
         }
         return router
     }

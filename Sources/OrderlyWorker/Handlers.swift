@@ -127,6 +127,11 @@ public enum StandardJobs {
             components: fulfillment.components
         )
         let jobs = JobService(database: fulfillment.database)
+        let channels = ChannelIngest(
+            database: fulfillment.database,
+            actor: fulfillment.actor,
+            components: fulfillment.components
+        )
         let analytics = AnalyticsService(database: fulfillment.database)
         let transactional: [any JobHandler] = [
             TransactionalJob(Jobs.Pick.self) { args, _, tx in
@@ -247,6 +252,9 @@ public enum StandardJobs {
             IdempotentJob(Jobs.WatchPromises.self) { _, _ in
                 _ = try await orders.watchPromises(limit: sweepLimit)
             },
+            IdempotentJob(Jobs.PublishStock.self) { _, _ in
+                try await channels.publishStock()
+            },
             IdempotentJob(Jobs.RefreshAnalytics.self) { _, _ in
                 // Zero turns refreshing off; the views then hold what the last refresh saw.
                 guard analyticsRefreshSeconds > 0 else { return }
@@ -291,6 +299,7 @@ public enum StandardJobs {
         NewJob(Jobs.ExpireReservations.self, .init()).asSweep,
         NewJob(Jobs.RetryBackorders.self, .init(skuID: nil)).asSweep,
         NewJob(Jobs.WatchPromises.self, .init()).asSweep,
+        NewJob(Jobs.PublishStock.self, .init()).asSweep,
         NewJob(Jobs.PruneJobs.self, .init()).asSweep,
         NewJob(Jobs.RefreshAnalytics.self, .init()).asSweep,
     ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LibPQ
+import LineSocket
 import Logging
 import Orderly
 import OrderlyAdminProtocol

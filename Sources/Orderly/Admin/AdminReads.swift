@@ -37,6 +37,15 @@ public enum AdminReads {
         DatabaseRead { try $0.run(ChannelStore.list()) }
     }
 
+    /// The order documents `channel` sent (in `state`, or all), newest first.
+    public static func channelDocuments(
+        _ channel: SalesChannel,
+        state: ChannelDocumentState?,
+        limit: Int64
+    ) -> DatabaseRead<[ReportRow]> {
+        DatabaseRead { try $0.run(ChannelIngestStore.documents(channel, state: state, limit: limit)) }
+    }
+
     /// A channel's policy and its last `changes` changes, newest first; NOT_FOUND when there is none.
     public static func channel(
         _ channel: SalesChannel,

@@ -17,6 +17,12 @@ extension AdminCommandRegistry {
                 return .rows([AdminReplies.channelFields(record)] + rows)
             }
         }
+        read("CHANNEL DOCUMENTS") { c throws(AdminError) in
+            let channel = try AdminCall.channel(c)
+            let state = try c.text(optional: "state").flatMap(ChannelDocumentState.init(rawValue:))
+            return AdminReads.channelDocuments(channel, state: state, limit: try c.int(optional: "limit") ?? 100)
+                .map(AdminReplies.rows)
+        }
         call("CHANNEL SET") { call in
             let c = call.command
             let channel = try AdminCall.channel(c)

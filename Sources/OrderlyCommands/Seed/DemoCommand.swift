@@ -61,7 +61,7 @@ struct DemoCommand: AsyncParsableCommand {
                     ),
                     logger: logger
                 )
-                let tally = try await seeder.run(progress: SeedProgress(total: orders))
+                let tally = try await seeder.run(progress: ProgressBar(total: orders, unit: "orders", command: "seed"))
                 print(Self.story(tally))
             } else {
                 print("the database has orders already: reporting on them")

@@ -85,7 +85,7 @@ struct SeedCommand: AsyncParsableCommand {
             }
             let clock = ContinuousClock()
             let began = clock.now
-            let progress = SeedProgress(total: orders)
+            let progress = ProgressBar(total: orders, unit: "orders", command: "seed")
             let seeder = Seeder(
                 simulation: simulation,
                 settings: Seeder.Settings(
@@ -126,71 +126,5 @@ struct SeedCommand: AsyncParsableCommand {
             lines.append("  \(key): \(tally[key] ?? 0)")
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-/// The seed's progress: a bar with the rate and time left on a terminal, a plain line every 5 %
-/// otherwise (CI logs, pipes).
-final class SeedProgress: @unchecked Sendable {
-    let total: Int
-    let terminal = isatty(STDERR_FILENO) == 1
-    let clock = ContinuousClock()
-    let began: ContinuousClock.Instant
-    var lastShown = -1
-
-    init(total: Int) {
-        self.total = total
-        began = clock.now
-    }
-
-    func update(done: Int, simulated: Date) {
-        let seconds = (clock.now - began).seconds
-        let rate = Double(done) / max(seconds, 0.001)
-        let left = rate > 0 ? Double(total - done) / rate : 0
-        let percent = total > 0 ? done * 100 / total : 100
-        let day = ISO8601DateFormatter.string(
-            from: simulated,
-            timeZone: SeedWorld.utc.timeZone,
-            formatOptions: [.withFullDate]
-        )
-        if terminal {
-            let width = 30
-            let filled = total > 0 ? min(width, done * width / total) : width
-            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            let line = String(
-                format: "\r[%@] %3d%% %d/%d orders  %.0f/s  ETA %@  (%@)",
-                bar,
-                percent,
-                done,
-                total,
-                rate,
-                Self.duration(left),
-                day
-            )
-            FileHandle.standardError.write(Data(line.utf8))
-        } else if percent / 5 > lastShown / 5 || percent == 100 && lastShown != 100 {
-            lastShown = percent
-            let line = String(
-                format: "seed: %d%% %d/%d orders, %.0f/s, ETA %@, simulated %@\n",
-                percent,
-                done,
-                total,
-                rate,
-                Self.duration(left),
-                day
-            )
-            FileHandle.standardError.write(Data(line.utf8))
-        }
-    }
-
-    func finish() {
-        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
-
-    static func duration(_ seconds: Double) -> String {
-        let whole = Int(seconds.rounded())
-        return whole >= 3600
-            ? String(format: "%dh%02dm", whole / 3600, whole % 3600 / 60)
-            : String(format: "%dm%02ds", whole / 60, whole % 60)
     }
 }

@@ -340,7 +340,7 @@ final class Seeder {
 
     // MARK: Running
 
-    func run(progress: SeedProgress) async throws -> [String: Int] {
+    func run(progress: ProgressBar) async throws -> [String: Int] {
         try await buildWorld()
         let quarters = settings.days * 96
         let perHour = DemandCurve(start: start, hours: settings.days * 24).counts(total: settings.orders)
@@ -419,7 +419,15 @@ final class Seeder {
                 }
                 if busy { try await drain() }
                 busy = false
-                progress.update(done: placed, simulated: instant)
+                progress.update(
+                    done: placed,
+                    detail: "simulated "
+                        + ISO8601DateFormatter.string(
+                            from: instant,
+                            timeZone: SeedWorld.utc.timeZone,
+                            formatOptions: [.withFullDate]
+                        )
+                )
             }
         }
         try await drain()

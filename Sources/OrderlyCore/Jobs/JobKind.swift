@@ -80,7 +80,7 @@ public enum Jobs {
         Pick.self, PickBatch.self, Pack.self, Label.self, Capture.self, Ship.self, Reroute.self, CarrierNews.self,
         VoidPayment.self, RefundPayment.self, ReturnFraud.self, PaymentVerdictArrived.self, Notify.self, LowStock.self,
         PromiseAtRisk.self,
-        RetryBackorders.self, ExpireReservations.self, WatchPromises.self, PruneJobs.self,
+        RetryBackorders.self, ExpireReservations.self, WatchPromises.self, PruneJobs.self, PublishStock.self,
         Noop.self,
     ]
 
@@ -377,6 +377,16 @@ public enum Jobs {
     public enum WatchPromises: JobKind {
         public typealias Arguments = None
         public static let name = "watch_promises"
+        public static let queue = "maintenance"
+        public static let priority = 200
+        public static let maxAttempts = 3
+        public static func uniqueKey(_ a: None) -> String? { "sweep:\(name)" }
+    }
+
+    /// Sweep: every connected channel's stock feed, where its availability moved enough to tell it.
+    public enum PublishStock: JobKind {
+        public typealias Arguments = None
+        public static let name = "publish_stock"
         public static let queue = "maintenance"
         public static let priority = 200
         public static let maxAttempts = 3

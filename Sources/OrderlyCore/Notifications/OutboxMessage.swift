@@ -30,6 +30,11 @@ public enum NotificationKind: String, CaseIterable, Sendable, Hashable {
     case returnOpened = "return_opened"
     /// To operations: a return's serials did not match what left.
     case returnFraud = "return_fraud"
+    /// To a connected channel's webhook: one of its orders shipped, was delivered, cancelled or
+    /// refunded (the `orderly_channel_updates` trigger, sql/migrations/0027).
+    case channelUpdate = "channel_update"
+    /// To a connected channel's webhook: how much of some SKUs it may sell (the stock feed).
+    case stockUpdate = "stock_update"
 }
 
 /// A customer notification for the outbox, written with its cause.
