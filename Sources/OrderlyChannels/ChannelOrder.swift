@@ -96,6 +96,9 @@ public enum ChannelHold: String, Sendable, Hashable, CaseIterable {
     case missingAddress = "missing_address"
     /// A line's product is not one Orderly knows by SKU or alias.
     case unmappedSKU = "unmapped_sku"
+    /// The ship-to is one the platform forbids shipping to: an eBay Global Shipping Program or
+    /// Authenticity Guarantee order addressed to the buyer instead of eBay's hub or the authenticator.
+    case shipToNotAllowed = "ship_to_not_allowed"
 }
 
 /// Maps one platform's order documents to a `ChannelOrder`. Pure: no network, no database.

@@ -223,7 +223,7 @@ public struct EbayImporter: ChannelImporter {
             )
         }
         let cancelState = try order["cancelStatus"]["cancelState"].optionalString()
-        return ChannelOrder(
+        var imported = ChannelOrder(
             platform: platform,
             externalID: try order["orderId"].identifier(),
             createdAt: try Read.date(order["creationDate"]),
@@ -240,6 +240,21 @@ public struct EbayImporter: ChannelImporter {
             payment: try Self.payment(order["orderPaymentStatus"]),
             cancelled: cancelState == "CANCELED"
         )
+        // The Global Shipping Program and Authenticity Guarantee ship through eBay's hub or the
+        // authenticator, and eBay's terms forbid shipping to the buyer directly: a ship-to that is the
+        // buyer's final destination is held, not shipped.
+        let instructions = order["fulfillmentStartInstructions"][0]
+        let intermediated =
+            try instructions["ebaySupportedFulfillment"].optionalFlag() == true || order["program"].isPresent
+        let final = instructions["finalDestinationAddress"]
+        if intermediated, let shipTo, final.isPresent,
+            try final["addressLine1"].optionalString() == shipTo.line1,
+            try final["postalCode"].optionalString() == shipTo.postalCode,
+            try final["countryCode"].optionalString()?.uppercased() == shipTo.country
+        {
+            imported.holds.append(.shipToNotAllowed)
+        }
+        return imported
     }
 
     static func payment(_ field: Field) throws -> ChannelPayment {

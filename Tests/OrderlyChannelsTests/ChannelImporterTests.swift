@@ -306,6 +306,26 @@ struct ChannelImporterTests {
         #expect(order.payment == .paid)
     }
 
+    /// A Global Shipping Program order ships to eBay's hub; one whose ship-to is the buyer's final
+    /// destination is held (eBay forbids shipping there directly), and one to the hub is not.
+    @Test func ebaysGlobalShippingOrderToTheBuyerIsHeld() throws {
+        let final = """
+            "ebaySupportedFulfillment": true, "finalDestinationAddress": {"addressLine1": "1 Main St",
+              "city": "Springfield", "postalCode": "62701", "countryCode": "US"},
+            """
+        let toBuyer = Self.ebayOrder.replacingOccurrences(
+            of: #"[{"shippingStep""#,
+            with: #"[{"# + final + #""shippingStep""#
+        )
+        #expect(try Self.importing("ebay", try JSONValue.parse(toBuyer)).holds == [.shipToNotAllowed])
+        let toHub = toBuyer.replacingOccurrences(
+            of: #""addressLine1": "1 Main St", "city": "Springfield", "stateOrProvince""#,
+            with: #""addressLine1": "GSP Hub 7", "city": "Erlanger", "stateOrProvince""#
+        )
+        #expect(try Self.importing("ebay", try JSONValue.parse(toHub)).holds == [])
+        #expect(try Self.importing("ebay", try JSONValue.parse(Self.ebayOrder)).holds == [])
+    }
+
     @Test func aCancelledOrderAndAZeroAndAThreeDecimalCurrency() throws {
         let cancelled = Self.ebayOrder.replacingOccurrences(of: "NONE_REQUESTED", with: "CANCELED")
         #expect(try Self.importing("ebay", try JSONValue.parse(cancelled)).cancelled)

@@ -5,7 +5,7 @@
 -- identifiers (a marketplace SKU, an ASIN, an eBay legacyItemId) map to Orderly's SKUs through
 -- sku_aliases. Every document received is kept, once per (channel, external id): captured (its
 -- order), held before capture (a SKU no alias maps, an address the platform withholds) or cancelled
--- before it was ever captured. A held document is imported again when it is sent again or when an
+-- before it was ever captured (docs/channels.md: the holds). A held document is imported again when it is sent again or when an
 -- alias is added (CHANNEL ALIAS).
 -- compatibility: additive
 
@@ -48,7 +48,8 @@ CREATE TABLE channel_documents (
     -- The document(s) as received, the latest delivery.
     body            text NOT NULL,
     state           text NOT NULL CHECK (state IN ('captured', 'held', 'cancelled')),
-    holds           text[] NOT NULL DEFAULT '{}' CHECK (holds <@ ARRAY['unmapped_sku', 'missing_address']),
+    holds           text[] NOT NULL DEFAULT '{}'
+                    CHECK (holds <@ ARRAY['unmapped_sku', 'missing_address', 'ship_to_not_allowed']),
     -- The line identifiers no SKU or alias matched.
     unmapped        text[] NOT NULL DEFAULT '{}',
     order_id        bigint UNIQUE REFERENCES orders (id),
