@@ -61,7 +61,10 @@ import Testing
             var settings = ChannelSettings()
             settings.kind = platform == "shopify" ? .web : .marketplace
             _ = try await ChannelService(database: database, actor: "test").set(channel, settings)
-            let ingest = ChannelIngest(database: database, actor: "test")
+            let exposition = MetricsExposition()
+            var components = OrderlyComponents.standard
+            components.metrics = exposition.metrics
+            let ingest = ChannelIngest(database: database, actor: "test", components: components)
             try await ingest.connect(
                 channel,
                 platform: platform,
@@ -74,7 +77,7 @@ import Testing
             let door = HTTPSideDoor(
                 configuration: .init(port: 0, maximumBodyBytes: maximumBodyBytes),
                 readiness: { [] },
-                exposition: MetricsExposition(),
+                exposition: exposition,
                 ingest: ingest,
                 logger: quiet
             )
@@ -190,6 +193,18 @@ import Testing
             ).map { (try $0.decode(Int32.self, at: 0), try $0.decode(String.self, at: 1)) }
         }
         #expect(deliveries.map(\.0) == [2] && deliveries.map(\.1) == ["captured"])
+        let port = world.port
+        let metrics = try await onThread {
+            try HTTPAnswer.get(host: "127.0.0.1", port: port, path: "/metrics", timeout: 600)
+        }
+        for outcome in ["created", "replayed"] {
+            #expect(
+                metrics.body.contains(
+                    #"orderly_channel_documents_total{channel="\#(world.channel)",outcome="\#(outcome)"} 1"#
+                ),
+                "\(metrics.body)"
+            )
+        }
     }
 
     @Test func aBadSignatureAnUnknownChannelAndAMissingSignatureAreRefusedWithNothingStored() async throws {

@@ -40,6 +40,15 @@ public struct OrderlyMetrics: Sendable {
         counter("orderly_orders_refused_total", [("channel", capped("channel", channel)), ("reason", reason)])
     }
 
+    /// A channel's order document, by what it came to: `created`, `replayed`, `held`,
+    /// `cancelled` (before capture) or `refused`.
+    func channelDocument(channel: String, outcome: String) {
+        counter(
+            "orderly_channel_documents_total",
+            [("channel", capped("channel", channel)), ("outcome", outcome)]
+        )
+    }
+
     /// The placement transaction, from borrowing a connection to its commit (retries included).
     func reservation(_ duration: Duration) {
         Timer(label: "orderly_reservation_duration_seconds", dimensions: [], factory: factory)

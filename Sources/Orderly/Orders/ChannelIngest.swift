@@ -203,12 +203,37 @@ public struct ChannelIngest: Sendable {
     // MARK: Importing
 
     /// Imports one delivery: `body` is the platform's document (for Amazon's Orders v0, a JSON array
-    /// of the order and its items). Refusals (`ChannelIngestRefusal`) store nothing.
+    /// of the order and its items). Refusals (`ChannelIngestRefusal`) store nothing. Counted in
+    /// `orderly_channel_documents_total` by channel and outcome.
     public func ingest(
         _ body: [UInt8],
         channel: SalesChannel,
         platform: String,
         redelivery: Bool = true
+    ) async throws -> ChannelIngestResult {
+        let metrics = components.metrics
+        do {
+            let result = try await importing(body, channel: channel, platform: platform, redelivery: redelivery)
+            let outcome =
+                switch result.outcome {
+                case .created: "created"
+                case .replayed: "replayed"
+                case .held: "held"
+                case .cancelledBeforeCapture: "cancelled"
+                }
+            metrics.channelDocument(channel: channel.rawValue, outcome: outcome)
+            return result
+        } catch let refusal as ChannelIngestRefusal {
+            metrics.channelDocument(channel: channel.rawValue, outcome: "refused")
+            throw refusal
+        }
+    }
+
+    private func importing(
+        _ body: [UInt8],
+        channel: SalesChannel,
+        platform: String,
+        redelivery: Bool
     ) async throws -> ChannelIngestResult {
         guard let importer = ChannelImporters.all[platform] else {
             throw OrderlyError(.badArgument, "platform: '\(platform)' is not one Orderly imports")
