@@ -1,8 +1,8 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import Orderly
 import OrderlyChannels
-import OrderlyCore
+public import OrderlyCore
 
 /// `orderly import`: a file of platform documents, one per line, through the same importers and
 /// capture as `POST /channels/{name}/orders` (no signature: whoever can run this can reach the
@@ -25,8 +25,8 @@ struct ImportCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "The channel the orders were sold on.")
-    var channel: String
+    @Option(help: "The channel the orders were sold on ([a-z][a-z0-9_]*, at most 32).")
+    var channel: SalesChannel
 
     @Option(help: "shopify, magento, sfcc, amazon or ebay; default: the channel's connection's.")
     var platform: String?
@@ -35,9 +35,6 @@ struct ImportCommand: AsyncParsableCommand {
     var file: String
 
     func validate() throws {
-        guard SalesChannel(rawValue: channel) != nil else {
-            throw ValidationError("--channel must be a channel name ([a-z][a-z0-9_]*, at most 32)")
-        }
         if let platform, ChannelImporters.all[platform] == nil {
             throw ValidationError(
                 "--platform must be one of \(ChannelImporters.all.keys.sorted().joined(separator: ", "))"
@@ -58,7 +55,6 @@ struct ImportCommand: AsyncParsableCommand {
         }
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
             .filter { !$0.element.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 } }
-        let channel = SalesChannel(rawValue: channel)!
         let orderly = try await OrderlyDatabase.open(url: try database.resolve(logger: logger).url, logger: logger)
         let ingest = ChannelIngest(database: orderly, actor: "import")
         var tally = ImportTally()
@@ -119,20 +115,18 @@ struct ImportTally: Hashable {
     }
 }
 
+/// A channel's name on the command line, checked as it is parsed (a name `SalesChannel` refuses is a
+/// usage error).
+extension SalesChannel: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument) }
+}
+
 /// The database and the channel a `channel` subcommand acts on.
 struct ChannelTarget: ParsableArguments {
     @OptionGroup var database: DatabaseOptions
 
-    @Argument(help: "The channel (CHANNEL SET creates one).")
-    var channel: String
-
-    func validate() throws {
-        guard SalesChannel(rawValue: channel) != nil else {
-            throw ValidationError("the channel must be a channel name ([a-z][a-z0-9_]*, at most 32)")
-        }
-    }
-
-    var name: SalesChannel { SalesChannel(rawValue: channel)! }
+    @Argument(help: "The channel ([a-z][a-z0-9_]*, at most 32; CHANNEL SET creates one).")
+    var channel: SalesChannel
 
     /// Runs `body` on the database, closed afterwards; a refusal (`OrderlyError`) is a usage error.
     func run<T>(_ body: (OrderlyDatabase) async throws -> T) async throws -> T {
@@ -207,7 +201,7 @@ struct ChannelCommand: AsyncParsableCommand {
             let token = try tokenFile.map { try PrivateFile.read($0).trimmingCharacters(in: .newlines) }
             try await target.run { orderly in
                 try await ChannelIngest(database: orderly, actor: "cli").connect(
-                    target.name,
+                    target.channel,
                     platform: platform,
                     secret: secret,
                     token: token,
@@ -235,7 +229,7 @@ struct ChannelCommand: AsyncParsableCommand {
 
         func run() async throws {
             let published = try await target.run { orderly in
-                try await ChannelIngest(database: orderly, actor: "cli").publishStock(target.name, full: true)
+                try await ChannelIngest(database: orderly, actor: "cli").publishStock(target.channel, full: true)
             }
             print(
                 "\(target.channel): \(published.skus) SKUs in \(published.messages) stock.updated webhooks, queued for the worker"
@@ -264,7 +258,7 @@ struct ChannelCommand: AsyncParsableCommand {
 
         func run() async throws {
             let results = try await target.run { orderly in
-                try await ChannelIngest(database: orderly, actor: "cli").alias(target.name, alias: alias, sku: sku)
+                try await ChannelIngest(database: orderly, actor: "cli").alias(target.channel, alias: alias, sku: sku)
             }
             var tally = ImportTally()
             results.forEach { tally.count($0) }

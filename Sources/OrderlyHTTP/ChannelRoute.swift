@@ -23,17 +23,21 @@ struct ChannelRoute: Sendable {
     let maximumBodyBytes: Int
     let logger: Logger
 
+    /// One answer for every 401, so it says nothing of which channels exist.
+    static let unauthorized = "unknown channel or bad credentials"
+
+    // A constant that is a valid header token; no input reaches this initializer.
     static let shopifyHMAC = HTTPField.Name("X-Shopify-Hmac-Sha256")!
 
     func respond(_ request: Request, channel name: String) async -> Response {
         var request = request
         guard let channel = SalesChannel(rawValue: name) else {
-            return refuse(.unauthorized, "unknown channel or bad credentials", note: "not a channel name")
+            return refuse(.unauthorized, Self.unauthorized, note: "not a channel name")
         }
         let connection: ChannelConnectionRecord
         do {
             guard let found = try await ingest.connection(channel) else {
-                return refuse(.unauthorized, "unknown channel or bad credentials", note: "\(channel) is not connected")
+                return refuse(.unauthorized, Self.unauthorized, note: "\(channel) is not connected")
             }
             connection = found
         } catch {
@@ -60,11 +64,11 @@ struct ChannelRoute: Sendable {
                 authorization: request.headers[.authorization]
             )
         else {
-            return refuse(.unauthorized, "unknown channel or bad credentials", note: "\(channel): credentials refused")
+            return refuse(.unauthorized, Self.unauthorized, note: "\(channel): credentials refused")
         }
         do {
             let result = try await ingest.ingest(body, channel: channel, platform: connection.platform)
-            return answer(result, channel: channel)
+            return answer(result)
         } catch let refusal as ChannelIngestRefusal {
             switch refusal {
             case .malformed:
@@ -84,7 +88,7 @@ struct ChannelRoute: Sendable {
         }
     }
 
-    func answer(_ result: ChannelIngestResult, channel: SalesChannel) -> Response {
+    func answer(_ result: ChannelIngestResult) -> Response {
         let id = JSONValue.string(result.externalID)
         switch result.outcome {
         case .created(let orderID, let status):

@@ -1,10 +1,7 @@
-import Foundation
 import Hummingbird
 public import Logging
 import NIOCore
 public import Orderly
-import OrderlyChannels
-import OrderlyCore
 public import ServiceLifecycle
 import Synchronization
 

@@ -53,6 +53,8 @@ final class WebhookSink: Sendable {
             switch answer {
             case .status(let status): return Response(status: status)
             case .hold:
+                // Not a wait any verdict depends on: the answer never comes (the test kills the sender);
+                // the sink's stop cancels it.
                 try await Task.sleep(for: .seconds(3600))
                 return Response(status: .ok)
             }
@@ -145,6 +147,7 @@ struct WebhookDeliveryTests {
         return try row.map { (try $0.decode(String.self, at: 0), try $0.decode(Int32.self, at: 1)) }.first ?? ("", 0)
     }
 
+    /// Waits until the notification is no longer pending (a hang guard of ten minutes, not a verdict).
     func waitForSent(_ pool: PostgresPool, _ id: Int64) async throws -> (String, Int32) {
         for _ in 0..<6000 {
             let status = try await Self.status(pool, id)

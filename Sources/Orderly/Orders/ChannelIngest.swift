@@ -155,22 +155,16 @@ public struct ChannelIngest: Sendable {
         }
         var results: [ChannelIngestResult] = []
         for document in held {
-            guard let platform = try await platform(of: document) else { continue }
             results.append(
-                try await ingest(Array(document.body.utf8), channel: channel, platform: platform, redelivery: false)
+                try await ingest(
+                    Array(document.body.utf8),
+                    channel: channel,
+                    platform: document.platform,
+                    redelivery: false
+                )
             )
         }
         return results
-    }
-
-    private func platform(of document: ChannelDocumentRecord) async throws -> String? {
-        try await database.pool.withConnection { connection in
-            try connection.run(
-                .first(
-                    "SELECT platform FROM channel_documents WHERE channel = \(document.channel) AND external_id = \(document.externalID)"
-                ) { try $0.decode(String.self, at: 0) }
-            )
-        }
     }
 
     // MARK: The stock feed
@@ -252,10 +246,15 @@ public struct ChannelIngest: Sendable {
                 "the order's id is \(externalID.utf8.count) bytes; Orderly keeps 1 to 128"
             )
         }
-        let existing = try await database.pool.withConnection {
-            try $0.run(ChannelIngestStore.document(channel, externalID: externalID))
+        // Whether it was captured, and what its lines' identifiers are, in one round trip.
+        let (aliases, skuCodes) = Self.identifiers(order.lines)
+        let (captured, found) = try await database.pool.withConnection {
+            try $0.pipeline(
+                ChannelIngestStore.capturedOrder(channel, externalID: externalID),
+                ChannelIngestStore.resolve(channel, aliases: aliases, codes: skuCodes)
+            )
         }
-        if let existing, existing.state == .captured, let orderID = existing.orderID {
+        if let orderID = captured {
             let changes = try await applyChanges(order, to: orderID)
             try await store(channel, externalID, platform, text, .captured, orderID: orderID, redelivery: redelivery)
             return ChannelIngestResult(externalID: externalID, outcome: .replayed(orderID: orderID, changes: changes))
@@ -264,7 +263,7 @@ public struct ChannelIngest: Sendable {
             try await store(channel, externalID, platform, text, .cancelled, redelivery: redelivery)
             return ChannelIngestResult(externalID: externalID, outcome: .cancelledBeforeCapture)
         }
-        let (codes, unmapped) = try await skuCodes(order.lines, channel: channel)
+        let (codes, unmapped) = Self.match(order.lines, found)
         var holds = order.holds
         if !unmapped.isEmpty { holds.append(.unmappedSKU) }
         guard holds.isEmpty, let shipTo = order.shipTo else {
@@ -281,12 +280,11 @@ public struct ChannelIngest: Sendable {
             return ChannelIngestResult(externalID: externalID, outcome: .held(holds: holds, unmapped: unmapped))
         }
         let capture = Self.newOrder(order, channel: channel, externalID: externalID, shipTo: shipTo, codes: codes)
-        let total = capture.lines.reduce(capture.shippingMinor + capture.taxMinor - capture.discountMinor) {
-            $0 + $1.quantity * $1.unitPriceMinor
-        }
-        let channelTotal = order.totalMinor.flatMap { $0 == total ? nil : $0 }
         let outcome: OrderOutcome
         do {
+            // Orderly's total as capture computes it (checked: an overflow is refused, not trapped).
+            let total = try components.policy.validator.validateWithoutCatalog(capture).totalMinor
+            let channelTotal = order.totalMinor.flatMap { $0 == total ? nil : $0 }
             outcome = try await orders.place(
                 capture,
                 alongside: CommitAlongside { outcome in
@@ -357,14 +355,18 @@ public struct ChannelIngest: Sendable {
         return [value]
     }
 
+    /// What to look the lines up by: every identifier as an alias, the SKUs as Orderly's codes.
+    static func identifiers(_ lines: [ChannelLine]) -> (aliases: [String], codes: [String]) {
+        let skus = lines.compactMap(\.sku)
+        return (Array(Set(skus + lines.flatMap { $0.keys.values })), Array(Set(skus)))
+    }
+
     /// Each line's Orderly SKU code: the channel's alias for its SKU, its SKU as Orderly's code, or
     /// the alias of one of its other keys (by key name); the identifiers nothing matched.
-    func skuCodes(_ lines: [ChannelLine], channel: SalesChannel) async throws -> (codes: [String], unmapped: [String]) {
-        let skus = lines.compactMap(\.sku)
-        let keys = lines.flatMap { $0.keys.values }
-        let found = try await database.pool.withConnection {
-            try $0.run(ChannelIngestStore.resolve(channel, aliases: Array(Set(skus + keys)), codes: Array(Set(skus))))
-        }
+    static func match(
+        _ lines: [ChannelLine],
+        _ found: (aliases: [String: String], codes: Set<String>)
+    ) -> (codes: [String], unmapped: [String]) {
         var codes: [String] = []
         var unmapped: [String] = []
         for line in lines {
@@ -505,14 +507,18 @@ public enum ChannelCredentials {
 
     /// The SHA-256 of a token, lower-case hex: what `channel_connections` keeps of it.
     public static func digest(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: Data(token.utf8)))
     }
 
     /// The signature of an outbound webhook (`X-Orderly-Signature: sha256=...`): HMAC-SHA256 of the
     /// body under the worker's webhook secret, lower-case hex.
     public static func webhookSignature(_ body: [UInt8], secret: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-            .map { String(format: "%02x", $0) }.joined()
+        hex(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
+    }
+
+    /// Bytes as lower-case hex.
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
     }
 
     /// Whether a request with these headers is the connected channel's.

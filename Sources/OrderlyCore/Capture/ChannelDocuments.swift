@@ -57,6 +57,8 @@ public enum ChannelDocumentState: String, Sendable, Hashable, CaseIterable {
 public struct ChannelDocumentRecord: Hashable, Sendable {
     public var channel: SalesChannel
     public var externalID: String
+    /// The platform whose importer read it.
+    public var platform: String
     public var state: ChannelDocumentState
     public var holds: [String]
     public var unmapped: [String]
@@ -67,6 +69,7 @@ public struct ChannelDocumentRecord: Hashable, Sendable {
     public init(
         channel: SalesChannel,
         externalID: String,
+        platform: String,
         state: ChannelDocumentState,
         holds: [String],
         unmapped: [String],
@@ -76,6 +79,7 @@ public struct ChannelDocumentRecord: Hashable, Sendable {
     ) {
         self.channel = channel
         self.externalID = externalID
+        self.platform = platform
         self.state = state
         self.holds = holds
         self.unmapped = unmapped

@@ -77,12 +77,14 @@ public enum ChannelIngestStore {
         }
     }
 
-    /// The document the channel sent with this external id, or nil.
-    public static func document(_ channel: SalesChannel, externalID: String) -> PostgresQuery<ChannelDocumentRecord?> {
+    /// The order of the document the channel sent with this external id, if it was captured.
+    public static func capturedOrder(_ channel: SalesChannel, externalID: String) -> PostgresQuery<Int64?> {
         .first(
-            "SELECT \(unescaped: documentColumns) FROM channel_documents WHERE channel = \(channel) AND external_id = \(externalID)",
-            decodeDocument
-        )
+            """
+            SELECT order_id FROM channel_documents
+            WHERE channel = \(channel) AND external_id = \(externalID) AND state = 'captured'
+            """
+        ) { try $0.decode(Int64.self, at: 0) }
     }
 
     /// The channel's documents (in `state`, or all), newest first, as listing rows.
@@ -114,18 +116,19 @@ public enum ChannelIngestStore {
         )
     }
 
-    static let documentColumns = "channel, external_id, state, holds, unmapped, order_id, body, deliveries"
+    static let documentColumns = "channel, external_id, platform, state, holds, unmapped, order_id, body, deliveries"
 
     static func decodeDocument(_ row: PostgresRow) throws -> ChannelDocumentRecord {
         ChannelDocumentRecord(
             channel: try row.decode(SalesChannel.self, at: 0),
             externalID: try row.decode(String.self, at: 1),
-            state: try row.decode(ChannelDocumentState.self, at: 2),
-            holds: try row.decode([String].self, at: 3),
-            unmapped: try row.decode([String].self, at: 4),
-            orderID: try row.decode(Int64?.self, at: 5),
-            body: try row.decode(String.self, at: 6),
-            deliveries: Int(try row.decode(Int32.self, at: 7))
+            platform: try row.decode(String.self, at: 2),
+            state: try row.decode(ChannelDocumentState.self, at: 3),
+            holds: try row.decode([String].self, at: 4),
+            unmapped: try row.decode([String].self, at: 5),
+            orderID: try row.decode(Int64?.self, at: 6),
+            body: try row.decode(String.self, at: 7),
+            deliveries: Int(try row.decode(Int32.self, at: 8))
         )
     }
 
